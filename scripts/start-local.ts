@@ -1,0 +1,99 @@
+/**
+ * `npm start`: MLog for a newcomer. With no configuration it provisions and starts a local
+ * Elasticsearch (when MLOG_ELASTICSEARCH_URL is unset), makes a development CA, a server certificate
+ * and a demo information system with its client certificate under .local/ (git-ignored), starts MLog,
+ * and prints how to register a first event and query it.
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadConfig } from '../src/config/config.js';
+import { ConfigurationError } from '../src/errors/mlog-error.js';
+import { startMLog } from '../src/main.js';
+import { ensureDevelopmentPki } from './dev-pki.js';
+import { startLocalElasticsearch, type LocalElasticsearch } from './local-elasticsearch.js';
+
+const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
+const LOCAL = join(ROOT, '.local');
+const DEMO_CODE = 'demo';
+
+function say(line = ''): void {
+  process.stdout.write(`${line}\n`);
+}
+
+function adminToken(): string {
+  const file = join(LOCAL, 'admin-token');
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  const token = randomBytes(24).toString('base64url');
+  writeFileSync(file, `${token}\n`, { mode: 0o600 });
+  return token;
+}
+
+async function main(): Promise<void> {
+  mkdirSync(LOCAL, { recursive: true });
+  const env: Record<string, string | undefined> = { ...process.env };
+  let elasticsearch: LocalElasticsearch | undefined;
+  if (env.MLOG_ELASTICSEARCH_URL === undefined || env.MLOG_ELASTICSEARCH_URL.trim() === '') {
+    say('MLOG_ELASTICSEARCH_URL is unset: provisioning a local Elasticsearch (the first run downloads it; later runs reuse it)…');
+    elasticsearch = await startLocalElasticsearch({ port: 9200, dataDir: join(LOCAL, 'elasticsearch'), heap: '1g', log: (line) => say(`  ${line}`) });
+    env.MLOG_ELASTICSEARCH_URL = elasticsearch.url;
+    say(`Elasticsearch is running at ${elasticsearch.url} (data in .local/elasticsearch).`);
+  }
+  const pki = await ensureDevelopmentPki(join(LOCAL, 'pki'), 'demo-is');
+  env.MLOG_TLS_CERT ??= pki.server.certPath;
+  env.MLOG_TLS_KEY ??= pki.server.keyPath;
+  env.MLOG_TLS_CLIENT_CA ??= pki.ca.certPath;
+  env.MLOG_ADMIN_TOKEN ??= adminToken();
+
+  const config = loadConfig(env);
+  const mlog = await startMLog(config);
+  const stop = async (signal: string) => {
+    say(`\n${signal}: stopping MLog${elasticsearch === undefined ? '' : ' and Elasticsearch'}…`);
+    await mlog.stop();
+    await elasticsearch?.stop();
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+
+  if ((await mlog.registry.findByCode(DEMO_CODE)) === undefined) {
+    await mlog.registry.add({
+      code: DEMO_CODE,
+      name: 'Demo information system',
+      idno: '1000000000000',
+      certificates: [pki.client.certPem],
+      status: 'active',
+      event_types: ['Demo.Hello', 'Demo.PersonalData.Access'],
+    });
+  }
+
+  const rel = (path: string) => relative(process.cwd(), path) || '.';
+  const tls = `--cacert ${rel(pki.ca.certPath)} --cert ${rel(pki.client.certPath)} --key ${rel(pki.client.keyPath)}`;
+  const base = `https://localhost:${mlog.publicPort}`;
+  const today = new Date().toISOString().slice(0, 10);
+  const tomorrow = new Date(Date.now() + 86_400_000).toISOString().slice(0, 10);
+  say();
+  say(`MLog is running: public API ${base} (mutual TLS), administration http://${config.adminApi.host}:${mlog.adminPort}`);
+  say(`The demo information system "${DEMO_CODE}" uses the client certificate ${rel(pki.client.certPath)} (serial ${pki.client.serialHex}).`);
+  say();
+  say('Register a first event:');
+  say(`  curl -s ${tls} -H 'Content-Type: application/json' \\`);
+  say(`    --data-binary '{"event_time":"${new Date().toISOString()}","event_type":"Demo.Hello","event_message":"My first event","legal_basis":"Demo"}' \\`);
+  say(`    ${base}/register`);
+  say();
+  say('Query it back, by the UID the answer gave, or by time range:');
+  say(`  curl -s ${tls} '${base}/query/<UID>'`);
+  say(`  curl -s ${tls} '${base}/query?event_time_from=${today}&event_time_to=${tomorrow}&legal_basis=Demo'`);
+  say();
+  say('Administration (token in .local/admin-token):');
+  say(`  curl -s -H "Authorization: Bearer $(cat ${rel(join(LOCAL, 'admin-token'))})" http://${config.adminApi.host}:${mlog.adminPort}/admin/systems`);
+  say();
+  say('Stop with Ctrl+C.');
+}
+
+main().catch((error: unknown) => {
+  if (error instanceof ConfigurationError) process.stderr.write(`MLog cannot start: ${error.message}\n`);
+  else process.stderr.write(`MLog cannot start: ${(error as Error).stack ?? String(error)}\n`);
+  process.exit(1);
+});

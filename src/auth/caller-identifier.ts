@@ -1,0 +1,43 @@
+import { AuthenticationError, ForbiddenError } from '../errors/mlog-error.js';
+import type { KnownSystem, SystemRegistry } from '../systems/system-registry.js';
+import { normalizeAddress } from './address-matcher.js';
+import { validityProblem } from './certificate.js';
+
+/** What a door (HTTPS, syslog over TLS) learned about its peer. */
+export interface PeerCredentials {
+  /** SHA-256 fingerprint of the presented client certificate, as node prints it; undefined when none was presented. */
+  fingerprint256: string | undefined;
+  /** Why the TLS layer could not chain the certificate to an accepted CA, when it could not. */
+  chainError: string | undefined;
+  sourceAddress: string;
+}
+
+const DATE_ERRORS = new Set(['CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID']);
+
+/**
+ * Identifies the calling IS: the one that registered the presented certificate (by SHA-256
+ * fingerprint), within the certificate's validity, issued by an accepted CA, not suspended, calling
+ * from an allowed address. 401 when the caller cannot be identified, 403 when it may not call.
+ */
+export async function identifyCaller(registry: SystemRegistry, peer: PeerCredentials, now: Date): Promise<KnownSystem> {
+  if (peer.fingerprint256 === undefined) {
+    throw new AuthenticationError('No client certificate was presented; call MLog with your system certificate (mutual TLS).');
+  }
+  const found = await registry.findByFingerprint(peer.fingerprint256);
+  if (found === undefined) {
+    throw new AuthenticationError(`The client certificate (SHA-256 ${peer.fingerprint256}) is not registered to any information system.`);
+  }
+  const expired = validityProblem(found.certificate, now);
+  if (expired !== undefined) throw new AuthenticationError(`The client ${expired}.`);
+  if (peer.chainError !== undefined && !DATE_ERRORS.has(peer.chainError)) {
+    throw new AuthenticationError(`The client certificate is not issued by a CA that MLog accepts (${peer.chainError}).`);
+  }
+  const { system } = found.known;
+  if (system.status === 'suspended') {
+    throw new ForbiddenError(`Information system "${system.code}" is suspended; contact the MLog administrators.`);
+  }
+  if (!found.known.isAllowedAddress(peer.sourceAddress)) {
+    throw new ForbiddenError(`Information system "${system.code}" may not call MLog from ${normalizeAddress(peer.sourceAddress)}.`);
+  }
+  return found.known;
+}

@@ -1,0 +1,93 @@
+import type { KeyObject } from 'node:crypto';
+import { compactVerify, errors as joseErrors } from 'jose';
+import { AuthenticationError, ValidationError } from '../errors/mlog-error.js';
+import { parseJsonObject } from '../events/json-object-parser.js';
+import { normalizeSerial, validityProblem, type CertificateRecord } from './certificate.js';
+
+export const ACCEPTED_JWS_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384'] as const;
+
+const KEY_CARRYING_HEADERS = ['jwk', 'x5c', 'jku', 'x5u'] as const;
+
+/** A certificate of the calling IS with its public key, as the registry cache holds it. */
+export interface SigningCertificate {
+  record: CertificateRecord;
+  publicKey: KeyObject;
+}
+
+export interface VerifiedJws {
+  payload: string;
+  kid: string;
+  alg: string;
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+function decodeSegment(segment: string, what: string, where: string): string {
+  try {
+    return utf8.decode(Buffer.from(segment, 'base64url'));
+  } catch {
+    throw new ValidationError(`${where}: the JWS ${what} is not UTF-8 text.`);
+  }
+}
+
+/**
+ * Verifies a JWS in compact serialization against the certificates of the calling IS only. The `kid`
+ * must be the hex serial of one of them; keys carried in the token are never used. Throws
+ * AuthenticationError (401) for anything that makes the signature untrustworthy and ValidationError
+ * (400) for a malformed token or an unknown critical header. `where` names the line for messages.
+ */
+export async function verifyCompactJws(
+  jws: string,
+  certificatesBySerial: ReadonlyMap<string, SigningCertificate>,
+  where: string,
+  now: Date,
+): Promise<VerifiedJws> {
+  const [headerSegment = '', , signatureSegment = ''] = jws.split('.');
+  const parsedHeader = parseJsonObject(decodeSegment(headerSegment, 'protected header', where));
+  if (!parsedHeader.ok) throw new ValidationError(`${where}: the JWS protected header ${parsedHeader.reason}.`);
+  const header = parsedHeader.value;
+
+  const alg = header.alg;
+  if (typeof alg !== 'string' || !(ACCEPTED_JWS_ALGORITHMS as readonly string[]).includes(alg)) {
+    throw new AuthenticationError(
+      `${where}: the JWS algorithm ${JSON.stringify(alg ?? null)} is not accepted; use one of ${ACCEPTED_JWS_ALGORITHMS.join(', ')}.`,
+    );
+  }
+  for (const name of KEY_CARRYING_HEADERS) {
+    if (name in header) {
+      throw new AuthenticationError(`${where}: the JWS header carries "${name}"; MLog verifies only with the certificates registered to your system.`);
+    }
+  }
+  if ('crit' in header) {
+    throw new ValidationError(`${where}: the JWS header has critical extensions (${JSON.stringify(header.crit)}) that MLog does not understand.`);
+  }
+  if ('b64' in header) {
+    throw new ValidationError(`${where}: the JWS header sets "b64"; MLog accepts only base64url-encoded payloads.`);
+  }
+  if (signatureSegment === '') throw new AuthenticationError(`${where}: the JWS has no signature.`);
+  const kid = header.kid;
+  if (typeof kid !== 'string' || kid.trim() === '') {
+    throw new AuthenticationError(`${where}: the JWS header has no "kid"; set it to your certificate's serial number in hex.`);
+  }
+  const certificate = certificatesBySerial.get(normalizeSerial(kid));
+  if (certificate === undefined) {
+    throw new AuthenticationError(`${where}: the JWS kid "${kid.slice(0, 80)}" is not the serial number of a certificate registered to your system.`);
+  }
+  const expired = validityProblem(certificate.record, now);
+  if (expired !== undefined) throw new AuthenticationError(`${where}: the JWS is signed with ${expired}.`);
+
+  let payloadBytes: Uint8Array;
+  try {
+    ({ payload: payloadBytes } = await compactVerify(jws, certificate.publicKey, { algorithms: [...ACCEPTED_JWS_ALGORITHMS] }));
+  } catch (error) {
+    if (error instanceof joseErrors.JWSInvalid) throw new ValidationError(`${where}: the JWS is malformed (${error.message}).`);
+    throw new AuthenticationError(`${where}: the JWS signature does not verify with certificate ${certificate.record.serial} (${alg}).`);
+  }
+  let payload: string;
+  try {
+    payload = utf8.decode(payloadBytes);
+  } catch {
+    throw new ValidationError(`${where}: the JWS payload is not UTF-8 text.`);
+  }
+  return { payload, kid: certificate.record.serial, alg };
+}

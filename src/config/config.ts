@@ -1,0 +1,144 @@
+import { ConfigurationError } from '../errors/mlog-error.js';
+
+/** Everything MLog reads from its environment, checked once at start. */
+export interface MLogConfig {
+  elasticsearch: {
+    /** MLOG_ELASTICSEARCH_URL: node URLs, comma separated. */
+    nodes: string[];
+    /** MLOG_ELASTICSEARCH_API_KEY: API key of a secured cluster. */
+    apiKey?: string;
+    /** MLOG_ELASTICSEARCH_USERNAME / MLOG_ELASTICSEARCH_PASSWORD: basic credentials of a secured cluster. */
+    username?: string;
+    password?: string;
+    /** MLOG_ELASTICSEARCH_CA: path of the PEM CA that signed the cluster's HTTP certificate. */
+    caPath?: string;
+  };
+  publicApi: {
+    /** MLOG_HOST: address the public API binds to. */
+    host: string;
+    /** MLOG_PORT: public API port (HTTPS with client certificates). */
+    port: number;
+    /** MLOG_TLS_CERT / MLOG_TLS_KEY: PEM server certificate and key. */
+    tlsCertPath: string;
+    tlsKeyPath: string;
+    /** MLOG_TLS_CLIENT_CA: PEM file of the CAs whose client certificates are accepted. */
+    tlsClientCaPath: string;
+  };
+  adminApi: {
+    /** MLOG_ADMIN_HOST: address the administration listener binds to. */
+    host: string;
+    /** MLOG_ADMIN_PORT: administration listener port. */
+    port: number;
+    /** MLOG_ADMIN_TOKEN: bearer token of the admin API; unset means the admin API refuses everything. */
+    token?: string;
+  };
+  /** MLOG_LOG_LEVEL: winston level (error, warn, info, debug). */
+  logLevel: 'error' | 'warn' | 'info' | 'debug';
+  /** MLOG_REGISTRY_CACHE_SECONDS: how long an instance keeps the IS registry before reading it again. */
+  registryCacheSeconds: number;
+}
+
+type Env = Record<string, string | undefined>;
+
+function text(env: Env, name: string): string | undefined {
+  const value = env[name]?.trim();
+  return value === undefined || value === '' ? undefined : value;
+}
+
+function required(env: Env, name: string, meaning: string): string {
+  const value = text(env, name);
+  if (value === undefined) throw new ConfigurationError(`${name} is not set: it must give ${meaning}.`);
+  return value;
+}
+
+function port(env: Env, name: string, fallback: number): number {
+  const raw = text(env, name);
+  if (raw === undefined) return fallback;
+  if (!/^\d{1,5}$/.test(raw) || Number(raw) > 65535) {
+    throw new ConfigurationError(`${name}="${raw}" is not a port number (0 to 65535).`);
+  }
+  return Number(raw);
+}
+
+function positiveNumber(env: Env, name: string, fallback: number): number {
+  const raw = text(env, name);
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < 0) {
+    throw new ConfigurationError(`${name}="${raw}" is not a number of seconds (0 or more).`);
+  }
+  return value;
+}
+
+function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T): T {
+  const raw = text(env, name);
+  if (raw === undefined) return fallback;
+  if (!(allowed as readonly string[]).includes(raw)) {
+    throw new ConfigurationError(`${name}="${raw}" is not one of ${allowed.join(', ')}.`);
+  }
+  return raw as T;
+}
+
+function elasticsearchNodes(raw: string): string[] {
+  const nodes = raw.split(',').map((node) => node.trim()).filter((node) => node !== '');
+  for (const node of nodes) {
+    let url: URL;
+    try {
+      url = new URL(node);
+    } catch {
+      throw new ConfigurationError(`MLOG_ELASTICSEARCH_URL contains "${node}", which is not a URL (for example http://127.0.0.1:9200).`);
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+      throw new ConfigurationError(`MLOG_ELASTICSEARCH_URL contains "${node}": only http and https URLs are accepted.`);
+    }
+  }
+  if (nodes.length === 0) throw new ConfigurationError('MLOG_ELASTICSEARCH_URL is empty: give at least one node URL.');
+  return nodes;
+}
+
+/** The Elasticsearch part of the configuration, also used alone by the command-line tool. */
+export function loadElasticsearchConfig(env: Env = process.env, fallbackUrl?: string): MLogConfig['elasticsearch'] {
+  const username = text(env, 'MLOG_ELASTICSEARCH_USERNAME');
+  const password = text(env, 'MLOG_ELASTICSEARCH_PASSWORD');
+  if ((username === undefined) !== (password === undefined)) {
+    throw new ConfigurationError('MLOG_ELASTICSEARCH_USERNAME and MLOG_ELASTICSEARCH_PASSWORD must be set together.');
+  }
+  const url = text(env, 'MLOG_ELASTICSEARCH_URL') ?? fallbackUrl;
+  if (url === undefined) throw new ConfigurationError('MLOG_ELASTICSEARCH_URL is not set: it must give the Elasticsearch node URL(s).');
+  const config: MLogConfig['elasticsearch'] = { nodes: elasticsearchNodes(url) };
+  const apiKey = text(env, 'MLOG_ELASTICSEARCH_API_KEY');
+  if (apiKey !== undefined) config.apiKey = apiKey;
+  if (username !== undefined && password !== undefined) {
+    config.username = username;
+    config.password = password;
+  }
+  const caPath = text(env, 'MLOG_ELASTICSEARCH_CA');
+  if (caPath !== undefined) config.caPath = caPath;
+  return config;
+}
+
+/** Reads and checks the configuration; throws a ConfigurationError whose message is one line naming the variable. */
+export function loadConfig(env: Env = process.env): MLogConfig {
+  const token = text(env, 'MLOG_ADMIN_TOKEN');
+  if (token !== undefined && token.length < 16) {
+    throw new ConfigurationError('MLOG_ADMIN_TOKEN is shorter than 16 characters; use a long random token.');
+  }
+  const config: MLogConfig = {
+    elasticsearch: loadElasticsearchConfig(env),
+    publicApi: {
+      host: text(env, 'MLOG_HOST') ?? '0.0.0.0',
+      port: port(env, 'MLOG_PORT', 8443),
+      tlsCertPath: required(env, 'MLOG_TLS_CERT', 'the path of the PEM server certificate'),
+      tlsKeyPath: required(env, 'MLOG_TLS_KEY', 'the path of the PEM server key'),
+      tlsClientCaPath: required(env, 'MLOG_TLS_CLIENT_CA', 'the path of the PEM CA(s) that issue client certificates'),
+    },
+    adminApi: {
+      host: text(env, 'MLOG_ADMIN_HOST') ?? '127.0.0.1',
+      port: port(env, 'MLOG_ADMIN_PORT', 8081),
+    },
+    logLevel: oneOf(env, 'MLOG_LOG_LEVEL', ['error', 'warn', 'info', 'debug'] as const, 'info'),
+    registryCacheSeconds: positiveNumber(env, 'MLOG_REGISTRY_CACHE_SECONDS', 5),
+  };
+  if (token !== undefined) config.adminApi.token = token;
+  return config;
+}

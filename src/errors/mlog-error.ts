@@ -1,0 +1,80 @@
+/**
+ * The one error hierarchy of MLog. Every refusal and failure that reaches a client is an MLogError:
+ * it carries its HTTP status and a plain-English message naming what was wrong (line, field, limit).
+ * `src/http/error-response.ts` is the only place that turns one into a response.
+ */
+export abstract class MLogError extends Error {
+  abstract readonly status: number;
+  /** Seconds a client should wait before retrying, for 429 and 503. */
+  readonly retryAfterSeconds?: number;
+
+  constructor(message: string, options?: { cause?: unknown; retryAfterSeconds?: number }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    if (options?.retryAfterSeconds !== undefined) this.retryAfterSeconds = options.retryAfterSeconds;
+  }
+}
+
+/** 400: the request is malformed or an event breaks a validation rule. */
+export class ValidationError extends MLogError {
+  readonly status = 400;
+}
+
+/** 401: the caller or a signature could not be identified or verified. */
+export class AuthenticationError extends MLogError {
+  readonly status = 401;
+}
+
+/** 403: the caller is known but not allowed to do this. */
+export class ForbiddenError extends MLogError {
+  readonly status = 403;
+}
+
+/** 404: nothing matches, or the resource does not exist for this caller. */
+export class NotFoundError extends MLogError {
+  readonly status = 404;
+}
+
+/** 409: the resource already exists. */
+export class ConflictError extends MLogError {
+  readonly status = 409;
+}
+
+/** 413: the message is larger than MLog accepts. */
+export class PayloadTooLargeError extends MLogError {
+  readonly status = 413;
+}
+
+/** 415: the body is sent in an encoding MLog does not accept. */
+export class UnsupportedMediaTypeError extends MLogError {
+  readonly status = 415;
+}
+
+/** 429: the caller has too much work in flight; retry later. */
+export class TooManyRequestsError extends MLogError {
+  readonly status = 429;
+  constructor(message: string, retryAfterSeconds = 1) {
+    super(message, { retryAfterSeconds });
+  }
+}
+
+/** 503: storage is unavailable; nothing of the call was registered. */
+export class StorageUnavailableError extends MLogError {
+  readonly status = 503;
+  constructor(message: string, options?: { cause?: unknown; retryAfterSeconds?: number }) {
+    super(message, { retryAfterSeconds: 5, ...options });
+  }
+}
+
+/** 500: a defect of MLog. Never the answer to bad input. */
+export class InternalError extends MLogError {
+  readonly status = 500;
+}
+
+/** A configuration value is wrong; the process stops with this one line. */
+export class ConfigurationError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigurationError';
+  }
+}

@@ -1,0 +1,113 @@
+import { randomUUID } from 'node:crypto';
+import { verifyCompactJws } from '../auth/jws-verifier.js';
+import { AuthenticationError, ValidationError } from '../errors/mlog-error.js';
+import type { Logger } from '../logging/logger.js';
+import type { EventStore } from '../storage/event-store-type.js';
+import type { KnownSystem } from '../systems/system-registry.js';
+import { decodeBody, readBodyLines, type BodyLine } from './event-body-reader.js';
+import { findEventProblem } from './event-validator.js';
+import { parseJsonObject, type JsonObject } from './json-object-parser.js';
+import { buildRegistrationDocuments, type AcceptedEvent, type EventSignature } from './stored-event.js';
+
+/** One call to register events, from whichever door it came (HTTPS, syslog). */
+export interface RegistrationCall {
+  caller: KnownSystem;
+  body: Uint8Array;
+  receivedAt: Date;
+}
+
+export interface Registration {
+  uid: string;
+  events: number;
+  signed: number;
+}
+
+/** Several JSON objects, one per line; or one object spread over several lines. */
+function parseEventLines(text: string, where: (index: number, count: number) => string): JsonObject[] {
+  const lines = text.split('\n').map((line) => line.trim()).filter((line) => line !== '');
+  if (lines.length === 0) throw new ValidationError(`${where(0, 1)}: holds no event.`);
+  const events: JsonObject[] = [];
+  for (const [index, line] of lines.entries()) {
+    const parsed = parseJsonObject(line);
+    if (parsed.ok) {
+      events.push(parsed.value);
+      continue;
+    }
+    if (index === 0 && lines.length > 1) {
+      const whole = parseJsonObject(text.trim());
+      if (whole.ok) return [whole.value];
+    }
+    throw new ValidationError(`${where(index, lines.length)} ${parsed.reason}.`);
+  }
+  return events;
+}
+
+/** A body holding one pretty-printed JSON object (its first line alone is not an object), parsed; else undefined. */
+function objectSpreadOverLines(text: string): JsonObject | undefined {
+  const trimmed = text.trim();
+  const firstBreak = trimmed.indexOf('\n');
+  if (firstBreak < 0 || trimmed.charCodeAt(0) !== 123 /* { */) return undefined;
+  if (parseJsonObject(trimmed.slice(0, firstBreak).trim()).ok) return undefined;
+  const whole = parseJsonObject(trimmed);
+  return whole.ok ? whole.value : undefined;
+}
+
+/**
+ * The ingest pipeline: parse → verify → validate → store → answer, for a caller already identified.
+ * Promise: it resolves only after every event of the call (and every PersonalData projection) is
+ * durably stored; when it throws, nothing of the call is stored. Independent of any transport.
+ */
+export class IngestService {
+  constructor(
+    private readonly store: EventStore,
+    private readonly logger: Logger,
+  ) {}
+
+  async register(call: RegistrationCall): Promise<Registration> {
+    const text = decodeBody(call.body);
+    const accepted: AcceptedEvent[] = [];
+    const spread = objectSpreadOverLines(text);
+    if (spread !== undefined) accepted.push(this.check(spread, 'Line 1', 1));
+    else {
+      for (const line of readBodyLines(text)) {
+        if (line.kind === 'json') {
+          const parsed = parseJsonObject(line.text);
+          if (!parsed.ok) throw new ValidationError(`Line ${line.number} ${parsed.reason}.`);
+          accepted.push(this.check(parsed.value, `Line ${line.number}`, line.number));
+        } else {
+          accepted.push(...(await this.verifySigned(line, call, accepted.length)));
+        }
+      }
+    }
+    if (call.caller.system.require_signature) {
+      const unsigned = accepted.find((event) => event.signature === undefined);
+      if (unsigned !== undefined) {
+        throw new AuthenticationError(`${unsigned.origin}: information system "${call.caller.system.code}" must sign its events, and this one is not signed.`);
+      }
+    }
+    const uid = randomUUID();
+    const documents = buildRegistrationDocuments(accepted, { uid, isCode: call.caller.system.code, receivedAt: call.receivedAt });
+    await this.store.writeAll(documents);
+    const signed = accepted.filter((event) => event.signature !== undefined).length;
+    this.logger.info('events registered', { system: call.caller.system.code, uid, events: accepted.length, signed });
+    return { uid, events: accepted.length, signed };
+  }
+
+  private check(event: JsonObject, origin: string, line: number): AcceptedEvent {
+    const problem = findEventProblem(event);
+    if (problem !== undefined) throw new ValidationError(`${origin}: ${problem}.`);
+    return { event, origin, line };
+  }
+
+  private async verifySigned(line: BodyLine, call: RegistrationCall, position: number): Promise<AcceptedEvent[]> {
+    const where = `Line ${line.number}`;
+    const verified = await verifyCompactJws(line.text, call.caller.certificatesBySerial, where, call.receivedAt);
+    const origin = (index: number, count: number) => (count === 1 ? where : `${where}, event ${index + 1} of the signed payload`);
+    const payloadEvents = parseEventLines(verified.payload, (index, count) => `${origin(index, count)}: the JWS payload`);
+    const signature: EventSignature = { jws: line.text, kid: verified.kid, alg: verified.alg, firstEventPosition: position };
+    return payloadEvents.map((event, index) => ({
+      ...this.check(event, origin(index, payloadEvents.length), line.number),
+      signature,
+    }));
+  }
+}

@@ -1,0 +1,102 @@
+import { ValidationError } from '../errors/mlog-error.js';
+import { EVENT_TIME_SYNTAX, parseEventTime } from './event-time.js';
+import { parseFilter, type FilterPair } from './filter-parser.js';
+import { singleParameter, type QueryParameter } from './query-string.js';
+
+/** Elasticsearch's window: (page + 1) × page_size may not pass it. */
+export const MAX_RESULT_WINDOW = 10_000;
+export const DEFAULT_PAGE_SIZE = 50;
+/** A UID query answers every event of the call on one page unless asked otherwise. */
+export const DEFAULT_UID_PAGE_SIZE = MAX_RESULT_WINDOW;
+
+export const LEGAL_PARAMETERS = ['legal_entity', 'legal_basis', 'legal_reason', 'user', 'user_address'] as const;
+export type LegalParameters = Partial<Record<(typeof LEGAL_PARAMETERS)[number], string>>;
+
+export interface Pagination {
+  page: number;
+  pageSize: number;
+}
+
+export interface UidQuery extends Pagination {
+  uid: string;
+  legal: LegalParameters;
+}
+
+export interface RangeQuery extends Pagination {
+  from: { text: string; millis: number };
+  to: { text: string; millis: number };
+  legal: LegalParameters;
+  /** The filter as the client wrote it (for the ClientQuery record) and parsed. */
+  filterText: string;
+  filter: FilterPair[];
+}
+
+type Parameters = Map<string, QueryParameter[]>;
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+function legalParameters(parameters: Parameters): LegalParameters {
+  const legal: LegalParameters = {};
+  for (const name of LEGAL_PARAMETERS) {
+    const value = singleParameter(parameters, name)?.value.trim();
+    if (value !== undefined && value !== '') legal[name] = value;
+  }
+  return legal;
+}
+
+function wholeNumber(parameters: Parameters, name: string, fallback: number, minimum: number): number {
+  const parameter = singleParameter(parameters, name);
+  if (parameter === undefined || parameter.value.trim() === '') return fallback;
+  const text = parameter.value.trim();
+  if (!/^\d{1,9}$/.test(text) || Number(text) < minimum) {
+    throw new ValidationError(`${name} "${text.slice(0, 40)}" must be a whole number ${minimum === 0 ? '0 or more' : `of at least ${minimum}`}.`);
+  }
+  return Number(text);
+}
+
+export function parsePagination(parameters: Parameters, defaultPageSize: number): Pagination {
+  const page = wholeNumber(parameters, 'page', 0, 0);
+  const pageSize = wholeNumber(parameters, 'page_size', defaultPageSize, 1);
+  if ((page + 1) * pageSize > MAX_RESULT_WINDOW) {
+    throw new ValidationError(
+      `page ${page} with page_size ${pageSize} reaches result ${(page + 1) * pageSize}; (page + 1) × page_size may not pass ${MAX_RESULT_WINDOW}. Narrow the time range or the filter.`,
+    );
+  }
+  return { page, pageSize };
+}
+
+function eventTimeBound(parameters: Parameters, name: string): { text: string; millis: number } {
+  const parameter = singleParameter(parameters, name);
+  if (parameter === undefined || parameter.value.trim() === '') {
+    throw new ValidationError(`${name} is missing; give it as ${EVENT_TIME_SYNTAX}.`);
+  }
+  const text = parameter.value.trim();
+  const parsed = parseEventTime(text);
+  if (!parsed.ok) throw new ValidationError(`${name} "${text.slice(0, 64)}" ${parsed.reason}.`);
+  return { text, millis: parsed.epochMillis };
+}
+
+export function parseUidQuery(uid: string, parameters: Parameters): UidQuery {
+  if (!UUID.test(uid)) throw new ValidationError(`"${uid.slice(0, 80)}" is not a UID: MLog answers /register with a UUID such as 3f2b…-….`);
+  return { uid: uid.toLowerCase(), legal: legalParameters(parameters), ...parsePagination(parameters, DEFAULT_UID_PAGE_SIZE) };
+}
+
+export function parseRangeQuery(parameters: Parameters): RangeQuery {
+  const from = eventTimeBound(parameters, 'event_time_from');
+  const to = eventTimeBound(parameters, 'event_time_to');
+  if (from.millis >= to.millis) {
+    throw new ValidationError(`event_time_from (${from.text}) must be before event_time_to (${to.text}); the range includes its start and excludes its end.`);
+  }
+  const legal = legalParameters(parameters);
+  if (legal.legal_basis === undefined) throw new ValidationError('legal_basis is missing: a query by time range must state its legal basis.');
+  const filterParameter = singleParameter(parameters, 'filter');
+  const filterText = filterParameter?.value ?? '';
+  return {
+    from,
+    to,
+    legal,
+    filterText,
+    filter: filterParameter === undefined ? [] : parseFilter(filterParameter.raw),
+    ...parsePagination(parameters, DEFAULT_PAGE_SIZE),
+  };
+}

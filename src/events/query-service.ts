@@ -1,0 +1,138 @@
+import { randomUUID } from 'node:crypto';
+import { NotFoundError, ValidationError } from '../errors/mlog-error.js';
+import type { Logger } from '../logging/logger.js';
+import type { EventSearch, EventStore, FieldCondition } from '../storage/event-store-type.js';
+import type { KnownSystem } from '../systems/system-registry.js';
+import type { FilterPair } from './filter-parser.js';
+import type { JsonObject } from './json-object-parser.js';
+import { isPredefinedField } from './predefined-fields.js';
+import type { LegalParameters, Pagination, RangeQuery, UidQuery } from './query-parameters.js';
+import { buildRegistrationDocuments } from './stored-event.js';
+
+export const CLIENT_QUERY_EVENT_TYPE = 'MLog.ClientQuery';
+
+export interface QueryAnswer {
+  result: JsonObject[];
+  pagination: { 'record-count': number; page: number; 'page-size': number };
+}
+
+/** Turns filter pairs into search conditions, refusing fields that cannot be filtered. Repeated fields mean any of their values. */
+export async function resolveFilter(pairs: FilterPair[], isCode: string, store: EventStore): Promise<FieldCondition[]> {
+  const byField = new Map<string, string[]>();
+  for (const { field, value } of pairs) {
+    if (field.startsWith('_') || field.startsWith('@')) {
+      throw new ValidationError(`The filter names "${field}": names starting with "_" or "@" are reserved and cannot be filtered.`);
+    }
+    if (field === 'event_details') throw new ValidationError('The filter names event_details, which is stored but not indexed, so it cannot be filtered.');
+    if (field === 'event_time') throw new ValidationError('The filter names event_time; use event_time_from and event_time_to instead.');
+    byField.set(field, [...(byField.get(field) ?? []), value]);
+  }
+  const custom = [...byField.keys()].filter((field) => !isPredefinedField(field));
+  const types = await store.fieldTypes(isCode, custom);
+  for (const field of custom) {
+    const fieldTypes = types.get(field);
+    if (fieldTypes === undefined) {
+      throw new ValidationError(`The filter names "${field}", an unknown field: it is not predefined and none of your events has it.`);
+    }
+    if (!fieldTypes.includes('keyword')) {
+      throw new ValidationError(`The filter names "${field}", which holds nested fields; name one of them, such as ${field}.<name>.`);
+    }
+  }
+  return [...byField].map(([field, values]) => ({ field, values, match: field === 'event_message' ? 'full-text' : 'exact' }));
+}
+
+function describeQuery(parts: Record<string, string | number>): string {
+  return Object.entries(parts)
+    .map(([name, value]) => `${name}=${value}`)
+    .join(';');
+}
+
+/**
+ * Queries of an IS over its own events. Promises: an IS sees only events it registered; every query,
+ * answered or not found, is itself registered as an MLog.ClientQuery event in the caller's index
+ * before the answer is sent.
+ */
+export class QueryService {
+  constructor(
+    private readonly store: EventStore,
+    private readonly logger: Logger,
+  ) {}
+
+  async byUid(caller: KnownSystem, query: UidQuery, receivedAt: Date): Promise<QueryAnswer> {
+    const search: EventSearch = {
+      isCode: caller.system.code,
+      uid: query.uid,
+      conditions: [],
+      from: query.page * query.pageSize,
+      size: query.pageSize,
+      order: 'registration-order',
+    };
+    const description = describeQuery({
+      from: '',
+      to: '',
+      basis: query.legal.legal_basis ?? '',
+      reason: query.legal.legal_reason ?? '',
+      filter: `UID=${query.uid}`,
+      page: query.page,
+      page_size: query.pageSize,
+    });
+    return this.answer(caller, search, query, query.legal, description, receivedAt);
+  }
+
+  async byRange(caller: KnownSystem, query: RangeQuery, receivedAt: Date): Promise<QueryAnswer> {
+    const conditions = await resolveFilter(query.filter, caller.system.code, this.store);
+    const search: EventSearch = {
+      isCode: caller.system.code,
+      range: { fromMillis: query.from.millis, toMillis: query.to.millis },
+      conditions,
+      from: query.page * query.pageSize,
+      size: query.pageSize,
+      order: 'newest-first',
+    };
+    const description = describeQuery({
+      from: query.from.text,
+      to: query.to.text,
+      basis: query.legal.legal_basis ?? '',
+      reason: query.legal.legal_reason ?? '',
+      filter: query.filterText,
+      page: query.page,
+      page_size: query.pageSize,
+    });
+    return this.answer(caller, search, query, query.legal, description, receivedAt);
+  }
+
+  private async answer(
+    caller: KnownSystem,
+    search: EventSearch,
+    pagination: Pagination,
+    legal: LegalParameters,
+    description: string,
+    receivedAt: Date,
+  ): Promise<QueryAnswer> {
+    const page = await this.store.search(search);
+    await this.recordClientQuery(caller, legal, description, receivedAt);
+    if (page.total === 0) throw new NotFoundError('No data was found for the given parameters.');
+    if (page.events.length === 0) {
+      throw new NotFoundError(`No data was found on page ${pagination.page}: ${page.total} events match, ${pagination.pageSize} per page.`);
+    }
+    return { result: page.events, pagination: { 'record-count': page.total, page: pagination.page, 'page-size': pagination.pageSize } };
+  }
+
+  /** Registers the query itself, in the caller's own index, as an MLog.ClientQuery event. */
+  async recordClientQuery(caller: KnownSystem, legal: LegalParameters, description: string, at: Date): Promise<void> {
+    const event: JsonObject = {
+      event_time: at.toISOString(),
+      event_type: CLIENT_QUERY_EVENT_TYPE,
+      event_source: 'MLog',
+      legal_entity: legal.legal_entity ?? caller.system.idno,
+      ...legal,
+      event_message: description,
+    };
+    if (legal.legal_entity === undefined) event.legal_entity = caller.system.idno;
+    const uid = randomUUID();
+    await this.store.writeAll(
+      buildRegistrationDocuments([{ event, origin: CLIENT_QUERY_EVENT_TYPE, line: 0 }], { uid, isCode: caller.system.code, receivedAt: at }),
+    );
+    this.logger.debug('client query recorded', { system: caller.system.code, uid });
+  }
+}

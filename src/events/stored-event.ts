@@ -1,0 +1,67 @@
+import type { DocumentToWrite } from '../storage/event-store-type.js';
+import { eventIndexName, personalDataIndexName } from '../storage/index-names.js';
+import type { JsonObject } from './json-object-parser.js';
+import { isPersonalDataEvent, PERSONAL_DATA_FIELDS } from './predefined-fields.js';
+
+/** The signature an event arrived under. One JWS may carry several events; its text is kept once. */
+export interface EventSignature {
+  jws: string;
+  kid: string;
+  alg: string;
+  /** Position (in the call) of the first event of the same JWS, which keeps the JWS text in @jws. */
+  firstEventPosition: number;
+}
+
+/** An event that passed every check, with where it came from. */
+export interface AcceptedEvent {
+  event: JsonObject;
+  /** "Line 2" or "Line 2, event 3 of the signed payload". */
+  origin: string;
+  line: number;
+  signature?: EventSignature;
+}
+
+export interface RegistrationContext {
+  uid: string;
+  isCode: string;
+  receivedAt: Date;
+}
+
+/** The document id of the event at `position` of a call: ids sort in registration order. */
+export function storedEventId(uid: string, position: number): string {
+  return `${uid}-${position.toString().padStart(5, '0')}`;
+}
+
+/** The shared personaldata-* copy of an event: only the fields the contract lists, plus @is, @uid and @id. */
+export function personalDataProjection(event: JsonObject, stored: { '@is': string; '@uid': string; '@id': string; '@received': string }): JsonObject {
+  const projection: JsonObject = {};
+  for (const field of PERSONAL_DATA_FIELDS) if (event[field] !== undefined) projection[field] = event[field];
+  return { ...projection, ...stored };
+}
+
+/**
+ * The documents one registration writes: each event into the IS's monthly index, with MLog's @ fields,
+ * and a projection of each PersonalData event into the shared monthly personaldata index.
+ */
+export function buildRegistrationDocuments(events: AcceptedEvent[], context: RegistrationContext): DocumentToWrite[] {
+  const eventIndex = eventIndexName(context.isCode, context.receivedAt);
+  const personalDataIndex = personalDataIndexName(context.receivedAt);
+  const received = context.receivedAt.toISOString();
+  const documents: DocumentToWrite[] = [];
+  events.forEach((accepted, position) => {
+    const id = storedEventId(context.uid, position);
+    const own = { '@is': context.isCode, '@uid': context.uid, '@id': id, '@received': received };
+    const document: JsonObject = { ...accepted.event, ...own, '@signed': accepted.signature !== undefined, '@line': accepted.line };
+    if (accepted.signature !== undefined) {
+      document['@kid'] = accepted.signature.kid;
+      document['@alg'] = accepted.signature.alg;
+      if (accepted.signature.firstEventPosition === position) document['@jws'] = accepted.signature.jws;
+      else document['@jws_ref'] = storedEventId(context.uid, accepted.signature.firstEventPosition);
+    }
+    documents.push({ index: eventIndex, id, document, origin: accepted.origin });
+    if (isPersonalDataEvent(accepted.event.event_type as string)) {
+      documents.push({ index: personalDataIndex, id, document: personalDataProjection(accepted.event, own), origin: accepted.origin });
+    }
+  });
+  return documents;
+}

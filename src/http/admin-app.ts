@@ -1,0 +1,49 @@
+import { timingSafeEqual } from 'node:crypto';
+import express, { type Express, type RequestHandler } from 'express';
+import { AuthenticationError, NotFoundError } from '../errors/mlog-error.js';
+import type { Logger } from '../logging/logger.js';
+import type { Metrics } from '../metrics/metrics.js';
+import type { SystemRegistry } from '../systems/system-registry.js';
+import { errorResponder } from './error-response.js';
+import { requestContext } from './request-context.js';
+import { healthRoutes, type Readiness } from './routes/health-routes.js';
+import { systemRoutes } from './routes/system-routes.js';
+
+export interface AdminAppServices {
+  registry: SystemRegistry;
+  readiness: Readiness;
+  logger: Logger;
+  metrics: Metrics;
+  /** MLOG_ADMIN_TOKEN; undefined refuses every administration call. */
+  token: string | undefined;
+}
+
+function bearerToken(token: string | undefined): RequestHandler {
+  const expected = token === undefined ? undefined : Buffer.from(token);
+  return (request, _response, next) => {
+    if (expected === undefined) throw new AuthenticationError('The administration API is disabled: MLOG_ADMIN_TOKEN is not set.');
+    const header = request.headers.authorization ?? '';
+    const given = Buffer.from(header.startsWith('Bearer ') ? header.slice(7).trim() : '');
+    if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+      throw new AuthenticationError('The administration API needs "Authorization: Bearer <MLOG_ADMIN_TOKEN>".');
+    }
+    next();
+  };
+}
+
+/** The administration listener: health, readiness and metrics open; /admin/* behind the bearer token. */
+export function createAdminApp(services: AdminAppServices): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.use(requestContext('admin', services.logger, services.metrics));
+  app.use(healthRoutes(services.readiness, services.metrics));
+  app.use('/admin', bearerToken(services.token));
+  app.use(express.json({ limit: '1mb', strict: true }));
+  app.use(systemRoutes(services.registry));
+  app.use((request) => {
+    throw new NotFoundError(`There is no ${request.method} ${request.path} in the MLog administration API.`);
+  });
+  app.use(errorResponder(services.logger));
+  return app;
+}

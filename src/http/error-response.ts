@@ -1,0 +1,64 @@
+import type { ErrorRequestHandler, Response } from 'express';
+import { InternalError, MLogError, PayloadTooLargeError, StorageUnavailableError, UnsupportedMediaTypeError, ValidationError } from '../errors/mlog-error.js';
+import type { Logger } from '../logging/logger.js';
+import { envelope } from './envelope.js';
+
+export const MAX_MESSAGE_BYTES = 262_144;
+
+/** Errors raised by Express's body parsers carry a `type` and a `status`. */
+interface BodyParserError {
+  type: string;
+  status: number;
+  length?: number;
+}
+
+function isBodyParserError(error: unknown): error is BodyParserError {
+  return typeof error === 'object' && error !== null && typeof (error as BodyParserError).type === 'string' && typeof (error as BodyParserError).status === 'number';
+}
+
+function isElasticsearchUnavailable(error: unknown): boolean {
+  const name = (error as { name?: string } | undefined)?.name;
+  return name === 'ConnectionError' || name === 'TimeoutError' || name === 'NoLivingConnectionsError';
+}
+
+/** The one mapping from anything thrown while handling a request to an MLogError. */
+export function toMLogError(error: unknown, requestId: string): MLogError {
+  if (error instanceof MLogError) return error;
+  if (isBodyParserError(error)) {
+    switch (error.type) {
+      case 'entity.too.large':
+        return new PayloadTooLargeError(
+          `The message is ${error.length === undefined ? 'larger than allowed' : `${error.length} bytes`}; MLog accepts at most ${MAX_MESSAGE_BYTES} bytes (256 KB) per message.`,
+        );
+      case 'encoding.unsupported':
+        return new UnsupportedMediaTypeError('Compressed bodies (Content-Encoding) are not accepted; send the body uncompressed.');
+      case 'entity.parse.failed':
+        return new ValidationError('The body is not valid JSON.');
+      default:
+        if (error.status >= 400 && error.status < 500) return new ValidationError(`The request body could not be read (${error.type}).`);
+    }
+  }
+  if (isElasticsearchUnavailable(error)) return new StorageUnavailableError('Elasticsearch is unavailable; retry later.', { cause: error });
+  return new InternalError(`MLog failed to handle the request because of a defect of MLog (request ${requestId}); please report it to the MLog administrators.`);
+}
+
+export function sendError(response: Response, error: MLogError): void {
+  if (error.retryAfterSeconds !== undefined) response.setHeader('Retry-After', String(error.retryAfterSeconds));
+  response.status(error.status).json(envelope(error.status, error.message));
+}
+
+/** Express error middleware: answers every failure in the envelope; logs defects with their stack. */
+export function errorResponder(logger: Logger, onRefused?: (response: Response, error: MLogError) => void): ErrorRequestHandler {
+  return (error: unknown, _request, response, _next) => {
+    const requestId = String(response.locals.requestId ?? '');
+    const mapped = toMLogError(error, requestId);
+    if (mapped.status >= 500 && mapped.status !== 503) {
+      logger.error('request failed', { requestId, error: error instanceof Error ? error.stack : String(error) });
+    } else if (mapped.status === 503) {
+      logger.warn('storage unavailable', { requestId, error: mapped.message });
+    }
+    if (mapped.status >= 400 && mapped.status < 500) onRefused?.(response, mapped);
+    if (response.headersSent) return;
+    sendError(response, mapped);
+  };
+}

@@ -1,0 +1,125 @@
+import { pathToFileURL } from 'node:url';
+import { loadConfig, type MLogConfig } from './config/config.js';
+import { ConfigurationError } from './errors/mlog-error.js';
+import { IngestService } from './events/ingest-service.js';
+import { QueryService } from './events/query-service.js';
+import { createAdminApp } from './http/admin-app.js';
+import { createPublicApp } from './http/public-app.js';
+import { listenAdmin, listenPublic } from './http/servers.js';
+import { createLogger, type Logger } from './logging/logger.js';
+import { Metrics } from './metrics/metrics.js';
+import { createElasticsearchClient } from './storage/elasticsearch-client.js';
+import { ElasticsearchEventStore } from './storage/elasticsearch-event-store.js';
+import { ElasticsearchSystemStore } from './storage/elasticsearch-system-store.js';
+import { installIndexTemplates } from './storage/template-installer.js';
+import { SystemRegistry } from './systems/system-registry.js';
+
+export interface RunningMLog {
+  publicPort: number;
+  adminPort: number;
+  logger: Logger;
+  registry: SystemRegistry;
+  /** Stops accepting calls, finishes those in flight (bounded), closes storage. */
+  stop(): Promise<void>;
+}
+
+/**
+ * The composition root: config → logger → storage → services → apps → listeners. Resolves once both
+ * listeners accept connections; index templates are installed first (and again until Elasticsearch
+ * answers, while /readyz says 503).
+ */
+export async function startMLog(config: MLogConfig, options: { logger?: Logger } = {}): Promise<RunningMLog> {
+  const logger = options.logger ?? createLogger(config.logLevel);
+  const metrics = new Metrics();
+  const client = createElasticsearchClient(config.elasticsearch);
+
+  let templatesInstalled = false;
+  let retryTimer: NodeJS.Timeout | undefined;
+  const installTemplates = async (): Promise<void> => {
+    try {
+      await installIndexTemplates(client, logger);
+      templatesInstalled = true;
+    } catch (error) {
+      logger.warn('index templates not installed yet; retrying in 5 s', { error: (error as Error).message });
+      retryTimer = setTimeout(() => void installTemplates(), 5_000);
+      retryTimer.unref();
+    }
+  };
+  await installTemplates();
+
+  const eventStore = new ElasticsearchEventStore(client, logger);
+  const registry = new SystemRegistry(new ElasticsearchSystemStore(client), logger, config.registryCacheSeconds);
+  const ingest = new IngestService(eventStore, logger);
+  const queries = new QueryService(eventStore, logger);
+
+  const readiness = {
+    async problem(): Promise<string | undefined> {
+      if (!templatesInstalled) return 'The index templates are not installed yet (is Elasticsearch reachable?).';
+      try {
+        await client.cluster.health({ timeout: '2s' }, { requestTimeout: 3_000 });
+        return undefined;
+      } catch {
+        return 'Elasticsearch does not answer.';
+      }
+    },
+  };
+
+  const publicListener = await listenPublic(createPublicApp({ registry, ingest, queries, logger, metrics }), {
+    host: config.publicApi.host,
+    port: config.publicApi.port,
+    certPath: config.publicApi.tlsCertPath,
+    keyPath: config.publicApi.tlsKeyPath,
+    clientCaPath: config.publicApi.tlsClientCaPath,
+  });
+  const adminListener = await listenAdmin(createAdminApp({ registry, readiness, logger, metrics, token: config.adminApi.token }), {
+    host: config.adminApi.host,
+    port: config.adminApi.port,
+  });
+  if (config.adminApi.token === undefined) logger.warn('MLOG_ADMIN_TOKEN is not set: the administration API refuses every call');
+  logger.info('MLog started', { publicPort: publicListener.port, adminPort: adminListener.port, adminHost: config.adminApi.host });
+
+  return {
+    publicPort: publicListener.port,
+    adminPort: adminListener.port,
+    logger,
+    registry,
+    async stop() {
+      if (retryTimer !== undefined) clearTimeout(retryTimer);
+      await Promise.all([publicListener.close(), adminListener.close()]);
+      await client.close();
+      logger.info('MLog stopped');
+    },
+  };
+}
+
+/** Runs MLog from the environment until SIGTERM or SIGINT. */
+export async function runFromEnvironment(config: MLogConfig): Promise<void> {
+  const mlog = await startMLog(config);
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    mlog.logger.info('stopping', { signal });
+    mlog.stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        mlog.logger.error('stop failed', { error: (error as Error).message });
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  try {
+    await runFromEnvironment(loadConfig());
+  } catch (error) {
+    if (error instanceof ConfigurationError) {
+      process.stderr.write(`MLog cannot start: ${error.message}\n`);
+      process.exit(2);
+    }
+    throw error;
+  }
+}

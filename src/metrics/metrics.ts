@@ -1,0 +1,29 @@
+import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+
+/** MLog's Prometheus metrics, one registry per running instance. */
+export class Metrics {
+  readonly registry = new Registry();
+  readonly requests = new Counter({
+    name: 'mlog_http_requests_total',
+    help: 'HTTP requests answered, by listener, route and status.',
+    labelNames: ['listener', 'route', 'status'] as const,
+    registers: [this.registry],
+  });
+  readonly requestSeconds = new Histogram({
+    name: 'mlog_http_request_duration_seconds',
+    help: 'Time to answer an HTTP request.',
+    labelNames: ['listener', 'route'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [this.registry],
+  });
+  readonly eventsRegistered = new Counter({
+    name: 'mlog_events_registered_total',
+    help: 'Events durably registered, by information system.',
+    labelNames: ['system'] as const,
+    registers: [this.registry],
+  });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry, prefix: 'mlog_' });
+  }
+}

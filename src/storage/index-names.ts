@@ -1,0 +1,40 @@
+/**
+ * Every Elasticsearch index name MLog uses, derived in one place. IS codes match
+ * [a-z0-9][a-z0-9-]{1,30}, so MLog's own indices start with "mlog_" (an underscore no code can hold)
+ * and can never be mistaken for an IS's "mlog-<code>-<yyyy.MM>".
+ */
+export const IS_CODE_PATTERN = /^[a-z0-9][a-z0-9-]{1,30}$/;
+
+export const SYSTEMS_INDEX = 'mlog_systems';
+export const REJECTIONS_INDEX_PREFIX = 'mlog_rejections-';
+export const PERSONAL_DATA_INDEX_PREFIX = 'personaldata-';
+export const EVENT_INDEX_PREFIX = 'mlog-';
+
+/** "yyyy.MM" of an instant, in UTC. */
+export function monthSuffix(at: Date): string {
+  return `${at.getUTCFullYear().toString().padStart(4, '0')}.${(at.getUTCMonth() + 1).toString().padStart(2, '0')}`;
+}
+
+export function eventIndexName(isCode: string, at: Date): string {
+  return `${EVENT_INDEX_PREFIX}${isCode}-${monthSuffix(at)}`;
+}
+
+/**
+ * The pattern of one IS's event indices. It also matches the indices of a code that extends this one
+ * (mpass → mpass-test), so every search through it must also filter on @is.
+ */
+export function eventIndexPattern(isCode: string): string {
+  return `${EVENT_INDEX_PREFIX}${isCode}-*`;
+}
+
+export function personalDataIndexName(at: Date): string {
+  return `${PERSONAL_DATA_INDEX_PREFIX}${monthSuffix(at)}`;
+}
+
+export const PERSONAL_DATA_INDEX_PATTERN = `${PERSONAL_DATA_INDEX_PREFIX}*`;
+
+export function rejectionsIndexName(at: Date): string {
+  return `${REJECTIONS_INDEX_PREFIX}${monthSuffix(at)}`;
+}
+
+export const REJECTIONS_INDEX_PATTERN = `${REJECTIONS_INDEX_PREFIX}*`;

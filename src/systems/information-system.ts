@@ -1,0 +1,37 @@
+import type { CertificateRecord } from '../auth/certificate.js';
+
+export const SYSTEM_STATUSES = ['staging', 'active', 'suspended'] as const;
+export type SystemStatus = (typeof SYSTEM_STATUSES)[number];
+
+export const SYSTEM_PERMISSIONS = ['personaldata:read'] as const;
+export type SystemPermission = (typeof SYSTEM_PERMISSIONS)[number];
+
+/** An information system registered with MLog, as the registry stores it. */
+export interface InformationSystem {
+  code: string;
+  name: string;
+  /** IDNO of the owning organisation; the default legal_entity of its queries. */
+  idno: string;
+  certificates: CertificateRecord[];
+  /** IPs and CIDRs the IS may call from; empty means any address. */
+  allowed_addresses: string[];
+  require_signature: boolean;
+  permissions: SystemPermission[];
+  event_types: string[];
+  retention_months: number;
+  status: SystemStatus;
+  created_at: string;
+  updated_at: string;
+}
+
+export const DEFAULT_RETENTION_MONTHS = 60;
+
+/** What the admin API answers: the registry record without the certificates' PEM bodies. */
+export function describeSystem(system: InformationSystem): Omit<InformationSystem, 'certificates'> & {
+  certificates: Omit<CertificateRecord, 'pem'>[];
+} {
+  return {
+    ...system,
+    certificates: system.certificates.map(({ pem: _pem, ...rest }) => rest),
+  };
+}

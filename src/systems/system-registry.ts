@@ -1,0 +1,172 @@
+import { compileAllowedAddresses } from '../auth/address-matcher.js';
+import { describeCertificate, readCertificate, type CertificateRecord } from '../auth/certificate.js';
+import type { SigningCertificate } from '../auth/jws-verifier.js';
+import { ConflictError, NotFoundError } from '../errors/mlog-error.js';
+import type { Logger } from '../logging/logger.js';
+import { DEFAULT_RETENTION_MONTHS, type InformationSystem } from './information-system.js';
+import type { NewSystem, SystemChanges } from './system-schemas.js';
+import type { SystemStore } from './system-store-type.js';
+
+/** A registered IS prepared for the hot path: address matcher and signing keys built once per cache load. */
+export interface KnownSystem {
+  system: InformationSystem;
+  isAllowedAddress: (address: string) => boolean;
+  certificatesBySerial: ReadonlyMap<string, SigningCertificate>;
+}
+
+interface Snapshot {
+  loadedAt: number;
+  byFingerprint: Map<string, { known: KnownSystem; certificate: CertificateRecord }>;
+  byCode: Map<string, KnownSystem>;
+}
+
+function prepare(system: InformationSystem): KnownSystem {
+  const certificatesBySerial = new Map<string, SigningCertificate>();
+  for (const record of system.certificates) {
+    certificatesBySerial.set(record.serial, { record, publicKey: readCertificate(record.pem).publicKey });
+  }
+  return { system, isAllowedAddress: compileAllowedAddresses(system.allowed_addresses), certificatesBySerial };
+}
+
+/**
+ * The registry of information systems: administration (add, change, remove) and the look-ups of the
+ * request path. Each instance keeps the whole registry in memory for `cacheSeconds`; its own changes
+ * take effect at once, other instances' within that time. A certificate belongs to at most one IS.
+ */
+export class SystemRegistry {
+  private snapshot: Snapshot | undefined;
+  private loading: Promise<Snapshot> | undefined;
+
+  constructor(
+    private readonly store: SystemStore,
+    private readonly logger: Logger,
+    private readonly cacheSeconds: number,
+  ) {}
+
+  private async load(): Promise<Snapshot> {
+    this.loading ??= (async () => {
+      try {
+        const systems = await this.store.list();
+        const snapshot: Snapshot = { loadedAt: Date.now(), byFingerprint: new Map(), byCode: new Map() };
+        for (const system of systems) {
+          try {
+            const known = prepare(system);
+            snapshot.byCode.set(system.code, known);
+            for (const certificate of system.certificates) snapshot.byFingerprint.set(certificate.fingerprint256, { known, certificate });
+          } catch (error) {
+            this.logger.error('registry record cannot be used', { system: system.code, error: (error as Error).message });
+          }
+        }
+        this.snapshot = snapshot;
+        return snapshot;
+      } finally {
+        this.loading = undefined;
+      }
+    })();
+    return this.loading;
+  }
+
+  private async current(): Promise<Snapshot> {
+    const snapshot = this.snapshot;
+    if (snapshot !== undefined && Date.now() - snapshot.loadedAt < this.cacheSeconds * 1000) return snapshot;
+    return this.load();
+  }
+
+  /** The IS that registered the certificate with this SHA-256 fingerprint (re-reading the registry at most once a second on a miss). */
+  async findByFingerprint(fingerprint256: string): Promise<{ known: KnownSystem; certificate: CertificateRecord } | undefined> {
+    let snapshot = await this.current();
+    let found = snapshot.byFingerprint.get(fingerprint256);
+    if (found === undefined && Date.now() - snapshot.loadedAt > 1000) {
+      snapshot = await this.load();
+      found = snapshot.byFingerprint.get(fingerprint256);
+    }
+    return found;
+  }
+
+  async findByCode(code: string): Promise<KnownSystem | undefined> {
+    return (await this.current()).byCode.get(code);
+  }
+
+  /** Forgets the cached registry so the next look-up reads it again. */
+  invalidate(): void {
+    this.snapshot = undefined;
+  }
+
+  async list(): Promise<InformationSystem[]> {
+    return this.store.list();
+  }
+
+  async get(code: string): Promise<InformationSystem> {
+    const found = await this.store.get(code);
+    if (found === undefined) throw new NotFoundError(`No information system has the code "${code}".`);
+    return found.system;
+  }
+
+  async add(input: NewSystem): Promise<InformationSystem> {
+    const now = new Date().toISOString();
+    const system: InformationSystem = {
+      code: input.code,
+      name: input.name,
+      idno: input.idno,
+      certificates: this.readCertificates(input.certificates),
+      allowed_addresses: input.allowed_addresses ?? [],
+      require_signature: input.require_signature ?? false,
+      permissions: input.permissions ?? [],
+      event_types: input.event_types ?? [],
+      retention_months: input.retention_months ?? DEFAULT_RETENTION_MONTHS,
+      status: input.status ?? 'staging',
+      created_at: now,
+      updated_at: now,
+    };
+    compileAllowedAddresses(system.allowed_addresses);
+    await this.ensureCertificatesAreFree(system);
+    await this.store.create(system);
+    this.invalidate();
+    this.logger.info('information system added', { system: system.code, status: system.status });
+    return system;
+  }
+
+  async update(code: string, changes: SystemChanges): Promise<InformationSystem> {
+    const found = await this.store.get(code);
+    if (found === undefined) throw new NotFoundError(`No information system has the code "${code}".`);
+    const { certificates, ...rest } = changes;
+    const system: InformationSystem = {
+      ...found.system,
+      ...rest,
+      ...(certificates === undefined ? {} : { certificates: this.readCertificates(certificates) }),
+      updated_at: new Date().toISOString(),
+    };
+    compileAllowedAddresses(system.allowed_addresses);
+    if (certificates !== undefined) await this.ensureCertificatesAreFree(system);
+    await this.store.replace(system, found.version);
+    this.invalidate();
+    this.logger.info('information system changed', { system: code, fields: Object.keys(changes) });
+    return system;
+  }
+
+  async remove(code: string): Promise<void> {
+    if (!(await this.store.remove(code))) throw new NotFoundError(`No information system has the code "${code}".`);
+    this.invalidate();
+    this.logger.info('information system removed', { system: code });
+  }
+
+  private readCertificates(inputs: string[]): CertificateRecord[] {
+    const records = inputs.map((input, index) => describeCertificate(readCertificate(input, `certificates[${index}]`)));
+    const seen = new Set<string>();
+    for (const record of records) {
+      if (seen.has(record.fingerprint256)) throw new ConflictError(`The certificate with serial ${record.serial} is listed twice.`);
+      seen.add(record.fingerprint256);
+    }
+    return records;
+  }
+
+  private async ensureCertificatesAreFree(system: InformationSystem): Promise<void> {
+    const others = (await this.store.list()).filter((other) => other.code !== system.code);
+    for (const certificate of system.certificates) {
+      const owner = others.find((other) => other.certificates.some((c) => c.fingerprint256 === certificate.fingerprint256));
+      if (owner !== undefined) {
+        throw new ConflictError(`The certificate with serial ${certificate.serial} is already registered to information system "${owner.code}".`);
+      }
+    }
+  }
+}
