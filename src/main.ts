@@ -8,8 +8,10 @@ import { createPublicApp } from './http/public-app.js';
 import { listenAdmin, listenPublic } from './http/servers.js';
 import { createLogger, type Logger } from './logging/logger.js';
 import { Metrics } from './metrics/metrics.js';
+import { RejectionRecorder } from './rejections/rejection-recorder.js';
 import { createElasticsearchClient } from './storage/elasticsearch-client.js';
 import { ElasticsearchEventStore } from './storage/elasticsearch-event-store.js';
+import { ElasticsearchRejectionStore } from './storage/elasticsearch-rejection-store.js';
 import { ElasticsearchSystemStore } from './storage/elasticsearch-system-store.js';
 import { installIndexTemplates } from './storage/template-installer.js';
 import { SystemRegistry } from './systems/system-registry.js';
@@ -51,6 +53,7 @@ export async function startMLog(config: MLogConfig, options: { logger?: Logger }
   const registry = new SystemRegistry(new ElasticsearchSystemStore(client), logger, config.registryCacheSeconds);
   const ingest = new IngestService(eventStore, logger);
   const queries = new QueryService(eventStore, logger);
+  const rejections = new RejectionRecorder(new ElasticsearchRejectionStore(client), logger);
 
   const readiness = {
     async problem(): Promise<string | undefined> {
@@ -64,7 +67,7 @@ export async function startMLog(config: MLogConfig, options: { logger?: Logger }
     },
   };
 
-  const publicListener = await listenPublic(createPublicApp({ registry, ingest, queries, logger, metrics }), {
+  const publicListener = await listenPublic(createPublicApp({ registry, ingest, queries, logger, metrics, rejections }), {
     host: config.publicApi.host,
     port: config.publicApi.port,
     certPath: config.publicApi.tlsCertPath,
@@ -86,6 +89,7 @@ export async function startMLog(config: MLogConfig, options: { logger?: Logger }
     async stop() {
       if (retryTimer !== undefined) clearTimeout(retryTimer);
       await Promise.all([publicListener.close(), adminListener.close()]);
+      await rejections.flush();
       await client.close();
       logger.info('MLog stopped');
     },

@@ -1,4 +1,4 @@
-import type { ErrorRequestHandler, Response } from 'express';
+import type { ErrorRequestHandler, Request, Response } from 'express';
 import { InternalError, MLogError, PayloadTooLargeError, StorageUnavailableError, UnsupportedMediaTypeError, ValidationError } from '../errors/mlog-error.js';
 import type { Logger } from '../logging/logger.js';
 import { envelope } from './envelope.js';
@@ -48,8 +48,8 @@ export function sendError(response: Response, error: MLogError): void {
 }
 
 /** Express error middleware: answers every failure in the envelope; logs defects with their stack. */
-export function errorResponder(logger: Logger, onRefused?: (response: Response, error: MLogError) => void): ErrorRequestHandler {
-  return (error: unknown, _request, response, _next) => {
+export function errorResponder(logger: Logger, onRefused?: (request: Request, response: Response, error: MLogError) => void): ErrorRequestHandler {
+  return (error: unknown, request, response, _next) => {
     const requestId = String(response.locals.requestId ?? '');
     const mapped = toMLogError(error, requestId);
     if (mapped.status >= 500 && mapped.status !== 503) {
@@ -57,7 +57,7 @@ export function errorResponder(logger: Logger, onRefused?: (response: Response, 
     } else if (mapped.status === 503) {
       logger.warn('storage unavailable', { requestId, error: mapped.message });
     }
-    if (mapped.status >= 400 && mapped.status < 500) onRefused?.(response, mapped);
+    if (mapped.status >= 400 && mapped.status < 500) onRefused?.(request, response, mapped);
     if (response.headersSent) return;
     sendError(response, mapped);
   };

@@ -1,12 +1,14 @@
-import express, { type Express, type RequestHandler } from 'express';
+import express, { type Express, type Request, type RequestHandler, type Response } from 'express';
 import { identifyCaller } from '../auth/caller-identifier.js';
 import { NotFoundError } from '../errors/mlog-error.js';
 import type { IngestService } from '../events/ingest-service.js';
 import type { QueryService } from '../events/query-service.js';
 import type { Logger } from '../logging/logger.js';
 import type { Metrics } from '../metrics/metrics.js';
-import type { SystemRegistry } from '../systems/system-registry.js';
+import type { RejectionRecorder } from '../rejections/rejection-recorder.js';
+import type { KnownSystem, SystemRegistry } from '../systems/system-registry.js';
 import { errorResponder } from './error-response.js';
+import type { MLogError } from '../errors/mlog-error.js';
 import { peerCredentials } from './peer-credentials.js';
 import { requestContext } from './request-context.js';
 import { queryRoutes } from './routes/query-routes.js';
@@ -18,6 +20,7 @@ export interface PublicAppServices {
   queries: QueryService;
   logger: Logger;
   metrics: Metrics;
+  rejections: RejectionRecorder;
 }
 
 /** Identifies the caller from its client certificate before anything else is read. */
@@ -25,6 +28,27 @@ function authenticate(registry: SystemRegistry): RequestHandler {
   return async (request, response, next) => {
     response.locals.caller = await identifyCaller(registry, peerCredentials(request), new Date());
     next();
+  };
+}
+
+/** Queues a refused call for the rejections index: reason, IS when known, address, first 4 KB of what was sent. */
+function recordRefusal(rejections: RejectionRecorder): (request: Request, response: Response, error: MLogError) => void {
+  return (request, response, error) => {
+    const peer = peerCredentials(request);
+    const caller = response.locals.caller as KnownSystem | undefined;
+    const queryAt = request.originalUrl.indexOf('?');
+    rejections.record({
+      at: new Date(),
+      status: error.status,
+      reason: error.message,
+      ...(caller === undefined ? {} : { system: caller.system.code }),
+      ...(peer.fingerprint256 === undefined ? {} : { certificateFingerprint: peer.fingerprint256 }),
+      sourceAddress: peer.sourceAddress,
+      method: request.method,
+      path: request.path,
+      requestId: String(response.locals.requestId ?? ''),
+      ...(Buffer.isBuffer(request.body) ? { body: request.body } : queryAt >= 0 ? { body: request.originalUrl.slice(queryAt + 1) } : {}),
+    });
   };
 }
 
@@ -41,6 +65,6 @@ export function createPublicApp(services: PublicAppServices): Express {
   app.use((request) => {
     throw new NotFoundError(`There is no ${request.method} ${request.path} in the MLog API; see POST /register, GET /query and GET /query/{uid}.`);
   });
-  app.use(errorResponder(services.logger));
+  app.use(errorResponder(services.logger, recordRefusal(services.rejections)));
   return app;
 }
