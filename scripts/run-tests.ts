@@ -31,7 +31,7 @@ async function main(): Promise<number> {
   if (!unitOnly && env.MLOG_TEST_ELASTICSEARCH_URL === undefined) {
     dataDir = mkdtempSync(join(tmpdir(), 'mlog-test-es-'));
     process.stdout.write('Starting Elasticsearch for the tests…\n');
-    elasticsearch = await startLocalElasticsearch({ port: 9400, dataDir, heap: '1g' });
+    elasticsearch = await startLocalElasticsearch({ port: 9401, dataDir, heap: '1g' });
     env.MLOG_TEST_ELASTICSEARCH_URL = elasticsearch.url;
     process.stdout.write(`Elasticsearch is running at ${elasticsearch.url}\n`);
   }

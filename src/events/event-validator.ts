@@ -8,7 +8,7 @@ const eventShapeSchema = {
   required: ['event_time', 'event_type'],
   properties: {
     event_time: { type: 'string' },
-    event_type: { type: 'string', minLength: 1 },
+    event_type: { type: 'string', pattern: '\\S' },
   },
 } as const;
 
@@ -19,7 +19,7 @@ function describeAjvError(error: ErrorObject): string {
   if (error.keyword === 'required') return `${String(error.params.missingProperty)} is missing`;
   const field = error.instancePath.replace(/^\//, '');
   if (error.keyword === 'type') return `${field} must be a string`;
-  if (error.keyword === 'minLength') return `${field} must not be empty`;
+  if (error.keyword === 'pattern') return `${field} must not be empty`;
   return `${field} ${error.message ?? 'is not valid'}`;
 }
 

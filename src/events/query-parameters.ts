@@ -1,7 +1,7 @@
 import { ValidationError } from '../errors/mlog-error.js';
 import { EVENT_TIME_SYNTAX, parseEventTime } from './event-time.js';
 import { parseFilter, type FilterPair } from './filter-parser.js';
-import { singleParameter, type QueryParameter } from './query-string.js';
+import { decodeQueryComponent, singleParameter, type QueryParameter } from './query-string.js';
 
 /** Elasticsearch's window: (page + 1) × page_size may not pass it. */
 export const MAX_RESULT_WINDOW = 10_000;
@@ -70,7 +70,8 @@ function eventTimeBound(parameters: Parameters, name: string): { text: string; m
   if (parameter === undefined || parameter.value.trim() === '') {
     throw new ValidationError(`${name} is missing; give it as ${EVENT_TIME_SYNTAX}.`);
   }
-  const text = parameter.value.trim();
+  // A "+" offset sent unencoded (as curl users do) is read as "+", not as a space: a time has no spaces.
+  const text = decodeQueryComponent(parameter.raw.replace(/\+/g, '%2B'), name).trim();
   const parsed = parseEventTime(text);
   if (!parsed.ok) throw new ValidationError(`${name} "${text.slice(0, 64)}" ${parsed.reason}.`);
   return { text, millis: parsed.epochMillis };

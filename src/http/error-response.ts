@@ -38,6 +38,10 @@ export function toMLogError(error: unknown, requestId: string): MLogError {
         if (error.status >= 400 && error.status < 500) return new ValidationError(`The request body could not be read (${error.type}).`);
     }
   }
+  const status = (error as { status?: unknown } | undefined)?.status;
+  if (typeof status === 'number' && status >= 400 && status < 500) {
+    return new ValidationError(`The request could not be read: ${(error as Error).message || 'malformed request'}.`);
+  }
   if (isElasticsearchUnavailable(error)) return new StorageUnavailableError('Elasticsearch is unavailable; retry later.', { cause: error });
   return new InternalError(`MLog failed to handle the request because of a defect of MLog (request ${requestId}); please report it to the MLog administrators.`);
 }

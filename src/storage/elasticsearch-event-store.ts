@@ -26,12 +26,21 @@ function classifyItem(item: estypes.BulkResponseItem): ItemOutcome {
   return 'rejected';
 }
 
-/** Plain-English reason of a document refused by Elasticsearch (mapping conflicts, field limits). */
-function describeRejection(error: estypes.ErrorCause | undefined): string {
+/** Plain-English reason of a document refused by Elasticsearch (type conflicts, field limits). */
+export function describeRejection(error: estypes.ErrorCause | undefined): string {
   if (error === undefined) return 'Elasticsearch refused it';
   const reason = error.reason ?? error.type;
-  if (/Limit of total fields/.test(reason)) {
-    return `it would pass the index's limit on distinct field names (${reason})`;
+  if (/Limit of total fields \[(\d+)\]/.test(reason)) {
+    const limit = /Limit of total fields \[(\d+)\]/.exec(reason)?.[1];
+    return `it would take your events past the limit of ${limit} distinct field names per index; use fewer distinct field names`;
+  }
+  const objectThenValue = /object mapping for \[([^\]]+)\] tried to parse field \[[^\]]*\] as object, but found a concrete value/.exec(reason);
+  if (objectThenValue !== null) {
+    return `field ${objectThenValue[1]} holds a single value here, but earlier events of your system sent it as an object with nested fields; keep one shape per field name`;
+  }
+  const valueThenObject = /failed to parse field \[([^\]]+)\] of type \[([^\]]+)\]/.exec(reason);
+  if (valueThenObject !== null) {
+    return `field ${valueThenObject[1]} cannot be stored as ${valueThenObject[2]} (earlier events of your system sent it as a single value, or it must be one); keep one shape per field name`;
   }
   const cause = error.caused_by?.reason;
   return cause === undefined || cause === null ? reason : `${reason}: ${cause}`;

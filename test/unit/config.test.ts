@@ -1,0 +1,161 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { loadConfig, loadElasticsearchConfig } from '../../src/config/config.js';
+import { ConfigurationError } from '../../src/errors/mlog-error.js';
+
+type Env = Record<string, string | undefined>;
+
+const minimal: Env = {
+  MLOG_ELASTICSEARCH_URL: 'http://127.0.0.1:9200',
+  MLOG_TLS_CERT: '/etc/mlog/server.pem',
+  MLOG_TLS_KEY: '/etc/mlog/server.key',
+  MLOG_TLS_CLIENT_CA: '/etc/mlog/clients-ca.pem',
+};
+
+function throwsConfiguration(fn: () => unknown, variable: string): void {
+  assert.throws(fn, (error: unknown) => {
+    assert.ok(error instanceof ConfigurationError, `expected a ConfigurationError, got ${String(error)}`);
+    assert.ok(error.message.includes(variable), `"${error.message}" should name ${variable}`);
+    assert.ok(!error.message.includes('\n'), 'the message is one line');
+    return true;
+  });
+}
+
+describe('loadConfig', () => {
+  test('defaults', () => {
+    const config = loadConfig({ ...minimal });
+    assert.deepEqual(config, {
+      elasticsearch: { nodes: ['http://127.0.0.1:9200'] },
+      publicApi: {
+        host: '0.0.0.0',
+        port: 8443,
+        tlsCertPath: '/etc/mlog/server.pem',
+        tlsKeyPath: '/etc/mlog/server.key',
+        tlsClientCaPath: '/etc/mlog/clients-ca.pem',
+      },
+      adminApi: { host: '127.0.0.1', port: 8081 },
+      logLevel: 'info',
+      registryCacheSeconds: 5,
+    });
+    assert.equal(config.adminApi.token, undefined);
+  });
+
+  test('explicit values are read and trimmed', () => {
+    const config = loadConfig({
+      ...minimal,
+      MLOG_PORT: ' 9443 ',
+      MLOG_HOST: '127.0.0.1',
+      MLOG_ADMIN_PORT: '9081',
+      MLOG_ADMIN_HOST: '0.0.0.0',
+      MLOG_ADMIN_TOKEN: 'a-long-random-admin-token',
+      MLOG_LOG_LEVEL: 'debug',
+      MLOG_REGISTRY_CACHE_SECONDS: '0.5',
+    });
+    assert.equal(config.publicApi.port, 9443);
+    assert.equal(config.publicApi.host, '127.0.0.1');
+    assert.equal(config.adminApi.port, 9081);
+    assert.equal(config.adminApi.host, '0.0.0.0');
+    assert.equal(config.adminApi.token, 'a-long-random-admin-token');
+    assert.equal(config.logLevel, 'debug');
+    assert.equal(config.registryCacheSeconds, 0.5);
+  });
+
+  test('empty values mean unset', () => {
+    const config = loadConfig({ ...minimal, MLOG_PORT: '', MLOG_ADMIN_TOKEN: '  ', MLOG_LOG_LEVEL: '' });
+    assert.equal(config.publicApi.port, 8443);
+    assert.equal(config.adminApi.token, undefined);
+    assert.equal(config.logLevel, 'info');
+  });
+
+  test('a bad port names the variable', () => {
+    for (const value of ['abc', '65536', '-1', '80.5', '123456', '8443x']) {
+      throwsConfiguration(() => loadConfig({ ...minimal, MLOG_PORT: value }), 'MLOG_PORT');
+      throwsConfiguration(() => loadConfig({ ...minimal, MLOG_ADMIN_PORT: value }), 'MLOG_ADMIN_PORT');
+    }
+  });
+
+  test('the highest port is accepted', () => {
+    assert.equal(loadConfig({ ...minimal, MLOG_PORT: '65535' }).publicApi.port, 65535);
+  });
+
+  test('a too-short admin token names the variable; 16 characters is enough', () => {
+    throwsConfiguration(() => loadConfig({ ...minimal, MLOG_ADMIN_TOKEN: 'x'.repeat(15) }), 'MLOG_ADMIN_TOKEN');
+    throwsConfiguration(() => loadConfig({ ...minimal, MLOG_ADMIN_TOKEN: ' short ' }), 'MLOG_ADMIN_TOKEN');
+    assert.equal(loadConfig({ ...minimal, MLOG_ADMIN_TOKEN: 'x'.repeat(16) }).adminApi.token, 'x'.repeat(16));
+  });
+
+  test('a bad Elasticsearch URL names the variable', () => {
+    for (const value of ['not a url', 'localhost:9200', 'ftp://es:21', 'http://ok:9200,also bad', ',,']) {
+      throwsConfiguration(() => loadConfig({ ...minimal, MLOG_ELASTICSEARCH_URL: value }), 'MLOG_ELASTICSEARCH_URL');
+    }
+  });
+
+  test('a missing Elasticsearch URL names the variable', () => {
+    throwsConfiguration(() => loadConfig({ ...minimal, MLOG_ELASTICSEARCH_URL: undefined }), 'MLOG_ELASTICSEARCH_URL');
+  });
+
+  test('missing TLS files name the variable', () => {
+    for (const name of ['MLOG_TLS_CERT', 'MLOG_TLS_KEY', 'MLOG_TLS_CLIENT_CA']) {
+      throwsConfiguration(() => loadConfig({ ...minimal, [name]: undefined }), name);
+      throwsConfiguration(() => loadConfig({ ...minimal, [name]: ' ' }), name);
+    }
+  });
+
+  test('a bad log level names the variable', () => {
+    throwsConfiguration(() => loadConfig({ ...minimal, MLOG_LOG_LEVEL: 'verbose' }), 'MLOG_LOG_LEVEL');
+    throwsConfiguration(() => loadConfig({ ...minimal, MLOG_LOG_LEVEL: 'INFO' }), 'MLOG_LOG_LEVEL');
+  });
+
+  test('a bad cache duration names the variable', () => {
+    for (const value of ['-1', 'five', 'Infinity']) {
+      throwsConfiguration(() => loadConfig({ ...minimal, MLOG_REGISTRY_CACHE_SECONDS: value }), 'MLOG_REGISTRY_CACHE_SECONDS');
+    }
+  });
+
+  test('a username without a password (and the reverse) names the variables', () => {
+    throwsConfiguration(() => loadConfig({ ...minimal, MLOG_ELASTICSEARCH_USERNAME: 'elastic' }), 'MLOG_ELASTICSEARCH_PASSWORD');
+    throwsConfiguration(() => loadConfig({ ...minimal, MLOG_ELASTICSEARCH_PASSWORD: 'secret' }), 'MLOG_ELASTICSEARCH_USERNAME');
+  });
+});
+
+describe('loadElasticsearchConfig', () => {
+  test('several comma-separated nodes, blanks ignored', () => {
+    assert.deepEqual(loadElasticsearchConfig({ MLOG_ELASTICSEARCH_URL: 'http://es1:9200, https://es2:9200 ,' }), {
+      nodes: ['http://es1:9200', 'https://es2:9200'],
+    });
+  });
+
+  test('credentials and CA are read', () => {
+    assert.deepEqual(
+      loadElasticsearchConfig({
+        MLOG_ELASTICSEARCH_URL: 'https://es:9200',
+        MLOG_ELASTICSEARCH_API_KEY: 'key',
+        MLOG_ELASTICSEARCH_USERNAME: 'elastic',
+        MLOG_ELASTICSEARCH_PASSWORD: 'secret',
+        MLOG_ELASTICSEARCH_CA: '/etc/mlog/es-ca.pem',
+      }),
+      { nodes: ['https://es:9200'], apiKey: 'key', username: 'elastic', password: 'secret', caPath: '/etc/mlog/es-ca.pem' },
+    );
+  });
+
+  test('the fallback URL is used only when the variable is unset', () => {
+    assert.deepEqual(loadElasticsearchConfig({}, 'http://127.0.0.1:9201').nodes, ['http://127.0.0.1:9201']);
+    assert.deepEqual(loadElasticsearchConfig({ MLOG_ELASTICSEARCH_URL: 'http://es:9200' }, 'http://127.0.0.1:9201').nodes, ['http://es:9200']);
+  });
+
+  test('without URL or fallback it names the variable', () => {
+    throwsConfiguration(() => loadElasticsearchConfig({}), 'MLOG_ELASTICSEARCH_URL');
+  });
+
+  test('a bad fallback URL is refused too', () => {
+    throwsConfiguration(() => loadElasticsearchConfig({}, 'nonsense'), 'MLOG_ELASTICSEARCH_URL');
+  });
+
+  test('a username without a password names the variables', () => {
+    throwsConfiguration(() => loadElasticsearchConfig({ MLOG_ELASTICSEARCH_URL: 'http://es:9200', MLOG_ELASTICSEARCH_USERNAME: 'elastic' }), 'MLOG_ELASTICSEARCH_USERNAME');
+    throwsConfiguration(
+      () => loadElasticsearchConfig({ MLOG_ELASTICSEARCH_URL: 'http://es:9200', MLOG_ELASTICSEARCH_USERNAME: 'elastic', MLOG_ELASTICSEARCH_PASSWORD: ' ' }),
+      'MLOG_ELASTICSEARCH_PASSWORD',
+    );
+  });
+});
