@@ -26,15 +26,23 @@ function describeAjvError(error: ErrorObject): string {
 function describeValue(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'an array';
-  return `a ${typeof value}`;
+  return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
 }
 
-/** Refuses reserved names and over-long strings at any depth; returns the reason or undefined. */
+/** Refuses reserved names, over-long strings and numbers that cannot be kept exactly, at any depth; returns the reason or undefined. */
 function checkNamesAndStrings(value: unknown, path: string): string | undefined {
   if (typeof value === 'string') {
     // A UTF-16 code unit is at most 3 UTF-8 bytes: only long strings need counting.
     if (value.length * 3 > MAX_STRING_BYTES && Buffer.byteLength(value, 'utf8') > MAX_STRING_BYTES) {
       return `field ${path} is ${Buffer.byteLength(value, 'utf8')} bytes long in UTF-8; the limit is ${MAX_STRING_BYTES} bytes`;
+    }
+    return undefined;
+  }
+  if (typeof value === 'number') {
+    // JSON numbers are read as doubles: refuse what a double cannot hold exactly rather than alter it.
+    if (!Number.isFinite(value)) return `field ${path} holds a number too large to keep; send it as a string`;
+    if (Number.isInteger(value) && !Number.isSafeInteger(value)) {
+      return `field ${path} holds an integer beyond ±${Number.MAX_SAFE_INTEGER}, which MLog cannot keep exactly; send it as a string`;
     }
     return undefined;
   }

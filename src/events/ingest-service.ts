@@ -4,7 +4,7 @@ import { AuthenticationError, ValidationError } from '../errors/mlog-error.js';
 import type { Logger } from '../logging/logger.js';
 import type { EventStore } from '../storage/event-store-type.js';
 import type { KnownSystem } from '../systems/system-registry.js';
-import { decodeBody, readBodyLines, type BodyLine } from './event-body-reader.js';
+import { decodeBody, isCompactJws, readBodyLines, type BodyLine } from './event-body-reader.js';
 import { findEventProblem } from './event-validator.js';
 import { parseJsonObject, type JsonObject } from './json-object-parser.js';
 import { buildRegistrationDocuments, type AcceptedEvent, type EventSignature } from './stored-event.js';
@@ -42,14 +42,18 @@ function parseEventLines(text: string, where: (index: number, count: number) => 
   return events;
 }
 
-/** A body holding one pretty-printed JSON object (its first line alone is not an object), parsed; else undefined. */
+/**
+ * A body holding one JSON object spread over several lines (pretty-printed): its first line is not an
+ * object on its own and its second is neither an object nor a JWS. Undefined for any other body.
+ */
 function objectSpreadOverLines(text: string): JsonObject | undefined {
-  const trimmed = text.trim();
-  const firstBreak = trimmed.indexOf('\n');
-  if (firstBreak < 0 || trimmed.charCodeAt(0) !== 123 /* { */) return undefined;
-  if (parseJsonObject(trimmed.slice(0, firstBreak).trim()).ok) return undefined;
-  const whole = parseJsonObject(trimmed);
-  return whole.ok ? whole.value : undefined;
+  const lines = text.trim().split('\n').map((line) => line.trim()).filter((line) => line !== '');
+  const [first, second] = lines;
+  if (first === undefined || second === undefined || first.charCodeAt(0) !== 123 /* { */) return undefined;
+  if (second.charCodeAt(0) === 123 || isCompactJws(second) || parseJsonObject(first).ok) return undefined;
+  const whole = parseJsonObject(text.trim());
+  if (!whole.ok) throw new ValidationError(`The body, one JSON object over ${lines.length} lines, ${whole.reason}.`);
+  return whole.value;
 }
 
 /**

@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
-import { createServer as createHttpServer, type Server } from 'node:http';
+import { createServer as createHttpServer, STATUS_CODES, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import type { Express } from 'express';
+import { envelope } from './envelope.js';
 
 export interface Listening {
   server: Server;
@@ -11,10 +12,32 @@ export interface Listening {
   close(graceMs?: number): Promise<void>;
 }
 
+/** Largest request line plus headers accepted (long query strings carry legal reasons and filters). */
+export const MAX_HEADER_BYTES = 65_536;
+
+/** Answers, in the envelope, requests that Node refuses before they reach MLog (oversized or malformed heads, timeouts). */
+function answerClientErrors(server: Server): void {
+  server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => {
+    if (!socket.writable || error.code === 'ECONNRESET') {
+      socket.destroy();
+      return;
+    }
+    const [status, message] =
+      error.code === 'HPE_HEADER_OVERFLOW'
+        ? [431, `The request line and headers are larger than ${MAX_HEADER_BYTES} bytes; shorten the query parameters.`]
+        : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+          ? [408, 'The request was not received in time.']
+          : [400, 'The request is not valid HTTP.'];
+    const body = JSON.stringify(envelope(status, message));
+    socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+  });
+}
+
 function applyTimeouts(server: Server): void {
   server.headersTimeout = 10_000;
   server.requestTimeout = 60_000;
   server.keepAliveTimeout = 5_000;
+  answerClientErrors(server);
 }
 
 async function listen(server: Server, host: string, port: number): Promise<Listening> {
@@ -54,6 +77,7 @@ export function listenPublic(app: Express, options: { host: string; port: number
       requestCert: true,
       rejectUnauthorized: false,
       minVersion: 'TLSv1.2',
+      maxHeaderSize: MAX_HEADER_BYTES,
     },
     app,
   );
@@ -62,7 +86,7 @@ export function listenPublic(app: Express, options: { host: string; port: number
 }
 
 export function listenAdmin(app: Express, options: { host: string; port: number }): Promise<Listening> {
-  const server = createHttpServer(app);
+  const server = createHttpServer({ maxHeaderSize: MAX_HEADER_BYTES }, app);
   applyTimeouts(server);
   return listen(server, options.host, options.port);
 }

@@ -149,11 +149,16 @@ export class ElasticsearchEventStore implements EventStore {
     try {
       const response = await this.client.fieldCaps({
         index: eventIndexPattern(isCode),
-        fields,
+        fields: fields.flatMap((field) => [field, `${field}.*`]),
         ignore_unavailable: true,
         allow_no_indices: true,
       });
-      for (const [name, byType] of Object.entries(response.fields)) types.set(name, Object.keys(byType));
+      const found = Object.entries(response.fields);
+      for (const field of fields) {
+        const own = response.fields[field];
+        if (own !== undefined) types.set(field, Object.keys(own));
+        else if (found.some(([name]) => name.startsWith(`${field}.`))) types.set(field, ['object']);
+      }
       return types;
     } catch (error) {
       throw this.readFailure(error);

@@ -43,6 +43,6 @@ export interface EventPage {
 export interface EventStore {
   writeAll(documents: DocumentToWrite[]): Promise<void>;
   search(search: EventSearch): Promise<EventPage>;
-  /** The mapped types of the named fields in the IS's indices; a field never seen is absent. */
+  /** The mapped types of the named fields in the IS's indices ('object' for a field holding nested fields); a field never seen is absent. */
   fieldTypes(isCode: string, fields: string[]): Promise<Map<string, string[]>>;
 }

@@ -20,11 +20,12 @@ export function eventIndexName(isCode: string, at: Date): string {
 }
 
 /**
- * The pattern of one IS's event indices. It also matches the indices of a code that extends this one
- * (mpass → mpass-test), so every search through it must also filter on @is.
+ * The index expression of exactly one IS's event indices. "mlog-mpass-*" alone would also reach
+ * "mlog-mpass-test-2026.11" (code mpass-test); a month suffix holds no "-", so excluding
+ * "mlog-mpass-*-*" leaves only mpass's own. Searches also filter on @is, as a second wall.
  */
 export function eventIndexPattern(isCode: string): string {
-  return `${EVENT_INDEX_PREFIX}${isCode}-*`;
+  return `${EVENT_INDEX_PREFIX}${isCode}-*,-${EVENT_INDEX_PREFIX}${isCode}-*-*`;
 }
 
 export function personalDataIndexName(at: Date): string {

@@ -197,3 +197,19 @@ describe('findEventProblem: predefined fields as objects', () => {
     fine(event({ request: { method: 'GET', headers: { accept: 'json' }, ids: [1, 2] }, items: [{ id: 1 }, { id: 2 }], flag: false, n: 1.5 }));
   });
 });
+
+describe('findEventProblem: numbers a double cannot hold exactly', () => {
+  test('integers beyond 2^53 − 1 are refused with the field path; the largest safe integer is accepted', () => {
+    assert.match(problem(event({ nested: { account: 2 ** 53 } })) ?? '', /nested\.account .*send it as a string/);
+    assert.equal(findEventProblem(event({ account: Number.MAX_SAFE_INTEGER })), undefined);
+    assert.equal(findEventProblem(event({ ratio: 0.1, negative: -Number.MAX_SAFE_INTEGER })), undefined);
+  });
+
+  test('a number outside the double range (parsed as Infinity) is refused', () => {
+    assert.match(problem(JSON.parse('{"event_time":"2024-01-01","event_type":"X","huge":[1, 1e400]}')) ?? '', /huge\[1\] holds a number too large/);
+  });
+
+  test('a predefined field holding an object is described as "an object"', () => {
+    assert.match(problem(event({ subject: { id: 1 } })) ?? '', /not an object/);
+  });
+});

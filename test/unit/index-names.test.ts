@@ -61,16 +61,29 @@ describe('index names', () => {
   });
 
   test('patterns', () => {
-    assert.equal(eventIndexPattern('mpass'), 'mlog-mpass-*');
+    assert.equal(eventIndexPattern('mpass'), 'mlog-mpass-*,-mlog-mpass-*-*');
     assert.equal(PERSONAL_DATA_INDEX_PATTERN, 'personaldata-*');
     assert.equal(REJECTIONS_INDEX_PATTERN, 'mlog_rejections-*');
   });
 
-  test('the event pattern of a code matches its own indices', () => {
+  /** Evaluates an Elasticsearch multi-target expression (wildcards, "-" exclusions) against one index name. */
+  function selects(expression: string, index: string): boolean {
+    const toRegExp = (pattern: string) => new RegExp(`^${pattern.replace(/[.]/g, '\\.').replace(/\*/g, '.*')}$`);
+    let selected = false;
+    for (const part of expression.split(',')) {
+      if (part.startsWith('-')) selected &&= !toRegExp(part.slice(1)).test(index);
+      else selected ||= toRegExp(part).test(index);
+    }
+    return selected;
+  }
+
+  test('the event pattern of a code selects its own indices and none of another code, even one it prefixes', () => {
+    const month = new Date(Date.UTC(2024, 0, 1));
     const pattern = eventIndexPattern('mpass');
-    const asRegExp = new RegExp(`^${pattern.replace(/[.]/g, '\\.').replace('*', '.*')}$`);
-    assert.match(eventIndexName('mpass', new Date(Date.UTC(2024, 0, 1))), asRegExp);
-    assert.doesNotMatch(eventIndexName('mpay', new Date(Date.UTC(2024, 0, 1))), asRegExp);
+    assert.ok(selects(pattern, eventIndexName('mpass', month)));
+    for (const other of ['mpay', 'mpass-test', 'mpass-2024', 'mpassx']) {
+      assert.ok(!selects(pattern, eventIndexName(other, month)), other);
+    }
   });
 });
 
