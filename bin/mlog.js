@@ -7,5 +7,6 @@ const { runCli } = await import(new URL('../src/cli/main.ts', import.meta.url).h
 const code = await runCli(process.argv.slice(2), {
   out: (line) => process.stdout.write(`${line}\n`),
   err: (line) => process.stderr.write(`${line}\n`),
+  interactive: process.stdout.isTTY === true,
 });
 process.exit(code);
