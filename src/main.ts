@@ -4,7 +4,7 @@ import { ConfigurationError } from './errors/mlog-error.js';
 import { IngestService } from './events/ingest-service.js';
 import { QueryService } from './events/query-service.js';
 import { createAdminApp } from './http/admin-app.js';
-import { createPublicApp } from './http/public-app.js';
+import { createPublicApp, type Routes } from './http/public-app.js';
 import { listenAdmin, listenPublic } from './http/servers.js';
 import { createLogger, type Logger } from './logging/logger.js';
 import { Metrics } from './metrics/metrics.js';
@@ -67,14 +67,20 @@ export async function startMLog(config: MLogConfig, options: { logger?: Logger }
     },
   };
 
-  const publicListener = await listenPublic(createPublicApp({ registry, ingest, queries, logger, metrics, rejections }), {
+  // Routes of further capabilities, each built from its service here.
+  const publicRoutes: Routes[] = [];
+  const adminRoutes: Routes[] = [];
+  // Scheduled jobs, started once the listeners are up and stopped first on shutdown.
+  const jobs: { stop(): Promise<void> }[] = [];
+
+  const publicListener = await listenPublic(createPublicApp({ registry, ingest, queries, logger, metrics, rejections, routes: publicRoutes }), {
     host: config.publicApi.host,
     port: config.publicApi.port,
     certPath: config.publicApi.tlsCertPath,
     keyPath: config.publicApi.tlsKeyPath,
     clientCaPath: config.publicApi.tlsClientCaPath,
   });
-  const adminListener = await listenAdmin(createAdminApp({ registry, readiness, logger, metrics, token: config.adminApi.token }), {
+  const adminListener = await listenAdmin(createAdminApp({ registry, readiness, logger, metrics, token: config.adminApi.token, routes: adminRoutes }), {
     host: config.adminApi.host,
     port: config.adminApi.port,
   });
@@ -88,6 +94,7 @@ export async function startMLog(config: MLogConfig, options: { logger?: Logger }
     registry,
     async stop() {
       if (retryTimer !== undefined) clearTimeout(retryTimer);
+      await Promise.all(jobs.map((job) => job.stop()));
       await Promise.all([publicListener.close(), adminListener.close()]);
       await rejections.flush();
       await client.close();

@@ -1,8 +1,7 @@
 import { Command } from 'commander';
-import type { Client } from '@elastic/elasticsearch';
+import { createElasticsearchClient, type ElasticsearchClient as Client } from '../storage/elasticsearch-client.js';
 import { loadElasticsearchConfig } from '../config/config.js';
 import { createLogger, type Logger } from '../logging/logger.js';
-import { createElasticsearchClient } from '../storage/elasticsearch-client.js';
 import { installIndexTemplates } from '../storage/template-installer.js';
 
 /** Where the CLI finds Elasticsearch when MLOG_ELASTICSEARCH_URL is unset: the one `npm start` runs. */

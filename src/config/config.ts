@@ -36,6 +36,14 @@ export interface MLogConfig {
   logLevel: 'error' | 'warn' | 'info' | 'debug';
   /** MLOG_REGISTRY_CACHE_SECONDS: how long an instance keeps the IS registry before reading it again. */
   registryCacheSeconds: number;
+  retention: {
+    /** MLOG_RETENTION_SCHEDULE: cron expression (UTC) of the retention job; "off" disables it. */
+    schedule: string | undefined;
+    /** MLOG_PERSONALDATA_RETENTION_MONTHS: months the shared personaldata-* indices are kept. */
+    personalDataMonths: number;
+    /** MLOG_REJECTIONS_RETENTION_MONTHS: months the mlog_rejections-* indices are kept. */
+    rejectionsMonths: number;
+  };
 }
 
 type Env = Record<string, string | undefined>;
@@ -68,6 +76,26 @@ function positiveNumber(env: Env, name: string, fallback: number): number {
     throw new ConfigurationError(`${name}="${raw}" is not a number of seconds (0 or more).`);
   }
   return value;
+}
+
+function months(env: Env, name: string, fallback: number): number {
+  const raw = text(env, name);
+  if (raw === undefined) return fallback;
+  if (!/^\d{1,4}$/.test(raw) || Number(raw) < 1) {
+    throw new ConfigurationError(`${name}="${raw}" is not a number of months (1 or more).`);
+  }
+  return Number(raw);
+}
+
+/** A cron expression of 5 or 6 fields, or "off". Checked again by node-cron when the job is scheduled. */
+function schedule(env: Env, name: string, fallback: string): string | undefined {
+  const raw = text(env, name) ?? fallback;
+  if (raw === 'off') return undefined;
+  const fields = raw.split(/\s+/).length;
+  if (fields < 5 || fields > 6 || !/^[\d*/,\-\sA-Za-z?]+$/.test(raw)) {
+    throw new ConfigurationError(`${name}="${raw}" is not a cron expression (for example "15 2 * * *") nor "off".`);
+  }
+  return raw;
 }
 
 function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T): T {
@@ -138,6 +166,11 @@ export function loadConfig(env: Env = process.env): MLogConfig {
     },
     logLevel: oneOf(env, 'MLOG_LOG_LEVEL', ['error', 'warn', 'info', 'debug'] as const, 'info'),
     registryCacheSeconds: positiveNumber(env, 'MLOG_REGISTRY_CACHE_SECONDS', 5),
+    retention: {
+      schedule: schedule(env, 'MLOG_RETENTION_SCHEDULE', '15 2 * * *'),
+      personalDataMonths: months(env, 'MLOG_PERSONALDATA_RETENTION_MONTHS', 120),
+      rejectionsMonths: months(env, 'MLOG_REJECTIONS_RETENTION_MONTHS', 12),
+    },
   };
   if (token !== undefined) config.adminApi.token = token;
   return config;

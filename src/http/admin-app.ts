@@ -1,5 +1,5 @@
 import { timingSafeEqual } from 'node:crypto';
-import express, { type Express, type RequestHandler } from 'express';
+import express, { type Express, type RequestHandler, type Router } from 'express';
 import { AuthenticationError, NotFoundError } from '../errors/mlog-error.js';
 import type { Logger } from '../logging/logger.js';
 import type { Metrics } from '../metrics/metrics.js';
@@ -16,6 +16,8 @@ export interface AdminAppServices {
   metrics: Metrics;
   /** MLOG_ADMIN_TOKEN; undefined refuses every administration call. */
   token: string | undefined;
+  /** Further /admin/* routes (built in the composition root), behind the same token. */
+  routes?: Router[];
 }
 
 function bearerToken(token: string | undefined): RequestHandler {
@@ -41,6 +43,7 @@ export function createAdminApp(services: AdminAppServices): Express {
   app.use('/admin', bearerToken(services.token));
   app.use(express.json({ limit: '1mb', strict: true }));
   app.use(systemRoutes(services.registry));
+  for (const routes of services.routes ?? []) app.use(routes);
   app.use((request) => {
     throw new NotFoundError(`There is no ${request.method} ${request.path} in the MLog administration API.`);
   });

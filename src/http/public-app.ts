@@ -1,4 +1,4 @@
-import express, { type Express, type Request, type RequestHandler, type Response } from 'express';
+import express, { type Express, type Request, type RequestHandler, type Response, type Router } from 'express';
 import { identifyCaller } from '../auth/caller-identifier.js';
 import { NotFoundError } from '../errors/mlog-error.js';
 import type { IngestService } from '../events/ingest-service.js';
@@ -14,6 +14,9 @@ import { requestContext } from './request-context.js';
 import { queryRoutes } from './routes/query-routes.js';
 import { registerRoutes } from './routes/register-routes.js';
 
+/** A set of Express routes, as the composition root hands them to the apps (it imports no Express itself). */
+export type Routes = Router;
+
 export interface PublicAppServices {
   registry: SystemRegistry;
   ingest: IngestService;
@@ -21,6 +24,8 @@ export interface PublicAppServices {
   logger: Logger;
   metrics: Metrics;
   rejections: RejectionRecorder;
+  /** Further routes for identified callers (built in the composition root). */
+  routes?: Router[];
 }
 
 /** Identifies the caller from its client certificate before anything else is read. */
@@ -62,6 +67,7 @@ export function createPublicApp(services: PublicAppServices): Express {
   app.use(authenticate(services.registry));
   app.use(registerRoutes(services.ingest, services.metrics));
   app.use(queryRoutes(services.queries));
+  for (const routes of services.routes ?? []) app.use(routes);
   app.use((request) => {
     throw new NotFoundError(`There is no ${request.method} ${request.path} in the MLog API; see POST /register, GET /query and GET /query/{uid}.`);
   });

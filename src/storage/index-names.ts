@@ -6,6 +6,10 @@
 export const IS_CODE_PATTERN = /^[a-z0-9][a-z0-9-]{1,30}$/;
 
 export const SYSTEMS_INDEX = 'mlog_systems';
+/** MLog's own events (retention deletions, activations): one index, never subject to retention. */
+export const AUDIT_INDEX = 'mlog_audit';
+/** Leases that let one MLog instance at a time run a shared job. */
+export const LEASES_INDEX = 'mlog_leases';
 export const REJECTIONS_INDEX_PREFIX = 'mlog_rejections-';
 export const PERSONAL_DATA_INDEX_PREFIX = 'personaldata-';
 export const EVENT_INDEX_PREFIX = 'mlog-';

@@ -119,6 +119,7 @@ export class TestMLog {
       MLOG_TLS_CLIENT_CA: ca.certPath,
       MLOG_ADMIN_TOKEN: token,
       MLOG_REGISTRY_CACHE_SECONDS: '5',
+      MLOG_RETENTION_SCHEDULE: 'off',
     });
     const mlog = await startMLog(config, { logger: createLogger('error', process.env.MLOG_TEST_LOGS !== '1') });
     return new TestMLog(dir, ca, server, mlog, token);
