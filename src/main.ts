@@ -10,6 +10,7 @@ import { createLogger, type Logger } from './logging/logger.js';
 import { Metrics } from './metrics/metrics.js';
 import { RejectionRecorder } from './rejections/rejection-recorder.js';
 import { createElasticsearchClient } from './storage/elasticsearch-client.js';
+import { ElasticsearchAuditLog } from './storage/elasticsearch-audit-log.js';
 import { ElasticsearchEventStore } from './storage/elasticsearch-event-store.js';
 import { ElasticsearchRejectionStore } from './storage/elasticsearch-rejection-store.js';
 import { ElasticsearchSystemStore } from './storage/elasticsearch-system-store.js';
@@ -54,6 +55,7 @@ export async function startMLog(config: MLogConfig, options: { logger?: Logger }
   const ingest = new IngestService(eventStore, logger);
   const queries = new QueryService(eventStore, logger);
   const rejections = new RejectionRecorder(new ElasticsearchRejectionStore(client), logger);
+  const audit = new ElasticsearchAuditLog(client);
 
   const readiness = {
     async problem(): Promise<string | undefined> {
@@ -72,6 +74,13 @@ export async function startMLog(config: MLogConfig, options: { logger?: Logger }
   const adminRoutes: Routes[] = [];
   // Scheduled jobs, started once the listeners are up and stopped first on shutdown.
   const jobs: { stop(): Promise<void> }[] = [];
+
+  // --- retention (index lifecycle) ---
+
+  // --- onboarding: conformance reports and activation ---
+
+  // --- personal data for those it concerns; rejections for administrators ---
+
 
   const publicListener = await listenPublic(createPublicApp({ registry, ingest, queries, logger, metrics, rejections, routes: publicRoutes }), {
     host: config.publicApi.host,
