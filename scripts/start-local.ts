@@ -51,7 +51,10 @@ async function main(): Promise<void> {
   const stop = async (signal: string) => {
     say(`\n${signal}: stopping MLog${elasticsearch === undefined ? '' : ' and Elasticsearch'}…`);
     await mlog.stop();
-    await elasticsearch?.stop();
+    if (elasticsearch !== undefined) {
+      await elasticsearch.stop();
+      say('Elasticsearch stopped.');
+    }
     process.exit(0);
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));
@@ -77,14 +80,14 @@ async function main(): Promise<void> {
   say(`MLog is running: public API ${base} (mutual TLS), administration http://${config.adminApi.host}:${mlog.adminPort}`);
   say(`The demo information system "${DEMO_CODE}" uses the client certificate ${rel(pki.client.certPath)} (serial ${pki.client.serialHex}).`);
   say();
-  say('Register a first event:');
+  say(`From this folder, register a first event (the answer carries its UID):`);
   say(`  curl -s ${tls} -H 'Content-Type: application/json' \\`);
   say(`    --data-binary '{"event_time":"${new Date().toISOString()}","event_type":"Demo.Hello","event_message":"My first event","legal_basis":"Demo"}' \\`);
-  say(`    ${base}/register`);
+  say(`    ${base}/register | tee /dev/stderr | sed -E 's/.*"UID":"([^"]+)".*/\\1/' > .local/last-uid`);
   say();
-  say('Query it back, by the UID the answer gave, or by time range:');
-  say(`  curl -s ${tls} '${base}/query/<UID>'`);
-  say(`  curl -s ${tls} '${base}/query?event_time_from=${today}&event_time_to=${tomorrow}&legal_basis=Demo'`);
+  say('Query it back by that UID, or by time range (each query is itself registered, as MLog.ClientQuery):');
+  say(`  curl -s ${tls} "${base}/query/$(cat .local/last-uid)"`);
+  say(`  curl -s ${tls} '${base}/query?event_time_from=${today}&event_time_to=${tomorrow}&legal_basis=Demo&filter=event_type=Demo.Hello'`);
   say();
   say('Administration (token in .local/admin-token):');
   say(`  curl -s -H "Authorization: Bearer $(cat ${rel(join(LOCAL, 'admin-token'))})" http://${config.adminApi.host}:${mlog.adminPort}/admin/systems`);

@@ -59,7 +59,7 @@ function checkNamesAndStrings(value: unknown, path: string): string | undefined 
       if (key.startsWith('_') || key.startsWith('@')) {
         return `field name "${keyPath}" is reserved: names starting with "_" or "@" are not accepted`;
       }
-      if (key.trim() === '') return `a field name under "${path}" is empty; every field needs a name`;
+      if (key.trim() === '') return path === '' ? 'a field name is empty; every field needs a name' : `a field name under "${path}" is empty; every field needs a name`;
       const reason = checkNamesAndStrings((value as JsonObject)[key], keyPath);
       if (reason !== undefined) return reason;
     }

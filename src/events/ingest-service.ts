@@ -25,7 +25,7 @@ export interface Registration {
 /** Several JSON objects, one per line; or one object spread over several lines. */
 function parseEventLines(text: string, where: (index: number, count: number) => string): JsonObject[] {
   const lines = text.split('\n').map((line) => line.trim()).filter((line) => line !== '');
-  if (lines.length === 0) throw new ValidationError(`${where(0, 1)}: holds no event.`);
+  if (lines.length === 0) throw new ValidationError(`${where(0, 1)} holds no event.`);
   const events: JsonObject[] = [];
   for (const [index, line] of lines.entries()) {
     const parsed = parseJsonObject(line);

@@ -10,6 +10,7 @@ interface BodyParserError {
   type: string;
   status: number;
   length?: number;
+  limit?: number;
 }
 
 function isBodyParserError(error: unknown): error is BodyParserError {
@@ -26,10 +27,12 @@ export function toMLogError(error: unknown, requestId: string): MLogError {
   if (error instanceof MLogError) return error;
   if (isBodyParserError(error)) {
     switch (error.type) {
-      case 'entity.too.large':
+      case 'entity.too.large': {
+        const limit = error.limit ?? MAX_MESSAGE_BYTES;
         return new PayloadTooLargeError(
-          `The message is ${error.length === undefined ? 'larger than allowed' : `${error.length} bytes`}; MLog accepts at most ${MAX_MESSAGE_BYTES} bytes (256 KB) per message.`,
+          `The message is ${error.length === undefined ? 'larger than allowed' : `${error.length} bytes`}; MLog accepts at most ${limit} bytes (${Math.round(limit / 1024)} KB) per message.`,
         );
+      }
       case 'encoding.unsupported':
         return new UnsupportedMediaTypeError('Compressed bodies (Content-Encoding) are not accepted; send the body uncompressed.');
       case 'entity.parse.failed':

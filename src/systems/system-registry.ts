@@ -1,7 +1,7 @@
 import { compileAllowedAddresses } from '../auth/address-matcher.js';
 import { describeCertificate, readCertificate, type CertificateRecord } from '../auth/certificate.js';
 import type { SigningCertificate } from '../auth/jws-verifier.js';
-import { ConflictError, NotFoundError } from '../errors/mlog-error.js';
+import { ConflictError, NotFoundError, ValidationError } from '../errors/mlog-error.js';
 import type { Logger } from '../logging/logger.js';
 import { DEFAULT_RETENTION_MONTHS, type InformationSystem } from './information-system.js';
 import type { NewSystem, SystemChanges } from './system-schemas.js';
@@ -154,7 +154,7 @@ export class SystemRegistry {
     const records = inputs.map((input, index) => describeCertificate(readCertificate(input, `certificates[${index}]`)));
     const seen = new Set<string>();
     for (const record of records) {
-      if (seen.has(record.fingerprint256)) throw new ConflictError(`The certificate with serial ${record.serial} is listed twice.`);
+      if (seen.has(record.fingerprint256)) throw new ValidationError(`The certificate with serial ${record.serial} is listed twice.`);
       seen.add(record.fingerprint256);
     }
     return records;

@@ -54,6 +54,7 @@ const checkSystemChanges = ajv.compile<SystemChanges>(systemChangesSchema);
 function describe(error: ErrorObject | undefined): string {
   if (error === undefined) return 'is not valid';
   const field = error.instancePath.replace(/^\//, '').replace(/\//g, '.');
+  if (field === '' && error.keyword === 'type') return 'must be sent as a JSON object (with Content-Type: application/json)';
   switch (error.keyword) {
     case 'required':
       return `${String(error.params.missingProperty)} is missing`;

@@ -36,8 +36,24 @@ describe('loadConfig', () => {
       adminApi: { host: '127.0.0.1', port: 8081 },
       logLevel: 'info',
       registryCacheSeconds: 5,
+      retention: { schedule: '15 2 * * *', personalDataMonths: 120, rejectionsMonths: 12 },
     });
     assert.equal(config.adminApi.token, undefined);
+  });
+
+  test('retention: a schedule, "off", and months are read; bad values name the variable', () => {
+    const config = loadConfig({
+      ...minimal,
+      MLOG_RETENTION_SCHEDULE: '0 3 * * 1',
+      MLOG_PERSONALDATA_RETENTION_MONTHS: '240',
+      MLOG_REJECTIONS_RETENTION_MONTHS: '6',
+    });
+    assert.deepEqual(config.retention, { schedule: '0 3 * * 1', personalDataMonths: 240, rejectionsMonths: 6 });
+    assert.equal(loadConfig({ ...minimal, MLOG_RETENTION_SCHEDULE: 'off' }).retention.schedule, undefined);
+    assert.throws(() => loadConfig({ ...minimal, MLOG_RETENTION_SCHEDULE: 'every night' }), /MLOG_RETENTION_SCHEDULE="every night" is not a cron expression/);
+    assert.throws(() => loadConfig({ ...minimal, MLOG_RETENTION_SCHEDULE: '* * *' }), /MLOG_RETENTION_SCHEDULE/);
+    assert.throws(() => loadConfig({ ...minimal, MLOG_PERSONALDATA_RETENTION_MONTHS: '0' }), /MLOG_PERSONALDATA_RETENTION_MONTHS="0" is not a number of months/);
+    assert.throws(() => loadConfig({ ...minimal, MLOG_REJECTIONS_RETENTION_MONTHS: 'a year' }), /MLOG_REJECTIONS_RETENTION_MONTHS/);
   });
 
   test('explicit values are read and trimmed', () => {
