@@ -9,4 +9,5 @@ const code = await runCli(process.argv.slice(2), {
   err: (line) => process.stderr.write(`${line}\n`),
   interactive: process.stdout.isTTY === true,
 });
-process.exit(code);
+// exitCode, not exit(): output still buffered for a pipe must be flushed first.
+process.exitCode = code;

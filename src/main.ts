@@ -2,20 +2,34 @@ import { pathToFileURL } from 'node:url';
 import { loadConfig, type MLogConfig } from './config/config.js';
 import { ConfigurationError } from './errors/mlog-error.js';
 import { IngestService } from './events/ingest-service.js';
+import { PersonalDataService } from './events/personal-data-service.js';
 import { QueryService } from './events/query-service.js';
 import { createAdminApp } from './http/admin-app.js';
 import { createPublicApp, type Routes } from './http/public-app.js';
+import { personalDataRoutes } from './http/routes/personal-data-routes.js';
+import { rejectionRoutes } from './http/routes/rejection-routes.js';
 import { listenAdmin, listenPublic } from './http/servers.js';
 import { createLogger, type Logger } from './logging/logger.js';
 import { Metrics } from './metrics/metrics.js';
 import { RejectionRecorder } from './rejections/rejection-recorder.js';
+import { RejectionSearch } from './rejections/rejection-search.js';
 import { createElasticsearchClient } from './storage/elasticsearch-client.js';
 import { ElasticsearchAuditLog } from './storage/elasticsearch-audit-log.js';
 import { ElasticsearchEventStore } from './storage/elasticsearch-event-store.js';
+import { ElasticsearchPersonalDataStore } from './storage/elasticsearch-personal-data-store.js';
 import { ElasticsearchRejectionStore } from './storage/elasticsearch-rejection-store.js';
 import { ElasticsearchSystemStore } from './storage/elasticsearch-system-store.js';
 import { installIndexTemplates } from './storage/template-installer.js';
 import { SystemRegistry } from './systems/system-registry.js';
+// onboarding: conformance reports and activation
+import { onboardingRoutes } from './http/routes/onboarding-routes.js';
+import { ElasticsearchConformanceFacts } from './storage/elasticsearch-conformance-facts.js';
+import { OnboardingService } from './systems/onboarding-service.js';
+// retention (index lifecycle)
+import { RetentionJob, scheduledRunBy } from './jobs/retention-job.js';
+import { scheduleJob } from './jobs/scheduler.js';
+import { ElasticsearchIndexCatalog } from './storage/elasticsearch-index-catalog.js';
+import { ElasticsearchLeaseStore } from './storage/elasticsearch-lease-store.js';
 
 export interface RunningMLog {
   publicPort: number;
@@ -76,10 +90,40 @@ export async function startMLog(config: MLogConfig, options: { logger?: Logger }
   const jobs: { stop(): Promise<void> }[] = [];
 
   // --- retention (index lifecycle) ---
+  if (config.retention.schedule !== undefined) {
+    const retention = new RetentionJob({
+      registry,
+      catalog: new ElasticsearchIndexCatalog(client),
+      leases: new ElasticsearchLeaseStore(client),
+      audit,
+      logger,
+      personalDataMonths: config.retention.personalDataMonths,
+      rejectionsMonths: config.retention.rejectionsMonths,
+    });
+    const runBy = scheduledRunBy();
+    jobs.push(
+      scheduleJob(
+        {
+          name: 'retention',
+          schedule: config.retention.schedule,
+          // The job logs its outcome (deleted, failures, or skipped because another instance holds the lease).
+          async run(signal) {
+            await retention.run({ execute: true, runBy, signal });
+          },
+        },
+        logger,
+      ),
+    );
+  }
 
   // --- onboarding: conformance reports and activation ---
+  const onboarding = new OnboardingService(registry, new ElasticsearchConformanceFacts(client), audit, logger);
+  adminRoutes.push(onboardingRoutes(onboarding));
 
   // --- personal data for those it concerns; rejections for administrators ---
+  const personalData = new PersonalDataService(new ElasticsearchPersonalDataStore(client), registry, queries, logger);
+  publicRoutes.push(personalDataRoutes(personalData));
+  adminRoutes.push(rejectionRoutes(new RejectionSearch(new ElasticsearchRejectionStore(client))));
 
 
   const publicListener = await listenPublic(createPublicApp({ registry, ingest, queries, logger, metrics, rejections, routes: publicRoutes }), {

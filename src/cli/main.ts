@@ -2,10 +2,13 @@ import { pathToFileURL } from 'node:url';
 import { Command } from 'commander';
 import { ConfigurationError, MLogError } from '../errors/mlog-error.js';
 import { createCliContext, LOCAL_ELASTICSEARCH_URL, type CommandGroup, type Output } from './cli-context.js';
+import { retentionCommands } from './commands/retention.js';
+import { rejectionCommands } from './commands/rejections.js';
 import { systemCommands } from './commands/systems.js';
+import { onboardingCommands } from './commands/onboarding.js';
 
 /** Every command group of `mlog`, each in its own module under commands/. */
-const COMMAND_GROUPS: CommandGroup[] = [systemCommands];
+const COMMAND_GROUPS: CommandGroup[] = [systemCommands, onboardingCommands, retentionCommands, rejectionCommands];
 
 /** Builds the `mlog` command line; commands connect to Elasticsearch only when they run. */
 export function buildProgram(output: Output, env: Record<string, string | undefined> = process.env): Command {
@@ -45,5 +48,5 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     err: (line) => process.stderr.write(`${line}\n`),
     interactive: process.stdout.isTTY === true,
   });
-  process.exit(code);
+  process.exitCode = code;
 }

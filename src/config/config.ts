@@ -145,6 +145,15 @@ export function loadElasticsearchConfig(env: Env = process.env, fallbackUrl?: st
   return config;
 }
 
+/** The retention part of the configuration, also used alone by `mlog retention`. */
+export function loadRetentionConfig(env: Env = process.env): MLogConfig['retention'] {
+  return {
+    schedule: schedule(env, 'MLOG_RETENTION_SCHEDULE', '15 2 * * *'),
+    personalDataMonths: months(env, 'MLOG_PERSONALDATA_RETENTION_MONTHS', 120),
+    rejectionsMonths: months(env, 'MLOG_REJECTIONS_RETENTION_MONTHS', 12),
+  };
+}
+
 /** Reads and checks the configuration; throws a ConfigurationError whose message is one line naming the variable. */
 export function loadConfig(env: Env = process.env): MLogConfig {
   const token = text(env, 'MLOG_ADMIN_TOKEN');
@@ -166,11 +175,7 @@ export function loadConfig(env: Env = process.env): MLogConfig {
     },
     logLevel: oneOf(env, 'MLOG_LOG_LEVEL', ['error', 'warn', 'info', 'debug'] as const, 'info'),
     registryCacheSeconds: positiveNumber(env, 'MLOG_REGISTRY_CACHE_SECONDS', 5),
-    retention: {
-      schedule: schedule(env, 'MLOG_RETENTION_SCHEDULE', '15 2 * * *'),
-      personalDataMonths: months(env, 'MLOG_PERSONALDATA_RETENTION_MONTHS', 120),
-      rejectionsMonths: months(env, 'MLOG_REJECTIONS_RETENTION_MONTHS', 12),
-    },
+    retention: loadRetentionConfig(env),
   };
   if (token !== undefined) config.adminApi.token = token;
   return config;

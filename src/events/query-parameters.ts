@@ -101,3 +101,18 @@ export function parseRangeQuery(parameters: Parameters): RangeQuery {
     ...parsePagination(parameters, DEFAULT_PAGE_SIZE),
   };
 }
+
+/** The legal parameters of a query (legal_entity, legal_basis, legal_reason, user, user_address), trimmed; empty ones left out. */
+export function parseLegalParameters(parameters: Parameters): LegalParameters {
+  return legalParameters(parameters);
+}
+
+/**
+ * A time bound that may be left out: undefined when the parameter is absent or empty, otherwise
+ * checked exactly as /query checks event_time_from and event_time_to.
+ */
+export function parseOptionalTimeBound(parameters: Parameters, name: string): { text: string; millis: number } | undefined {
+  const parameter = singleParameter(parameters, name);
+  if (parameter === undefined || parameter.value.trim() === '') return undefined;
+  return eventTimeBound(parameters, name);
+}

@@ -23,53 +23,87 @@ export interface RejectionStore {
 }
 
 export const REJECTION_EXCERPT_BYTES = 4096;
-const MAX_QUEUED = 10_000;
-const FLUSH_EVERY_MS = 1_000;
-const FLUSH_AT = 500;
+
+/** How much the recorder holds and how often it writes. */
+export interface RecorderLimits {
+  /** Rejections waiting to be written; beyond this the newest are dropped (and counted). */
+  maxQueued: number;
+  /** A queue this long is written at once (when no write is in flight). */
+  flushAt: number;
+  /** Otherwise the queue is written this long after its first rejection. */
+  flushEveryMs: number;
+}
+
+const DEFAULT_LIMITS: RecorderLimits = { maxQueued: 10_000, flushAt: 500, flushEveryMs: 1_000 };
 
 /**
- * Records refused calls without delaying the refusal: record() only queues; a timer writes the queue in
- * bulk. A full queue drops the newest rejections and counts them, so a flood of bad calls can never
- * exhaust memory or turn a 4xx into a 5xx.
+ * Records refused calls without delaying the refusal: record() only queues, never throws and never
+ * waits; writes happen in bulk, one at a time, from a timer or when the queue is long. A full queue
+ * drops the newest rejections, counts them in `dropped` and says so in the log, so a flood of bad
+ * calls or a failing store can never exhaust memory or turn a 4xx into a 5xx.
  */
 export class RejectionRecorder {
   private queue: Rejection[] = [];
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> | undefined;
+  private readonly limits: RecorderLimits;
+  /** Rejections dropped because the queue was full, since start. */
   dropped = 0;
+  private droppedReported = 0;
 
   constructor(
     private readonly store: RejectionStore,
     private readonly logger: Logger,
-  ) {}
+    limits: Partial<RecorderLimits> = {},
+  ) {
+    this.limits = { ...DEFAULT_LIMITS, ...limits };
+  }
 
   record(rejection: Rejection): void {
-    if (this.queue.length >= MAX_QUEUED) {
+    if (this.queue.length >= this.limits.maxQueued) {
       this.dropped++;
       return;
     }
     this.queue.push(rejection);
-    if (this.queue.length >= FLUSH_AT) void this.flush();
+    if (this.queue.length >= this.limits.flushAt && this.flushing === undefined) void this.flush();
     else if (this.timer === undefined) {
-      this.timer = setTimeout(() => void this.flush(), FLUSH_EVERY_MS);
+      this.timer = setTimeout(() => void this.flush(), this.limits.flushEveryMs);
       this.timer.unref();
     }
   }
 
-  /** Writes what is queued; resolves when written (or given up on, with a log line). */
+  /** Writes what is queued, after any write in flight; resolves when written or given up on (with a log line). Never rejects. */
   async flush(): Promise<void> {
     if (this.timer !== undefined) {
       clearTimeout(this.timer);
       this.timer = undefined;
     }
-    await this.flushing;
+    while (this.flushing !== undefined) await this.flushing;
+    this.reportDrops();
     if (this.queue.length === 0) return;
     const batch = this.queue;
     this.queue = [];
-    this.flushing = this.store.writeRejections(batch).catch((error: unknown) => {
+    const writing = this.write(batch);
+    this.flushing = writing;
+    await writing;
+    if (this.flushing === writing) this.flushing = undefined;
+  }
+
+  /** One bulk write; a store that fails, even synchronously, costs a log line and nothing else. */
+  private async write(batch: Rejection[]): Promise<void> {
+    try {
+      await this.store.writeRejections(batch);
+    } catch (error) {
       this.logger.warn('rejections could not be recorded', { count: batch.length, error: (error as Error).message });
+    }
+  }
+
+  private reportDrops(): void {
+    if (this.dropped === this.droppedReported) return;
+    this.logger.warn('rejections dropped: the queue of rejections to record was full', {
+      dropped: this.dropped - this.droppedReported,
+      droppedSinceStart: this.dropped,
     });
-    await this.flushing;
-    this.flushing = undefined;
+    this.droppedReported = this.dropped;
   }
 }

@@ -5,6 +5,7 @@ import type { JsonObject } from '../events/json-object-parser.js';
 import type { Logger } from '../logging/logger.js';
 import { buildEventSearchBody } from './event-query-builder.js';
 import type { DocumentToWrite, EventPage, EventSearch, EventStore } from './event-store-type.js';
+import { isConnectionProblem, isStorageUnavailable } from './elasticsearch-errors.js';
 import { eventIndexPattern } from './index-names.js';
 
 export interface WriteRetryPolicy {
@@ -44,11 +45,6 @@ export function describeRejection(error: estypes.ErrorCause | undefined): string
   }
   const cause = error.caused_by?.reason;
   return cause === undefined || cause === null ? reason : `${reason}: ${cause}`;
-}
-
-function isConnectionProblem(error: unknown): boolean {
-  const name = (error as { name?: string } | undefined)?.name;
-  return name === 'ConnectionError' || name === 'TimeoutError' || name === 'NoLivingConnectionsError' || name === 'RequestAbortedError';
 }
 
 export class ElasticsearchEventStore implements EventStore {
@@ -166,7 +162,7 @@ export class ElasticsearchEventStore implements EventStore {
   }
 
   private readFailure(error: unknown): Error {
-    if (isConnectionProblem(error) || (error as { meta?: { statusCode?: number } }).meta?.statusCode === 503) {
+    if (isStorageUnavailable(error)) {
       return new StorageUnavailableError('Elasticsearch is unavailable; try the query again later.', { cause: error });
     }
     return error as Error;

@@ -2,11 +2,8 @@ import type { Client } from '@elastic/elasticsearch';
 import { ConflictError, StorageUnavailableError } from '../errors/mlog-error.js';
 import type { InformationSystem } from '../systems/information-system.js';
 import type { RecordVersion, SystemStore } from '../systems/system-store-type.js';
+import { statusOf } from './elasticsearch-errors.js';
 import { SYSTEMS_INDEX } from './index-names.js';
-
-function statusOf(error: unknown): number | undefined {
-  return (error as { meta?: { statusCode?: number } }).meta?.statusCode;
-}
 
 function storageFailure(error: unknown): Error {
   const status = statusOf(error);

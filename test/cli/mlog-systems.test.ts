@@ -1,22 +1,13 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { createCertificateAuthority, issueClientCertificate, type IssuedCertificate } from '../../scripts/dev-pki.js';
 import { elasticsearchUrl, uniqueCode } from '../helpers/test-mlog.js';
+import { runMlogCli } from '../helpers/run-mlog-cli.js';
 
-const MLOG = fileURLToPath(new URL('../../bin/mlog.js', import.meta.url));
-
-function mlog(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [MLOG, ...args], { env: { ...process.env, MLOG_ELASTICSEARCH_URL: elasticsearchUrl(), ...env } }, (error, stdout, stderr) => {
-      resolve({ code: error === null ? 0 : Number(error.code ?? 1), stdout, stderr });
-    });
-  });
-}
+const mlog = runMlogCli;
 
 describe('mlog systems (command line)', () => {
   let dir: string;

@@ -1,14 +1,10 @@
-import { Router, type Request } from 'express';
+import { Router } from 'express';
 import { parseRangeQuery, parseUidQuery } from '../../events/query-parameters.js';
 import type { QueryService } from '../../events/query-service.js';
 import { parseQueryString, singleParameter } from '../../events/query-string.js';
 import type { KnownSystem } from '../../systems/system-registry.js';
 import { envelope } from '../envelope.js';
-
-function rawQueryString(request: Request): string {
-  const at = request.originalUrl.indexOf('?');
-  return at < 0 ? '' : request.originalUrl.slice(at + 1);
-}
+import { rawQueryString } from '../raw-query-string.js';
 
 /** GET /query/{uid}, GET /query?uid=…, GET /query by time range: always over the caller's own events. */
 export function queryRoutes(queries: QueryService): Router {

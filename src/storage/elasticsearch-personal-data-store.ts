@@ -1,0 +1,70 @@
+import type { Client } from '@elastic/elasticsearch';
+import { StorageUnavailableError } from '../errors/mlog-error.js';
+import type { JsonObject } from '../events/json-object-parser.js';
+import type { PersonalDataPage, PersonalDataSearch, PersonalDataStore } from '../events/personal-data-store-type.js';
+import { PERSONAL_DATA_FIELDS } from '../events/predefined-fields.js';
+import { isStorageUnavailable } from './elasticsearch-errors.js';
+import { PERSONAL_DATA_INDEX_PATTERN } from './index-names.js';
+
+/** What a search of the projections returns from storage: the contract's fields, @is and @uid; never @id or @received. */
+export const PERSONAL_DATA_ANSWER_SOURCE = [...PERSONAL_DATA_FIELDS, '@is', '@uid'];
+
+/** The Elasticsearch search body of a PersonalDataSearch: exact subject, optional event_time range, newest first, ties by @id. */
+export function buildPersonalDataSearchBody(search: PersonalDataSearch): Record<string, unknown> {
+  const filter: Record<string, unknown>[] = [{ term: { subject: search.subject } }];
+  if (search.fromMillis !== undefined || search.toMillis !== undefined) {
+    filter.push({
+      range: {
+        event_time: {
+          ...(search.fromMillis === undefined ? {} : { gte: search.fromMillis }),
+          ...(search.toMillis === undefined ? {} : { lt: search.toMillis }),
+          format: 'epoch_millis',
+        },
+      },
+    });
+  }
+  return {
+    query: { bool: { filter } },
+    sort: [{ event_time: { order: 'desc', unmapped_type: 'date' } }, { '@id': { order: 'asc', unmapped_type: 'keyword' } }],
+    from: search.from,
+    size: search.size,
+    track_total_hits: true,
+    _source: { includes: PERSONAL_DATA_ANSWER_SOURCE },
+  };
+}
+
+/**
+ * A failure of the search, without Elasticsearch's own reason: that reason can quote the query, and
+ * so the subject, which must not reach MLog's log through the 500 path.
+ */
+function readFailure(error: unknown): Error {
+  const meta = (error as { meta?: { statusCode?: number; body?: { error?: { type?: string } } } }).meta;
+  if (isStorageUnavailable(error)) {
+    return new StorageUnavailableError('Elasticsearch is unavailable; try the query again later.');
+  }
+  return new Error(`Elasticsearch refused the personal-data search (status ${meta?.statusCode ?? 'unknown'}, ${meta?.body?.error?.type ?? (error as Error).name})`);
+}
+
+/** The shared personaldata-* indices, read across every IS (writes go through the event store's acknowledged bulk). */
+export class ElasticsearchPersonalDataStore implements PersonalDataStore {
+  constructor(private readonly client: Client) {}
+
+  async searchBySubject(search: PersonalDataSearch): Promise<PersonalDataPage> {
+    try {
+      await this.client.indices.refresh({ index: PERSONAL_DATA_INDEX_PATTERN, ignore_unavailable: true, allow_no_indices: true });
+      const response = await this.client.search<JsonObject>({
+        index: PERSONAL_DATA_INDEX_PATTERN,
+        ignore_unavailable: true,
+        allow_no_indices: true,
+        ...buildPersonalDataSearchBody(search),
+      });
+      const total = response.hits.total;
+      return {
+        total: typeof total === 'number' ? total : (total?.value ?? 0),
+        projections: response.hits.hits.map((hit) => hit._source as JsonObject),
+      };
+    } catch (error) {
+      throw readFailure(error);
+    }
+  }
+}
