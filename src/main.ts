@@ -6,30 +6,28 @@ import { PersonalDataService } from './events/personal-data-service.js';
 import { QueryService } from './events/query-service.js';
 import { createAdminApp } from './http/admin-app.js';
 import { createPublicApp, type Routes } from './http/public-app.js';
+import { onboardingRoutes } from './http/routes/onboarding-routes.js';
 import { personalDataRoutes } from './http/routes/personal-data-routes.js';
 import { rejectionRoutes } from './http/routes/rejection-routes.js';
 import { listenAdmin, listenPublic } from './http/servers.js';
+import { RetentionJob, scheduledRunBy } from './jobs/retention-job.js';
+import { scheduleJob } from './jobs/scheduler.js';
 import { createLogger, type Logger } from './logging/logger.js';
 import { Metrics } from './metrics/metrics.js';
 import { RejectionRecorder } from './rejections/rejection-recorder.js';
 import { RejectionSearch } from './rejections/rejection-search.js';
-import { createElasticsearchClient } from './storage/elasticsearch-client.js';
 import { ElasticsearchAuditLog } from './storage/elasticsearch-audit-log.js';
+import { createElasticsearchClient } from './storage/elasticsearch-client.js';
+import { ElasticsearchConformanceFacts } from './storage/elasticsearch-conformance-facts.js';
 import { ElasticsearchEventStore } from './storage/elasticsearch-event-store.js';
+import { ElasticsearchIndexCatalog } from './storage/elasticsearch-index-catalog.js';
+import { ElasticsearchLeaseStore } from './storage/elasticsearch-lease-store.js';
 import { ElasticsearchPersonalDataStore } from './storage/elasticsearch-personal-data-store.js';
 import { ElasticsearchRejectionStore } from './storage/elasticsearch-rejection-store.js';
 import { ElasticsearchSystemStore } from './storage/elasticsearch-system-store.js';
 import { installIndexTemplates } from './storage/template-installer.js';
-import { SystemRegistry } from './systems/system-registry.js';
-// onboarding: conformance reports and activation
-import { onboardingRoutes } from './http/routes/onboarding-routes.js';
-import { ElasticsearchConformanceFacts } from './storage/elasticsearch-conformance-facts.js';
 import { OnboardingService } from './systems/onboarding-service.js';
-// retention (index lifecycle)
-import { RetentionJob, scheduledRunBy } from './jobs/retention-job.js';
-import { scheduleJob } from './jobs/scheduler.js';
-import { ElasticsearchIndexCatalog } from './storage/elasticsearch-index-catalog.js';
-import { ElasticsearchLeaseStore } from './storage/elasticsearch-lease-store.js';
+import { SystemRegistry } from './systems/system-registry.js';
 
 export interface RunningMLog {
   publicPort: number;
@@ -68,7 +66,8 @@ export async function startMLog(config: MLogConfig, options: { logger?: Logger }
   const registry = new SystemRegistry(new ElasticsearchSystemStore(client), logger, config.registryCacheSeconds);
   const ingest = new IngestService(eventStore, logger);
   const queries = new QueryService(eventStore, logger);
-  const rejections = new RejectionRecorder(new ElasticsearchRejectionStore(client), logger);
+  const rejectionStore = new ElasticsearchRejectionStore(client);
+  const rejections = new RejectionRecorder(rejectionStore, logger);
   const audit = new ElasticsearchAuditLog(client);
 
   const readiness = {
@@ -86,7 +85,7 @@ export async function startMLog(config: MLogConfig, options: { logger?: Logger }
   // Routes of further capabilities, each built from its service here.
   const publicRoutes: Routes[] = [];
   const adminRoutes: Routes[] = [];
-  // Scheduled jobs, started once the listeners are up and stopped first on shutdown.
+  // Scheduled jobs, stopped first on shutdown.
   const jobs: { stop(): Promise<void> }[] = [];
 
   // --- retention (index lifecycle) ---
@@ -123,8 +122,7 @@ export async function startMLog(config: MLogConfig, options: { logger?: Logger }
   // --- personal data for those it concerns; rejections for administrators ---
   const personalData = new PersonalDataService(new ElasticsearchPersonalDataStore(client), registry, queries, logger);
   publicRoutes.push(personalDataRoutes(personalData));
-  adminRoutes.push(rejectionRoutes(new RejectionSearch(new ElasticsearchRejectionStore(client))));
-
+  adminRoutes.push(rejectionRoutes(new RejectionSearch(rejectionStore)));
 
   const publicListener = await listenPublic(createPublicApp({ registry, ingest, queries, logger, metrics, rejections, routes: publicRoutes }), {
     host: config.publicApi.host,
