@@ -24,6 +24,8 @@ function classifyItem(item: estypes.BulkResponseItem): ItemOutcome {
   // Create semantics: an id that already exists was written by an earlier attempt of this same call.
   if (item.status === 409) return 'written';
   if (item.status === 429 || item.status >= 500) return 'transient';
+  // A blocked or closed index is the cluster's state, not the event's fault: retry, then 503.
+  if (item.error?.type === 'cluster_block_exception' || item.error?.type === 'index_closed_exception') return 'transient';
   return 'rejected';
 }
 

@@ -10,6 +10,7 @@ import { gzipSync } from 'node:zlib';
 import { TestMLog, event, type HttpAnswer, type TestSystem } from '../helpers/test-mlog.js';
 import {
   closeInspectionClient,
+  inspectionClient,
   countDocuments,
   documentsWithMarker,
   eventIndexPattern,
@@ -682,5 +683,35 @@ describe('routes', () => {
 
   test('GET /register → 404 envelope', async () => {
     assertRefused(await is.call('/register'), 404);
+  });
+});
+
+describe('POST /register while the index refuses writes', () => {
+  let blocked: TestMLog;
+  before(async () => {
+    blocked = await TestMLog.start();
+  });
+  after(async () => {
+    await blocked.stop();
+    await closeInspectionClient();
+  });
+
+  test('a write block on the IS index is answered 503 with Retry-After, not 400, and nothing is stored', async () => {
+    const system = await blocked.addSystem();
+    assertRegistered(await system.register(event()));
+    const index = `mlog-${system.code}-${monthOf(new Date())}`;
+    const client = inspectionClient();
+    await client.indices.putSettings({ index, settings: { 'index.blocks.write': true } });
+    try {
+      const mark = marker();
+      const answer = await system.register(event({ event_correlation: mark }));
+      assert.equal(answer.status, 503, answer.text);
+      assert.equal(answer.json.status, '503');
+      assert.ok(Number(answer.headers['retry-after']) > 0);
+      await client.indices.putSettings({ index, settings: { 'index.blocks.write': null } });
+      await assertNothingStored(system.code, mark);
+    } finally {
+      await client.indices.putSettings({ index, settings: { 'index.blocks.write': null } });
+    }
   });
 });
