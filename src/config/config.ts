@@ -36,6 +36,16 @@ export interface MLogConfig {
   logLevel: 'error' | 'warn' | 'info' | 'debug';
   /** MLOG_REGISTRY_CACHE_SECONDS: how long an instance keeps the IS registry before reading it again. */
   registryCacheSeconds: number;
+  limits: {
+    /** MLOG_MAX_IN_FLIGHT: calls being handled at once by this instance; past it, 503 with Retry-After. */
+    maxInFlight: number;
+    /** MLOG_MAX_IN_FLIGHT_PER_IS: calls of one IS being handled at once; past it, 429 with Retry-After. */
+    maxInFlightPerSystem: number;
+    /** MLOG_WRITE_DEADLINE_SECONDS: how long a registration may wait for Elasticsearch, retries included, before 503. */
+    writeDeadlineSeconds: number;
+    /** MLOG_SHUTDOWN_GRACE_SECONDS: how long calls in flight may take to finish after SIGTERM. */
+    shutdownGraceSeconds: number;
+  };
   retention: {
     /** MLOG_RETENTION_SCHEDULE: cron expression (UTC) of the retention job; "off" disables it. */
     schedule: string | undefined;
@@ -76,6 +86,15 @@ function positiveNumber(env: Env, name: string, fallback: number): number {
     throw new ConfigurationError(`${name}="${raw}" is not a number of seconds (0 or more).`);
   }
   return value;
+}
+
+function count(env: Env, name: string, fallback: number): number {
+  const raw = text(env, name);
+  if (raw === undefined) return fallback;
+  if (!/^\d{1,7}$/.test(raw) || Number(raw) < 1) {
+    throw new ConfigurationError(`${name}="${raw}" is not a whole number of 1 or more.`);
+  }
+  return Number(raw);
 }
 
 function months(env: Env, name: string, fallback: number): number {
@@ -175,6 +194,12 @@ export function loadConfig(env: Env = process.env): MLogConfig {
     },
     logLevel: oneOf(env, 'MLOG_LOG_LEVEL', ['error', 'warn', 'info', 'debug'] as const, 'info'),
     registryCacheSeconds: positiveNumber(env, 'MLOG_REGISTRY_CACHE_SECONDS', 5),
+    limits: {
+      maxInFlight: count(env, 'MLOG_MAX_IN_FLIGHT', 512),
+      maxInFlightPerSystem: count(env, 'MLOG_MAX_IN_FLIGHT_PER_IS', 128),
+      writeDeadlineSeconds: count(env, 'MLOG_WRITE_DEADLINE_SECONDS', 10),
+      shutdownGraceSeconds: count(env, 'MLOG_SHUTDOWN_GRACE_SECONDS', 10),
+    },
     retention: loadRetentionConfig(env),
   };
   if (token !== undefined) config.adminApi.token = token;

@@ -36,9 +36,17 @@ describe('loadConfig', () => {
       adminApi: { host: '127.0.0.1', port: 8081 },
       logLevel: 'info',
       registryCacheSeconds: 5,
+      limits: { maxInFlight: 512, maxInFlightPerSystem: 128, writeDeadlineSeconds: 10, shutdownGraceSeconds: 10 },
       retention: { schedule: '15 2 * * *', personalDataMonths: 120, rejectionsMonths: 12 },
     });
     assert.equal(config.adminApi.token, undefined);
+  });
+
+  test('limits are read; zero or a non-number names the variable', () => {
+    const config = loadConfig({ ...minimal, MLOG_MAX_IN_FLIGHT: '64', MLOG_MAX_IN_FLIGHT_PER_IS: '8', MLOG_WRITE_DEADLINE_SECONDS: '3', MLOG_SHUTDOWN_GRACE_SECONDS: '20' });
+    assert.deepEqual(config.limits, { maxInFlight: 64, maxInFlightPerSystem: 8, writeDeadlineSeconds: 3, shutdownGraceSeconds: 20 });
+    assert.throws(() => loadConfig({ ...minimal, MLOG_MAX_IN_FLIGHT: '0' }), /MLOG_MAX_IN_FLIGHT="0" is not a whole number of 1 or more/);
+    assert.throws(() => loadConfig({ ...minimal, MLOG_WRITE_DEADLINE_SECONDS: 'ten' }), /MLOG_WRITE_DEADLINE_SECONDS/);
   });
 
   test('retention: a schedule, "off", and months are read; bad values name the variable', () => {
