@@ -1,6 +1,8 @@
 import { pathToFileURL } from 'node:url';
 import { loadConfig, type MLogConfig } from './config/config.js';
 import { ConfigurationError } from './errors/mlog-error.js';
+import { AdmissionControl } from './events/admission-control.js';
+import { IdempotencyService } from './events/idempotency-service.js';
 import { IngestService } from './events/ingest-service.js';
 import { PersonalDataService } from './events/personal-data-service.js';
 import { QueryService } from './events/query-service.js';
@@ -20,6 +22,8 @@ import { ElasticsearchAuditLog } from './storage/elasticsearch-audit-log.js';
 import { createElasticsearchClient } from './storage/elasticsearch-client.js';
 import { ElasticsearchConformanceFacts } from './storage/elasticsearch-conformance-facts.js';
 import { ElasticsearchEventStore } from './storage/elasticsearch-event-store.js';
+import { ElasticsearchStartupCheck } from './storage/elasticsearch-startup-check.js';
+import { ElasticsearchIdempotencyStore } from './storage/elasticsearch-idempotency-store.js';
 import { ElasticsearchIndexCatalog } from './storage/elasticsearch-index-catalog.js';
 import { ElasticsearchLeaseStore } from './storage/elasticsearch-lease-store.js';
 import { ElasticsearchPersonalDataStore } from './storage/elasticsearch-personal-data-store.js';
@@ -46,13 +50,19 @@ export interface RunningMLog {
 export async function startMLog(config: MLogConfig, options: { logger?: Logger } = {}): Promise<RunningMLog> {
   const logger = options.logger ?? createLogger(config.logLevel);
   const metrics = new Metrics();
-  const client = createElasticsearchClient(config.elasticsearch);
+  const writeDeadlineMs = config.limits.writeDeadlineSeconds * 1000;
+  const client = createElasticsearchClient(config.elasticsearch, { requestTimeoutMs: writeDeadlineMs });
+  const storageCheck = new ElasticsearchStartupCheck(client);
+  let durabilityProblem: string | undefined;
 
   let templatesInstalled = false;
   let retryTimer: NodeJS.Timeout | undefined;
   const installTemplates = async (): Promise<void> => {
     try {
       await installIndexTemplates(client, logger);
+      durabilityProblem = await storageCheck.translogDurabilityProblem();
+      // At start the problem stops the process (below); found on a later attempt, /readyz reports it.
+      if (durabilityProblem !== undefined && retryTimer !== undefined) logger.error('MLog cannot acknowledge events durably', { problem: durabilityProblem });
       templatesInstalled = true;
     } catch (error) {
       logger.warn('index templates not installed yet; retrying in 5 s', { error: (error as Error).message });
@@ -61,8 +71,13 @@ export async function startMLog(config: MLogConfig, options: { logger?: Logger }
     }
   };
   await installTemplates();
+  // Reached Elasticsearch at start and found events would not be fsynced before they are acknowledged: refuse to start.
+  if (durabilityProblem !== undefined) {
+    await client.close();
+    throw new ConfigurationError(durabilityProblem);
+  }
 
-  const eventStore = new ElasticsearchEventStore(client, logger);
+  const eventStore = new ElasticsearchEventStore(client, logger, { deadlineMs: writeDeadlineMs, firstBackoffMs: 50, maxBackoffMs: 1_000, lateWriteWindowMs: 120_000 });
   const registry = new SystemRegistry(new ElasticsearchSystemStore(client), logger, config.registryCacheSeconds);
   const ingest = new IngestService(eventStore, logger);
   const queries = new QueryService(eventStore, logger);
@@ -75,7 +90,12 @@ export async function startMLog(config: MLogConfig, options: { logger?: Logger }
       if (!templatesInstalled) return 'The index templates are not installed yet (is Elasticsearch reachable?).';
       try {
         await client.cluster.health({ timeout: '2s' }, { requestTimeout: 3_000 });
-        return undefined;
+      } catch {
+        return 'Elasticsearch does not answer.';
+      }
+      if (durabilityProblem !== undefined) return durabilityProblem;
+      try {
+        return await storageCheck.writeBlockProblem();
       } catch {
         return 'Elasticsearch does not answer.';
       }
@@ -115,6 +135,26 @@ export async function startMLog(config: MLogConfig, options: { logger?: Logger }
     );
   }
 
+  // --- Idempotency-Key on /register (records purged hourly once their 24 hours have passed) and limits on calls in flight ---
+  const idempotency = new IdempotencyService(ingest, new ElasticsearchIdempotencyStore(client), logger);
+  jobs.push(
+    scheduleJob(
+      {
+        name: 'idempotency-purge',
+        schedule: '41 * * * *',
+        async run() {
+          const deleted = await idempotency.purgeExpired();
+          if (deleted > 0) logger.info('expired idempotency keys deleted', { deleted });
+        },
+      },
+      logger,
+    ),
+  );
+  const admissionControl = new AdmissionControl(config.limits, (system, systemInFlight, total) => {
+    metrics.inFlight.set(total);
+    metrics.inFlightBySystem.set({ system }, systemInFlight);
+  });
+
   // --- onboarding: conformance reports and activation ---
   const onboarding = new OnboardingService(registry, new ElasticsearchConformanceFacts(client), audit, logger);
   adminRoutes.push(onboardingRoutes(onboarding));
@@ -124,7 +164,7 @@ export async function startMLog(config: MLogConfig, options: { logger?: Logger }
   publicRoutes.push(personalDataRoutes(personalData));
   adminRoutes.push(rejectionRoutes(new RejectionSearch(rejectionStore)));
 
-  const publicListener = await listenPublic(createPublicApp({ registry, ingest, queries, logger, metrics, rejections, routes: publicRoutes }), {
+  const publicListener = await listenPublic(createPublicApp({ registry, ingest, idempotency, admission: admissionControl, queries, logger, metrics, rejections, routes: publicRoutes }), {
     host: config.publicApi.host,
     port: config.publicApi.port,
     certPath: config.publicApi.tlsCertPath,
@@ -146,7 +186,9 @@ export async function startMLog(config: MLogConfig, options: { logger?: Logger }
     async stop() {
       if (retryTimer !== undefined) clearTimeout(retryTimer);
       await Promise.all(jobs.map((job) => job.stop()));
-      await Promise.all([publicListener.close(), adminListener.close()]);
+      const graceMs = config.limits.shutdownGraceSeconds * 1000;
+      await Promise.all([publicListener.close(graceMs), adminListener.close(graceMs)]);
+      await eventStore.close(graceMs);
       await rejections.flush();
       await client.close();
       logger.info('MLog stopped');

@@ -35,9 +35,19 @@ export class NotFoundError extends MLogError {
   readonly status = 404;
 }
 
+/** 405: the method is not accepted on this path. */
+export class MethodNotAllowedError extends MLogError {
+  readonly status = 405;
+}
+
 /** 409: the resource already exists. */
 export class ConflictError extends MLogError {
   readonly status = 409;
+}
+
+/** 422: the request is well formed but cannot be honoured as sent (an Idempotency-Key reused with another body). */
+export class UnprocessableContentError extends MLogError {
+  readonly status = 422;
 }
 
 /** 413: the message is larger than MLog accepts. */
@@ -63,6 +73,14 @@ export class StorageUnavailableError extends MLogError {
   readonly status = 503;
   constructor(message: string, options?: { cause?: unknown; retryAfterSeconds?: number }) {
     super(message, { retryAfterSeconds: 5, ...options });
+  }
+}
+
+/** 503: this instance is handling as many calls as it can; nothing of the call was done. */
+export class OverloadedError extends MLogError {
+  readonly status = 503;
+  constructor(message: string, retryAfterSeconds: number) {
+    super(message, { retryAfterSeconds });
   }
 }
 

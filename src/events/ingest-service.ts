@@ -14,6 +14,8 @@ export interface RegistrationCall {
   caller: KnownSystem;
   body: Uint8Array;
   receivedAt: Date;
+  /** The UID to register under; chosen at random when absent (an idempotent call reuses the one it claimed). */
+  uid?: string;
 }
 
 export interface Registration {
@@ -89,7 +91,7 @@ export class IngestService {
         throw new AuthenticationError(`${unsigned.origin}: information system "${call.caller.system.code}" must sign its events, and this one is not signed.`);
       }
     }
-    const uid = randomUUID();
+    const uid = call.uid ?? randomUUID();
     const documents = buildRegistrationDocuments(accepted, { uid, isCode: call.caller.system.code, receivedAt: call.receivedAt });
     await this.store.writeAll(documents);
     const signed = accepted.filter((event) => event.signature !== undefined).length;

@@ -1,6 +1,7 @@
-import type { ErrorRequestHandler, Request, Response } from 'express';
-import { InternalError, MLogError, PayloadTooLargeError, StorageUnavailableError, UnsupportedMediaTypeError, ValidationError } from '../errors/mlog-error.js';
+import type { ErrorRequestHandler, Request, RequestHandler, Response } from 'express';
+import { InternalError, MethodNotAllowedError, MLogError, OverloadedError, PayloadTooLargeError, StorageUnavailableError, UnsupportedMediaTypeError, ValidationError } from '../errors/mlog-error.js';
 import type { Logger } from '../logging/logger.js';
+import { isStorageUnavailable, statusOf } from '../storage/elasticsearch-errors.js';
 import { envelope } from './envelope.js';
 
 export const MAX_MESSAGE_BYTES = 262_144;
@@ -17,9 +18,14 @@ function isBodyParserError(error: unknown): error is BodyParserError {
   return typeof error === 'object' && error !== null && typeof (error as BodyParserError).type === 'string' && typeof (error as BodyParserError).status === 'number';
 }
 
+/**
+ * Elasticsearch could not serve the call: unreachable, timed out, or it answered 429 or 5xx itself
+ * (shards recovering after a restart, a full queue). MLog answers that as 503, never 500.
+ */
 function isElasticsearchUnavailable(error: unknown): boolean {
-  const name = (error as { name?: string } | undefined)?.name;
-  return name === 'ConnectionError' || name === 'TimeoutError' || name === 'NoLivingConnectionsError';
+  if (isStorageUnavailable(error)) return true;
+  const status = statusOf(error);
+  return (error as { name?: string } | undefined)?.name === 'ResponseError' && status !== undefined && (status === 429 || status >= 500);
 }
 
 /** The one mapping from anything thrown while handling a request to an MLogError. */
@@ -49,6 +55,16 @@ export function toMLogError(error: unknown, requestId: string): MLogError {
   return new InternalError(`MLog failed to handle the request because of a defect of MLog (request ${requestId}); please report it to the MLog administrators.`);
 }
 
+/** Refuses methods a listener does not serve (OPTIONS, HEAD, …) in the envelope, before any route runs. */
+export function onlyMethods(methods: readonly string[]): RequestHandler {
+  return (request, _response, next) => {
+    if (!methods.includes(request.method)) {
+      throw new MethodNotAllowedError(`The method ${request.method} is not accepted; MLog answers ${methods.join(', ')}.`);
+    }
+    next();
+  };
+}
+
 export function sendError(response: Response, error: MLogError): void {
   if (error.retryAfterSeconds !== undefined) response.setHeader('Retry-After', String(error.retryAfterSeconds));
   response.status(error.status).json(envelope(error.status, error.message));
@@ -61,6 +77,8 @@ export function errorResponder(logger: Logger, onRefused?: (request: Request, re
     const mapped = toMLogError(error, requestId);
     if (mapped.status >= 500 && mapped.status !== 503) {
       logger.error('request failed', { requestId, error: error instanceof Error ? error.stack : String(error) });
+    } else if (mapped instanceof OverloadedError) {
+      logger.debug('call refused: instance at its in-flight limit', { requestId });
     } else if (mapped.status === 503) {
       logger.warn('storage unavailable', { requestId, error: mapped.message });
     }

@@ -1,13 +1,16 @@
 import express, { type Express, type Request, type RequestHandler, type Response, type Router } from 'express';
 import { identifyCaller } from '../auth/caller-identifier.js';
 import { NotFoundError } from '../errors/mlog-error.js';
+import type { AdmissionControl } from '../events/admission-control.js';
+import type { IdempotencyService } from '../events/idempotency-service.js';
 import type { IngestService } from '../events/ingest-service.js';
 import type { QueryService } from '../events/query-service.js';
 import type { Logger } from '../logging/logger.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { RejectionRecorder } from '../rejections/rejection-recorder.js';
 import type { KnownSystem, SystemRegistry } from '../systems/system-registry.js';
-import { errorResponder } from './error-response.js';
+import { admission } from './admission.js';
+import { errorResponder, onlyMethods } from './error-response.js';
 import type { MLogError } from '../errors/mlog-error.js';
 import { peerCredentials } from './peer-credentials.js';
 import { requestContext } from './request-context.js';
@@ -20,6 +23,10 @@ export type Routes = Router;
 export interface PublicAppServices {
   registry: SystemRegistry;
   ingest: IngestService;
+  /** Registrations that carry an Idempotency-Key. */
+  idempotency: IdempotencyService;
+  /** Limits on calls in flight, per IS and for the instance. */
+  admission: AdmissionControl;
   queries: QueryService;
   logger: Logger;
   metrics: Metrics;
@@ -64,8 +71,11 @@ export function createPublicApp(services: PublicAppServices): Express {
   app.set('etag', false);
   app.set('query parser', false);
   app.use(requestContext('public', services.logger, services.metrics));
+  app.use(onlyMethods(['GET', 'POST']));
   app.use(authenticate(services.registry));
-  app.use(registerRoutes(services.ingest, services.metrics));
+  // Admitted (or refused at once) before any body is read; the slot is freed when the call is over.
+  app.use(['/register', '/query', '/personal-data'], admission(services.admission, services.metrics));
+  app.use(registerRoutes(services.ingest, services.metrics, services.idempotency));
   app.use(queryRoutes(services.queries));
   for (const routes of services.routes ?? []) app.use(routes);
   app.use((request) => {

@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { RequestHandler } from 'express';
-import type { Logger } from '../logging/logger.js';
+import { requestScope, type Logger } from '../logging/logger.js';
 import type { Metrics } from '../metrics/metrics.js';
 
 /**
- * Gives each request an id (X-Request-Id) and, when answered, one log line and its metrics. The log
+ * Gives each request an id (X-Request-Id), carried to every log line written while handling it, and
+ * when answered one log line and its metrics. The log
  * line holds the method, the route, the status, the duration and the caller's code — never the
  * query string, the body or headers, which may carry personal data or signatures.
  */
@@ -29,6 +30,6 @@ export function requestContext(listener: 'public' | 'admin', logger: Logger, met
         system: (response.locals.caller as { system?: { code?: string } } | undefined)?.system?.code,
       });
     });
-    next();
+    requestScope.run({ requestId }, next);
   };
 }

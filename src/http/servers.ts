@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { createServer as createHttpServer, STATUS_CODES, type Server } from 'node:http';
+import { createServer as createHttpServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Express } from 'express';
@@ -40,6 +40,11 @@ function applyTimeouts(server: Server): void {
   answerClientErrors(server);
 }
 
+/**
+ * Listens, and closes gracefully: `close(graceMs)` stops accepting connections at once, answers the
+ * calls in flight (with `Connection: close`, so keep-alive clients do not hold the process up), closes
+ * every connection as soon as it is idle, and after `graceMs` destroys what is left.
+ */
 async function listen(server: Server, host: string, port: number): Promise<Listening> {
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -48,11 +53,23 @@ async function listen(server: Server, host: string, port: number): Promise<Liste
       resolve();
     });
   });
+  let closing = false;
+  const inFlight = new Set<ServerResponse>();
+  server.on('request', (_request: IncomingMessage, response: ServerResponse) => {
+    if (closing) response.shouldKeepAlive = false;
+    inFlight.add(response);
+    response.on('close', () => {
+      inFlight.delete(response);
+      if (closing) setImmediate(() => server.closeIdleConnections());
+    });
+  });
   return {
     server,
     port: (server.address() as AddressInfo).port,
     close: (graceMs = 10_000) =>
       new Promise<void>((resolve) => {
+        closing = true;
+        for (const response of inFlight) if (!response.headersSent) response.shouldKeepAlive = false;
         const force = setTimeout(() => server.closeAllConnections(), graceMs);
         force.unref();
         server.close(() => {

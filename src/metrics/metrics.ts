@@ -1,4 +1,4 @@
-import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 /** MLog's Prometheus metrics, one registry per running instance. */
 export class Metrics {
@@ -20,6 +20,23 @@ export class Metrics {
     name: 'mlog_events_registered_total',
     help: 'Events durably registered, by information system.',
     labelNames: ['system'] as const,
+    registers: [this.registry],
+  });
+  readonly inFlight = new Gauge({
+    name: 'mlog_in_flight_calls',
+    help: 'Calls of identified callers being handled now (limit: MLOG_MAX_IN_FLIGHT).',
+    registers: [this.registry],
+  });
+  readonly inFlightBySystem = new Gauge({
+    name: 'mlog_in_flight_calls_by_system',
+    help: 'Calls being handled now, by information system (limit: MLOG_MAX_IN_FLIGHT_PER_IS).',
+    labelNames: ['system'] as const,
+    registers: [this.registry],
+  });
+  readonly admissionRefused = new Counter({
+    name: 'mlog_admission_refused_total',
+    help: 'Calls refused because too many were in flight: limit "system" (429) or "global" (503).',
+    labelNames: ['limit'] as const,
     registers: [this.registry],
   });
 

@@ -5,17 +5,28 @@ import type { JsonObject } from '../events/json-object-parser.js';
 import type { Logger } from '../logging/logger.js';
 import { buildEventSearchBody } from './event-query-builder.js';
 import type { DocumentToWrite, EventPage, EventSearch, EventStore } from './event-store-type.js';
-import { isConnectionProblem, isStorageUnavailable } from './elasticsearch-errors.js';
+import { isConnectionProblem, isStorageUnavailable, statusOf } from './elasticsearch-errors.js';
 import { eventIndexPattern } from './index-names.js';
 
 export interface WriteRetryPolicy {
-  /** Total time a write may take, retries included, before the call is answered 503. */
+  /** Total time a write may take, retries included, before the call is answered 503. Each attempt's request timeout is what remains of it. */
   deadlineMs: number;
   firstBackoffMs: number;
   maxBackoffMs: number;
+  /**
+   * How long the documents of a refused call keep being deleted again after a first acknowledged
+   * delete, to remove a bulk that Elasticsearch applied after MLog stopped waiting for it (a paused or
+   * overloaded node runs a request it had already received when it resumes).
+   */
+  lateWriteWindowMs: number;
 }
 
-const DEFAULT_RETRY: WriteRetryPolicy = { deadlineMs: 10_000, firstBackoffMs: 50, maxBackoffMs: 1_000 };
+const DEFAULT_RETRY: WriteRetryPolicy = { deadlineMs: 10_000, firstBackoffMs: 50, maxBackoffMs: 1_000, lateWriteWindowMs: 120_000 };
+
+/** Least time worth giving one bulk attempt; with less left of the deadline, the call is answered 503. */
+const MIN_ATTEMPT_MS = 200;
+/** Longest a refused call's answer waits for the first compensation delete; the rest happens in the background. */
+const FOREGROUND_COMPENSATION_MS = 2_000;
 
 type ItemOutcome = 'written' | 'transient' | 'rejected';
 
@@ -49,72 +60,230 @@ export function describeRejection(error: estypes.ErrorCause | undefined): string
   return cause === undefined || cause === null ? reason : `${reason}: ${cause}`;
 }
 
+/** A document's place: the same id is used in an event index and in the PersonalData index. */
+function placeOf(doc: DocumentToWrite): string {
+  return `${doc.index}/${doc.id}`;
+}
+
+function jittered(ms: number): number {
+  return ms + Math.random() * ms;
+}
+
+/** A whole bulk request that failed for a reason that may pass: unreachable, timed out, 429, or a 5xx. */
+function isRetryableRequestFailure(error: unknown): boolean {
+  const status = statusOf(error);
+  return isConnectionProblem(error) || status === 429 || (status !== undefined && status >= 500);
+}
+
+/**
+ * Deletes the documents of calls that were refused after some of their documents may have been
+ * written (a 400 for one item, a deadline passed, a bulk whose answer never came).
+ *
+ * Promise, kept while this process lives: every document handed over is deleted, retried with capped
+ * jittered backoff until Elasticsearch acknowledges the delete (404 counts: never written); then
+ * deleted again at growing intervals for `windowMs`, so that a bulk Elasticsearch applies late (it had
+ * received it before it paused or slowed down, and runs it when it resumes) is removed as well.
+ *
+ * Limits: the work lives in memory. If MLog is killed (SIGKILL, crash) before the deletes are
+ * acknowledged, or a late bulk is applied after the window, documents of a call answered 4xx/503 can
+ * remain; they carry a UID the caller never received. On a graceful stop the remaining work gets the
+ * shutdown grace, and the ids still pending are logged.
+ */
+class CompensationDeletes {
+  /** Places (index/id) being deleted, with the document they were handed over as (a later write of the place takes it back). */
+  private readonly pending = new Map<string, DocumentToWrite>();
+  private readonly unacknowledged = new Set<Promise<void>>();
+  private readonly tasks = new Set<Promise<void>>();
+  /** Places whose delete request is on its way, with that request. */
+  private readonly deleting = new Map<string, Promise<unknown>>();
+  private readonly stopping = new AbortController();
+
+  constructor(
+    private readonly client: Client,
+    private readonly logger: Logger,
+    private readonly windowMs: number,
+  ) {}
+
+  /** Starts deleting `documents`; resolves once the first delete is acknowledged, or after `waitMs`, whichever is first. */
+  remove(documents: DocumentToWrite[], waitMs: number): Promise<void> {
+    if (documents.length === 0) return Promise.resolve();
+    for (const doc of documents) this.pending.set(placeOf(doc), doc);
+    let acknowledge: () => void = () => {};
+    const acknowledged = new Promise<void>((resolve) => (acknowledge = resolve));
+    this.unacknowledged.add(acknowledged);
+    void acknowledged.then(() => this.unacknowledged.delete(acknowledged));
+    const task = this.run(documents, acknowledge).finally(() => {
+      acknowledge();
+      this.tasks.delete(task);
+      for (const doc of documents) if (this.pending.get(placeOf(doc)) === doc) this.pending.delete(placeOf(doc));
+    });
+    this.tasks.add(task);
+    return Promise.race([acknowledged, sleep(waitMs, undefined, { ref: false })]);
+  }
+
+  /**
+   * These ids are being written again (an Idempotency-Key retry of a refused call, in this process):
+   * stop deleting them, and resolve once no delete of them is on its way to Elasticsearch, so that no
+   * delete sent earlier can land after the new write.
+   */
+  async takeBack(places: string[]): Promise<void> {
+    const sent: Promise<unknown>[] = [];
+    for (const place of places) {
+      this.pending.delete(place);
+      const inFlight = this.deleting.get(place);
+      if (inFlight !== undefined) sent.push(inFlight);
+    }
+    if (sent.length > 0) await Promise.allSettled(sent);
+  }
+
+  /** Waits up to `graceMs` for every first delete to be acknowledged, then stops; logs what may remain. */
+  async close(graceMs: number): Promise<void> {
+    if (this.unacknowledged.size > 0) await Promise.race([Promise.all([...this.unacknowledged]), sleep(graceMs, undefined, { ref: false })]);
+    const left = [...this.pending.keys()];
+    this.stopping.abort();
+    await Promise.allSettled([...this.tasks]);
+    if (this.unacknowledged.size > 0) {
+      this.logger.error('stopped before Elasticsearch acknowledged the removal of documents of refused calls; they may remain', { ids: left });
+    }
+  }
+
+  private live(documents: DocumentToWrite[]): DocumentToWrite[] {
+    return documents.filter((doc) => this.pending.get(placeOf(doc)) === doc);
+  }
+
+  private async pause(ms: number): Promise<boolean> {
+    try {
+      await sleep(ms, undefined, { ref: false, signal: this.stopping.signal });
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  private async run(documents: DocumentToWrite[], acknowledge: () => void): Promise<void> {
+    let backoff = 100;
+    while (!(await this.deleteOnce(this.live(documents), false))) {
+      if (!(await this.pause(jittered(backoff)))) return;
+      backoff = Math.min(backoff * 2, 5_000);
+    }
+    acknowledge();
+    const until = Date.now() + this.windowMs;
+    let interval = 500;
+    let lastAcknowledged = true;
+    while (Date.now() < until || !lastAcknowledged) {
+      if (!(await this.pause(Math.max(0, Math.min(interval, until - Date.now()))))) return;
+      const live = this.live(documents);
+      if (live.length === 0) return;
+      lastAcknowledged = await this.deleteOnce(live, true);
+      interval = Math.min(interval * 2, 30_000);
+    }
+  }
+
+  /** One bulk delete; true when Elasticsearch acknowledged every item (deleted, or not found). */
+  private async deleteOnce(documents: DocumentToWrite[], late: boolean): Promise<boolean> {
+    if (documents.length === 0) return true;
+    const request = this.client.bulk(
+      { operations: documents.map((doc) => ({ delete: { _index: doc.index, _id: doc.id } })), refresh: false, timeout: '5s' },
+      { requestTimeout: 5_000, signal: this.stopping.signal },
+    );
+    for (const doc of documents) this.deleting.set(placeOf(doc), request);
+    try {
+      const response = await request;
+      const items = response.items.map((item) => item.delete);
+      const removed = items.filter((item) => item?.status === 200).map((item) => item?._id);
+      if (late && removed.length > 0) this.logger.warn('removed documents of a refused call that Elasticsearch wrote late', { ids: removed });
+      const failed = items.filter((item) => item === undefined || (item.status !== 200 && item.status !== 404));
+      if (failed.length > 0) this.logger.warn('removal of documents of a refused call not acknowledged yet; retrying', { items: failed.length });
+      return failed.length === 0;
+    } catch (error) {
+      if (!this.stopping.signal.aborted) this.logger.warn('removal of documents of a refused call failed; retrying', { error: (error as Error).message });
+      return false;
+    } finally {
+      for (const doc of documents) if (this.deleting.get(placeOf(doc)) === request) this.deleting.delete(placeOf(doc));
+    }
+  }
+}
+
 export class ElasticsearchEventStore implements EventStore {
+  private readonly compensation: CompensationDeletes;
+
   constructor(
     private readonly client: Client,
     private readonly logger: Logger,
     private readonly retry: WriteRetryPolicy = DEFAULT_RETRY,
-  ) {}
+  ) {
+    this.compensation = new CompensationDeletes(client, logger, retry.lateWriteWindowMs);
+  }
 
+  /**
+   * All or nothing, bounded in time. Every bulk attempt carries a request timeout (and an
+   * Elasticsearch-side `timeout`) no longer than what remains of `deadlineMs`, so the call is answered
+   * by then (plus at most FOREGROUND_COMPENSATION_MS). Items are classified one by one: written (201,
+   * or 409 — the id was created by an earlier attempt of this call), transient (429, 5xx, a write
+   * block) → retried with capped jittered backoff, or rejected (mapping or document error) → 400.
+   * When it throws, every document of the call is handed to the compensation deletes (see
+   * CompensationDeletes for that promise and its limits).
+   */
   async writeAll(documents: DocumentToWrite[]): Promise<void> {
-    const started = Date.now();
-    const written: DocumentToWrite[] = [];
+    const deadline = Date.now() + this.retry.deadlineMs;
+    await this.compensation.takeBack(documents.map(placeOf));
     let pending = documents;
     let backoff = this.retry.firstBackoffMs;
+    let lastProblem: unknown;
     for (let attempt = 1; ; attempt++) {
-      let items: estypes.BulkResponseItem[];
+      const remaining = deadline - Date.now();
+      if (remaining < MIN_ATTEMPT_MS) {
+        await this.compensation.remove(documents, FOREGROUND_COMPENSATION_MS);
+        throw new StorageUnavailableError('Elasticsearch did not accept the events in time; nothing was registered. Retry later.', { cause: lastProblem });
+      }
+      let items: estypes.BulkResponseItem[] | undefined;
       try {
-        const response = await this.client.bulk({
-          operations: pending.flatMap((doc) => [{ create: { _index: doc.index, _id: doc.id } }, doc.document]),
-          refresh: false,
-        });
+        const response = await this.client.bulk(
+          {
+            operations: pending.flatMap((doc) => [{ create: { _index: doc.index, _id: doc.id } }, doc.document]),
+            refresh: false,
+            timeout: `${Math.max(1, remaining - 50)}ms`,
+          },
+          { requestTimeout: remaining, maxRetries: 0 },
+        );
         items = response.items.map((item) => item.create as estypes.BulkResponseItem);
       } catch (error) {
-        if (Date.now() - started + backoff > this.retry.deadlineMs || !isConnectionProblem(error)) {
-          await this.removeWritten([...written, ...pending]);
+        if (!isRetryableRequestFailure(error)) {
+          await this.compensation.remove(documents, FOREGROUND_COMPENSATION_MS);
           throw this.unavailable(error);
         }
+        lastProblem = error;
         this.logger.warn('bulk write failed; retrying', { attempt, error: (error as Error).message });
-        await sleep(backoff + Math.random() * backoff);
-        backoff = Math.min(backoff * 2, this.retry.maxBackoffMs);
-        continue;
       }
-      const retry: DocumentToWrite[] = [];
-      for (const [position, item] of items.entries()) {
-        const doc = pending[position] as DocumentToWrite;
-        const outcome = classifyItem(item);
-        if (outcome === 'written') written.push(doc);
-        else if (outcome === 'transient') retry.push(doc);
-        else {
-          await this.removeWritten([...written, ...pending.slice(position + 1), ...retry]);
-          throw new ValidationError(`${doc.origin}: the event cannot be stored: ${describeRejection(item.error)}.`);
+      if (items !== undefined) {
+        const retry: DocumentToWrite[] = [];
+        for (const [position, item] of items.entries()) {
+          const doc = pending[position] as DocumentToWrite;
+          const outcome = classifyItem(item);
+          if (outcome === 'transient') retry.push(doc);
+          else if (outcome === 'rejected') {
+            await this.compensation.remove(documents, FOREGROUND_COMPENSATION_MS);
+            throw new ValidationError(`${doc.origin}: the event cannot be stored: ${describeRejection(item.error)}.`);
+          }
         }
+        if (retry.length === 0) return;
+        lastProblem = items.find((item) => classifyItem(item) === 'transient')?.error;
+        this.logger.warn('bulk items refused for now; retrying', { attempt, items: retry.length });
+        pending = retry;
       }
-      if (retry.length === 0) return;
-      if (Date.now() - started + backoff > this.retry.deadlineMs) {
-        await this.removeWritten([...written, ...retry]);
-        throw new StorageUnavailableError('Elasticsearch did not accept the events in time; nothing was registered. Retry later.');
-      }
-      this.logger.warn('bulk items refused for now; retrying', { attempt, items: retry.length });
-      pending = retry;
-      await sleep(backoff + Math.random() * backoff);
+      const wait = jittered(backoff);
       backoff = Math.min(backoff * 2, this.retry.maxBackoffMs);
+      if (Date.now() + wait + MIN_ATTEMPT_MS > deadline) {
+        await this.compensation.remove(documents, FOREGROUND_COMPENSATION_MS);
+        throw new StorageUnavailableError('Elasticsearch did not accept the events in time; nothing was registered. Retry later.', { cause: lastProblem });
+      }
+      await sleep(wait);
     }
   }
 
-  /** Removes documents of a call that cannot be registered whole, so that a refused call stores nothing. */
-  private async removeWritten(documents: DocumentToWrite[]): Promise<void> {
-    if (documents.length === 0) return;
-    try {
-      const response = await this.client.bulk({
-        operations: documents.map((doc) => ({ delete: { _index: doc.index, _id: doc.id } })),
-        refresh: false,
-      });
-      const failed = response.items.filter((item) => item.delete !== undefined && item.delete.status >= 300 && item.delete.status !== 404);
-      if (failed.length > 0) this.logger.error('could not remove documents of a refused call', { ids: failed.map((item) => item.delete?._id) });
-    } catch (error) {
-      this.logger.error('could not remove documents of a refused call', { ids: documents.map((doc) => doc.id), error: (error as Error).message });
-    }
+  /** Gives the background removal of refused calls' documents up to `graceMs` to be acknowledged (on shutdown). */
+  close(graceMs: number): Promise<void> {
+    return this.compensation.close(graceMs);
   }
 
   private unavailable(error: unknown): StorageUnavailableError {
@@ -124,13 +293,18 @@ export class ElasticsearchEventStore implements EventStore {
   async search(search: EventSearch): Promise<EventPage> {
     const index = eventIndexPattern(search.isCode);
     try {
-      await this.client.indices.refresh({ index, ignore_unavailable: true, allow_no_indices: true });
-      const response = await this.client.search<JsonObject>({
-        index,
-        ignore_unavailable: true,
-        allow_no_indices: true,
-        ...buildEventSearchBody(search),
-      });
+      const deadline = Date.now() + this.retry.deadlineMs;
+      await this.client.indices.refresh({ index, ignore_unavailable: true, allow_no_indices: true }, { requestTimeout: this.retry.deadlineMs, maxRetries: 0 });
+      const remaining = Math.max(MIN_ATTEMPT_MS, deadline - Date.now());
+      const response = await this.client.search<JsonObject>(
+        {
+          index,
+          ignore_unavailable: true,
+          allow_no_indices: true,
+          ...buildEventSearchBody(search),
+        },
+        { requestTimeout: remaining, maxRetries: 0 },
+      );
       const total = response.hits.total;
       return {
         total: typeof total === 'number' ? total : (total?.value ?? 0),
@@ -150,7 +324,7 @@ export class ElasticsearchEventStore implements EventStore {
         fields: fields.flatMap((field) => [field, `${field}.*`]),
         ignore_unavailable: true,
         allow_no_indices: true,
-      });
+      }, { requestTimeout: this.retry.deadlineMs, maxRetries: 0 });
       const found = Object.entries(response.fields);
       for (const field of fields) {
         const own = response.fields[field];

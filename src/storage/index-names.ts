@@ -10,6 +10,8 @@ export const SYSTEMS_INDEX = 'mlog_systems';
 export const AUDIT_INDEX = 'mlog_audit';
 /** Leases that let one MLog instance at a time run a shared job. */
 export const LEASES_INDEX = 'mlog_leases';
+/** Idempotency-Key records: one document per (IS, key), kept 24 hours. */
+export const IDEMPOTENCY_INDEX = 'mlog_idempotency';
 export const REJECTIONS_INDEX_PREFIX = 'mlog_rejections-';
 export const PERSONAL_DATA_INDEX_PREFIX = 'personaldata-';
 export const EVENT_INDEX_PREFIX = 'mlog-';

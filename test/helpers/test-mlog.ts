@@ -104,7 +104,8 @@ export class TestMLog {
     readonly adminToken: string,
   ) {}
 
-  static async start(): Promise<TestMLog> {
+  /** Starts MLog; `overrides` set further environment variables (e.g. MLOG_MAX_IN_FLIGHT_PER_IS) over the defaults of the tests. */
+  static async start(overrides: Record<string, string> = {}): Promise<TestMLog> {
     const dir = mkdtempSync(join(tmpdir(), 'mlog-e2e-'));
     const ca = await createCertificateAuthority(dir, 'MLog Test CA');
     const server = await issueServerCertificate(ca, dir, { name: 'server', hosts: ['localhost', '127.0.0.1', '::1'] });
@@ -120,6 +121,7 @@ export class TestMLog {
       MLOG_ADMIN_TOKEN: token,
       MLOG_REGISTRY_CACHE_SECONDS: '5',
       MLOG_RETENTION_SCHEDULE: 'off',
+      ...overrides,
     });
     const mlog = await startMLog(config, { logger: createLogger('error', process.env.MLOG_TEST_LOGS !== '1') });
     return new TestMLog(dir, ca, server, mlog, token);

@@ -1,24 +1,30 @@
-import express, { Router } from 'express';
+import { Router } from 'express';
+import { IDEMPOTENCY_KEY_HEADER, parseIdempotencyKey, type IdempotencyService } from '../../events/idempotency-service.js';
 import type { IngestService } from '../../events/ingest-service.js';
 import type { Metrics } from '../../metrics/metrics.js';
 import type { KnownSystem } from '../../systems/system-registry.js';
 import { envelope } from '../envelope.js';
 import { MAX_MESSAGE_BYTES } from '../error-response.js';
+import { rawBody } from '../raw-body.js';
 
 /**
  * POST /register: the body is raw text whatever the Content-Type says (never parsed as a form),
- * limited to 256 KB while it streams in; compressed bodies are refused.
+ * limited to 256 KB while it streams in (413 at once, without waiting for the rest); compressed bodies are refused. With an Idempotency-Key
+ * header, a repeated call of the same IS answers the first call's UID and stores nothing again.
  */
-export function registerRoutes(ingest: IngestService, metrics: Metrics): Router {
+export function registerRoutes(ingest: IngestService, metrics: Metrics, idempotency: IdempotencyService): Router {
   const router = Router();
   router.post(
     '/register',
-    express.raw({ type: () => true, limit: MAX_MESSAGE_BYTES, inflate: false }),
+    rawBody(MAX_MESSAGE_BYTES),
     async (request, response) => {
       const caller = response.locals.caller as KnownSystem;
       const body: Uint8Array = Buffer.isBuffer(request.body) ? request.body : new Uint8Array(0);
-      const registration = await ingest.register({ caller, body, receivedAt: new Date() });
-      metrics.eventsRegistered.inc({ system: caller.system.code }, registration.events);
+      const key = parseIdempotencyKey(request.get(IDEMPOTENCY_KEY_HEADER));
+      const call = { caller, body, receivedAt: new Date() };
+      const registration = key === undefined ? { ...(await ingest.register(call)), replayed: false } : await idempotency.register(call, key);
+      if (registration.replayed) response.setHeader('Idempotent-Replayed', 'true');
+      else metrics.eventsRegistered.inc({ system: caller.system.code }, registration.events);
       response.status(200).json(envelope(200, 'OK', { UID: registration.uid }));
     },
   );

@@ -1,0 +1,76 @@
+import { AsyncResource } from 'node:async_hooks';
+import type { RequestHandler } from 'express';
+import { PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError } from '../errors/mlog-error.js';
+
+function tooLarge(limit: number, length?: number): PayloadTooLargeError {
+  return new PayloadTooLargeError(
+    `The message is ${length === undefined ? 'larger than allowed' : `${length} bytes`}; MLog accepts at most ${limit} bytes (${Math.round(limit / 1024)} KB) per message.`,
+  );
+}
+
+/**
+ * Reads the body as raw bytes into `request.body`, whatever the Content-Type, holding at most `limit`
+ * bytes. Past the limit (declared in Content-Length, or counted while the body streams) the call is
+ * answered 413 at once and the connection is closed after the answer: the rest of the body is neither
+ * buffered nor waited for. A Content-Encoding other than identity is refused with 415 (never inflated).
+ */
+export function rawBody(limit: number): RequestHandler {
+  return (request, response, nextInScope) => {
+    // Stream events run outside the request's async context: resume the chain inside it.
+    const next = AsyncResource.bind(nextInScope);
+    const encoding = (request.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
+    if (encoding !== 'identity' && encoding !== '') {
+      response.setHeader('Connection', 'close');
+      next(new UnsupportedMediaTypeError('Compressed bodies (Content-Encoding) are not accepted; send the body uncompressed.'));
+      return;
+    }
+    const declared = request.headers['content-length'];
+    if (declared !== undefined && Number(declared) > limit) {
+      response.setHeader('Connection', 'close');
+      next(tooLarge(limit, Number(declared)));
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let settled = false;
+    const settle = (error?: Error): void => {
+      if (settled) return;
+      settled = true;
+      request.off('data', onData);
+      request.off('end', onEnd);
+      request.off('error', onError);
+      request.off('close', onClose);
+      if (error !== undefined) {
+        chunks.length = 0;
+        next(error);
+        return;
+      }
+      request.body = Buffer.concat(chunks, size);
+      next();
+    };
+    const onData = (chunk: Buffer): void => {
+      size += chunk.length;
+      if (size > limit) {
+        request.pause();
+        response.setHeader('Connection', 'close');
+        settle(tooLarge(limit));
+        return;
+      }
+      chunks.push(chunk);
+    };
+    const onEnd = (): void => settle();
+    const onError = (error: Error): void => settle(new ValidationError(`The request body could not be read (${error.message}).`));
+    // The client went away before the body ended: nobody is left to answer; drop what was read.
+    const onClose = (): void => {
+      if (!request.complete) {
+        settled = true;
+        chunks.length = 0;
+        request.off('data', onData);
+      }
+    };
+    request.on('data', onData);
+    request.on('end', onEnd);
+    request.on('error', onError);
+    request.on('close', onClose);
+  };
+}

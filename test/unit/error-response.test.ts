@@ -1,0 +1,50 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { ValidationError } from '../../src/errors/mlog-error.js';
+import { toMLogError } from '../../src/http/error-response.js';
+
+function elasticsearchResponse(statusCode: number): Error {
+  return Object.assign(new Error(`response ${statusCode}`), { name: 'ResponseError', meta: { statusCode } });
+}
+
+describe('toMLogError: the one mapping from a failure to an answer', () => {
+  test('an MLogError keeps its status and message', () => {
+    const mapped = toMLogError(new ValidationError('Line 2: event_type is missing.'), 'r1');
+    assert.equal(mapped.status, 400);
+    assert.equal(mapped.message, 'Line 2: event_type is missing.');
+  });
+
+  test('Elasticsearch unreachable, timing out, overloaded or answering 5xx is 503 with Retry-After', () => {
+    for (const error of [
+      Object.assign(new Error('connect ECONNREFUSED'), { name: 'ConnectionError' }),
+      Object.assign(new Error('timeout'), { name: 'TimeoutError' }),
+      elasticsearchResponse(503),
+      elasticsearchResponse(500),
+      elasticsearchResponse(429),
+    ]) {
+      const mapped = toMLogError(error, 'r2');
+      assert.equal(mapped.status, 503, error.name);
+      assert.ok((mapped.retryAfterSeconds ?? 0) > 0);
+    }
+  });
+
+  test('an Elasticsearch 4xx that reaches the mapping is a defect of MLog: 500 naming the request', () => {
+    const mapped = toMLogError(elasticsearchResponse(400), 'request-7');
+    assert.equal(mapped.status, 500);
+    assert.match(mapped.message, /defect of MLog \(request request-7\)/);
+  });
+
+  test('body reader errors: too large → 413 with the limit, malformed → 400', () => {
+    const tooLarge = toMLogError(Object.assign(new Error('too large'), { type: 'entity.too.large', status: 413, length: 300_000, limit: 262_144 }), 'r3');
+    assert.equal(tooLarge.status, 413);
+    assert.match(tooLarge.message, /300000 bytes; MLog accepts at most 262144 bytes \(256 KB\)/);
+    assert.equal(toMLogError(Object.assign(new Error('bad'), { type: 'entity.parse.failed', status: 400 }), 'r4').status, 400);
+    assert.equal(toMLogError(Object.assign(new Error("Failed to decode param '%E0'"), { status: 400 }), 'r5').status, 400);
+  });
+
+  test('anything else is a 500 that names the request', () => {
+    const mapped = toMLogError(new TypeError('x is undefined'), 'request-9');
+    assert.equal(mapped.status, 500);
+    assert.doesNotMatch(mapped.message, /x is undefined/);
+  });
+});
