@@ -1,0 +1,120 @@
+/**
+ * MLog under test, as a separate process (`node --import tsx src/main.ts`) so its memory can be
+ * sampled apart from the load generator's. Its own TLS files come from scripts/dev-pki.ts; systems
+ * are registered through the administration API.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createServer, type AddressInfo } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import type { IssuedCertificate } from '../scripts/dev-pki.js';
+import { HttpClient } from './load-runner.js';
+
+const MAIN = fileURLToPath(new URL('../src/main.ts', import.meta.url));
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const port = (server.address() as AddressInfo).port;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export interface MLogTls {
+  serverCertPath: string;
+  serverKeyPath: string;
+  caPath: string;
+}
+
+export class MLogUnderTest {
+  private output = '';
+  private readonly admin: HttpClient;
+  readonly exited: Promise<number | null>;
+
+  private constructor(
+    readonly child: ChildProcess,
+    readonly publicPort: number,
+    readonly adminPort: number,
+    private readonly token: string,
+  ) {
+    child.stdout?.on('data', (chunk: Buffer) => this.keep(chunk));
+    child.stderr?.on('data', (chunk: Buffer) => this.keep(chunk));
+    this.exited = new Promise((resolve) => child.on('exit', (code) => resolve(code)));
+    this.admin = new HttpClient(`http://127.0.0.1:${adminPort}`, 2);
+  }
+
+  /** Last 20 KB of MLog's output (warnings and errors; it runs at MLOG_LOG_LEVEL=warn). */
+  get log(): string {
+    return this.output;
+  }
+
+  private keep(chunk: Buffer): void {
+    this.output = (this.output + chunk.toString()).slice(-20_000);
+  }
+
+  get pid(): number {
+    return this.child.pid as number;
+  }
+
+  static async start(elasticsearchUrl: string, tls: MLogTls, env: Record<string, string> = {}): Promise<MLogUnderTest> {
+    const publicPort = await freePort();
+    const adminPort = await freePort();
+    const token = randomBytes(24).toString('hex');
+    const child = spawn(process.execPath, ['--import', 'tsx', MAIN], {
+      cwd: ROOT,
+      env: {
+        PATH: process.env.PATH ?? '',
+        MLOG_ELASTICSEARCH_URL: elasticsearchUrl,
+        MLOG_HOST: '127.0.0.1',
+        MLOG_PORT: String(publicPort),
+        MLOG_ADMIN_PORT: String(adminPort),
+        MLOG_ADMIN_TOKEN: token,
+        MLOG_TLS_CERT: tls.serverCertPath,
+        MLOG_TLS_KEY: tls.serverKeyPath,
+        MLOG_TLS_CLIENT_CA: tls.caPath,
+        MLOG_RETENTION_SCHEDULE: 'off',
+        MLOG_LOG_LEVEL: 'warn',
+        MLOG_MAX_IN_FLIGHT: '4096',
+        MLOG_MAX_IN_FLIGHT_PER_IS: '1024',
+        ...env,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const mlog = new MLogUnderTest(child, publicPort, adminPort, token);
+    const started = Date.now();
+    while ((await mlog.call('GET', '/healthz').catch(() => undefined))?.status !== 200) {
+      if (child.exitCode !== null) throw new Error(`MLog exited at start:\n${mlog.output}`);
+      if (Date.now() - started > 90_000) {
+        await mlog.stop();
+        throw new Error(`MLog did not start within 90 s:\n${mlog.output}`);
+      }
+      await sleep(200);
+    }
+    return mlog;
+  }
+
+  private call(method: string, path: string, body?: unknown): Promise<{ status: number; body: string }> {
+    return this.admin.requestWithHeaders(method, path, body === undefined ? undefined : JSON.stringify(body), { Authorization: `Bearer ${this.token}` });
+  }
+
+  /** Registers an active IS that may sign (not required to), with the given certificate. */
+  async addSystem(code: string, certificate: IssuedCertificate): Promise<void> {
+    const answer = await this.call('POST', '/admin/systems', { code, name: `Benchmark ${code}`, idno: '1003600000000', certificates: [certificate.certPem], status: 'active' });
+    if (answer.status !== 201) throw new Error(`registering ${code}: ${answer.status} ${answer.body}`);
+  }
+
+  /** SIGTERM, then SIGKILL after 20 s. */
+  async stop(): Promise<void> {
+    this.admin.close();
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+    this.child.kill('SIGTERM');
+    const killer = setTimeout(() => this.child.kill('SIGKILL'), 20_000);
+    await this.exited;
+    clearTimeout(killer);
+  }
+}

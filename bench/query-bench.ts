@@ -1,0 +1,180 @@
+/**
+ * Queries over an IS holding many events: `GET /query/{uid}` and a range query with two filters and a
+ * page of 50 through MLog, against the same search body (buildEventSearchBody) sent straight to
+ * Elasticsearch. The IS is seeded straight through `_bulk` into its index mlog-<code>-<yyyy.MM> with
+ * MLog's document shape (buildRegistrationDocuments), which is much faster than through /register.
+ */
+import { randomUUID } from 'node:crypto';
+import { buildRegistrationDocuments } from '../src/events/stored-event.js';
+import { buildEventSearchBody } from '../src/storage/event-query-builder.js';
+import type { EventSearch } from '../src/storage/event-store-type.js';
+import { eventIndexName, eventIndexPattern } from '../src/storage/index-names.js';
+import { ACTIONS, generateEvent, LEGAL_BASES, Random } from './event-generator.js';
+import { HttpClient, runLoad, type LoadResult, type MtlsClient } from './load-runner.js';
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+/** Seeded events spread over this many days before now. */
+const SEED_DAYS = 30;
+/** Events per seeded call (one @uid). */
+const EVENTS_PER_CALL = 5;
+
+export interface SeededSystem {
+  code: string;
+  prefix: string;
+  /** A sample of the seeded calls' UIDs. */
+  uids: string[];
+  events: number;
+  fromMillis: number;
+  seconds: number;
+}
+
+/** Writes `events` events of IS `code` through _bulk (translog async and no refresh while seeding, restored after). */
+export async function seedSystem(elasticsearchUrl: string, code: string, prefix: string, events: number, log: (line: string) => void): Promise<SeededSystem> {
+  const started = Date.now();
+  const es = new HttpClient(elasticsearchUrl, 4);
+  const receivedAt = new Date();
+  const index = eventIndexName(code, receivedAt);
+  const fromMillis = Date.now() - SEED_DAYS * DAY_MS;
+  const random = new Random(7);
+  const uids: string[] = [];
+  const calls = Math.ceil(events / EVENTS_PER_CALL);
+  const keepEvery = Math.max(1, Math.floor(calls / 5_000));
+  try {
+    // The index comes from MLog's template (MLog installed it at start); seeding relaxes it, then restores it.
+    await es.request('PUT', `/${index}`, '{}');
+    await es.json('PUT', `/${index}/_settings`, { index: { refresh_interval: '-1', 'translog.durability': 'async' } });
+    let written = 0;
+    let nextLog = Date.now() + 10_000;
+    const perRequest = 400; // calls per _bulk: 2,000 events
+    const worker = async (): Promise<void> => {
+      for (;;) {
+        const first = written;
+        if (first >= calls) return;
+        written = Math.min(calls, first + perRequest);
+        let body = '';
+        for (let call = first; call < written; call++) {
+          const uid = randomUUID();
+          if (call % keepEvery === 0) uids.push(uid);
+          const accepted = Array.from({ length: EVENTS_PER_CALL }, (_, n) => ({
+            event: generateEvent(random, { prefix }, { at: fromMillis + random.next() * SEED_DAYS * DAY_MS }),
+            origin: `Line ${n + 1}`,
+            line: n + 1,
+          }));
+          for (const doc of buildRegistrationDocuments(accepted, { uid, isCode: code, receivedAt })) {
+            if (doc.index !== index) continue; // the personaldata projections are not needed for these queries
+            body += `{"create":{"_index":"${index}","_id":"${doc.id}"}}\n${JSON.stringify(doc.document)}\n`;
+          }
+        }
+        const answer = await es.request('POST', '/_bulk?refresh=false&filter_path=errors,items.*.error', body, 'application/x-ndjson');
+        if (answer.status !== 200 || answer.body.includes('"errors":true')) throw new Error(`seeding ${index}: ${answer.status} ${answer.body.slice(0, 500)}`);
+        if (Date.now() > nextLog) {
+          log(`  seeded ${(written * EVENTS_PER_CALL).toLocaleString('en')} of ${events.toLocaleString('en')} events`);
+          nextLog = Date.now() + 10_000;
+        }
+      }
+    };
+    await Promise.all([worker(), worker(), worker()]);
+    await es.json('PUT', `/${index}/_settings`, { index: { refresh_interval: '1s', 'translog.durability': 'request' } });
+    await es.json('POST', `/${index}/_flush`);
+    await es.json('POST', `/${index}/_refresh`);
+    const count = (await es.json('GET', `/${index}/_count`)) as { count: number };
+    return { code, prefix, uids, events: count.count, fromMillis, seconds: (Date.now() - started) / 1000 };
+  } finally {
+    es.close();
+  }
+}
+
+/** One range query of the benchmark: a random day of the seeded span, event_type and legal_basis filters, page of 50. */
+interface RangeCase {
+  fromMillis: number;
+  toMillis: number;
+  eventType: string;
+  legalBasis: string;
+}
+
+function rangeCase(random: Random, seeded: SeededSystem): RangeCase {
+  const fromMillis = seeded.fromMillis + random.int(0, SEED_DAYS - 1) * DAY_MS;
+  return { fromMillis, toMillis: fromMillis + DAY_MS, eventType: `${seeded.prefix}.${random.pick(ACTIONS)}`, legalBasis: random.pick(LEGAL_BASES) };
+}
+
+function rangeSearch(code: string, c: RangeCase): EventSearch {
+  return {
+    isCode: code,
+    range: { fromMillis: c.fromMillis, toMillis: c.toMillis },
+    conditions: [
+      { field: 'event_type', values: [c.eventType], match: 'exact' },
+      { field: 'legal_basis', values: [c.legalBasis], match: 'exact' },
+    ],
+    from: 0,
+    size: 50,
+    order: 'newest-first',
+  };
+}
+
+function rangePath(c: RangeCase): string {
+  const filter = `event_type=${encodeURIComponent(c.eventType)},legal_basis=${encodeURIComponent(c.legalBasis)}`;
+  const from = encodeURIComponent(new Date(c.fromMillis).toISOString());
+  const to = encodeURIComponent(new Date(c.toMillis).toISOString());
+  return `/query?event_time_from=${from}&event_time_to=${to}&legal_basis=Benchmark&filter=${filter}&page_size=50`;
+}
+
+export interface QueryTimings {
+  concurrency: number;
+  warmupMs: number;
+  durationMs: number;
+}
+
+export interface QueryResults {
+  elasticsearchUid: LoadResult;
+  mlogUid: LoadResult;
+  elasticsearchRange: LoadResult;
+  mlogRange: LoadResult;
+}
+
+type Measure = 'elasticsearchUid' | 'mlogUid' | 'elasticsearchRange' | 'mlogRange';
+
+/**
+ * Each of the four measured on its own, Elasticsearch first then MLog, with the same random sequence
+ * of UIDs / ranges. `between(name)` runs before each (to reset the RSS peak).
+ */
+export async function measureQueries(elasticsearchUrl: string, mlog: MtlsClient, seeded: SeededSystem, timings: QueryTimings, between: (measure: Measure) => void): Promise<QueryResults> {
+  const es = new HttpClient(elasticsearchUrl, timings.concurrency);
+  const searchPath = `/${eventIndexPattern(seeded.code)}/_search?ignore_unavailable=true&allow_no_indices=true`;
+  const hitsOf = (body: string): number => (JSON.parse(body) as { hits: { hits: unknown[] } }).hits.hits.length;
+  const uidSearch = (uid: string): EventSearch => ({ isCode: seeded.code, uid, conditions: [], from: 0, size: 10_000, order: 'registration-order' });
+  const load = (measure: Measure, call: (random: Random) => Promise<{ status: number; found: boolean }>): Promise<LoadResult> => {
+    between(measure);
+    const randoms = Array.from({ length: timings.concurrency }, (_, worker) => new Random(1000 + worker));
+    return runLoad({
+      concurrency: timings.concurrency,
+      warmupMs: timings.warmupMs,
+      durationMs: timings.durationMs,
+      async call(worker) {
+        const answer = await call(randoms[worker] as Random);
+        if (answer.status !== 200) return { ok: false, units: 0, outcome: String(answer.status) };
+        return answer.found ? { ok: true, units: 1, outcome: '200' } : { ok: false, units: 0, outcome: 'no hits' };
+      },
+    });
+  };
+  try {
+    const elasticsearchUid = await load('elasticsearchUid', async (random) => {
+      const answer = await es.request('POST', searchPath, JSON.stringify(buildEventSearchBody(uidSearch(random.pick(seeded.uids)))));
+      return { status: answer.status, found: answer.status === 200 && hitsOf(answer.body) === EVENTS_PER_CALL };
+    });
+    const mlogUid = await load('mlogUid', async (random) => {
+      const answer = await mlog.request('GET', `/query/${random.pick(seeded.uids)}`);
+      return { status: answer.status, found: answer.status === 200 };
+    });
+    const elasticsearchRange = await load('elasticsearchRange', async (random) => {
+      const answer = await es.request('POST', searchPath, JSON.stringify(buildEventSearchBody(rangeSearch(seeded.code, rangeCase(random, seeded)))));
+      return { status: answer.status, found: answer.status === 200 && hitsOf(answer.body) > 0 };
+    });
+    const mlogRange = await load('mlogRange', async (random) => {
+      const answer = await mlog.request('GET', rangePath(rangeCase(random, seeded)));
+      return { status: answer.status, found: answer.status === 200 };
+    });
+    return { elasticsearchUid, mlogUid, elasticsearchRange, mlogRange };
+  } finally {
+    es.close();
+  }
+}

@@ -1,0 +1,55 @@
+/** The benchmark's one table: figures, ratio to the ceiling (writes) or to Elasticsearch (queries), target, met. */
+import type { LoadResult } from './load-runner.js';
+
+export interface ReportRow {
+  scenario: string;
+  result: LoadResult;
+  unit: 'events/s' | 'queries/s';
+  /** MLog's peak RSS during the scenario, bytes; undefined for Elasticsearch-only rows. */
+  rssBytes?: number;
+  /** MLog's CPU during the scenario (warm-up included), share of one core. */
+  cpu?: number;
+  /** e.g. "0.93 × bulk100" or "p99 2.1 × ES". */
+  ratio?: string;
+  target?: string;
+  met?: boolean;
+}
+
+function number(value: number, digits = 0): string {
+  if (!Number.isFinite(value)) return '—';
+  return value.toLocaleString('en', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+}
+
+function ms(value: number): string {
+  if (!Number.isFinite(value)) return '—';
+  return value < 10 ? value.toFixed(2) : value < 100 ? value.toFixed(1) : value.toFixed(0);
+}
+
+export function failuresOf(result: LoadResult): string {
+  const entries = Object.entries(result.failures);
+  return entries.length === 0 ? '' : entries.map(([outcome, n]) => `${n}× ${outcome}`).join(', ');
+}
+
+/** The table as Markdown-compatible text (it reads in a terminal and pastes into docs/performance.md). */
+export function formatReport(rows: ReportRow[]): string {
+  const header = ['scenario', 'rate', 'p50 ms', 'p95 ms', 'p99 ms', 'MLog RSS MB', 'MLog CPU', 'ratio', 'target', 'met?'];
+  const lines = rows.map((row) => [
+    row.scenario,
+    `${number(row.result.unitsPerSecond)} ${row.unit}`,
+    ms(row.result.p50),
+    ms(row.result.p95),
+    ms(row.result.p99),
+    row.rssBytes === undefined ? '—' : number(row.rssBytes / 1024 / 1024),
+    row.cpu === undefined ? '—' : `${Math.round(row.cpu * 100)}%`,
+    row.ratio ?? '—',
+    row.target ?? '—',
+    row.met === undefined ? '—' : row.met ? 'yes' : 'NO',
+  ]);
+  const widths = header.map((title, column) => Math.max(title.length, ...lines.map((line) => (line[column] as string).length)));
+  const format = (cells: string[]): string => `| ${cells.map((cell, column) => (column === 0 ? cell.padEnd(widths[column] as number) : cell.padStart(widths[column] as number))).join(' | ')} |`;
+  const rule = `|${widths.map((width, column) => (column === 0 ? `${'-'.repeat(width + 1)}-` : `${'-'.repeat(width + 1)}:`)).join('|')}|`;
+  const notes = rows
+    .filter((row) => failuresOf(row.result) !== '')
+    .map((row) => `  ${row.scenario}: failed calls in the measured window: ${failuresOf(row.result)}`);
+  return [format(header), rule, ...lines.map(format), ...(notes.length > 0 ? ['', ...notes] : [])].join('\n');
+}

@@ -1,0 +1,319 @@
+/**
+ * `npm run bench`: MLog's throughput and latency against Elasticsearch's own, in one run on this
+ * machine. See docs/performance.md. Prints figures; asserts nothing.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Command, InvalidArgumentError } from 'commander';
+import { createCertificateAuthority, issueClientCertificate, issueServerCertificate } from '../scripts/dev-pki.js';
+import { startLocalElasticsearch, type LocalElasticsearch } from '../scripts/local-elasticsearch.js';
+import { measureBulkCeiling } from './elasticsearch-ceiling.js';
+import { batchBodies, buildEventPools, openStoredDocuments, Random, type BenchSystem, type EventPool } from './event-generator.js';
+import { MtlsClient, runLoad, type LoadResult } from './load-runner.js';
+import { MLogUnderTest } from './mlog-under-test.js';
+import { measureQueries, seedSystem } from './query-bench.js';
+import { formatReport, type ReportRow } from './report.js';
+import { RssSampler } from './rss-sampler.js';
+
+const SCENARIOS = ['ceiling', 'batch', 'signed', 'unsigned', 'query'] as const;
+type Scenario = (typeof SCENARIOS)[number];
+
+/** Connections of the batch scenarios (MLog batches of 100, and the _bulk ceiling). */
+const BATCH_CONNECTIONS = 8;
+const SINGLE_CONNECTIONS = 64;
+const QUERY_CONNECTIONS = 8;
+const SYSTEM_PREFIXES = ['MPass', 'MPay', 'MSign', 'MConnect'] as const;
+/** Elasticsearch HTTP ports tried in turn (transport: +100). Never 9200, 9400/9401, 97xx. */
+const ELASTICSEARCH_PORTS = [9800, 9810, 9820, 9830, 9840];
+
+interface Options {
+  quick: boolean;
+  seconds: number;
+  warmup: number;
+  only: Scenario[];
+  json?: string;
+  seedEvents: number;
+}
+
+function positive(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('must be a positive number');
+  return n;
+}
+
+function scenarios(value: string): Scenario[] {
+  const names = value.split(',').map((name) => name.trim()).filter((name) => name !== '');
+  for (const name of names) if (!(SCENARIOS as readonly string[]).includes(name)) throw new InvalidArgumentError(`unknown scenario "${name}"; one of ${SCENARIOS.join(', ')}`);
+  return names as Scenario[];
+}
+
+function parseOptions(argv: string[]): Options {
+  const program = new Command()
+    .name('npm run bench --')
+    .description('Measures MLog /register and /query against Elasticsearch _bulk and _search, on this machine.')
+    .option('--quick', 'short run for CI smoke use (4 s per scenario after 2 s of warm-up, 50,000 seeded events)', false)
+    .option('--seconds <n>', 'measured seconds per scenario (default 30; 4 with --quick)', positive)
+    .option('--warmup <n>', 'warm-up seconds before each scenario (default 10; 2 with --quick)', positive)
+    .option('--only <scenarios>', `comma-separated subset of ${SCENARIOS.join(', ')}`, scenarios)
+    .option('--seed-events <n>', 'events seeded for the query scenario (default 1,000,000; 50,000 with --quick)', positive)
+    .option('--json <file>', 'also write the figures as JSON to this file')
+    .parse(argv);
+  const raw = program.opts<{ quick: boolean; seconds?: number; warmup?: number; only?: Scenario[]; json?: string; seedEvents?: number }>();
+  const options: Options = {
+    quick: raw.quick,
+    seconds: raw.seconds ?? (raw.quick ? 4 : 30),
+    warmup: raw.warmup ?? (raw.quick ? 2 : 10),
+    only: raw.only ?? [...SCENARIOS],
+    seedEvents: Math.round(raw.seedEvents ?? (raw.quick ? 50_000 : 1_000_000)),
+  };
+  if (raw.json !== undefined) options.json = raw.json;
+  return options;
+}
+
+function log(line: string): void {
+  process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${line}\n`);
+}
+
+function summary(result: LoadResult): string {
+  const failures = Object.entries(result.failures).map(([outcome, n]) => `${n}× ${outcome}`).join(', ');
+  return `${result.unitsPerSecond.toFixed(0)}/s, p50 ${result.p50.toFixed(1)} ms, p99 ${result.p99.toFixed(1)} ms${failures === '' ? '' : `, failed: ${failures}`}`;
+}
+
+/** Starts Elasticsearch on the first free port of ELASTICSEARCH_PORTS, with a fresh data dir (removed by `stop`). */
+async function startElasticsearch(): Promise<{ url: string; stop(): Promise<void> }> {
+  let lastError: unknown;
+  for (const port of ELASTICSEARCH_PORTS) {
+    // Its own temp dir (not under the run's 0700 work dir: Elasticsearch may run as another user).
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'mlog-bench-es-'));
+    try {
+      const elasticsearch: LocalElasticsearch = await startLocalElasticsearch({ port, dataDir, heap: '2g' });
+      return {
+        url: elasticsearch.url,
+        async stop() {
+          await elasticsearch.stop();
+          rmSync(dataDir, { recursive: true, force: true });
+        },
+      };
+    } catch (error) {
+      rmSync(dataDir, { recursive: true, force: true });
+      lastError = error;
+      if (!/already (in use|served)/.test((error as Error).message)) throw error;
+      log(`port ${port} is taken; trying the next`);
+    }
+  }
+  throw lastError;
+}
+
+async function main(): Promise<void> {
+  const options = parseOptions(process.argv);
+  const selected = new Set(options.only);
+  const timings = { warmupMs: options.warmup * 1000, durationMs: options.seconds * 1000 };
+  const workDir = mkdtempSync(path.join(tmpdir(), 'mlog-bench-'));
+  const cleanups: (() => Promise<void>)[] = [async () => rmSync(workDir, { recursive: true, force: true })];
+  let cleaning: Promise<void> | undefined;
+  const cleanUp = (): Promise<void> =>
+    (cleaning ??= (async () => {
+      for (const cleanup of cleanups.reverse()) await cleanup().catch((error: unknown) => log(`cleanup: ${(error as Error).message}`));
+    })());
+  process.once('SIGINT', () => {
+    log('interrupted: stopping MLog and Elasticsearch');
+    void cleanUp().then(() => process.exit(130));
+  });
+
+  try {
+    // --- Elasticsearch ---
+    let elasticsearchUrl = process.env.MLOG_BENCH_ELASTICSEARCH_URL;
+    if (elasticsearchUrl === undefined || elasticsearchUrl === '') {
+      log('starting a local Elasticsearch (heap 2g, fresh data dir)');
+      const elasticsearch = await startElasticsearch();
+      cleanups.push(() => elasticsearch.stop());
+      elasticsearchUrl = elasticsearch.url;
+    }
+    log(`Elasticsearch: ${elasticsearchUrl}`);
+
+    // --- PKI: a CA, MLog's server certificate, one RSA 2048 client certificate per IS ---
+    const pkiDir = path.join(workDir, 'pki');
+    const ca = await createCertificateAuthority(pkiDir, 'MLog Bench CA');
+    const server = await issueServerCertificate(ca, pkiDir, { name: 'server', hosts: ['localhost', '127.0.0.1'] });
+    const runId = Date.now().toString(36);
+    const systems: BenchSystem[] = await Promise.all(
+      SYSTEM_PREFIXES.map(async (prefix) => ({ code: `bench-${prefix.toLowerCase()}-${runId}`, prefix, certificate: await issueClientCertificate(ca, pkiDir, { name: `bench-${prefix.toLowerCase()}` }) })),
+    );
+    const querySystem: BenchSystem = { code: `bench-query-${runId}`, prefix: 'MRegistry', certificate: await issueClientCertificate(ca, pkiDir, { name: 'bench-query' }) };
+
+    // --- MLog as a child process ---
+    log('starting MLog');
+    const mlog = await MLogUnderTest.start(elasticsearchUrl, { serverCertPath: server.certPath, serverKeyPath: server.keyPath, caPath: ca.certPath });
+    cleanups.push(() => mlog.stop());
+    for (const system of [...systems, querySystem]) await mlog.addSystem(system.code, system.certificate);
+    const rss = new RssSampler(mlog.pid);
+    cleanups.push(async () => rss.stop());
+    const tlsOf = (system: BenchSystem) => ({ caPem: ca.certPem, certPem: system.certificate.certPem, keyPem: system.certificate.keyPem });
+
+    // --- events, signed before anything is measured ---
+    const perSystem = options.quick ? 400 : 1_000;
+    log(`signing ${perSystem * systems.length} events (RS256, 2048-bit keys of ${systems.length} IS)`);
+    const pools: EventPool[] = await buildEventPools(systems, perSystem);
+
+    const rows: ReportRow[] = [];
+    let ceiling: LoadResult | undefined;
+    const ratioToCeiling = (result: LoadResult): number | undefined => (ceiling === undefined ? undefined : result.unitsPerSecond / ceiling.unitsPerSecond);
+    const describeRatio = (ratio: number | undefined): string | undefined => (ratio === undefined ? undefined : `${ratio.toFixed(2)} × bulk100`);
+
+    // 1. The ceiling.
+    if (selected.has('ceiling')) {
+      const documents = pools.flatMap(openStoredDocuments);
+      for (const batchSize of [100, 1_000]) {
+        log(`ceiling: _bulk of ${batchSize}, ${BATCH_CONNECTIONS} connections`);
+        const result = await measureBulkCeiling({ elasticsearchUrl, batchSize, concurrency: BATCH_CONNECTIONS, ...timings, documents, name: `${batchSize}-${runId}` });
+        log(`  ${summary(result)}`);
+        if (batchSize === 100) ceiling = result;
+        rows.push({ scenario: `Elasticsearch _bulk ×${batchSize} (${BATCH_CONNECTIONS} conn)`, result, unit: 'events/s', ratio: describeRatio(ratioToCeiling(result)), target: batchSize === 100 ? 'ceiling' : undefined });
+      }
+    }
+
+    // MLog /register scenarios: connection `worker` belongs to IS worker % 4.
+    const register = async (name: string, connections: number, bodies: string[][], eventsPerCall: number, ratePerSecond?: number): Promise<{ result: LoadResult; rssBytes: number; cpu: number }> => {
+      log(`MLog: ${name}${ratePerSecond === undefined ? '' : ` at ${ratePerSecond.toFixed(0)} calls/s`}`);
+      const clients = systems.map((system) => new MtlsClient(mlog.publicPort, tlsOf(system), Math.ceil(connections / systems.length)));
+      rss.reset();
+      try {
+        const result = await runLoad({
+          concurrency: connections,
+          ...timings,
+          ...(ratePerSecond === undefined ? {} : { ratePerSecond }),
+          async call(worker, seq) {
+            const system = worker % systems.length;
+            const own = bodies[system] as string[];
+            const body = own[(Math.floor(worker / systems.length) * 7919 + seq) % own.length] as string;
+            const answer = await (clients[system] as MtlsClient).request('POST', '/register', body);
+            return answer.status === 200 ? { ok: true, units: eventsPerCall, outcome: '200' } : { ok: false, units: 0, outcome: `${answer.status} ${answer.body.slice(0, 80)}` };
+          },
+        });
+        const rssBytes = rss.peak();
+        const cpu = rss.cpuShare();
+        log(`  ${summary(result)}, MLog RSS ${(rssBytes / 1024 / 1024).toFixed(0)} MB, MLog CPU ${(cpu * 100).toFixed(0)}% of a core`);
+        return { result, rssBytes, cpu };
+      } finally {
+        for (const client of clients) client.close();
+      }
+    };
+
+    // 2. Batches of 100 signed events.
+    if (selected.has('batch')) {
+      const random = new Random(3);
+      const bodies = pools.map((pool) => batchBodies(pool, 100, options.quick ? 20 : 50, random));
+      const { result, rssBytes, cpu } = await register(`batches of 100 signed events, ${BATCH_CONNECTIONS} connections`, BATCH_CONNECTIONS, bodies, 100);
+      const ratio = ratioToCeiling(result);
+      rows.push({ scenario: `MLog batch ×100 signed (${BATCH_CONNECTIONS} conn)`, result, unit: 'events/s', rssBytes, cpu, ratio: describeRatio(ratio), target: '≥ 0.90 × bulk100', met: ratio === undefined ? undefined : ratio >= 0.9 });
+    }
+
+    // 3. One signed event per call, 64 connections; then paced at half the rate reached.
+    if (selected.has('signed')) {
+      const bodies = pools.map((pool) => pool.signed);
+      const { result, rssBytes, cpu } = await register(`one signed event per call, ${SINGLE_CONNECTIONS} connections`, SINGLE_CONNECTIONS, bodies, 1);
+      const ratio = ratioToCeiling(result);
+      rows.push({ scenario: `MLog ×1 signed (${SINGLE_CONNECTIONS} conn)`, result, unit: 'events/s', rssBytes, cpu, ratio: describeRatio(ratio), target: '≥ 0.40 × bulk100', met: ratio === undefined ? undefined : ratio >= 0.4 });
+      // "p99 under 50 ms at half that rate": half of 0.4 × ceiling when the ceiling is known (what the target speaks of), else half of what MLog reached.
+      const half = Math.max(1, (ceiling === undefined ? result.unitsPerSecond : 0.4 * ceiling.unitsPerSecond) / 2);
+      const paced = await register(`one signed event per call, ${SINGLE_CONNECTIONS} connections, paced`, SINGLE_CONNECTIONS, bodies, 1, half);
+      rows.push({
+        scenario: `MLog ×1 signed paced ${half.toFixed(0)}/s`,
+        result: paced.result,
+        unit: 'events/s',
+        rssBytes: paced.rssBytes,
+        cpu: paced.cpu,
+        ratio: describeRatio(ratioToCeiling(paced.result)),
+        target: 'p99 < 50 ms',
+        met: paced.result.p99 < 50 && paced.result.unitsPerSecond >= 0.95 * half,
+      });
+    }
+
+    // 4. One unsigned event per call, 64 connections.
+    if (selected.has('unsigned')) {
+      const bodies = pools.map((pool) => pool.unsigned);
+      const { result, rssBytes, cpu } = await register(`one unsigned event per call, ${SINGLE_CONNECTIONS} connections`, SINGLE_CONNECTIONS, bodies, 1);
+      rows.push({ scenario: `MLog ×1 unsigned (${SINGLE_CONNECTIONS} conn)`, result, unit: 'events/s', rssBytes, cpu, ratio: describeRatio(ratioToCeiling(result)), target: '(no target)' });
+    }
+
+    // 5. Queries over an IS holding many events.
+    if (selected.has('query')) {
+      log(`seeding ${options.seedEvents.toLocaleString('en')} events of ${querySystem.code} through _bulk`);
+      const seeded = await seedSystem(elasticsearchUrl, querySystem.code, querySystem.prefix, options.seedEvents, log);
+      log(`  ${seeded.events.toLocaleString('en')} events in ${seeded.seconds.toFixed(0)} s`);
+      const client = new MtlsClient(mlog.publicPort, tlsOf(querySystem), QUERY_CONNECTIONS);
+      const rssPeaks: Partial<Record<string, number>> = {};
+      const cpus: Partial<Record<string, number>> = {};
+      let current = '';
+      try {
+        const results = await measureQueries(elasticsearchUrl, client, seeded, { concurrency: QUERY_CONNECTIONS, ...timings }, (measure) => {
+          if (current !== '') {
+            rssPeaks[current] = rss.peak();
+        cpus[current] = rss.cpuShare();
+            cpus[current] = rss.cpuShare();
+          }
+          current = measure;
+          rss.reset();
+          log(`queries: ${measure}, ${QUERY_CONNECTIONS} connections`);
+        });
+        rssPeaks[current] = rss.peak();
+        cpus[current] = rss.cpuShare();
+        for (const [name, result] of Object.entries(results)) log(`  ${name}: ${summary(result)}`);
+        const p99Ratio = (mine: LoadResult, theirs: LoadResult): number => mine.p99 / theirs.p99;
+        const uidRatio = p99Ratio(results.mlogUid, results.elasticsearchUid);
+        const rangeRatio = p99Ratio(results.mlogRange, results.elasticsearchRange);
+        const over = `${(seeded.events / 1e6).toFixed(seeded.events >= 1e6 ? 1 : 2)}M`;
+        rows.push(
+          { scenario: `Elasticsearch uid search (${over} events)`, result: results.elasticsearchUid, unit: 'queries/s' },
+          {
+            scenario: `MLog GET /query/{uid} (${QUERY_CONNECTIONS} conn)`,
+            result: results.mlogUid,
+            unit: 'queries/s',
+            rssBytes: rssPeaks.mlogUid,
+            cpu: cpus.mlogUid,
+            ratio: `p99 ${uidRatio.toFixed(1)} × ES`,
+            target: 'p99 < 20 ms, ≤ 1.5 × ES',
+            met: results.mlogUid.p99 < 20 && uidRatio <= 1.5,
+          },
+          { scenario: `Elasticsearch range+2 filters, 50`, result: results.elasticsearchRange, unit: 'queries/s' },
+          {
+            scenario: `MLog GET /query range (${QUERY_CONNECTIONS} conn)`,
+            result: results.mlogRange,
+            unit: 'queries/s',
+            rssBytes: rssPeaks.mlogRange,
+            cpu: cpus.mlogRange,
+            ratio: `p99 ${rangeRatio.toFixed(1)} × ES`,
+            target: 'p99 ≤ 1.5 × ES',
+            met: rangeRatio <= 1.5,
+          },
+        );
+      } finally {
+        client.close();
+      }
+    }
+
+    const peaks = rows.map((row) => row.rssBytes).filter((bytes): bytes is number => bytes !== undefined);
+    const peakRss = peaks.length === 0 ? undefined : Math.max(...peaks);
+    const table = formatReport(rows);
+    const rssLine = peakRss === undefined ? '' : `\nMLog peak RSS over all scenarios: ${(peakRss / 1024 / 1024).toFixed(0)} MB (target < 300 MB: ${peakRss < 300 * 1024 * 1024 ? 'met' : 'NOT met'})`;
+    const setting = `${options.quick ? '--quick: ' : ''}${options.seconds} s measured after ${options.warmup} s warm-up per scenario`;
+    process.stdout.write(`\n${table}\n${rssLine}\n${setting}\n`);
+    const unexpected = mlog.log.split('\n').filter((line) => line.trim() !== '');
+    if (unexpected.length > 0) process.stdout.write(`\nMLog logged ${unexpected.length} warning/error lines; the last: ${unexpected.at(-1)?.slice(0, 300)}\n`);
+    if (options.json !== undefined) {
+      writeFileSync(options.json, `${JSON.stringify({ at: new Date().toISOString(), options, rows, peakRssBytes: peakRss }, null, 2)}\n`);
+      log(`figures written to ${options.json}`);
+    }
+  } finally {
+    await cleanUp();
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    process.stderr.write(`bench failed: ${(error as Error).stack ?? String(error)}\n`);
+    process.exit(1);
+  },
+);
