@@ -6,7 +6,8 @@ import type { Logger } from '../logging/logger.js';
 import { buildEventSearchBody } from './event-query-builder.js';
 import type { DocumentToWrite, EventPage, EventSearch, EventStore } from './event-store-type.js';
 import { isConnectionProblem, isStorageUnavailable, statusOf } from './elasticsearch-errors.js';
-import { eventIndexPattern } from './index-names.js';
+import { BulkBatcher, DEFAULT_BULK_BATCHER_OPTIONS, prepareCreate, type BulkBatcherOptions, type BulkItemResult, type BulkOutcome, type PreparedOperation } from './bulk-batcher.js';
+import { EVENT_INDEX_PREFIX, eventIndexPattern } from './index-names.js';
 
 export interface WriteRetryPolicy {
   /** Total time a write may take, retries included, before the call is answered 503. Each attempt's request timeout is what remains of it. */
@@ -28,9 +29,45 @@ const MIN_ATTEMPT_MS = 200;
 /** Longest a refused call's answer waits for the first compensation delete; the rest happens in the background. */
 const FOREGROUND_COMPENSATION_MS = 2_000;
 
+/** The call's deadline passed while its bulk was gathered or on its way (named like the client's timeout, so it counts as retryable). */
+class WriteTimeoutError extends Error {
+  override name = 'TimeoutError';
+}
+
+/**
+ * Which event indices this instance changed (created or deleted documents in) since it last refreshed
+ * them, so that a search refreshes only when one of its indices holds a change of this instance not
+ * yet visible. Each change gets a generation number; a refresh started after a change was
+ * acknowledged makes it visible, so after refreshing the indices found dirty at generation g, every
+ * mark up to g is cleared and later ones stay.
+ */
+export class RefreshTracker {
+  private generation = 0;
+  private readonly changed = new Map<string, number>();
+
+  /** Marks the event indices of `documents` changed (others, like personaldata-*, are refreshed by their own readers); call after Elasticsearch acknowledged the change, before answering. */
+  touch(documents: Iterable<{ index: string }>): void {
+    const generation = ++this.generation;
+    for (const doc of documents) if (doc.index.startsWith(EVENT_INDEX_PREFIX)) this.changed.set(doc.index, generation);
+  }
+
+  /** The changed indices of one IS (its event indices `mlog-<code>-<yyyy.MM>` only), and the generation they were read at. */
+  dirty(isCode: string): { indices: string[]; generation: number } {
+    const prefix = `${EVENT_INDEX_PREFIX}${isCode}-`;
+    const indices: string[] = [];
+    for (const index of this.changed.keys()) if (index.startsWith(prefix) && !index.includes('-', prefix.length)) indices.push(index);
+    return { indices, generation: this.generation };
+  }
+
+  /** `indices` were refreshed by a refresh started after `generation` was read: clears their marks up to it. */
+  refreshed(indices: string[], generation: number): void {
+    for (const index of indices) if ((this.changed.get(index) ?? 0) <= generation) this.changed.delete(index);
+  }
+}
+
 type ItemOutcome = 'written' | 'transient' | 'rejected';
 
-function classifyItem(item: estypes.BulkResponseItem): ItemOutcome {
+function classifyItem(item: BulkItemResult): ItemOutcome {
   if (item.status === 200 || item.status === 201) return 'written';
   // Create semantics: an id that already exists was written by an earlier attempt of this same call.
   if (item.status === 409) return 'written';
@@ -102,6 +139,8 @@ class CompensationDeletes {
     private readonly client: Client,
     private readonly logger: Logger,
     private readonly windowMs: number,
+    /** Told which documents a delete request may have removed (their indices must be refreshed before a search). */
+    private readonly onDeleted: (documents: DocumentToWrite[]) => void = () => {},
   ) {}
 
   /** Starts deleting `documents`; resolves once the first delete is acknowledged, or after `waitMs`, whichever is first. */
@@ -126,9 +165,12 @@ class CompensationDeletes {
    * stop deleting them, and resolve once no delete of them is on its way to Elasticsearch, so that no
    * delete sent earlier can land after the new write.
    */
-  async takeBack(places: string[]): Promise<void> {
+  async takeBack(documents: DocumentToWrite[]): Promise<void> {
+    // The common case on the hot path: nothing is being deleted at all.
+    if (this.pending.size === 0 && this.deleting.size === 0) return;
     const sent: Promise<unknown>[] = [];
-    for (const place of places) {
+    for (const doc of documents) {
+      const place = placeOf(doc);
       this.pending.delete(place);
       const inFlight = this.deleting.get(place);
       if (inFlight !== undefined) sent.push(inFlight);
@@ -189,6 +231,7 @@ class CompensationDeletes {
     for (const doc of documents) this.deleting.set(placeOf(doc), request);
     try {
       const response = await request;
+      this.onDeleted(documents);
       const items = response.items.map((item) => item.delete);
       const removed = items.filter((item) => item?.status === 200).map((item) => item?._id);
       if (late && removed.length > 0) this.logger.warn('removed documents of a refused call that Elasticsearch wrote late', { ids: removed });
@@ -204,15 +247,24 @@ class CompensationDeletes {
   }
 }
 
+export interface EventStoreOptions {
+  /** Group commit: how concurrent calls' writes are gathered into shared bulks (see BulkBatcher). */
+  batching?: Partial<BulkBatcherOptions>;
+}
+
 export class ElasticsearchEventStore implements EventStore {
   private readonly compensation: CompensationDeletes;
+  private readonly batcher: BulkBatcher;
+  private readonly visibility = new RefreshTracker();
 
   constructor(
     private readonly client: Client,
     private readonly logger: Logger,
     private readonly retry: WriteRetryPolicy = DEFAULT_RETRY,
+    options: EventStoreOptions = {},
   ) {
-    this.compensation = new CompensationDeletes(client, logger, retry.lateWriteWindowMs);
+    this.compensation = new CompensationDeletes(client, logger, retry.lateWriteWindowMs, (documents) => this.visibility.touch(documents));
+    this.batcher = new BulkBatcher((body, timeoutMs) => this.sendBulk(body, timeoutMs), { ...DEFAULT_BULK_BATCHER_OPTIONS, ...options.batching });
   }
 
   /**
@@ -223,11 +275,21 @@ export class ElasticsearchEventStore implements EventStore {
    * block) → retried with capped jittered backoff, or rejected (mapping or document error) → 400.
    * When it throws, every document of the call is handed to the compensation deletes (see
    * CompensationDeletes for that promise and its limits).
+   *
+   * Group commit: each attempt hands the call's operations (serialised once, before the first
+   * attempt) to the BulkBatcher, which sends them in a `_bulk` shared with other calls in flight and
+   * gives back exactly this call's items. Everything above stays per call: another call's refused
+   * item, retry or deadline never changes this call's outcome; this call's transient items are retried
+   * in a later group; when its deadline passes first, operations not sent yet are withdrawn, and sent
+   * ones are covered by the compensation deletes like any bulk whose answer MLog stopped waiting for.
+   * Once it resolves, the written event indices are marked for refresh before the next search.
    */
   async writeAll(documents: DocumentToWrite[]): Promise<void> {
     const deadline = Date.now() + this.retry.deadlineMs;
-    await this.compensation.takeBack(documents.map(placeOf));
-    let pending = documents;
+    await this.compensation.takeBack(documents);
+    // Serialised once; retries send the same lines.
+    const operations = documents.map((doc) => prepareCreate(doc.index, doc.id, doc.document));
+    let pending = operations.map((operation, position) => ({ operation, doc: documents[position] as DocumentToWrite }));
     let backoff = this.retry.firstBackoffMs;
     let lastProblem: unknown;
     for (let attempt = 1; ; attempt++) {
@@ -236,18 +298,12 @@ export class ElasticsearchEventStore implements EventStore {
         await this.compensation.remove(documents, FOREGROUND_COMPENSATION_MS);
         throw new StorageUnavailableError('Elasticsearch did not accept the events in time; nothing was registered. Retry later.', { cause: lastProblem });
       }
-      let items: estypes.BulkResponseItem[] | undefined;
-      try {
-        const response = await this.client.bulk(
-          {
-            operations: pending.flatMap((doc) => [{ create: { _index: doc.index, _id: doc.id } }, doc.document]),
-            refresh: false,
-            timeout: `${Math.max(1, remaining - 50)}ms`,
-          },
-          { requestTimeout: remaining, maxRetries: 0 },
-        );
-        items = response.items.map((item) => item.create as estypes.BulkResponseItem);
-      } catch (error) {
+      // Every attempt joins the next shared bulk; the call stops waiting for it at its own deadline.
+      const outcome = await this.attempt(pending.map((entry) => entry.operation), deadline);
+      let items: BulkItemResult[] | undefined;
+      if (outcome.ok) items = outcome.items;
+      else {
+        const error = outcome.error;
         if (!isRetryableRequestFailure(error)) {
           await this.compensation.remove(documents, FOREGROUND_COMPENSATION_MS);
           throw this.unavailable(error);
@@ -256,17 +312,21 @@ export class ElasticsearchEventStore implements EventStore {
         this.logger.warn('bulk write failed; retrying', { attempt, error: (error as Error).message });
       }
       if (items !== undefined) {
-        const retry: DocumentToWrite[] = [];
+        const retry: typeof pending = [];
         for (const [position, item] of items.entries()) {
-          const doc = pending[position] as DocumentToWrite;
+          const entry = pending[position] as (typeof pending)[number];
           const outcome = classifyItem(item);
-          if (outcome === 'transient') retry.push(doc);
-          else if (outcome === 'rejected') {
+          if (outcome === 'transient') {
+            retry.push(entry);
+          } else if (outcome === 'rejected') {
             await this.compensation.remove(documents, FOREGROUND_COMPENSATION_MS);
-            throw new ValidationError(`${doc.origin}: the event cannot be stored: ${describeRejection(item.error)}.`);
+            throw new ValidationError(`${entry.doc.origin}: the event cannot be stored: ${describeRejection(item.error)}.`);
           }
         }
-        if (retry.length === 0) return;
+        if (retry.length === 0) {
+          this.visibility.touch(documents);
+          return;
+        }
         lastProblem = items.find((item) => classifyItem(item) === 'transient')?.error;
         this.logger.warn('bulk items refused for now; retrying', { attempt, items: retry.length });
         pending = retry;
@@ -279,6 +339,37 @@ export class ElasticsearchEventStore implements EventStore {
       }
       await sleep(wait);
     }
+  }
+
+  /**
+   * One attempt through the batcher, bounded by the call's deadline: when the deadline comes first the
+   * operations are withdrawn if not sent yet, and the attempt counts as timed out (retryable; the
+   * caller's deadline check then answers 503 and hands the documents to the compensation deletes).
+   */
+  private async attempt(operations: PreparedOperation[], deadline: number): Promise<BulkOutcome> {
+    const ticket = this.batcher.submit(operations, deadline);
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<BulkOutcome>((resolve) => {
+      timer = setTimeout(() => {
+        ticket.withdraw();
+        resolve({ ok: false, error: new WriteTimeoutError('the bulk write was not answered before the write deadline') });
+      }, Math.max(0, deadline - Date.now()));
+    });
+    try {
+      return await Promise.race([ticket.outcome, timedOut]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Sends one shared bulk body (see BulkBatcher); only status and error of each item come back. */
+  private async sendBulk(body: string, timeoutMs: number): Promise<BulkItemResult[]> {
+    const response = await this.client.bulk(
+      { body, refresh: false, timeout: `${Math.max(1, timeoutMs - 50)}ms`, filter_path: 'errors,items.*.status,items.*.error' } as unknown as estypes.BulkRequest,
+      { requestTimeout: timeoutMs, maxRetries: 0 },
+    );
+    const items = (response.items ?? []) as Partial<Record<estypes.BulkOperationType, BulkItemResult>>[];
+    return items.map((item) => item.create ?? { status: 500, error: { type: 'unexpected_item', reason: 'Elasticsearch answered an item that is not a create' } });
   }
 
   /** Gives the background removal of refused calls' documents up to `graceMs` to be acknowledged (on shutdown). */
@@ -294,7 +385,15 @@ export class ElasticsearchEventStore implements EventStore {
     const index = eventIndexPattern(search.isCode);
     try {
       const deadline = Date.now() + this.retry.deadlineMs;
-      await this.client.indices.refresh({ index, ignore_unavailable: true, allow_no_indices: true }, { requestTimeout: this.retry.deadlineMs, maxRetries: 0 });
+      // Read-your-writes without a refresh per query: only indices this instance changed since its last refresh of them.
+      const dirty = this.visibility.dirty(search.isCode);
+      if (dirty.indices.length > 0) {
+        await this.client.indices.refresh(
+          { index: dirty.indices.join(','), ignore_unavailable: true, allow_no_indices: true },
+          { requestTimeout: this.retry.deadlineMs, maxRetries: 0 },
+        );
+        this.visibility.refreshed(dirty.indices, dirty.generation);
+      }
       const remaining = Math.max(MIN_ATTEMPT_MS, deadline - Date.now());
       const response = await this.client.search<JsonObject>(
         {
