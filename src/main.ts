@@ -77,12 +77,19 @@ export async function startMLog(config: MLogConfig, options: { logger?: Logger }
     throw new ConfigurationError(durabilityProblem);
   }
 
-  // Group commit (see src/storage/bulk-batcher.ts): concurrent /register calls share bulks; the wait is 1 ms.
+  // Group commit (see src/storage/bulk-batcher.ts): concurrent /register calls share bulks.
   const eventStore = new ElasticsearchEventStore(
     client,
     logger,
     { deadlineMs: writeDeadlineMs, firstBackoffMs: 50, maxBackoffMs: 1_000, lateWriteWindowMs: 120_000 },
-    { batching: { maxWaitMs: 1, maxOperations: 500, maxChars: 5 * 1024 * 1024, maxInFlight: 4 } },
+    {
+      batching: {
+        maxWaitMs: config.groupCommit.waitMs,
+        maxOperations: config.groupCommit.maxOperations,
+        maxChars: config.groupCommit.maxBytes,
+        maxInFlight: config.groupCommit.maxInFlight,
+      },
+    },
   );
   const registry = new SystemRegistry(new ElasticsearchSystemStore(client), logger, config.registryCacheSeconds);
   const ingest = new IngestService(eventStore, logger);

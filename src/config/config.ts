@@ -46,6 +46,16 @@ export interface MLogConfig {
     /** MLOG_SHUTDOWN_GRACE_SECONDS: how long calls in flight may take to finish after SIGTERM. */
     shutdownGraceSeconds: number;
   };
+  groupCommit: {
+    /** MLOG_GROUP_COMMIT_WAIT_MS: longest a registration waits for others to share its bulk (0 = next tick). */
+    waitMs: number;
+    /** MLOG_GROUP_COMMIT_MAX_OPERATIONS: a shared bulk leaves once it holds this many operations. */
+    maxOperations: number;
+    /** MLOG_GROUP_COMMIT_MAX_BYTES: … or this many bytes of NDJSON. */
+    maxBytes: number;
+    /** MLOG_GROUP_COMMIT_MAX_IN_FLIGHT: shared bulks on their way at once. */
+    maxInFlight: number;
+  };
   retention: {
     /** MLOG_RETENTION_SCHEDULE: cron expression (UTC) of the retention job; "off" disables it. */
     schedule: string | undefined;
@@ -86,6 +96,13 @@ function positiveNumber(env: Env, name: string, fallback: number): number {
     throw new ConfigurationError(`${name}="${raw}" is not a number of seconds (0 or more).`);
   }
   return value;
+}
+
+function milliseconds(env: Env, name: string, fallback: number): number {
+  const raw = text(env, name);
+  if (raw === undefined) return fallback;
+  if (!/^\d{1,5}$/.test(raw)) throw new ConfigurationError(`${name}="${raw}" is not a whole number of milliseconds (0 or more).`);
+  return Number(raw);
 }
 
 function count(env: Env, name: string, fallback: number): number {
@@ -199,6 +216,12 @@ export function loadConfig(env: Env = process.env): MLogConfig {
       maxInFlightPerSystem: count(env, 'MLOG_MAX_IN_FLIGHT_PER_IS', 128),
       writeDeadlineSeconds: count(env, 'MLOG_WRITE_DEADLINE_SECONDS', 10),
       shutdownGraceSeconds: count(env, 'MLOG_SHUTDOWN_GRACE_SECONDS', 10),
+    },
+    groupCommit: {
+      waitMs: milliseconds(env, 'MLOG_GROUP_COMMIT_WAIT_MS', 1),
+      maxOperations: count(env, 'MLOG_GROUP_COMMIT_MAX_OPERATIONS', 500),
+      maxBytes: count(env, 'MLOG_GROUP_COMMIT_MAX_BYTES', 5 * 1024 * 1024),
+      maxInFlight: count(env, 'MLOG_GROUP_COMMIT_MAX_IN_FLIGHT', 4),
     },
     retention: loadRetentionConfig(env),
   };

@@ -37,6 +37,7 @@ describe('loadConfig', () => {
       logLevel: 'info',
       registryCacheSeconds: 5,
       limits: { maxInFlight: 512, maxInFlightPerSystem: 128, writeDeadlineSeconds: 10, shutdownGraceSeconds: 10 },
+      groupCommit: { waitMs: 1, maxOperations: 500, maxBytes: 5 * 1024 * 1024, maxInFlight: 4 },
       retention: { schedule: '15 2 * * *', personalDataMonths: 120, rejectionsMonths: 12 },
     });
     assert.equal(config.adminApi.token, undefined);
@@ -47,6 +48,13 @@ describe('loadConfig', () => {
     assert.deepEqual(config.limits, { maxInFlight: 64, maxInFlightPerSystem: 8, writeDeadlineSeconds: 3, shutdownGraceSeconds: 20 });
     assert.throws(() => loadConfig({ ...minimal, MLOG_MAX_IN_FLIGHT: '0' }), /MLOG_MAX_IN_FLIGHT="0" is not a whole number of 1 or more/);
     assert.throws(() => loadConfig({ ...minimal, MLOG_WRITE_DEADLINE_SECONDS: 'ten' }), /MLOG_WRITE_DEADLINE_SECONDS/);
+  });
+
+  test('group commit: 0 ms wait means the next tick; a bad value names the variable', () => {
+    const config = loadConfig({ ...minimal, MLOG_GROUP_COMMIT_WAIT_MS: '0', MLOG_GROUP_COMMIT_MAX_OPERATIONS: '2000', MLOG_GROUP_COMMIT_MAX_IN_FLIGHT: '2' });
+    assert.deepEqual(config.groupCommit, { waitMs: 0, maxOperations: 2000, maxBytes: 5 * 1024 * 1024, maxInFlight: 2 });
+    assert.throws(() => loadConfig({ ...minimal, MLOG_GROUP_COMMIT_WAIT_MS: '-1' }), /MLOG_GROUP_COMMIT_WAIT_MS="-1" is not a whole number of milliseconds/);
+    assert.throws(() => loadConfig({ ...minimal, MLOG_GROUP_COMMIT_MAX_BYTES: '0' }), /MLOG_GROUP_COMMIT_MAX_BYTES/);
   });
 
   test('retention: a schedule, "off", and months are read; bad values name the variable', () => {
