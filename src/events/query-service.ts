@@ -128,7 +128,6 @@ export class QueryService {
       ...legal,
       event_message: description,
     };
-    if (legal.legal_entity === undefined) event.legal_entity = caller.system.idno;
     const uid = randomUUID();
     await this.store.writeAll(
       buildRegistrationDocuments([{ event, origin: CLIENT_QUERY_EVENT_TYPE, line: 0 }], { uid, isCode: caller.system.code, receivedAt: at }),

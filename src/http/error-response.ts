@@ -1,8 +1,9 @@
 import type { ErrorRequestHandler, Request, RequestHandler, Response } from 'express';
-import { InternalError, MethodNotAllowedError, MLogError, OverloadedError, PayloadTooLargeError, StorageUnavailableError, UnsupportedMediaTypeError, ValidationError } from '../errors/mlog-error.js';
+import { InternalError, MethodNotAllowedError, MLogError, OverloadedError, StorageUnavailableError, UnsupportedMediaTypeError, ValidationError } from '../errors/mlog-error.js';
 import type { Logger } from '../logging/logger.js';
 import { isStorageUnavailable, statusOf } from '../storage/elasticsearch-errors.js';
 import { envelope } from './envelope.js';
+import { tooLarge } from './raw-body.js';
 
 export const MAX_MESSAGE_BYTES = 262_144;
 
@@ -33,12 +34,8 @@ export function toMLogError(error: unknown, requestId: string): MLogError {
   if (error instanceof MLogError) return error;
   if (isBodyParserError(error)) {
     switch (error.type) {
-      case 'entity.too.large': {
-        const limit = error.limit ?? MAX_MESSAGE_BYTES;
-        return new PayloadTooLargeError(
-          `The message is ${error.length === undefined ? 'larger than allowed' : `${error.length} bytes`}; MLog accepts at most ${limit} bytes (${Math.round(limit / 1024)} KB) per message.`,
-        );
-      }
+      case 'entity.too.large':
+        return tooLarge(error.limit ?? MAX_MESSAGE_BYTES, error.length);
       case 'encoding.unsupported':
         return new UnsupportedMediaTypeError('Compressed bodies (Content-Encoding) are not accepted; send the body uncompressed.');
       case 'entity.parse.failed':

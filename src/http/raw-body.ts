@@ -2,7 +2,8 @@ import { AsyncResource } from 'node:async_hooks';
 import type { RequestHandler } from 'express';
 import { PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError } from '../errors/mlog-error.js';
 
-function tooLarge(limit: number, length?: number): PayloadTooLargeError {
+/** The 413 of a body over `limit` bytes (its length when known). */
+export function tooLarge(limit: number, length?: number): PayloadTooLargeError {
   return new PayloadTooLargeError(
     `The message is ${length === undefined ? 'larger than allowed' : `${length} bytes`}; MLog accepts at most ${limit} bytes (${Math.round(limit / 1024)} KB) per message.`,
   );

@@ -10,6 +10,7 @@ import {
   REJECTIONS_INDEX_PREFIX,
   monthSuffix,
 } from '../storage/index-names.js';
+import { daysInMonth } from '../events/event-time.js';
 
 /** A monthly index MLog manages, read from its name. `month` is "yyyy.MM" as in the name. */
 export type ManagedIndexName =
@@ -65,16 +66,12 @@ function utc(year: number, monthIndex: number, day: number, hours = 0, minutes =
   return date;
 }
 
-function daysInMonth(year: number, monthIndex: number): number {
-  return utc(year, monthIndex + 1, 0).getUTCDate();
-}
-
 /** `at` moved by whole calendar months in UTC, the day clamped to the target month's length. */
 function addMonths(at: Date, months: number): Date {
   const total = at.getUTCFullYear() * 12 + at.getUTCMonth() + months;
   const year = Math.floor(total / 12);
   const monthIndex = total - year * 12;
-  const day = Math.min(at.getUTCDate(), daysInMonth(year, monthIndex));
+  const day = Math.min(at.getUTCDate(), daysInMonth(year, monthIndex + 1));
   return utc(year, monthIndex, day, at.getUTCHours(), at.getUTCMinutes(), at.getUTCSeconds(), at.getUTCMilliseconds());
 }
 
