@@ -61,11 +61,12 @@ export class MLogUnderTest {
     return this.child.pid as number;
   }
 
-  static async start(elasticsearchUrl: string, tls: MLogTls, env: Record<string, string> = {}): Promise<MLogUnderTest> {
+  /** `nodeArgs` go before the entry point (for example --cpu-prof). */
+  static async start(elasticsearchUrl: string, tls: MLogTls, env: Record<string, string> = {}, nodeArgs: string[] = []): Promise<MLogUnderTest> {
     const publicPort = await freePort();
     const adminPort = await freePort();
     const token = randomBytes(24).toString('hex');
-    const child = spawn(process.execPath, ['--import', 'tsx', MAIN], {
+    const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', MAIN], {
       cwd: ROOT,
       env: {
         PATH: process.env.PATH ?? '',

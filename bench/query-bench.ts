@@ -124,57 +124,72 @@ export interface QueryTimings {
   durationMs: number;
 }
 
-export interface QueryResults {
-  elasticsearchUid: LoadResult;
-  mlogUid: LoadResult;
-  elasticsearchRange: LoadResult;
-  mlogRange: LoadResult;
-}
-
-type Measure = 'elasticsearchUid' | 'mlogUid' | 'elasticsearchRange' | 'mlogRange';
+export type QueryKind = 'uid' | 'range';
+export type QueryTarget = 'elasticsearch' | 'mlog';
 
 /**
- * Each of the four measured on its own, Elasticsearch first then MLog, with the same random sequence
- * of UIDs / ranges. `between(name)` runs before each (to reset the RSS peak).
+ * The four query loads over a seeded IS: by UID or by range, straight to Elasticsearch or through
+ * MLog. Every measurement of one kind replays the same random sequence of UIDs / ranges (one seeded
+ * generator per connection), so Elasticsearch and MLog are asked the same questions.
  */
-export async function measureQueries(elasticsearchUrl: string, mlog: MtlsClient, seeded: SeededSystem, timings: QueryTimings, between: (measure: Measure) => void): Promise<QueryResults> {
-  const es = new HttpClient(elasticsearchUrl, timings.concurrency);
-  const searchPath = `/${eventIndexPattern(seeded.code)}/_search?ignore_unavailable=true&allow_no_indices=true`;
-  const hitsOf = (body: string): number => (JSON.parse(body) as { hits: { hits: unknown[] } }).hits.hits.length;
-  const uidSearch = (uid: string): EventSearch => ({ isCode: seeded.code, uid, conditions: [], from: 0, size: 10_000, order: 'registration-order' });
-  const load = (measure: Measure, call: (random: Random) => Promise<{ status: number; found: boolean }>): Promise<LoadResult> => {
-    between(measure);
-    const randoms = Array.from({ length: timings.concurrency }, (_, worker) => new Random(1000 + worker));
+export class QueryBench {
+  private readonly es: HttpClient;
+  private readonly searchPath: string;
+
+  constructor(
+    elasticsearchUrl: string,
+    private readonly mlog: MtlsClient,
+    private readonly seeded: SeededSystem,
+    private readonly timings: QueryTimings,
+  ) {
+    this.es = new HttpClient(elasticsearchUrl, timings.concurrency);
+    this.searchPath = `/${eventIndexPattern(seeded.code)}/_search?ignore_unavailable=true&allow_no_indices=true`;
+  }
+
+  /** Closed loop over `timings.concurrency` connections, or paced at `ratePerSecond` calls started per second. */
+  measure(kind: QueryKind, target: QueryTarget, ratePerSecond?: number): Promise<LoadResult> {
+    const randoms = Array.from({ length: this.timings.concurrency }, (_, worker) => new Random(1000 + worker));
+    const call = kind === 'uid' ? (target === 'elasticsearch' ? this.elasticsearchUid : this.mlogUid) : target === 'elasticsearch' ? this.elasticsearchRange : this.mlogRange;
     return runLoad({
-      concurrency: timings.concurrency,
-      warmupMs: timings.warmupMs,
-      durationMs: timings.durationMs,
-      async call(worker) {
+      concurrency: this.timings.concurrency,
+      warmupMs: this.timings.warmupMs,
+      durationMs: this.timings.durationMs,
+      ...(ratePerSecond === undefined ? {} : { ratePerSecond }),
+      call: async (worker) => {
         const answer = await call(randoms[worker] as Random);
         if (answer.status !== 200) return { ok: false, units: 0, outcome: String(answer.status) };
         return answer.found ? { ok: true, units: 1, outcome: '200' } : { ok: false, units: 0, outcome: 'no hits' };
       },
     });
-  };
-  try {
-    const elasticsearchUid = await load('elasticsearchUid', async (random) => {
-      const answer = await es.request('POST', searchPath, JSON.stringify(buildEventSearchBody(uidSearch(random.pick(seeded.uids)))));
-      return { status: answer.status, found: answer.status === 200 && hitsOf(answer.body) === EVENTS_PER_CALL };
-    });
-    const mlogUid = await load('mlogUid', async (random) => {
-      const answer = await mlog.request('GET', `/query/${random.pick(seeded.uids)}`);
-      return { status: answer.status, found: answer.status === 200 };
-    });
-    const elasticsearchRange = await load('elasticsearchRange', async (random) => {
-      const answer = await es.request('POST', searchPath, JSON.stringify(buildEventSearchBody(rangeSearch(seeded.code, rangeCase(random, seeded)))));
-      return { status: answer.status, found: answer.status === 200 && hitsOf(answer.body) > 0 };
-    });
-    const mlogRange = await load('mlogRange', async (random) => {
-      const answer = await mlog.request('GET', rangePath(rangeCase(random, seeded)));
-      return { status: answer.status, found: answer.status === 200 };
-    });
-    return { elasticsearchUid, mlogUid, elasticsearchRange, mlogRange };
-  } finally {
-    es.close();
   }
+
+  close(): void {
+    this.es.close();
+  }
+
+  private hitsOf(body: string): number {
+    return (JSON.parse(body) as { hits: { hits: unknown[] } }).hits.hits.length;
+  }
+
+  private readonly elasticsearchUid = async (random: Random): Promise<{ status: number; found: boolean }> => {
+    const search: EventSearch = { isCode: this.seeded.code, uid: random.pick(this.seeded.uids), conditions: [], from: 0, size: 10_000, order: 'registration-order' };
+    const answer = await this.es.request('POST', this.searchPath, JSON.stringify(buildEventSearchBody(search)));
+    return { status: answer.status, found: answer.status === 200 && this.hitsOf(answer.body) === EVENTS_PER_CALL };
+  };
+
+  private readonly mlogUid = async (random: Random): Promise<{ status: number; found: boolean }> => {
+    const answer = await this.mlog.request('GET', `/query/${random.pick(this.seeded.uids)}`);
+    return { status: answer.status, found: answer.status === 200 };
+  };
+
+  private readonly elasticsearchRange = async (random: Random): Promise<{ status: number; found: boolean }> => {
+    const search = rangeSearch(this.seeded.code, rangeCase(random, this.seeded));
+    const answer = await this.es.request('POST', this.searchPath, JSON.stringify(buildEventSearchBody(search)));
+    return { status: answer.status, found: answer.status === 200 && this.hitsOf(answer.body) > 0 };
+  };
+
+  private readonly mlogRange = async (random: Random): Promise<{ status: number; found: boolean }> => {
+    const answer = await this.mlog.request('GET', rangePath(rangeCase(random, this.seeded)));
+    return { status: answer.status, found: answer.status === 200 };
+  };
 }

@@ -1,5 +1,30 @@
-/** Samples a process's resident set size (VmRSS in /proc/<pid>/status) every 200 ms; keeps the peak since the last reset. */
-import { readFileSync } from 'node:fs';
+/**
+ * Samples the resident set size (VmRSS in /proc/<pid>/status) of a process and its descendants (the
+ * workers, when MLog runs several) every 200 ms, summed; keeps the peak since the last reset.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+
+/** `pid` and every process below it (from /proc/<pid>/task/<tid>/children). */
+export function processTree(pid: number): number[] {
+  const found = [pid];
+  for (let at = 0; at < found.length; at++) {
+    const parent = found[at] as number;
+    let tasks: string[] = [];
+    try {
+      tasks = readdirSync(`/proc/${parent}/task`);
+    } catch {
+      continue;
+    }
+    for (const task of tasks) {
+      try {
+        for (const child of readFileSync(`/proc/${parent}/task/${task}/children`, 'utf8').split(' ')) if (child.trim() !== '') found.push(Number(child));
+      } catch {
+        // the task ended meanwhile
+      }
+    }
+  }
+  return found;
+}
 
 export function readRssBytes(pid: number): number | undefined {
   try {
@@ -38,22 +63,30 @@ export class RssSampler {
   }
 
   private sample(): void {
-    const rss = readRssBytes(this.pid);
-    if (rss !== undefined && rss > this.peakBytes) this.peakBytes = rss;
+    let rss = 0;
+    for (const pid of processTree(this.pid)) rss += readRssBytes(pid) ?? 0;
+    if (rss > this.peakBytes) this.peakBytes = rss;
+  }
+
+  /** CPU seconds of the tree's live processes (a worker that exited takes its seconds with it). */
+  private cpuSeconds(): number {
+    let seconds = 0;
+    for (const pid of processTree(this.pid)) seconds += readCpuSeconds(pid) ?? 0;
+    return seconds;
   }
 
   /** Starts a new peak (at the beginning of a scenario). */
   reset(): void {
     this.peakBytes = 0;
-    this.cpuAtReset = readCpuSeconds(this.pid) ?? 0;
+    this.cpuAtReset = this.cpuSeconds();
     this.resetAt = performance.now();
     this.sample();
   }
 
-  /** CPU the process used since the last reset, as a share of one core (1 = one core busy). */
+  /** CPU the process tree used since the last reset, as a share of one core (1 = one core busy). */
   cpuShare(): number {
     const seconds = (performance.now() - this.resetAt) / 1000;
-    return seconds <= 0 ? 0 : ((readCpuSeconds(this.pid) ?? this.cpuAtReset) - this.cpuAtReset) / seconds;
+    return seconds <= 0 ? 0 : Math.max(0, this.cpuSeconds() - this.cpuAtReset) / seconds;
   }
 
   /** Peak RSS in bytes since the last reset (sampling once more now). */

@@ -1,3 +1,4 @@
+import cluster from 'node:cluster';
 import { pathToFileURL } from 'node:url';
 import { loadConfig, type MLogConfig } from './config/config.js';
 import { ConfigurationError } from './errors/mlog-error.js';
@@ -16,6 +17,8 @@ import { RetentionJob, scheduledRunBy } from './jobs/retention-job.js';
 import { scheduleJob } from './jobs/scheduler.js';
 import { createLogger, type Logger } from './logging/logger.js';
 import { Metrics } from './metrics/metrics.js';
+import { answerMetricsRequests, workerMetrics } from './process/cluster-metrics.js';
+import { WorkerPool } from './process/worker-pool.js';
 import { RejectionRecorder } from './rejections/rejection-recorder.js';
 import { RejectionSearch } from './rejections/rejection-search.js';
 import { ElasticsearchAuditLog } from './storage/elasticsearch-audit-log.js';
@@ -47,9 +50,9 @@ export interface RunningMLog {
  * listeners accept connections; index templates are installed first (and again until Elasticsearch
  * answers, while /readyz says 503).
  */
-export async function startMLog(config: MLogConfig, options: { logger?: Logger } = {}): Promise<RunningMLog> {
+export async function startMLog(config: MLogConfig, options: { logger?: Logger; metrics?: Metrics } = {}): Promise<RunningMLog> {
   const logger = options.logger ?? createLogger(config.logLevel);
-  const metrics = new Metrics();
+  const metrics = options.metrics ?? new Metrics();
   const writeDeadlineMs = config.limits.writeDeadlineSeconds * 1000;
   const client = createElasticsearchClient(config.elasticsearch, { requestTimeoutMs: writeDeadlineMs });
   const storageCheck = new ElasticsearchStartupCheck(client);
@@ -209,9 +212,37 @@ export async function startMLog(config: MLogConfig, options: { logger?: Logger }
   };
 }
 
-/** Runs MLog from the environment until SIGTERM or SIGINT. */
+/** With MLOG_WORKERS > 1: a logger whose every line names the process that wrote it. */
+function processLogger(config: MLogConfig, fields: Record<string, unknown>): Logger {
+  const logger = createLogger(config.logLevel);
+  logger.defaultMeta = { ...logger.defaultMeta, ...fields };
+  return logger;
+}
+
+/**
+ * MLOG_WORKERS > 1, in the primary process: forks the workers (each runs this module again, as a
+ * worker), replaces those that die, answers their requests for the whole instance's metrics, and on
+ * SIGTERM or SIGINT stops them all and exits. See docs/workers.md.
+ */
+function runPrimary(config: MLogConfig): void {
+  const logger = processLogger(config, { role: 'primary' });
+  const pool = new WorkerPool({ workers: config.workers, shutdownGraceMs: config.limits.shutdownGraceSeconds * 1000, logger });
+  answerMetricsRequests(() => pool.startingWorker(), logger);
+  process.on('SIGTERM', () => pool.stop('SIGTERM'));
+  process.on('SIGINT', () => pool.stop('SIGINT'));
+  void pool.run().then((exitCode) => process.exit(exitCode));
+}
+
+/** In a worker of the cluster: its log lines name the worker, and its /metrics shows the whole instance. */
+function workerOptions(config: MLogConfig): { logger: Logger; metrics: Metrics } {
+  const logger = processLogger(config, { role: 'worker', worker: cluster.worker?.id, pid: process.pid });
+  return { logger, metrics: workerMetrics() };
+}
+
+/** Runs MLog from the environment until SIGTERM or SIGINT: one process, or with MLOG_WORKERS > 1 a primary and its workers. */
 export async function runFromEnvironment(config: MLogConfig): Promise<void> {
-  const mlog = await startMLog(config);
+  if (config.workers > 1 && cluster.isPrimary) return runPrimary(config);
+  const mlog = await startMLog(config, cluster.isWorker ? workerOptions(config) : {});
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;

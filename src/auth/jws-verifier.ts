@@ -1,10 +1,12 @@
 import type { KeyObject } from 'node:crypto';
-import { compactVerify, errors as joseErrors } from 'jose';
 import { AuthenticationError, ValidationError } from '../errors/mlog-error.js';
 import { parseJsonObject } from '../events/json-object-parser.js';
 import { normalizeSerial, validityProblem, type CertificateRecord } from './certificate.js';
+import { ACCEPTED_JWS_ALGORITHMS, isAcceptedJwsAlgorithm, keyMismatch, verifyJwsSignature } from './jws-signature.js';
 
-export const ACCEPTED_JWS_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384'] as const;
+export { ACCEPTED_JWS_ALGORITHMS } from './jws-signature.js';
+
+const BASE64URL = /^[A-Za-z0-9_-]*$/;
 
 const KEY_CARRYING_HEADERS = ['jwk', 'x5c', 'jku', 'x5u'] as const;
 
@@ -42,13 +44,17 @@ export async function verifyCompactJws(
   where: string,
   now: Date,
 ): Promise<VerifiedJws> {
-  const [headerSegment = '', , signatureSegment = ''] = jws.split('.');
+  const segments = jws.split('.');
+  const [headerSegment = '', payloadSegment = '', signatureSegment = ''] = segments;
+  if (segments.length !== 3 || !segments.every((segment) => BASE64URL.test(segment) && segment.length % 4 !== 1)) {
+    throw new ValidationError(`${where}: the JWS is malformed: compact serialization is three base64url parts joined by dots.`);
+  }
   const parsedHeader = parseJsonObject(decodeSegment(headerSegment, 'protected header', where));
   if (!parsedHeader.ok) throw new ValidationError(`${where}: the JWS protected header ${parsedHeader.reason}.`);
   const header = parsedHeader.value;
 
   const alg = header.alg;
-  if (typeof alg !== 'string' || !(ACCEPTED_JWS_ALGORITHMS as readonly string[]).includes(alg)) {
+  if (!isAcceptedJwsAlgorithm(alg)) {
     throw new AuthenticationError(
       `${where}: the JWS algorithm ${JSON.stringify(alg ?? null)} is not accepted; use one of ${ACCEPTED_JWS_ALGORITHMS.join(', ')}.`,
     );
@@ -76,18 +82,12 @@ export async function verifyCompactJws(
   const expired = validityProblem(certificate.record, now);
   if (expired !== undefined) throw new AuthenticationError(`${where}: the JWS is signed with ${expired}.`);
 
-  let payloadBytes: Uint8Array;
-  try {
-    ({ payload: payloadBytes } = await compactVerify(jws, certificate.publicKey, { algorithms: [...ACCEPTED_JWS_ALGORITHMS] }));
-  } catch (error) {
-    if (error instanceof joseErrors.JWSInvalid) throw new ValidationError(`${where}: the JWS is malformed (${error.message}).`);
+  const mismatch = keyMismatch(alg, certificate.publicKey);
+  if (mismatch !== undefined) throw new AuthenticationError(`${where}: the JWS cannot be verified with certificate ${certificate.record.serial}: ${mismatch}.`);
+  const signingInput = jws.slice(0, headerSegment.length + 1 + payloadSegment.length);
+  if (!(await verifyJwsSignature(alg, signingInput, Buffer.from(signatureSegment, 'base64url'), certificate.publicKey))) {
     throw new AuthenticationError(`${where}: the JWS signature does not verify with certificate ${certificate.record.serial} (${alg}).`);
   }
-  let payload: string;
-  try {
-    payload = utf8.decode(payloadBytes);
-  } catch {
-    throw new ValidationError(`${where}: the JWS payload is not UTF-8 text.`);
-  }
+  const payload = decodeSegment(payloadSegment, 'payload', where);
   return { payload, kid: certificate.record.serial, alg };
 }

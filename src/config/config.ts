@@ -32,6 +32,8 @@ export interface MLogConfig {
     /** MLOG_ADMIN_TOKEN: bearer token of the admin API; unset means the admin API refuses everything. */
     token?: string;
   };
+  /** MLOG_WORKERS: processes that serve the listeners together (node:cluster); 1 = one process, no cluster. */
+  workers: number;
   /** MLOG_LOG_LEVEL: winston level (error, warn, info, debug). */
   logLevel: 'error' | 'warn' | 'info' | 'debug';
   /** MLOG_REGISTRY_CACHE_SECONDS: how long an instance keeps the IS registry before reading it again. */
@@ -209,6 +211,7 @@ export function loadConfig(env: Env = process.env): MLogConfig {
       host: text(env, 'MLOG_ADMIN_HOST') ?? '127.0.0.1',
       port: port(env, 'MLOG_ADMIN_PORT', 8081),
     },
+    workers: count(env, 'MLOG_WORKERS', 1),
     logLevel: oneOf(env, 'MLOG_LOG_LEVEL', ['error', 'warn', 'info', 'debug'] as const, 'info'),
     registryCacheSeconds: positiveNumber(env, 'MLOG_REGISTRY_CACHE_SECONDS', 5),
     limits: {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { verifyCompactJws } from '../auth/jws-verifier.js';
+import { verifyCompactJws, type VerifiedJws } from '../auth/jws-verifier.js';
 import { AuthenticationError, ValidationError } from '../errors/mlog-error.js';
 import type { Logger } from '../logging/logger.js';
 import type { EventStore } from '../storage/event-store-type.js';
@@ -75,13 +75,18 @@ export class IngestService {
     const spread = objectSpreadOverLines(text);
     if (spread !== undefined) accepted.push(this.check(spread, 'Line 1', 1));
     else {
-      for (const line of readBodyLines(text)) {
-        if (line.kind === 'json') {
+      const lines = readBodyLines(text);
+      // Signatures are checked concurrently (on the crypto thread pool); lines are then taken in order, so the first bad line is the one reported.
+      const verifications = lines.map((line) => (line.kind === 'jws' ? this.verify(line, call) : undefined));
+      for (const verification of verifications) verification?.catch(() => {});
+      for (const [position, line] of lines.entries()) {
+        const verification = verifications[position];
+        if (verification === undefined) {
           const parsed = parseJsonObject(line.text);
           if (!parsed.ok) throw new ValidationError(`Line ${line.number} ${parsed.reason}.`);
           accepted.push(this.check(parsed.value, `Line ${line.number}`, line.number));
         } else {
-          accepted.push(...(await this.verifySigned(line, call, accepted.length)));
+          accepted.push(...this.openSigned(line, await verification, accepted.length));
         }
       }
     }
@@ -105,9 +110,13 @@ export class IngestService {
     return { event, origin, line };
   }
 
-  private async verifySigned(line: BodyLine, call: RegistrationCall, position: number): Promise<AcceptedEvent[]> {
+  private verify(line: BodyLine, call: RegistrationCall): Promise<VerifiedJws> {
+    return verifyCompactJws(line.text, call.caller.certificatesBySerial, `Line ${line.number}`, call.receivedAt);
+  }
+
+  /** The events of a verified JWS line; `position` is how many events of the call come before them. */
+  private openSigned(line: BodyLine, verified: VerifiedJws, position: number): AcceptedEvent[] {
     const where = `Line ${line.number}`;
-    const verified = await verifyCompactJws(line.text, call.caller.certificatesBySerial, where, call.receivedAt);
     const origin = (index: number, count: number) => (count === 1 ? where : `${where}, event ${index + 1} of the signed payload`);
     const payloadEvents = parseEventLines(verified.payload, (index, count) => `${origin(index, count)}: the JWS payload`);
     const signature: EventSignature = { jws: line.text, kid: verified.kid, alg: verified.alg, firstEventPosition: position };

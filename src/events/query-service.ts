@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { NotFoundError, ValidationError } from '../errors/mlog-error.js';
 import type { Logger } from '../logging/logger.js';
-import type { EventSearch, EventStore, FieldCondition } from '../storage/event-store-type.js';
+import { CLIENT_QUERY_EVENT_TYPE, type EventSearch, type EventStore, type FieldCondition } from '../storage/event-store-type.js';
 import type { KnownSystem } from '../systems/system-registry.js';
 import type { FilterPair } from './filter-parser.js';
 import type { JsonObject } from './json-object-parser.js';
@@ -9,7 +9,6 @@ import { isPredefinedField } from './predefined-fields.js';
 import type { LegalParameters, Pagination, RangeQuery, UidQuery } from './query-parameters.js';
 import { buildRegistrationDocuments } from './stored-event.js';
 
-export const CLIENT_QUERY_EVENT_TYPE = 'MLog.ClientQuery';
 
 export interface QueryAnswer {
   result: JsonObject[];
@@ -109,8 +108,8 @@ export class QueryService {
     description: string,
     receivedAt: Date,
   ): Promise<QueryAnswer> {
-    const page = await this.store.search(search);
-    await this.recordClientQuery(caller, legal, description, receivedAt);
+    // The search and the record of the query go to Elasticsearch together; both finish before the answer.
+    const [page] = await Promise.all([this.store.search(search), this.recordClientQuery(caller, legal, description, receivedAt)]);
     if (page.total === 0) throw new NotFoundError('No data was found for the given parameters.');
     if (page.events.length === 0) {
       throw new NotFoundError(`No data was found on page ${pagination.page}: ${page.total} events match, ${pagination.pageSize} per page.`);
@@ -131,6 +130,7 @@ export class QueryService {
     const uid = randomUUID();
     await this.store.writeAll(
       buildRegistrationDocuments([{ event, origin: CLIENT_QUERY_EVENT_TYPE, line: 0 }], { uid, isCode: caller.system.code, receivedAt: at }),
+      'query-record',
     );
     this.logger.debug('client query recorded', { system: caller.system.code, uid });
   }

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { createServer as createHttpServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import type { Express } from 'express';
 import { envelope } from './envelope.js';
 
@@ -98,6 +99,9 @@ export function listenPublic(app: Express, options: { host: string; port: number
     },
     app,
   );
+  // The client certificate is read once per connection (see peer-credentials.ts): it must not change
+  // during one, so TLS 1.2 renegotiation is refused (TLS 1.3 has none).
+  server.on('secureConnection', (socket: TLSSocket) => socket.disableRenegotiation());
   applyTimeouts(server);
   return listen(server, options.host, options.port);
 }

@@ -1,6 +1,24 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { MLogError } from '../errors/mlog-error.js';
 
-/** MLog's Prometheus metrics, one registry per running instance. */
+/** 503: the metrics of the whole instance cannot be gathered now (a worker is starting, or did not answer). */
+export class MetricsUnavailableError extends MLogError {
+  readonly status = 503;
+  constructor(message: string) {
+    super(message, { retryAfterSeconds: 5 });
+  }
+}
+
+/**
+ * Where the text of /metrics comes from, given this process's registry: by default that registry;
+ * with several worker processes, the whole instance's metrics gathered by the primary
+ * (src/process/cluster-metrics.ts). Rejects with a MetricsUnavailableError when they cannot be gathered.
+ */
+export type MetricsSource = (local: Registry) => Promise<string>;
+
+const thisProcess: MetricsSource = (local) => local.metrics();
+
+/** MLog's Prometheus metrics, one registry per process. */
 export class Metrics {
   readonly registry = new Registry();
   readonly requests = new Counter({
@@ -40,7 +58,17 @@ export class Metrics {
     registers: [this.registry],
   });
 
-  constructor() {
+  constructor(private readonly source: MetricsSource = thisProcess) {
     collectDefaultMetrics({ register: this.registry, prefix: 'mlog_' });
+  }
+
+  /** The Content-Type of `exposition()`. */
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+
+  /** The text served at /metrics (Prometheus exposition format). */
+  exposition(): Promise<string> {
+    return this.source(this.registry);
   }
 }

@@ -8,8 +8,10 @@
  *   `_bulk` that may also carry other calls' operations, or not at all if it is withdrawn first;
  * - it is answered with exactly its own items, in its own order, or with the error of the whole
  *   request; what happened to another submission of the same bulk never changes its answer;
- * - it waits at most `maxWaitMs` (plus the time for a bulk slot to free up) before its bulk is
- *   sent, and sooner when the gathered operations reach `maxOperations` or `maxChars`;
+ * - when no bulk is on its way, its bulk leaves on the next turn of the event loop (with whatever
+ *   else was submitted in that turn); otherwise it waits at most `maxWaitMs` (plus the time for a
+ *   bulk slot to free up), and less when the gathered operations reach `maxOperations` or
+ *   `maxChars` or a bulk on its way is answered;
  * - at most `maxInFlight` bulks are on their way at once. The batcher never queues anything of its
  *   own: each submission is one attempt of a call in flight, and a call has at most one submission
  *   waiting, so what it holds is bounded by the in-flight limits of calls (MLOG_MAX_IN_FLIGHT ×
@@ -42,7 +44,7 @@ export type BulkOutcome = { ok: true; items: BulkItemResult[] } | { ok: false; e
 export type BulkSender = (body: string, timeoutMs: number) => Promise<BulkItemResult[]>;
 
 export interface BulkBatcherOptions {
-  /** Longest a submission waits for others to join its bulk; 0 = the bulk leaves on the next turn of the event loop. */
+  /** Longest a submission waits for others to join its bulk while other bulks are on their way (when none is, it leaves on the next turn of the event loop); 0 = always on the next turn. */
   maxWaitMs: number;
   /** A bulk is sent at once when the operations gathered reach this many… */
   maxOperations: number;
@@ -184,7 +186,11 @@ export class BulkBatcher {
         this.due = true;
         this.pump();
       };
-      this.timer = this.options.maxWaitMs <= 0 ? setImmediate(expire) : setTimeout(expire, this.options.maxWaitMs);
+      // Nothing on its way: nobody to wait for, so the gathered operations leave on the next turn of the
+      // event loop (what arrived in the same turn still joins them). Bulks on their way: wait a little
+      // for more, or until one is answered.
+      const wait = this.inFlight === 0 ? 0 : this.options.maxWaitMs;
+      this.timer = wait <= 0 ? setImmediate(expire) : setTimeout(expire, wait);
     }
   }
 

@@ -1,6 +1,6 @@
 import type { Client, estypes } from '@elastic/elasticsearch';
 import { StorageUnavailableError } from '../errors/mlog-error.js';
-import { CLIENT_QUERY_EVENT_TYPE } from '../events/query-service.js';
+import { CLIENT_QUERY_EVENT_TYPE } from './event-store-type.js';
 import { isPredefinedField } from '../events/predefined-fields.js';
 import {
   PERSONAL_DATA_RECOMMENDED_FIELDS,

@@ -1,5 +1,14 @@
 import type { JsonObject } from '../events/json-object-parser.js';
 
+/** The event type of MLog's record of each client query (MLog.ClientQuery), written to the caller's own index. */
+export const CLIENT_QUERY_EVENT_TYPE = 'MLog.ClientQuery';
+
+/**
+ * What a write adds: events registered by a client, or MLog's own record of a client's query (an
+ * MLog.ClientQuery event, whose UID is never given out).
+ */
+export type WriteKind = 'events' | 'query-record';
+
 /** One document MLog writes, with its id chosen before the first attempt so retries are idempotent. */
 export interface DocumentToWrite {
   index: string;
@@ -38,10 +47,11 @@ export interface EventPage {
  * - writeAll is all or nothing and synchronous: it resolves only after the store acknowledged every
  *   document durably; when it throws, none of the documents remain. Each id is written with create
  *   semantics, so repeating a write after a lost answer stores nothing twice.
- * - search sees every document whose writeAll has resolved (read-your-writes).
+ * - search sees every document whose writeAll has resolved (read-your-writes) — for query records
+ *   (kind 'query-record') as soon as the search could match them: a search by UID never can.
  */
 export interface EventStore {
-  writeAll(documents: DocumentToWrite[]): Promise<void>;
+  writeAll(documents: DocumentToWrite[], kind?: WriteKind): Promise<void>;
   search(search: EventSearch): Promise<EventPage>;
   /** The mapped types of the named fields in the IS's indices ('object' for a field holding nested fields); a field never seen is absent. */
   fieldTypes(isCode: string, fields: string[]): Promise<Map<string, string[]>>;

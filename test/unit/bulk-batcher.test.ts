@@ -2,7 +2,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BulkBatcher, prepareCreate, splitItems, takeGroup, type BulkItemResult, type PreparedOperation } from '../../src/storage/bulk-batcher.js';
-import { RefreshTracker } from '../../src/storage/elasticsearch-event-store.js';
+import { couldMatchQueryRecords, RefreshTracker } from '../../src/storage/elasticsearch-event-store.js';
 
 function submission(operations: number, chars: number) {
   return { operations, body: 'x'.repeat(chars) };
@@ -94,6 +94,31 @@ describe('BulkBatcher', () => {
     assert.equal(es.bodies.length, 1);
   });
 
+  test('with no bulk on its way, a submission leaves at once; with one on its way, the next waits for it', async () => {
+    const es = fakeBulk();
+    const releases: (() => void)[] = [];
+    const send = async (body: string) => {
+      await new Promise<void>((resolve) => releases.push(resolve));
+      return es.send(body);
+    };
+    const batcher = new BulkBatcher(send, { maxWaitMs: 60_000, maxOperations: 2_000, maxChars: 1e6, maxInFlight: 2 });
+    const deadline = Date.now() + 120_000;
+    const first = batcher.submit(ops('first', 1), deadline).outcome;
+    await sleep(5);
+    assert.equal(releases.length, 1, 'the first bulk left without waiting maxWaitMs');
+    const second = batcher.submit(ops('second', 1), deadline).outcome;
+    const third = batcher.submit(ops('third', 1), deadline).outcome;
+    await sleep(20);
+    assert.equal(releases.length, 1, 'while the first is on its way, the others gather');
+    releases[0]?.();
+    await first;
+    await sleep(5);
+    assert.equal(releases.length, 2, 'once it is answered, the gathered ones leave together');
+    releases[1]?.();
+    assert.ok((await second).ok && (await third).ok);
+    assert.equal(es.bodies.length, 2);
+  });
+
   test('maxWaitMs 0 sends on the next turn of the event loop', async () => {
     const es = fakeBulk();
     const batcher = new BulkBatcher(es.send, { maxWaitMs: 0, maxOperations: 2_000, maxChars: 1e6, maxInFlight: 1 });
@@ -169,5 +194,31 @@ describe('RefreshTracker', () => {
     tracker.refreshed(again.indices, again.generation);
     assert.deepEqual(tracker.dirty('acme').indices, []);
     assert.deepEqual(tracker.dirty('acme-test').indices, ['mlog-acme-test-2026.11']);
+  });
+
+  test('a query record makes its index dirty only for searches that could match it', () => {
+    const tracker = new RefreshTracker();
+    tracker.touch([{ index: 'mlog-acme-2026.11' }], 'query-record');
+    assert.deepEqual(tracker.dirty('acme', false).indices, [], 'a search by UID does not wait for it');
+    const read = tracker.dirty('acme', true);
+    assert.deepEqual(read.indices, ['mlog-acme-2026.11']);
+    tracker.touch([{ index: 'mlog-acme-2026.11' }], 'events');
+    assert.deepEqual(tracker.dirty('acme', false).indices, ['mlog-acme-2026.11'], 'registered events make it dirty for every search');
+    tracker.refreshed(read.indices, read.generation);
+    assert.deepEqual(tracker.dirty('acme', true).indices, ['mlog-acme-2026.11'], 'the later registration stays dirty');
+    const again = tracker.dirty('acme', true);
+    tracker.refreshed(again.indices, again.generation);
+    assert.deepEqual(tracker.dirty('acme', true).indices, []);
+  });
+});
+
+describe('couldMatchQueryRecords', () => {
+  const search = { isCode: 'acme', conditions: [], from: 0, size: 50, order: 'newest-first' as const };
+  test('by UID: never; by range: unless the event_type filter leaves MLog.ClientQuery out', () => {
+    assert.equal(couldMatchQueryRecords({ ...search, uid: 'u' }), false);
+    assert.equal(couldMatchQueryRecords(search), true);
+    assert.equal(couldMatchQueryRecords({ ...search, conditions: [{ field: 'event_type', values: ['MPass.Login'], match: 'exact' }] }), false);
+    assert.equal(couldMatchQueryRecords({ ...search, conditions: [{ field: 'event_type', values: ['MPass.Login', 'MLog.ClientQuery'], match: 'exact' }] }), true);
+    assert.equal(couldMatchQueryRecords({ ...search, conditions: [{ field: 'legal_basis', values: ['Law 1'], match: 'exact' }] }), true);
   });
 });

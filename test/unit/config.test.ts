@@ -34,6 +34,7 @@ describe('loadConfig', () => {
         tlsClientCaPath: '/etc/mlog/clients-ca.pem',
       },
       adminApi: { host: '127.0.0.1', port: 8081 },
+      workers: 1,
       logLevel: 'info',
       registryCacheSeconds: 5,
       limits: { maxInFlight: 512, maxInFlightPerSystem: 128, writeDeadlineSeconds: 10, shutdownGraceSeconds: 10 },
@@ -131,6 +132,15 @@ describe('loadConfig', () => {
       throwsConfiguration(() => loadConfig({ ...minimal, [name]: undefined }), name);
       throwsConfiguration(() => loadConfig({ ...minimal, [name]: ' ' }), name);
     }
+  });
+
+  test('workers: a whole number of 1 or more; anything else names the variable', () => {
+    assert.equal(loadConfig({ ...minimal, MLOG_WORKERS: ' 4 ' }).workers, 4);
+    assert.equal(loadConfig({ ...minimal, MLOG_WORKERS: '1' }).workers, 1);
+    for (const value of ['0', '-2', '1.5', 'two', '2x']) {
+      throwsConfiguration(() => loadConfig({ ...minimal, MLOG_WORKERS: value }), 'MLOG_WORKERS');
+    }
+    assert.throws(() => loadConfig({ ...minimal, MLOG_WORKERS: '0' }), /MLOG_WORKERS="0" is not a whole number of 1 or more\./);
   });
 
   test('a bad log level names the variable', () => {

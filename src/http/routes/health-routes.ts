@@ -1,6 +1,7 @@
 import { Router } from 'express';
-import type { Metrics } from '../../metrics/metrics.js';
+import { MetricsUnavailableError, type Metrics } from '../../metrics/metrics.js';
 import { envelope } from '../envelope.js';
+import { sendError } from '../error-response.js';
 
 export interface Readiness {
   /** Why the instance cannot serve now, or undefined when it can. */
@@ -19,8 +20,16 @@ export function healthRoutes(readiness: Readiness, metrics: Metrics): Router {
     else response.status(503).setHeader('Retry-After', '5').json(envelope(503, problem));
   });
   router.get('/metrics', async (_request, response) => {
-    response.setHeader('Content-Type', metrics.registry.contentType);
-    response.status(200).send(await metrics.registry.metrics());
+    let text: string;
+    try {
+      text = await metrics.exposition();
+    } catch (error) {
+      // MLOG_WORKERS > 1 and a worker is starting or does not answer: 503 with Retry-After, the message says why.
+      if (error instanceof MetricsUnavailableError) return sendError(response, error);
+      throw error;
+    }
+    response.setHeader('Content-Type', metrics.contentType);
+    response.status(200).send(text);
   });
   return router;
 }
