@@ -36,6 +36,7 @@ interface Options {
   profile?: string;
   queryRate?: number;
   workers: number;
+  mlogEnv: Record<string, string>;
   esWarmup: number;
   seedEvents: number;
 }
@@ -52,6 +53,16 @@ function scenarios(value: string): Scenario[] {
   return names as Scenario[];
 }
 
+function mlogSettings(value: string): Record<string, string> {
+  const settings: Record<string, string> = {};
+  for (const pair of value.split(',').filter((part) => part.trim() !== '')) {
+    const [name = '', setting] = pair.split('=', 2).map((part) => part.trim());
+    if (!/^MLOG_[A-Z0-9_]+$/.test(name) || setting === undefined) throw new InvalidArgumentError(`"${pair}" is not NAME=value with a name starting MLOG_`);
+    settings[name] = setting;
+  }
+  return settings;
+}
+
 function parseOptions(argv: string[]): Options {
   const program = new Command()
     .name('npm run bench --')
@@ -63,11 +74,12 @@ function parseOptions(argv: string[]): Options {
     .option('--seed-events <n>', 'events seeded for the query scenario (default 1,000,000; 20,000 with --quick)', positive)
     .option('--json <file>', 'also write the figures as JSON to this file')
     .option('--es-warmup <n>', 'seconds of unmeasured _bulk load that warm up Elasticsearch before the first scenario (default 60; 10 with --quick)', positive)
+    .option('--mlog-env <settings>', 'more MLOG_* settings for MLog, comma-separated (e.g. MLOG_GROUP_COMMIT_WAIT_MS=3,MLOG_GROUP_COMMIT_MAX_IN_FLIGHT=2)', mlogSettings)
     .option('--workers <n>', 'MLog worker processes (MLOG_WORKERS; default 1)', positive)
     .option('--query-rate <n>', 'queries/s of the paced query measurements (default: half the rate MLog reached in the closed loop)', positive)
     .option('--profile <dir>', 'run MLog with --cpu-prof and write its CPU profile (.cpuprofile, for Chrome DevTools) to this directory')
     .parse(argv);
-  const raw = program.opts<{ quick: boolean; seconds?: number; warmup?: number; only?: Scenario[]; json?: string; profile?: string; queryRate?: number; workers?: number; esWarmup?: number; seedEvents?: number }>();
+  const raw = program.opts<{ quick: boolean; seconds?: number; warmup?: number; only?: Scenario[]; json?: string; profile?: string; queryRate?: number; workers?: number; mlogEnv?: Record<string, string>; esWarmup?: number; seedEvents?: number }>();
   const options: Options = {
     quick: raw.quick,
     seconds: raw.seconds ?? (raw.quick ? 3 : 30),
@@ -75,6 +87,7 @@ function parseOptions(argv: string[]): Options {
     only: raw.only ?? [...SCENARIOS],
     seedEvents: Math.round(raw.seedEvents ?? (raw.quick ? 20_000 : 1_000_000)),
     workers: Math.round(raw.workers ?? 1),
+    mlogEnv: raw.mlogEnv ?? {},
     esWarmup: raw.esWarmup ?? (raw.quick ? 10 : 60),
   };
   if (raw.json !== undefined) options.json = raw.json;
@@ -155,8 +168,8 @@ async function main(): Promise<void> {
     const querySystem: BenchSystem = { code: `bench-query-${runId}`, prefix: 'MRegistry', certificate: await issueClientCertificate(ca, pkiDir, { name: 'bench-query' }) };
 
     // --- MLog as a child process ---
-    log(`starting MLog (${options.workers} worker${options.workers === 1 ? '' : 's'})`);
-    const mlog = await MLogUnderTest.start(elasticsearchUrl, { serverCertPath: server.certPath, serverKeyPath: server.keyPath, caPath: ca.certPath }, { MLOG_WORKERS: String(options.workers) }, options.profile === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', options.profile]);
+    log(`starting MLog (${options.workers} worker${options.workers === 1 ? '' : 's'}${Object.keys(options.mlogEnv).length === 0 ? '' : `; ${Object.entries(options.mlogEnv).map(([name, value]) => `${name}=${value}`).join(', ')}`})`);
+    const mlog = await MLogUnderTest.start(elasticsearchUrl, { serverCertPath: server.certPath, serverKeyPath: server.keyPath, caPath: ca.certPath }, { ...options.mlogEnv, MLOG_WORKERS: String(options.workers) }, options.profile === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', options.profile]);
     cleanups.push(() => mlog.stop());
     for (const system of [...systems, querySystem]) await mlog.addSystem(system.code, system.certificate);
     const rss = new RssSampler(mlog.pid);

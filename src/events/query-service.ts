@@ -108,8 +108,13 @@ export class QueryService {
     description: string,
     receivedAt: Date,
   ): Promise<QueryAnswer> {
-    // The search and the record of the query go to Elasticsearch together; both finish before the answer.
-    const [page] = await Promise.all([this.store.search(search), this.recordClientQuery(caller, legal, description, receivedAt)]);
+    // The search and the record of the query go to Elasticsearch together, and both finish before the
+    // answer. The search leaves the record out, so an answer never depends on which of the two landed first.
+    const recordUid = randomUUID();
+    const [page] = await Promise.all([
+      this.store.search(search.uid === undefined ? { ...search, excludeUid: recordUid } : search),
+      this.recordClientQuery(caller, legal, description, receivedAt, recordUid),
+    ]);
     if (page.total === 0) throw new NotFoundError('No data was found for the given parameters.');
     if (page.events.length === 0) {
       throw new NotFoundError(`No data was found on page ${pagination.page}: ${page.total} events match, ${pagination.pageSize} per page.`);
@@ -118,7 +123,7 @@ export class QueryService {
   }
 
   /** Registers the query itself, in the caller's own index, as an MLog.ClientQuery event. */
-  async recordClientQuery(caller: KnownSystem, legal: LegalParameters, description: string, at: Date): Promise<void> {
+  async recordClientQuery(caller: KnownSystem, legal: LegalParameters, description: string, at: Date, uid: string = randomUUID()): Promise<void> {
     const event: JsonObject = {
       event_time: at.toISOString(),
       event_type: CLIENT_QUERY_EVENT_TYPE,
@@ -127,7 +132,6 @@ export class QueryService {
       ...legal,
       event_message: description,
     };
-    const uid = randomUUID();
     await this.store.writeAll(
       buildRegistrationDocuments([{ event, origin: CLIENT_QUERY_EVENT_TYPE, line: 0 }], { uid, isCode: caller.system.code, receivedAt: at }),
       'query-record',

@@ -31,8 +31,10 @@ export function buildEventSearchBody(search: EventSearch): Record<string, unknow
     search.order === 'newest-first'
       ? [{ event_time: { order: 'desc' } }, { '@id': { order: 'asc' } }]
       : [{ '@id': { order: 'asc' } }];
+  const bool: QueryClause = must.length > 0 ? { filter, must } : { filter };
+  if (search.excludeUid !== undefined) bool.must_not = [{ term: { '@uid': search.excludeUid } }];
   return {
-    query: { bool: must.length > 0 ? { filter, must } : { filter } },
+    query: { bool },
     sort,
     from: search.from,
     size: search.size,

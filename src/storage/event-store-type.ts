@@ -32,6 +32,8 @@ export interface EventSearch {
   /** event_time from (inclusive) and to (exclusive), epoch milliseconds. */
   range?: { fromMillis: number; toMillis: number };
   conditions: FieldCondition[];
+  /** Leaves out the documents of this call: the query's own MLog.ClientQuery record, written while the search runs. */
+  excludeUid?: string;
   from: number;
   size: number;
   order: 'newest-first' | 'registration-order';

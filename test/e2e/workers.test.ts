@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { createCertificateAuthority, issueServerCertificate, type CertificateAuthority, type IssuedCertificate } from '../../scripts/dev-pki.js';
-import { elasticsearchUrl, event, TestMLog, type HttpAnswer, type TestSystem } from '../helpers/test-mlog.js';
+import { elasticsearchUrl, event, MLogCaller, type HttpAnswer, type TestSystem } from '../helpers/test-mlog.js';
 
 const MAIN = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
 
@@ -80,14 +80,6 @@ function pids(lines: LogLine[]): Set<number> {
   return new Set(lines.map((line) => Number(line.pid)));
 }
 
-/**
- * TestMLog's calls (admin API, mTLS public API, systems with client certificates) need only its folder,
- * CA, admin token and ports, so they serve a spawned process as they serve an in-process MLog.
- */
-function harness(dir: string, ca: CertificateAuthority, server: IssuedCertificate, adminToken: string, ports: { publicPort: number; adminPort: number }): TestMLog {
-  return Object.assign(Object.create(TestMLog.prototype) as TestMLog, { dir, ca, server, adminToken, mlog: ports });
-}
-
 /** The value of `mlog_events_registered_total` for one IS in a /metrics text (0 when absent). */
 function registeredEvents(metricsText: string, code: string): number {
   const line = metricsText.split('\n').find((row) => row.startsWith(`mlog_events_registered_total{system="${code}"}`));
@@ -98,7 +90,7 @@ function registeredEvents(metricsText: string, code: string): number {
  * Adds an IS through the admin API (answered by one worker), then waits until every worker knows it:
  * a worker whose registry copy is more than 1 s old reads the registry again on an unknown certificate.
  */
-async function addSystemKnownToAllWorkers(api: TestMLog): Promise<TestSystem> {
+async function addSystemKnownToAllWorkers(api: MLogCaller): Promise<TestSystem> {
   const system = await api.addSystem();
   await sleep(1_200);
   return system;
@@ -109,7 +101,7 @@ describe('MLOG_WORKERS=2: a primary and two workers', () => {
   let ca: CertificateAuthority;
   let tls: Record<string, string>;
   let mlog: MLogProcess;
-  let api: TestMLog;
+  let api: MLogCaller;
   let system: TestSystem;
 
   before(async () => {
@@ -130,7 +122,7 @@ describe('MLOG_WORKERS=2: a primary and two workers', () => {
     });
     const started = await mlog.waitForLines({ message: 'MLog started', role: 'worker' }, 2, 60);
     await mlog.waitForLines({ message: 'worker serving', role: 'primary' }, 2);
-    api = harness(dir, ca, server, token, { publicPort: Number(started[0]?.publicPort), adminPort: Number(started[0]?.adminPort) });
+    api = new MLogCaller(dir, ca, server, { publicPort: Number(started[0]?.publicPort), adminPort: Number(started[0]?.adminPort) }, token);
     system = await addSystemKnownToAllWorkers(api);
   });
 

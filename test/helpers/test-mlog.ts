@@ -63,7 +63,7 @@ export class TestSystem {
   constructor(
     readonly code: string,
     readonly certificate: IssuedCertificate,
-    private readonly harness: TestMLog,
+    private readonly harness: MLogCaller,
   ) {}
 
   call(path: string, options: CallOptions = {}): Promise<HttpAnswer> {
@@ -95,14 +95,101 @@ export interface SystemOptions {
   event_types?: string[];
 }
 
-export class TestMLog {
-  private constructor(
+/** The ports of a running MLog, in this process or another. */
+export interface MLogPorts {
+  publicPort: number;
+  adminPort: number;
+}
+
+/**
+ * Calls to a running MLog — admin API, mutual-TLS public API, systems with client certificates — from
+ * its folder, CA, server certificate, admin token and ports. TestMLog starts one in this process; a
+ * test that spawns MLog as a process (test/e2e/workers.test.ts) builds a caller for it directly.
+ */
+export class MLogCaller {
+  constructor(
     readonly dir: string,
     readonly ca: CertificateAuthority,
     readonly server: IssuedCertificate,
-    readonly mlog: RunningMLog,
+    readonly ports: MLogPorts,
     readonly adminToken: string,
   ) {}
+
+  /** Issues a client certificate from the test CA (or from `ca`). */
+  issueCertificate(name: string, options: { keyType?: KeyType; notBefore?: Date; notAfter?: Date; der?: boolean; ca?: CertificateAuthority } = {}): Promise<IssuedCertificate> {
+    return issueClientCertificate(options.ca ?? this.ca, this.dir, { name, ...options });
+  }
+
+  /** Registers an IS through the administration API, with a fresh client certificate. */
+  async addSystem(options: SystemOptions = {}): Promise<TestSystem> {
+    const code = options.code ?? uniqueCode('is');
+    const certificate = await this.issueCertificate(code, { keyType: options.keyType ?? 'rsa' });
+    const { keyType: _keyType, code: _code, ...rest } = options;
+    const answer = await this.callAdmin('/admin/systems', {
+      method: 'POST',
+      body: JSON.stringify({ code, name: `Test system ${code}`, idno: '1003600000000', certificates: [certificate.certPem], status: 'active', ...rest }),
+    });
+    if (answer.status !== 201) throw new Error(`adding ${code} failed: ${answer.status} ${answer.text}`);
+    return new TestSystem(code, certificate, this);
+  }
+
+  callPublic(path: string, options: CallOptions = {}): Promise<HttpAnswer> {
+    const body = options.body === undefined ? undefined : Buffer.isBuffer(options.body) ? options.body : Buffer.from(options.body);
+    return new Promise((resolve, reject) => {
+      const request = httpsRequest(
+        {
+          host: '127.0.0.1',
+          port: this.ports.publicPort,
+          path,
+          method: options.method ?? 'GET',
+          ca: this.ca.certPem,
+          servername: 'localhost',
+          ...(options.certificate ? { cert: options.certificate.certPem, key: options.certificate.keyPem } : {}),
+          ...(options.localAddress ? { localAddress: options.localAddress } : {}),
+          headers: { ...(body ? { 'Content-Length': String(body.length) } : {}), ...options.headers },
+          agent: false,
+        },
+        (response) => collect(response, resolve, reject),
+      );
+      request.on('error', reject);
+      request.end(body);
+    });
+  }
+
+  callAdmin(path: string, options: { method?: string; body?: string; token?: string | null } = {}): Promise<HttpAnswer> {
+    return new Promise((resolve, reject) => {
+      const token = options.token === undefined ? this.adminToken : options.token;
+      const request = httpRequest(
+        {
+          host: '127.0.0.1',
+          port: this.ports.adminPort,
+          path,
+          method: options.method ?? 'GET',
+          headers: {
+            ...(options.body !== undefined ? { 'Content-Type': 'application/json' } : {}),
+            ...(token !== null ? { Authorization: `Bearer ${token}` } : {}),
+          },
+          agent: false,
+        },
+        (response) => collect(response, resolve, reject),
+      );
+      request.on('error', reject);
+      request.end(options.body);
+    });
+  }
+}
+
+/** MLog started in this process over the test run's Elasticsearch, with its own CA and admin token. */
+export class TestMLog extends MLogCaller {
+  private constructor(
+    dir: string,
+    ca: CertificateAuthority,
+    server: IssuedCertificate,
+    readonly mlog: RunningMLog,
+    adminToken: string,
+  ) {
+    super(dir, ca, server, mlog, adminToken);
+  }
 
   /** Starts MLog; `overrides` set further environment variables (e.g. MLOG_MAX_IN_FLIGHT_PER_IS) over the defaults of the tests. */
   static async start(overrides: Record<string, string> = {}): Promise<TestMLog> {
@@ -130,69 +217,6 @@ export class TestMLog {
   async stop(): Promise<void> {
     await this.mlog.stop();
     rmSync(this.dir, { recursive: true, force: true });
-  }
-
-  /** Issues a client certificate from the test CA (or from `ca`). */
-  issueCertificate(name: string, options: { keyType?: KeyType; notBefore?: Date; notAfter?: Date; der?: boolean; ca?: CertificateAuthority } = {}): Promise<IssuedCertificate> {
-    return issueClientCertificate(options.ca ?? this.ca, this.dir, { name, ...options });
-  }
-
-  /** Registers an IS through the administration API, with a fresh client certificate. */
-  async addSystem(options: SystemOptions = {}): Promise<TestSystem> {
-    const code = options.code ?? uniqueCode('is');
-    const certificate = await this.issueCertificate(code, { keyType: options.keyType ?? 'rsa' });
-    const { keyType: _keyType, code: _code, ...rest } = options;
-    const answer = await this.callAdmin('/admin/systems', {
-      method: 'POST',
-      body: JSON.stringify({ code, name: `Test system ${code}`, idno: '1003600000000', certificates: [certificate.certPem], status: 'active', ...rest }),
-    });
-    if (answer.status !== 201) throw new Error(`adding ${code} failed: ${answer.status} ${answer.text}`);
-    return new TestSystem(code, certificate, this);
-  }
-
-  callPublic(path: string, options: CallOptions = {}): Promise<HttpAnswer> {
-    const body = options.body === undefined ? undefined : Buffer.isBuffer(options.body) ? options.body : Buffer.from(options.body);
-    return new Promise((resolve, reject) => {
-      const request = httpsRequest(
-        {
-          host: '127.0.0.1',
-          port: this.mlog.publicPort,
-          path,
-          method: options.method ?? 'GET',
-          ca: this.ca.certPem,
-          servername: 'localhost',
-          ...(options.certificate ? { cert: options.certificate.certPem, key: options.certificate.keyPem } : {}),
-          ...(options.localAddress ? { localAddress: options.localAddress } : {}),
-          headers: { ...(body ? { 'Content-Length': String(body.length) } : {}), ...options.headers },
-          agent: false,
-        },
-        (response) => collect(response, resolve, reject),
-      );
-      request.on('error', reject);
-      request.end(body);
-    });
-  }
-
-  callAdmin(path: string, options: { method?: string; body?: string; token?: string | null } = {}): Promise<HttpAnswer> {
-    return new Promise((resolve, reject) => {
-      const token = options.token === undefined ? this.adminToken : options.token;
-      const request = httpRequest(
-        {
-          host: '127.0.0.1',
-          port: this.mlog.adminPort,
-          path,
-          method: options.method ?? 'GET',
-          headers: {
-            ...(options.body !== undefined ? { 'Content-Type': 'application/json' } : {}),
-            ...(token !== null ? { Authorization: `Bearer ${token}` } : {}),
-          },
-          agent: false,
-        },
-        (response) => collect(response, resolve, reject),
-      );
-      request.on('error', reject);
-      request.end(options.body);
-    });
   }
 }
 

@@ -6,7 +6,7 @@ import type { EventSearch } from '../../src/storage/event-store-type.js';
 type Clause = Record<string, unknown>;
 
 interface Body {
-  query: { bool: { filter: Clause[]; must?: Clause[] } };
+  query: { bool: { filter: Clause[]; must?: Clause[]; must_not?: Clause[] } };
   sort: Clause[];
   from: number;
   size: number;
@@ -28,6 +28,11 @@ describe('buildEventSearchBody', () => {
   test('a UID becomes a term on @uid', () => {
     const built = body({ uid: '3f2b8c1e-9a4d-4e2f-8b1a-0c9d8e7f6a5b' });
     assert.deepEqual(built.query.bool.filter, [{ term: { '@is': 'mpass' } }, { term: { '@uid': '3f2b8c1e-9a4d-4e2f-8b1a-0c9d8e7f6a5b' } }]);
+  });
+
+  test('an excluded UID (the query\'s own record) becomes a must_not on @uid; none otherwise', () => {
+    assert.equal(body({}).query.bool.must_not, undefined);
+    assert.deepEqual(body({ excludeUid: 'u-1' }).query.bool.must_not, [{ term: { '@uid': 'u-1' } }]);
   });
 
   test('a range is gte from, lt to, in epoch millis', () => {
