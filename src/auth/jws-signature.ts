@@ -1,10 +1,10 @@
 /**
  * The signature check of a JWS in compact serialization, with node:crypto.
  *
- * Why not jose here: jose 6 verifies through WebCrypto, which on Node 20 costs the event loop about
- * 30 µs per RS256 (2048-bit) verification plus jose's own decoding, while node:crypto's one-shot
- * `verify` with a callback runs the RSA/ECDSA work on libuv's thread pool and costs the event loop
- * about 14 µs (measured with `performance.eventLoopUtilization`, see docs/performance.md). The checks
+ * Why not jose here: jose 6 verifies through WebCrypto, which on Node 20 keeps the event loop busy
+ * about 42 µs per RS256 (2048-bit) verification, while node:crypto's one-shot `verify` with a
+ * callback runs the RSA/ECDSA work on libuv's thread pool and keeps it busy about 21 µs
+ * (`npm run bench:hot-path`, see docs/performance.md). The checks
  * are the ones jose makes for the algorithms MLog accepts, and test/unit/jws-signature.test.ts holds
  * this module to jose's verdict on the same tokens and keys:
  * - the key must suit the algorithm: RSA (at least 2048 bits) for RS*, PS*; EC P-256 for ES256,
