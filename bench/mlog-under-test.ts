@@ -3,27 +3,11 @@
  * sampled apart from the load generator's. Its own TLS files come from scripts/dev-pki.ts; systems
  * are registered through the administration API.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { createServer, type AddressInfo } from 'node:net';
+import type { ChildProcess } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
 import type { IssuedCertificate } from '../scripts/dev-pki.js';
+import { spawnMLog } from '../scripts/mlog-child-process.js';
 import { HttpClient } from './load-runner.js';
-
-const MAIN = fileURLToPath(new URL('../src/main.ts', import.meta.url));
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const port = (server.address() as AddressInfo).port;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 export interface MLogTls {
   serverCertPath: string;
@@ -63,28 +47,16 @@ export class MLogUnderTest {
 
   /** `nodeArgs` go before the entry point (for example --cpu-prof). */
   static async start(elasticsearchUrl: string, tls: MLogTls, env: Record<string, string> = {}, nodeArgs: string[] = []): Promise<MLogUnderTest> {
-    const publicPort = await freePort();
-    const adminPort = await freePort();
-    const token = randomBytes(24).toString('hex');
-    const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', MAIN], {
-      cwd: ROOT,
+    const { child, publicPort, adminPort, token } = await spawnMLog(elasticsearchUrl, {
       env: {
-        PATH: process.env.PATH ?? '',
-        MLOG_ELASTICSEARCH_URL: elasticsearchUrl,
-        MLOG_HOST: '127.0.0.1',
-        MLOG_PORT: String(publicPort),
-        MLOG_ADMIN_PORT: String(adminPort),
-        MLOG_ADMIN_TOKEN: token,
         MLOG_TLS_CERT: tls.serverCertPath,
         MLOG_TLS_KEY: tls.serverKeyPath,
         MLOG_TLS_CLIENT_CA: tls.caPath,
-        MLOG_RETENTION_SCHEDULE: 'off',
-        MLOG_LOG_LEVEL: 'warn',
         MLOG_MAX_IN_FLIGHT: '4096',
         MLOG_MAX_IN_FLIGHT_PER_IS: '1024',
         ...env,
       },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      nodeArgs,
     });
     const mlog = new MLogUnderTest(child, publicPort, adminPort, token);
     const started = Date.now();

@@ -1,12 +1,11 @@
 import type { KeyObject } from 'node:crypto';
 import { AuthenticationError, ValidationError } from '../errors/mlog-error.js';
+import { isCompactJws } from '../events/event-body-reader.js';
 import { parseJsonObject } from '../events/json-object-parser.js';
 import { normalizeSerial, validityProblem, type CertificateRecord } from './certificate.js';
 import { ACCEPTED_JWS_ALGORITHMS, isAcceptedJwsAlgorithm, keyMismatch, verifyJwsSignature } from './jws-signature.js';
 
 export { ACCEPTED_JWS_ALGORITHMS } from './jws-signature.js';
-
-const BASE64URL = /^[A-Za-z0-9_-]*$/;
 
 const KEY_CARRYING_HEADERS = ['jwk', 'x5c', 'jku', 'x5u'] as const;
 
@@ -46,7 +45,7 @@ export async function verifyCompactJws(
 ): Promise<VerifiedJws> {
   const segments = jws.split('.');
   const [headerSegment = '', payloadSegment = '', signatureSegment = ''] = segments;
-  if (segments.length !== 3 || !segments.every((segment) => BASE64URL.test(segment) && segment.length % 4 !== 1)) {
+  if (!isCompactJws(jws) || segments.some((segment) => segment.length % 4 === 1)) {
     throw new ValidationError(`${where}: the JWS is malformed: compact serialization is three base64url parts joined by dots.`);
   }
   const parsedHeader = parseJsonObject(decodeSegment(headerSegment, 'protected header', where));

@@ -4,7 +4,7 @@
  * and a load generator on loopback with a bounded number of calls and a bounded time. At the end it
  * compares every acknowledged UID with what Elasticsearch holds and prints the figures.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
@@ -12,11 +12,10 @@ import { Agent, request as httpsRequest } from 'node:https';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { createCertificateAuthority, issueClientCertificate, issueServerCertificate, type IssuedCertificate } from '../../scripts/dev-pki.js';
+import { spawnMLog } from '../../scripts/mlog-child-process.js';
 import { startLocalElasticsearch, type LocalElasticsearch } from '../../scripts/local-elasticsearch.js';
 
-const MAIN = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
 /** Where every scenario appends its figures (one JSON object a line), for docs/reliability.md. */
 export const FIGURES_FILE = process.env.MLOG_FAULTS_FIGURES ?? join(tmpdir(), 'mlog-faults-figures.jsonl');
 
@@ -36,17 +35,6 @@ async function freeElasticsearchPort(from: number): Promise<number> {
     if ((await portIsFree(port)) && (await portIsFree(port + 100))) return port;
   }
   throw new Error(`no free port pair from ${from}`);
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const port = (server.address() as net.AddressInfo).port;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -144,25 +132,9 @@ export class MLogProcess {
 
   /** Starts MLog on the given ports (fresh ones when absent) and waits for "MLog started". */
   static async start(elasticsearchUrl: string, pki: Pki, options: { publicPort?: number; adminPort?: number; token?: string; env?: Record<string, string> } = {}): Promise<MLogProcess> {
-    const publicPort = options.publicPort ?? (await freePort());
-    const adminPort = options.adminPort ?? (await freePort());
-    const token = options.token ?? randomBytes(24).toString('hex');
-    const child = spawn(process.execPath, ['--import', 'tsx', MAIN], {
-      env: {
-        PATH: process.env.PATH ?? '',
-        MLOG_ELASTICSEARCH_URL: elasticsearchUrl,
-        MLOG_HOST: '127.0.0.1',
-        MLOG_PORT: String(publicPort),
-        MLOG_ADMIN_PORT: String(adminPort),
-        MLOG_ADMIN_TOKEN: token,
-        MLOG_RETENTION_SCHEDULE: 'off',
-        MLOG_LOG_LEVEL: 'warn',
-        MLOG_WRITE_DEADLINE_SECONDS: '5',
-        MLOG_SHUTDOWN_GRACE_SECONDS: '8',
-        ...pki.env,
-        ...options.env,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
+    const { child, publicPort, adminPort, token } = await spawnMLog(elasticsearchUrl, {
+      ...options,
+      env: { MLOG_WRITE_DEADLINE_SECONDS: '5', MLOG_SHUTDOWN_GRACE_SECONDS: '8', ...pki.env, ...options.env },
     });
     const mlog = new MLogProcess(child, publicPort, adminPort, token);
     const started = Date.now();
