@@ -1,7 +1,7 @@
 import type { ErrorRequestHandler, Request, RequestHandler, Response } from 'express';
 import { InternalError, MethodNotAllowedError, MLogError, OverloadedError, StorageUnavailableError, UnsupportedMediaTypeError, ValidationError } from '../errors/mlog-error.js';
 import type { Logger } from '../logging/logger.js';
-import { isStorageUnavailable, statusOf } from '../storage/elasticsearch-errors.js';
+import { describeStorageFailure, isStorageUnavailable, statusOf } from '../storage/elasticsearch-errors.js';
 import { envelope } from './envelope.js';
 import { tooLarge } from './raw-body.js';
 
@@ -77,7 +77,7 @@ export function errorResponder(logger: Logger, onRefused?: (request: Request, re
     } else if (mapped instanceof OverloadedError) {
       logger.debug('call refused: instance at its in-flight limit', { requestId });
     } else if (mapped.status === 503) {
-      logger.warn('storage unavailable', { requestId, error: mapped.message });
+      logger.warn('storage unavailable', { requestId, error: mapped.message, cause: mapped.cause === undefined ? undefined : describeStorageFailure(mapped.cause) });
     }
     if (mapped.status >= 400 && mapped.status < 500) onRefused?.(request, response, mapped);
     if (response.headersSent) return;

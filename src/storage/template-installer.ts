@@ -3,12 +3,13 @@ import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Client } from '@elastic/elasticsearch';
 import type { Logger } from '../logging/logger.js';
+import { errorType } from './elasticsearch-errors.js';
 
 export const INDEX_TEMPLATES_DIR = fileURLToPath(new URL('../../index-templates/', import.meta.url));
 
 interface TemplateFile {
   name: string;
-  body: { version: number } & Record<string, unknown>;
+  body: { version: number; index_patterns: string | string[] } & Record<string, unknown>;
 }
 
 async function readTemplates(dir: string): Promise<TemplateFile[]> {
@@ -21,16 +22,46 @@ async function readTemplates(dir: string): Promise<TemplateFile[]> {
   );
 }
 
+/** The index names a template matches exactly (a pattern without "*"): MLog's single indices, such as mlog_systems. */
+export function singleIndexNames(indexPatterns: string | string[]): string[] {
+  return (Array.isArray(indexPatterns) ? indexPatterns : [indexPatterns]).filter((pattern) => !pattern.includes('*'));
+}
+
 /**
- * Installs every index template of `index-templates/`, each under its file name. Idempotent: a
- * template already installed with the same version is left alone; another version is replaced.
+ * Creates a single index unless it exists, then waits until its primary shard can serve. Left to
+ * automatic creation by the first write, a read arriving while the shard is still starting fails
+ * ("all shards failed", 503) — two administrators adding the first systems at once would see that.
+ */
+async function createSingleIndex(client: Client, logger: Logger, index: string): Promise<void> {
+  if (!(await client.indices.exists({ index }))) {
+    try {
+      await client.indices.create({ index });
+      logger.info('index created', { index });
+    } catch (error) {
+      // Another MLog instance created it meanwhile.
+      if (errorType(error) !== 'resource_already_exists_exception') throw error;
+    }
+  }
+  const health = await client.cluster.health({ index, wait_for_status: 'yellow', timeout: '30s' });
+  if (health.timed_out) throw new Error(`The index ${index} did not become available within 30 s (health ${health.status}).`);
+}
+
+/**
+ * Installs every index template of `index-templates/`, each under its file name, then creates the
+ * single indices they describe (see createSingleIndex). Idempotent, and safe for several MLog
+ * instances at once: a template already installed with the same version is left alone, another
+ * version is replaced; an index that exists is kept.
  */
 export async function installIndexTemplates(client: Client, logger: Logger, dir = INDEX_TEMPLATES_DIR): Promise<void> {
-  for (const template of await readTemplates(dir)) {
+  const templates = await readTemplates(dir);
+  for (const template of templates) {
     const existing = await client.indices.getIndexTemplate({ name: template.name }, { ignore: [404] });
     const installedVersion = existing.index_templates?.[0]?.index_template.version;
     if (installedVersion === template.body.version) continue;
     await client.indices.putIndexTemplate({ name: template.name, ...template.body } as Parameters<Client['indices']['putIndexTemplate']>[0]);
     logger.info('index template installed', { template: template.name, version: template.body.version, previous: installedVersion ?? null });
+  }
+  for (const template of templates) {
+    for (const index of singleIndexNames(template.body.index_patterns)) await createSingleIndex(client, logger, index);
   }
 }
