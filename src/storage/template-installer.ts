@@ -3,6 +3,7 @@ import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Client } from '@elastic/elasticsearch';
 import type { Logger } from '../logging/logger.js';
+import { StorageUnavailableError } from '../errors/mlog-error.js';
 import { errorType } from './elasticsearch-errors.js';
 
 export const INDEX_TEMPLATES_DIR = fileURLToPath(new URL('../../index-templates/', import.meta.url));
@@ -42,8 +43,8 @@ async function createSingleIndex(client: Client, logger: Logger, index: string):
       if (errorType(error) !== 'resource_already_exists_exception') throw error;
     }
   }
-  const health = await client.cluster.health({ index, wait_for_status: 'yellow', timeout: '30s' });
-  if (health.timed_out) throw new Error(`The index ${index} did not become available within 30 s (health ${health.status}).`);
+  const health = await client.cluster.health({ index, wait_for_status: 'yellow', timeout: '30s' }, { requestTimeout: 35_000 });
+  if (health.timed_out) throw new StorageUnavailableError(`The index ${index} did not become available within 30 s (cluster health ${health.status}).`);
 }
 
 /**
