@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { setImmediate as afterBatcherTurn, setTimeout as sleep } from 'node:timers/promises';
 import { BulkBatcher, prepareCreate, splitItems, takeGroup, type BulkItemResult, type PreparedOperation } from '../../src/storage/bulk-batcher.js';
 import { couldMatchQueryRecords, RefreshTracker } from '../../src/storage/elasticsearch-event-store.js';
 
@@ -104,7 +104,8 @@ describe('BulkBatcher', () => {
     const batcher = new BulkBatcher(send, { maxWaitMs: 60_000, maxOperations: 2_000, maxChars: 1e6, maxInFlight: 2 });
     const deadline = Date.now() + 120_000;
     const first = batcher.submit(ops('first', 1), deadline).outcome;
-    await sleep(5);
+    // The batcher's own setImmediate was queued first, so it has run when this one resolves (a timer could fire before it on a busy machine).
+    await afterBatcherTurn();
     assert.equal(releases.length, 1, 'the first bulk left without waiting maxWaitMs');
     const second = batcher.submit(ops('second', 1), deadline).outcome;
     const third = batcher.submit(ops('third', 1), deadline).outcome;
@@ -139,7 +140,8 @@ describe('BulkBatcher', () => {
     const batcher = new BulkBatcher(send, { maxWaitMs: 0, maxOperations: 2_000, maxChars: 1e6, maxInFlight: 1 });
     const deadline = Date.now() + 10_000;
     const first = batcher.submit(ops('first', 1), deadline).outcome;
-    await sleep(5);
+    await afterBatcherTurn();
+    assert.equal(most, 1, 'the first bulk is on its way');
     const later = Array.from({ length: 5 }, (_, i) => batcher.submit(ops(`later${i}`, 1), deadline).outcome);
     const outcomes = await Promise.all([first, ...later]);
     assert.ok(outcomes.every((outcome) => outcome.ok));
