@@ -1,7 +1,7 @@
 import type { ErrorRequestHandler, Request, RequestHandler, Response } from 'express';
 import { InternalError, MethodNotAllowedError, MLogError, OverloadedError, StorageUnavailableError, UnsupportedMediaTypeError, ValidationError } from '../errors/mlog-error.js';
 import type { Logger } from '../logging/logger.js';
-import { describeStorageFailure, isStorageUnavailable, statusOf } from '../storage/elasticsearch-errors.js';
+import { describeStorageFailure, isTransientFailure } from '../storage/elasticsearch-errors.js';
 import { envelope } from './envelope.js';
 import { tooLarge } from './raw-body.js';
 
@@ -17,16 +17,6 @@ interface BodyParserError {
 
 function isBodyParserError(error: unknown): error is BodyParserError {
   return typeof error === 'object' && error !== null && typeof (error as BodyParserError).type === 'string' && typeof (error as BodyParserError).status === 'number';
-}
-
-/**
- * Elasticsearch could not serve the call: unreachable, timed out, or it answered 429 or 5xx itself
- * (shards recovering after a restart, a full queue). MLog answers that as 503, never 500.
- */
-function isElasticsearchUnavailable(error: unknown): boolean {
-  if (isStorageUnavailable(error)) return true;
-  const status = statusOf(error);
-  return (error as { name?: string } | undefined)?.name === 'ResponseError' && status !== undefined && (status === 429 || status >= 500);
 }
 
 /** The one mapping from anything thrown while handling a request to an MLogError. */
@@ -48,7 +38,8 @@ export function toMLogError(error: unknown, requestId: string): MLogError {
   if (typeof status === 'number' && status >= 400 && status < 500) {
     return new ValidationError(`The request could not be read: ${(error as Error).message || 'malformed request'}.`);
   }
-  if (isElasticsearchUnavailable(error)) return new StorageUnavailableError('Elasticsearch is unavailable; retry later.', { cause: error });
+  // Elasticsearch could not serve the call (unreachable, timed out, 429 or 5xx): 503, never 500.
+  if (isTransientFailure(error)) return new StorageUnavailableError('Elasticsearch is unavailable; retry later.', { cause: error });
   return new InternalError(`MLog failed to handle the request because of a defect of MLog (request ${requestId}); please report it to the MLog administrators.`);
 }
 

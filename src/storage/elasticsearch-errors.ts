@@ -16,6 +16,12 @@ export function isConnectionProblem(error: unknown): boolean {
   return name === 'ConnectionError' || name === 'TimeoutError' || name === 'NoLivingConnectionsError' || name === 'RequestAbortedError';
 }
 
+/** A failure that may pass: unreachable, timed out, or Elasticsearch answered 429 or a 5xx (a full queue, shards recovering). */
+export function isTransientFailure(error: unknown): boolean {
+  const status = statusOf(error);
+  return isConnectionProblem(error) || status === 429 || (status !== undefined && status >= 500);
+}
+
 /** A failure that a caller should see as 503 (retry later): unreachable, or Elasticsearch itself answered 503. */
 export function isStorageUnavailable(error: unknown): boolean {
   return isConnectionProblem(error) || statusOf(error) === 503;

@@ -5,7 +5,7 @@ import type { JsonObject } from '../events/json-object-parser.js';
 import type { Logger } from '../logging/logger.js';
 import { buildEventSearchBody } from './event-query-builder.js';
 import { CLIENT_QUERY_EVENT_TYPE, type DocumentToWrite, type EventPage, type EventSearch, type EventStore, type WriteKind } from './event-store-type.js';
-import { isConnectionProblem, isStorageUnavailable, statusOf } from './elasticsearch-errors.js';
+import { isStorageUnavailable, isTransientFailure } from './elasticsearch-errors.js';
 import { BulkBatcher, DEFAULT_BULK_BATCHER_OPTIONS, prepareCreate, type BulkBatcherOptions, type BulkItemResult, type BulkOutcome, type PreparedOperation } from './bulk-batcher.js';
 import { EVENT_INDEX_PREFIX, eventIndexPattern } from './index-names.js';
 
@@ -121,12 +121,6 @@ function placeOf(doc: DocumentToWrite): string {
 
 function jittered(ms: number): number {
   return ms + Math.random() * ms;
-}
-
-/** A whole bulk request that failed for a reason that may pass: unreachable, timed out, 429, or a 5xx. */
-function isRetryableRequestFailure(error: unknown): boolean {
-  const status = statusOf(error);
-  return isConnectionProblem(error) || status === 429 || (status !== undefined && status >= 500);
 }
 
 /**
@@ -321,7 +315,7 @@ export class ElasticsearchEventStore implements EventStore {
       if (outcome.ok) items = outcome.items;
       else {
         const error = outcome.error;
-        if (!isRetryableRequestFailure(error)) {
+        if (!isTransientFailure(error)) {
           await this.compensation.remove(documents, FOREGROUND_COMPENSATION_MS);
           throw this.unavailable(error);
         }

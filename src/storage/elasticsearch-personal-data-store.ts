@@ -3,7 +3,7 @@ import { StorageUnavailableError } from '../errors/mlog-error.js';
 import type { JsonObject } from '../events/json-object-parser.js';
 import type { PersonalDataPage, PersonalDataSearch, PersonalDataStore } from '../events/personal-data-store-type.js';
 import { PERSONAL_DATA_FIELDS } from '../events/predefined-fields.js';
-import { isStorageUnavailable } from './elasticsearch-errors.js';
+import { describeStorageFailure, isStorageUnavailable } from './elasticsearch-errors.js';
 import { PERSONAL_DATA_INDEX_PATTERN } from './index-names.js';
 
 /** What a search of the projections returns from storage: the contract's fields, @is and @uid; never @id or @received. */
@@ -38,11 +38,10 @@ export function buildPersonalDataSearchBody(search: PersonalDataSearch): Record<
  * so the subject, which must not reach MLog's log through the 500 path.
  */
 function readFailure(error: unknown): Error {
-  const meta = (error as { meta?: { statusCode?: number; body?: { error?: { type?: string } } } }).meta;
   if (isStorageUnavailable(error)) {
     return new StorageUnavailableError('Elasticsearch is unavailable; try the query again later.');
   }
-  return new Error(`Elasticsearch refused the personal-data search (status ${meta?.statusCode ?? 'unknown'}, ${meta?.body?.error?.type ?? (error as Error).name})`);
+  return new Error(`Elasticsearch refused the personal-data search (${describeStorageFailure(error)})`);
 }
 
 /** The shared personaldata-* indices, read across every IS (writes go through the event store's acknowledged bulk). */

@@ -29,12 +29,14 @@ export function singleIndexNames(indexPatterns: string | string[]): string[] {
 }
 
 /**
- * Creates a single index unless it exists, then waits until its primary shard can serve. Left to
- * automatic creation by the first write, a read arriving while the shard is still starting fails
- * ("all shards failed", 503) — two administrators adding the first systems at once would see that.
+ * Creates the single indices that do not exist, then waits until their primary shards can serve.
+ * Left to automatic creation by the first write, a read arriving while the shard is still starting
+ * fails ("all shards failed", 503) — two administrators adding the first systems at once would see that.
  */
-async function createSingleIndex(client: Client, logger: Logger, index: string): Promise<void> {
-  if (!(await client.indices.exists({ index }))) {
+async function createSingleIndices(client: Client, logger: Logger, indices: string[]): Promise<void> {
+  if (indices.length === 0) return;
+  for (const index of indices) {
+    if (await client.indices.exists({ index })) continue;
     try {
       await client.indices.create({ index });
       logger.info('index created', { index });
@@ -43,26 +45,26 @@ async function createSingleIndex(client: Client, logger: Logger, index: string):
       if (errorType(error) !== 'resource_already_exists_exception') throw error;
     }
   }
-  const health = await client.cluster.health({ index, wait_for_status: 'yellow', timeout: '30s' }, { requestTimeout: 35_000 });
-  if (health.timed_out) throw new StorageUnavailableError(`The index ${index} did not become available within 30 s (cluster health ${health.status}).`);
+  const health = await client.cluster.health({ index: indices, wait_for_status: 'yellow', timeout: '30s' }, { requestTimeout: 35_000 });
+  if (health.timed_out) throw new StorageUnavailableError(`The indices ${indices.join(', ')} did not all become available within 30 s (cluster health ${health.status}).`);
 }
 
 /**
  * Installs every index template of `index-templates/`, each under its file name, then creates the
- * single indices they describe (see createSingleIndex). Idempotent, and safe for several MLog
+ * single indices they describe (see createSingleIndices). Idempotent, and safe for several MLog
  * instances at once: a template already installed with the same version is left alone, another
  * version is replaced; an index that exists is kept.
  */
 export async function installIndexTemplates(client: Client, logger: Logger, dir = INDEX_TEMPLATES_DIR): Promise<void> {
   const templates = await readTemplates(dir);
+  // One request for every installed template (names cannot be listed with commas).
+  const installed = await client.indices.getIndexTemplate();
+  const installedVersions = new Map((installed.index_templates ?? []).map((entry) => [entry.name, entry.index_template.version]));
   for (const template of templates) {
-    const existing = await client.indices.getIndexTemplate({ name: template.name }, { ignore: [404] });
-    const installedVersion = existing.index_templates?.[0]?.index_template.version;
+    const installedVersion = installedVersions.get(template.name);
     if (installedVersion === template.body.version) continue;
     await client.indices.putIndexTemplate({ name: template.name, ...template.body } as Parameters<Client['indices']['putIndexTemplate']>[0]);
     logger.info('index template installed', { template: template.name, version: template.body.version, previous: installedVersion ?? null });
   }
-  for (const template of templates) {
-    for (const index of singleIndexNames(template.body.index_patterns)) await createSingleIndex(client, logger, index);
-  }
+  await createSingleIndices(client, logger, templates.flatMap((template) => singleIndexNames(template.body.index_patterns)));
 }
