@@ -7,6 +7,7 @@ import {
   type LegalParameters,
   type Pagination,
 } from './query-parameters.js';
+import { checkKeywordLength } from './query-limits.js';
 import { singleParameter, type QueryParameter } from './query-string.js';
 
 /** A time bound as the client wrote it (for the ClientQuery record) and in epoch milliseconds. */
@@ -37,6 +38,7 @@ export function parsePersonalDataQuery(parameters: Map<string, QueryParameter[]>
   if (subject === undefined || subject.trim() === '') {
     throw new ValidationError('subject is missing: name the person or organisation whose data was accessed (for example an IDNP).');
   }
+  checkKeywordLength(subject, 'subject');
   const legal = parseLegalParameters(parameters);
   if (legal.legal_basis === undefined) throw new ValidationError('legal_basis is missing: a query of personal data must state its legal basis.');
   if (parameters.has('filter')) {

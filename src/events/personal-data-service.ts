@@ -5,7 +5,7 @@ import type { JsonObject } from './json-object-parser.js';
 import { parsePersonalDataQuery, type PersonalDataQuery } from './personal-data-parameters.js';
 import type { PersonalDataStore } from './personal-data-store-type.js';
 import { PERSONAL_DATA_FIELDS } from './predefined-fields.js';
-import type { QueryAnswer, QueryService } from './query-service.js';
+import { describeClientQuery, type QueryAnswer, type QueryService } from './query-service.js';
 import { parseQueryString } from './query-string.js';
 
 export const PERSONAL_DATA_PERMISSION = 'personaldata:read';
@@ -18,17 +18,17 @@ export interface SystemNames {
   findByCode(code: string): Promise<{ system: { name: string } } | undefined>;
 }
 
-/** The event_message of the MLog.ClientQuery record: from=…;to=…;basis=…;reason=…;filter=subject=…;page=…;page_size=…. */
+/** The event_message of the MLog.ClientQuery record, its filter part `subject=<subject>` (see describeClientQuery). */
 export function describePersonalDataQuery(query: PersonalDataQuery): string {
-  return [
-    `from=${query.from?.text ?? ''}`,
-    `to=${query.to?.text ?? ''}`,
-    `basis=${query.legal.legal_basis ?? ''}`,
-    `reason=${query.legal.legal_reason ?? ''}`,
-    `filter=subject=${query.subject}`,
-    `page=${query.page}`,
-    `page_size=${query.pageSize}`,
-  ].join(';');
+  return describeClientQuery({
+    from: query.from?.text ?? '',
+    to: query.to?.text ?? '',
+    basis: query.legal.legal_basis ?? '',
+    reason: query.legal.legal_reason ?? '',
+    filter: [{ field: 'subject', value: query.subject }],
+    page: query.page,
+    pageSize: query.pageSize,
+  });
 }
 
 /**

@@ -1,6 +1,7 @@
 import { ValidationError } from '../errors/mlog-error.js';
 import { EVENT_TIME_SYNTAX, parseEventTime } from './event-time.js';
 import { parseFilter, type FilterPair } from './filter-parser.js';
+import { checkKeywordLength } from './query-limits.js';
 import { decodeQueryComponent, singleParameter, type QueryParameter } from './query-string.js';
 
 /** Elasticsearch's window: (page + 1) × page_size may not pass it. */
@@ -26,8 +27,6 @@ export interface RangeQuery extends Pagination {
   from: { text: string; millis: number };
   to: { text: string; millis: number };
   legal: LegalParameters;
-  /** The filter as the client wrote it (for the ClientQuery record) and parsed. */
-  filterText: string;
   filter: FilterPair[];
 }
 
@@ -39,7 +38,9 @@ function legalParameters(parameters: Parameters): LegalParameters {
   const legal: LegalParameters = {};
   for (const name of LEGAL_PARAMETERS) {
     const value = singleParameter(parameters, name)?.value.trim();
-    if (value !== undefined && value !== '') legal[name] = value;
+    if (value === undefined || value === '') continue;
+    checkKeywordLength(value, name);
+    legal[name] = value;
   }
   return legal;
 }
@@ -91,18 +92,16 @@ export function parseRangeQuery(parameters: Parameters): RangeQuery {
   const legal = legalParameters(parameters);
   if (legal.legal_basis === undefined) throw new ValidationError('legal_basis is missing: a query by time range must state its legal basis.');
   const filterParameter = singleParameter(parameters, 'filter');
-  const filterText = filterParameter?.value ?? '';
   return {
     from,
     to,
     legal,
-    filterText,
     filter: filterParameter === undefined ? [] : parseFilter(filterParameter.raw),
     ...parsePagination(parameters, DEFAULT_PAGE_SIZE),
   };
 }
 
-/** The legal parameters of a query (legal_entity, legal_basis, legal_reason, user, user_address), trimmed; empty ones left out. */
+/** The legal parameters of a query (legal_entity, legal_basis, legal_reason, user, user_address), trimmed; empty ones left out; each at most 32,766 bytes. */
 export function parseLegalParameters(parameters: Parameters): LegalParameters {
   return legalParameters(parameters);
 }

@@ -3,7 +3,7 @@ import { NotFoundError, ValidationError } from '../errors/mlog-error.js';
 import type { Logger } from '../logging/logger.js';
 import { CLIENT_QUERY_EVENT_TYPE, type EventSearch, type EventStore, type FieldCondition } from '../storage/event-store-type.js';
 import type { KnownSystem } from '../systems/system-registry.js';
-import type { FilterPair } from './filter-parser.js';
+import { FULL_TEXT_FIELD, type FilterPair } from './filter-parser.js';
 import type { JsonObject } from './json-object-parser.js';
 import { isPredefinedField } from './predefined-fields.js';
 import type { LegalParameters, Pagination, RangeQuery, UidQuery } from './query-parameters.js';
@@ -15,12 +15,17 @@ export interface QueryAnswer {
   pagination: { 'record-count': number; page: number; 'page-size': number };
 }
 
+/** A field name as a message quotes it: its first 80 characters. */
+function quoted(field: string): string {
+  return field.length > 80 ? `${field.slice(0, 80)}…` : field;
+}
+
 /** Turns filter pairs into search conditions, refusing fields that cannot be filtered. Repeated fields mean any of their values. */
 export async function resolveFilter(pairs: FilterPair[], isCode: string, store: EventStore): Promise<FieldCondition[]> {
   const byField = new Map<string, string[]>();
   for (const { field, value } of pairs) {
     if (field.startsWith('_') || field.startsWith('@')) {
-      throw new ValidationError(`The filter names "${field}": names starting with "_" or "@" are reserved and cannot be filtered.`);
+      throw new ValidationError(`The filter names "${quoted(field)}": names starting with "_" or "@" are reserved and cannot be filtered.`);
     }
     if (field === 'event_details') throw new ValidationError('The filter names event_details, which is stored but not indexed, so it cannot be filtered.');
     if (field === 'event_time') throw new ValidationError('The filter names event_time; use event_time_from and event_time_to instead.');
@@ -31,19 +36,48 @@ export async function resolveFilter(pairs: FilterPair[], isCode: string, store: 
   for (const field of custom) {
     const fieldTypes = types.get(field);
     if (fieldTypes === undefined) {
-      throw new ValidationError(`The filter names "${field}", an unknown field: it is not predefined and none of your events has it.`);
+      throw new ValidationError(`The filter names "${quoted(field)}", an unknown field: it is not predefined and none of your events has it.`);
     }
     if (!fieldTypes.includes('keyword')) {
-      throw new ValidationError(`The filter names "${field}", which holds nested fields; name one of them, such as ${field}.<name>.`);
+      throw new ValidationError(`The filter names "${quoted(field)}", which holds nested fields; name one of them, such as ${quoted(field)}.<name>.`);
     }
   }
-  return [...byField].map(([field, values]) => ({ field, values, match: field === 'event_message' ? 'full-text' : 'exact' }));
+  return [...byField].map(([field, values]) => ({ field, values, match: field === FULL_TEXT_FIELD ? 'full-text' : 'exact' }));
 }
 
-function describeQuery(parts: Record<string, string | number>): string {
-  return Object.entries(parts)
-    .map(([name, value]) => `${name}=${value}`)
-    .join(';');
+/** What an MLog.ClientQuery record states: the parts of its event_message. */
+export interface QueryDescription {
+  from: string;
+  to: string;
+  basis: string;
+  reason: string;
+  filter: FilterPair[];
+  page: number;
+  pageSize: number;
+}
+
+function percentEncoded(character: string): string {
+  return `%${character.charCodeAt(0).toString(16).toUpperCase()}`;
+}
+
+/**
+ * The event_message of an MLog.ClientQuery record: `from=…;to=…;basis=…;reason=…;filter=…;page=…;page_size=…`.
+ * Promise: it reads back to exactly the query made, whatever the values hold. In each value "%" and
+ * ";" are percent-encoded, so ";" only separates parts; the filter part is the pairs searched,
+ * `field=value` joined by ",", with "%", ";", "," and "=" percent-encoded in each field and value.
+ */
+export function describeClientQuery(query: QueryDescription): string {
+  const value = (text: string): string => text.replace(/[%;]/g, percentEncoded);
+  const component = (text: string): string => text.replace(/[%;,=]/g, percentEncoded);
+  return [
+    `from=${value(query.from)}`,
+    `to=${value(query.to)}`,
+    `basis=${value(query.basis)}`,
+    `reason=${value(query.reason)}`,
+    `filter=${query.filter.map((pair) => `${component(pair.field)}=${component(pair.value)}`).join(',')}`,
+    `page=${query.page}`,
+    `page_size=${query.pageSize}`,
+  ].join(';');
 }
 
 /**
@@ -66,14 +100,14 @@ export class QueryService {
       size: query.pageSize,
       order: 'registration-order',
     };
-    const description = describeQuery({
+    const description = describeClientQuery({
       from: '',
       to: '',
       basis: query.legal.legal_basis ?? '',
       reason: query.legal.legal_reason ?? '',
-      filter: `UID=${query.uid}`,
+      filter: [{ field: 'UID', value: query.uid }],
       page: query.page,
-      page_size: query.pageSize,
+      pageSize: query.pageSize,
     });
     return this.answer(caller, search, query, query.legal, description, receivedAt);
   }
@@ -88,14 +122,14 @@ export class QueryService {
       size: query.pageSize,
       order: 'newest-first',
     };
-    const description = describeQuery({
+    const description = describeClientQuery({
       from: query.from.text,
       to: query.to.text,
       basis: query.legal.legal_basis ?? '',
       reason: query.legal.legal_reason ?? '',
-      filter: query.filterText,
+      filter: query.filter,
       page: query.page,
-      page_size: query.pageSize,
+      pageSize: query.pageSize,
     });
     return this.answer(caller, search, query, query.legal, description, receivedAt);
   }

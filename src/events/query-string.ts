@@ -1,4 +1,5 @@
 import { ValidationError } from '../errors/mlog-error.js';
+import { checkNoControlCharacters } from './query-limits.js';
 
 export interface QueryParameter {
   /** As it appeared in the URL, still percent-encoded. */
@@ -32,10 +33,12 @@ export function parseQueryString(rawQuery: string): Map<string, QueryParameter[]
   return parameters;
 }
 
-/** The one value of a parameter that may appear once; undefined when absent. */
+/** The one value of a parameter that may appear once, refused if it holds a control character; undefined when absent. */
 export function singleParameter(parameters: Map<string, QueryParameter[]>, name: string): QueryParameter | undefined {
   const list = parameters.get(name);
   if (list === undefined) return undefined;
   if (list.length > 1) throw new ValidationError(`Query parameter ${name} is given ${list.length} times; give it once.`);
-  return list[0];
+  const parameter = list[0]!;
+  checkNoControlCharacters(parameter.value, `Query parameter ${name}`);
+  return parameter;
 }

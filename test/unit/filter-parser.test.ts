@@ -1,6 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MAX_FILTER_PAIRS, parseFilter } from '../../src/events/filter-parser.js';
+import { MAX_FULL_TEXT_WORDS, MAX_KEYWORD_PARAMETER_BYTES } from '../../src/events/query-limits.js';
 import { ValidationError } from '../../src/errors/mlog-error.js';
 
 function throwsValidation(fn: () => unknown, message?: RegExp): void {
@@ -114,5 +115,32 @@ describe('parseFilter', () => {
     const pairs = (count: number) => Array.from({ length: count }, (_, i) => `f${i}=v${i}`).join(',');
     assert.equal(parseFilter(pairs(MAX_FILTER_PAIRS)).length, MAX_FILTER_PAIRS);
     throwsValidation(() => parseFilter(pairs(MAX_FILTER_PAIRS + 1)), new RegExp(String(MAX_FILTER_PAIRS)));
+  });
+
+  test('a value over 32,766 bytes in UTF-8 is refused naming the filter, the field and the limit; 32,766 bytes are accepted', () => {
+    throwsValidation(() => parseFilter(`user=${'u'.repeat(MAX_KEYWORD_PARAMETER_BYTES + 1)}`), /^The filter value of user is 32,767 bytes long in UTF-8; the limit is 32,766 bytes\.$/);
+    throwsValidation(() => parseFilter(`a=1,doc.id=${'%C3%A9'.repeat(16_384)}`), /^The filter value of doc\.id is 32,768 bytes/);
+    throwsValidation(() => parseFilter(`event_message=${'m'.repeat(MAX_KEYWORD_PARAMETER_BYTES + 1)}`), /event_message is 32,767 bytes/);
+    assert.equal(parseFilter(`user=${'u'.repeat(MAX_KEYWORD_PARAMETER_BYTES)}`)[0]?.value.length, MAX_KEYWORD_PARAMETER_BYTES);
+  });
+
+  test(`the event_message values of one filter hold at most ${MAX_FULL_TEXT_WORDS} words together`, () => {
+    // one-letter words, so that 15,000 of them stay under the 32,766-byte limit of a value
+    const words = (count: number): string => Array.from({ length: count }, (_, n) => String.fromCharCode(97 + (n % 26))).join('+');
+    assert.equal(parseFilter(`event_message=${words(MAX_FULL_TEXT_WORDS)}`).length, 1);
+    throwsValidation(
+      () => parseFilter(`event_message=${words(15_000)}`),
+      new RegExp(`^The filter's event_message values hold 15,000 words; MLog searches at most ${MAX_FULL_TEXT_WORDS} words of event_message in one filter\\.$`),
+    );
+    throwsValidation(() => parseFilter(`event_message=${words(300)},event_message=${words(300)}`), /600 words/);
+    // words of other fields do not count
+    assert.equal(parseFilter(`event_message=${words(MAX_FULL_TEXT_WORDS)},user=${words(2_000)}`).length, 2);
+  });
+
+  test('a control character in a field or value is refused, also when the whole filter was encoded once more', () => {
+    throwsValidation(() => parseFilter('user=a%0Ab'), /^The filter value of user holds the control character U\+000A at position 2;/);
+    throwsValidation(() => parseFilter('us%00er=a'), /^A filter field name holds the control character U\+0000/);
+    throwsValidation(() => parseFilter('user%3Da%250D'), /^The filter value of user holds the control character U\+000D/);
+    throwsValidation(() => parseFilter('%09user=a'), /U\+0009/);
   });
 });

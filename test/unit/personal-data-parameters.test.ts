@@ -105,6 +105,19 @@ describe('the MLog.ClientQuery record of a personal-data query', () => {
     assert.equal(describePersonalDataQuery(query), 'from=2024-01-01;to=;basis=Law 133/2011;reason=Portal;filter=subject=2000000000099;page=2;page_size=10');
     assert.equal(describePersonalDataQuery(parse(BASE)), `from=;to=;basis=Law 133/2011;reason=;filter=subject=2000000000099;page=0;page_size=${DEFAULT_PAGE_SIZE}`);
   });
+
+  test('separators in a value are percent-encoded: ";" and "%" everywhere, also "," and "=" in the subject', () => {
+    const query = parse(`subject=${encodeURIComponent('a;b,c=d%')}&legal_basis=${encodeURIComponent('x;reason=forged')}&legal_reason=${encodeURIComponent('50% = half, ok')}`);
+    assert.equal(
+      describePersonalDataQuery(query),
+      `from=;to=;basis=x%3Breason=forged;reason=50%25 = half, ok;filter=subject=a%3Bb%2Cc%3Dd%25;page=0;page_size=${DEFAULT_PAGE_SIZE}`,
+    );
+  });
+
+  test('a subject over 32,766 bytes or holding a control character is refused naming subject', () => {
+    throwsValidation(() => parse(`subject=${'s'.repeat(32_767)}&legal_basis=x`), /^subject is 32,767 bytes long in UTF-8; the limit is 32,766 bytes\.$/);
+    throwsValidation(() => parse('subject=a%0Ab&legal_basis=x'), /^Query parameter subject holds the control character U\+000A/);
+  });
 });
 
 describe('an answer item', () => {

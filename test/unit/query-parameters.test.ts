@@ -125,7 +125,6 @@ describe('parseRangeQuery', () => {
     assert.equal(query.page, 0);
     assert.equal(query.pageSize, DEFAULT_PAGE_SIZE);
     assert.deepEqual(query.filter, []);
-    assert.equal(query.filterText, '');
   });
 
   test('bounds with offsets sent percent-encoded', () => {
@@ -141,13 +140,36 @@ describe('parseRangeQuery', () => {
     assert.deepEqual(query.legal, { legal_basis: 'Law 133', legal_reason: 'audit', legal_entity: '1003600000000', user_address: '10.0.0.1' });
   });
 
-  test('the filter is parsed from its raw form; filterText is the decoded text', () => {
+  test('the filter is parsed from its raw form', () => {
     const query = parseRangeQuery(parameters(`${RANGE}&filter=subject=a%2Cb,user=u`));
     assert.deepEqual(query.filter, [
       { field: 'subject', value: 'a,b' },
       { field: 'user', value: 'u' },
     ]);
-    assert.equal(query.filterText, 'subject=a,b,user=u');
+  });
+
+  test('a legal parameter over 32,766 bytes in UTF-8 is refused naming it and the limit; 32,766 bytes are accepted', () => {
+    for (const name of ['legal_basis', 'legal_reason', 'legal_entity', 'user', 'user_address']) {
+      const range = `event_time_from=2024-01-01&event_time_to=2024-02-01${name === 'legal_basis' ? '' : '&legal_basis=x'}`;
+      throwsValidation(() => parseRangeQuery(parameters(`${range}&${name}=${'a'.repeat(32_767)}`)), new RegExp(`^${name} is 32,767 bytes .*32,766 bytes`));
+      throwsValidation(() => parseUidQuery(UID, parameters(`${name}=${'a'.repeat(32_767)}`)), new RegExp(`^${name} is 32,767 bytes`));
+    }
+    // 10,923 × "€" (3 bytes each) is 32,769 bytes in 10,923 characters
+    throwsValidation(() => parseUidQuery(UID, parameters(`user=${'%E2%82%AC'.repeat(10_923)}`)), /^user is 32,769 bytes/);
+    assert.equal(parseUidQuery(UID, parameters(`legal_reason=${'a'.repeat(32_766)}`)).legal.legal_reason?.length, 32_766);
+    // trimmed first: the spaces around a value do not count
+    assert.equal(parseUidQuery(UID, parameters(`legal_reason=+${'a'.repeat(32_766)}+`)).legal.legal_reason?.length, 32_766);
+  });
+
+  test('a control character in any parameter read is refused naming the parameter', () => {
+    throwsValidation(() => parseRangeQuery(parameters(`${RANGE}&legal_reason=a%00`)), /^Query parameter legal_reason holds the control character U\+0000 at position 2;/);
+    throwsValidation(() => parseRangeQuery(parameters(`${RANGE}&user=%0D%0A`)), /^Query parameter user holds the control character U\+000D/);
+    throwsValidation(() => parseRangeQuery(parameters(`${RANGE}&user_address=%09x`)), /user_address.*U\+0009/);
+    throwsValidation(() => parseRangeQuery(parameters(`${RANGE}&legal_entity=%C2%9B`)), /legal_entity.*U\+009B/);
+    throwsValidation(() => parseRangeQuery(parameters(`${RANGE}&filter=user=%7F`)), /filter.*U\+007F/);
+    throwsValidation(() => parseUidQuery(UID, parameters('legal_basis=%1B')), /legal_basis.*U\+001B/);
+    // a parameter MLog does not read is still ignored
+    assert.deepEqual(parseRangeQuery(parameters(`${RANGE}&unknown=%00`)).legal, { legal_basis: 'Law 133' });
   });
 
   test('a filter percent-encoded as a whole', () => {
