@@ -8,8 +8,8 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { MAX_FULL_TEXT_WORDS, MAX_KEYWORD_PARAMETER_BYTES } from '../../src/events/query-limits.js';
-import { closeInspectionClient, searchDocuments } from '../helpers/elasticsearch-inspection.js';
+import { countFullTextWords, MAX_FULL_TEXT_WORDS, MAX_KEYWORD_PARAMETER_BYTES } from '../../src/events/query-limits.js';
+import { closeInspectionClient, inspectionClient, searchDocuments } from '../helpers/elasticsearch-inspection.js';
 import { TestMLog, type HttpAnswer, type TestSystem } from '../helpers/test-mlog.js';
 
 type Event = Record<string, unknown>;
@@ -107,6 +107,24 @@ describe('query parameters too long for Elasticsearch are refused with 400 befor
     const answer = await system.call(`/query?${RANGE}&legal_basis=t&filter=${'f'.repeat(40_000)}=x`);
     assertRefused(answer, /unknown field/);
     assert.ok(answer.json.message.length < 300, `a message of ${answer.json.message.length} characters`);
+  });
+
+  test("MLog's word count of a full-text value is never below the words Elasticsearch's standard analyzer makes of it", async () => {
+    const samples = [
+      'Contract 42 signed by the director',
+      "don't stop 1.5 abc123 x_y e-mail a.b.c a/b a:b",
+      '中华人民共和国 ひらがな カタカナ ｶﾀｶﾅ ＡＢＣ ㄅㄆㄇ 한국어 텍스트',
+      'aカaカaカ a1a1a1 1a1a ١٢٣ ٤٥',
+      'a😀b 😀😀 👍🏽 © ® ™ + = < >',
+      'Москва Chișinău ภาษาไทยภาษา עברית "quoted" שלום e\u0301t\u0301',
+      'x'.repeat(700),
+      `${'y'.repeat(254)}カ${'z'.repeat(300)}`,
+    ];
+    for (const text of samples) {
+      const analyzed = await inspectionClient().indices.analyze({ analyzer: 'standard', text });
+      const words = analyzed.tokens?.length ?? 0;
+      assert.ok(countFullTextWords(text) >= words, `${JSON.stringify(text.slice(0, 40))}: MLog counts ${countFullTextWords(text)}, Elasticsearch makes ${words}`);
+    }
   });
 
   test('GET /personal-data with a subject of 40,000 bytes', async () => {
