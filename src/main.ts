@@ -100,7 +100,7 @@ export async function startMLog(config: MLogConfig, options: { logger?: Logger; 
   const ingest = new IngestService(eventStore, logger);
   const queries = new QueryService(eventStore, logger);
   const rejectionStore = new ElasticsearchRejectionStore(client);
-  const rejections = new RejectionRecorder(rejectionStore, logger);
+  const rejections = new RejectionRecorder(rejectionStore, logger, {}, metrics.rejectionCounters());
   const audit = new ElasticsearchAuditLog(client);
 
   const readiness = {
