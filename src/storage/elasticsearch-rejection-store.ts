@@ -114,12 +114,6 @@ export class ElasticsearchRejectionStore implements RejectionStore, RejectionRea
 
   /**
    * Writes the rejections in one bulk. Those Elasticsearch refuses for a reason that may pass (429,
-   * 5xx) are written again as they are; those it refuses for their content are written again in
-   * reduced form. What is refused even then is counted as lost in the outcome. Rejects only when the
-   * bulk request itself fails.
-   */
-  /**
-   * Writes the rejections in one bulk. Those Elasticsearch refuses for a reason that may pass (429,
    * 5xx) are written again as they are; those it refuses for their content, again in reduced form.
    * What it refuses even then is counted as lost in the outcome. Rejects only when a bulk request fails.
    */
