@@ -14,7 +14,7 @@ import { personalDataRoutes } from './http/routes/personal-data-routes.js';
 import { rejectionRoutes } from './http/routes/rejection-routes.js';
 import { listenAdmin, listenPublic } from './http/servers.js';
 import { RetentionJob, scheduledRunBy } from './jobs/retention-job.js';
-import { scheduleJob } from './jobs/scheduler.js';
+import { scheduleJob, type ScheduledJob } from './jobs/scheduler.js';
 import { createLogger, type Logger } from './logging/logger.js';
 import { Metrics } from './metrics/metrics.js';
 import { answerMetricsRequests, workerMetrics } from './process/cluster-metrics.js';
@@ -41,6 +41,8 @@ export interface RunningMLog {
   adminPort: number;
   logger: Logger;
   registry: SystemRegistry;
+  /** The scheduled jobs (retention, idempotency-purge), each of which can also be run now. */
+  jobs: readonly ScheduledJob[];
   /** Stops accepting calls, finishes those in flight (bounded), closes storage. */
   stop(): Promise<void>;
 }
@@ -98,7 +100,7 @@ export async function startMLog(config: MLogConfig, options: { logger?: Logger; 
   const ingest = new IngestService(eventStore, logger);
   const queries = new QueryService(eventStore, logger);
   const rejectionStore = new ElasticsearchRejectionStore(client);
-  const rejections = new RejectionRecorder(rejectionStore, logger);
+  const rejections = new RejectionRecorder(rejectionStore, logger, {}, metrics.rejectionCounters());
   const audit = new ElasticsearchAuditLog(client);
 
   const readiness = {
@@ -122,7 +124,7 @@ export async function startMLog(config: MLogConfig, options: { logger?: Logger; 
   const publicRoutes: Routes[] = [];
   const adminRoutes: Routes[] = [];
   // Scheduled jobs, stopped first on shutdown.
-  const jobs: { stop(): Promise<void> }[] = [];
+  const jobs: ScheduledJob[] = [];
 
   // --- retention (index lifecycle) ---
   if (config.retention.schedule !== undefined) {
@@ -151,21 +153,23 @@ export async function startMLog(config: MLogConfig, options: { logger?: Logger; 
     );
   }
 
-  // --- Idempotency-Key on /register (records purged hourly once their 24 hours have passed) and limits on calls in flight ---
+  // --- Idempotency-Key on /register (records purged on MLOG_IDEMPOTENCY_PURGE_SCHEDULE once their 24 hours have passed) and limits on calls in flight ---
   const idempotency = new IdempotencyService(ingest, new ElasticsearchIdempotencyStore(client), logger);
-  jobs.push(
-    scheduleJob(
-      {
-        name: 'idempotency-purge',
-        schedule: '41 * * * *',
-        async run() {
-          const deleted = await idempotency.purgeExpired();
-          if (deleted > 0) logger.info('expired idempotency keys deleted', { deleted });
+  if (config.idempotency.purgeSchedule !== undefined) {
+    jobs.push(
+      scheduleJob(
+        {
+          name: 'idempotency-purge',
+          schedule: config.idempotency.purgeSchedule,
+          async run(signal) {
+            const deleted = await idempotency.purgeExpired(new Date(), signal);
+            if (deleted > 0) logger.info('expired idempotency keys deleted', { deleted });
+          },
         },
-      },
-      logger,
-    ),
-  );
+        logger,
+      ),
+    );
+  }
   const admissionControl = new AdmissionControl(config.limits, (system, systemInFlight, total) => {
     metrics.inFlight.set(total);
     metrics.inFlightBySystem.set({ system }, systemInFlight);
@@ -199,6 +203,7 @@ export async function startMLog(config: MLogConfig, options: { logger?: Logger; 
     adminPort: adminListener.port,
     logger,
     registry,
+    jobs,
     async stop() {
       if (retryTimer !== undefined) clearTimeout(retryTimer);
       await Promise.all(jobs.map((job) => job.stop()));

@@ -66,6 +66,10 @@ export interface MLogConfig {
     /** MLOG_REJECTIONS_RETENTION_MONTHS: months the mlog_rejections-* indices are kept. */
     rejectionsMonths: number;
   };
+  idempotency: {
+    /** MLOG_IDEMPOTENCY_PURGE_SCHEDULE: cron expression (UTC) of the job that deletes expired Idempotency-Key records; "off" disables it. */
+    purgeSchedule: string | undefined;
+  };
 }
 
 type Env = Record<string, string | undefined>;
@@ -227,6 +231,9 @@ export function loadConfig(env: Env = process.env): MLogConfig {
       maxInFlight: count(env, 'MLOG_GROUP_COMMIT_MAX_IN_FLIGHT', 4),
     },
     retention: loadRetentionConfig(env),
+    idempotency: {
+      purgeSchedule: schedule(env, 'MLOG_IDEMPOTENCY_PURGE_SCHEDULE', '41 * * * *'),
+    },
   };
   if (token !== undefined) config.adminApi.token = token;
   return config;

@@ -195,8 +195,8 @@ export class IdempotencyService {
   }
 
   /** Deletes the records whose 24-hour window has passed; returns how many. */
-  purgeExpired(now: Date = this.clock()): Promise<number> {
-    return this.store.removeClaimedBefore(new Date(now.getTime() - this.policy.windowMs));
+  purgeExpired(now: Date = this.clock(), signal?: AbortSignal): Promise<number> {
+    return this.store.removeClaimedBefore(new Date(now.getTime() - this.policy.windowMs), signal);
   }
 
   private freshClaim(system: string, hash: string, receivedAt: Date, now: Date): IdempotencyRecord {

@@ -48,6 +48,6 @@ export interface IdempotencyStore {
   replace(id: string, record: IdempotencyRecord, version: RecordVersion): Promise<RecordVersion | undefined>;
   /** Deletes the record if it is still at `version`; false when it changed or is gone. */
   remove(id: string, version: RecordVersion): Promise<boolean>;
-  /** Deletes every record claimed before `before`; returns how many. */
-  removeClaimedBefore(before: Date): Promise<number>;
+  /** Deletes every record claimed before `before` (stopping early once `signal` is aborted); returns how many. */
+  removeClaimedBefore(before: Date, signal?: AbortSignal): Promise<number>;
 }

@@ -1,5 +1,6 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { MLogError } from '../errors/mlog-error.js';
+import type { RejectionCounters } from '../rejections/rejection-recorder.js';
 
 /** 503: the metrics of the whole instance cannot be gathered now (a worker is starting, or did not answer). */
 export class MetricsUnavailableError extends MLogError {
@@ -57,9 +58,28 @@ export class Metrics {
     labelNames: ['limit'] as const,
     registers: [this.registry],
   });
+  readonly rejectionsReduced = new Counter({
+    name: 'mlog_rejections_reduced_total',
+    help: 'Refused calls recorded in the rejections index in reduced form, because Elasticsearch refused the full record.',
+    registers: [this.registry],
+  });
+  readonly rejectionsLost = new Counter({
+    name: 'mlog_rejections_lost_total',
+    help: 'Refused calls not recorded in the rejections index, by cause: "refused" (even in reduced form), "unwritten" (the bulk failed), "queue-full".',
+    labelNames: ['cause'] as const,
+    registers: [this.registry],
+  });
 
   constructor(private readonly source: MetricsSource = thisProcess) {
     collectDefaultMetrics({ register: this.registry, prefix: 'mlog_' });
+  }
+
+  /** The counters the rejection recorder reports to: mlog_rejections_reduced_total and mlog_rejections_lost_total. */
+  rejectionCounters(): RejectionCounters {
+    return {
+      reduced: (count) => this.rejectionsReduced.inc(count),
+      lost: (count, cause) => this.rejectionsLost.inc({ cause }, count),
+    };
   }
 
   /** The Content-Type of `exposition()`. */

@@ -17,12 +17,36 @@ export interface Rejection {
   body?: Uint8Array | string;
 }
 
-/** Where rejections are written; a batch either lands or is reported as failed. */
-export interface RejectionStore {
-  writeRejections(rejections: Rejection[]): Promise<void>;
+/** What became of a batch that the store wrote: how many it could only store in reduced form, and how many it could not store at all. */
+export interface RejectionWriteOutcome {
+  reduced: number;
+  lost: number;
+  /** Why the first lost one was refused (status and error type; never the content). */
+  lostBecause?: string;
 }
 
+/** Where rejections are written; a batch is written (some perhaps reduced or lost, as the outcome says), or the write rejects. */
+export interface RejectionStore {
+  writeRejections(rejections: Rejection[]): Promise<RejectionWriteOutcome>;
+}
+
+/** The body excerpt is cut to this many bytes of UTF-8. */
 export const REJECTION_EXCERPT_BYTES = 4096;
+/** The reason (the message answered) is cut to this many bytes of UTF-8. */
+export const REJECTION_REASON_BYTES = 4096;
+/** Every other text of a rejection (path, method, source address, …) is cut to this many bytes of UTF-8. */
+export const REJECTION_FIELD_BYTES = 1024;
+
+/** Why a rejection was not recorded: refused by the store even in reduced form, its batch not written, or the queue full. */
+export type RejectionLossCause = 'refused' | 'unwritten' | 'queue-full';
+
+/** Where the recorder counts what it could not record as given (Prometheus counters in MLog). */
+export interface RejectionCounters {
+  reduced(count: number): void;
+  lost(count: number, cause: RejectionLossCause): void;
+}
+
+const NO_COUNTERS: RejectionCounters = { reduced: () => {}, lost: () => {} };
 
 /** How much the recorder holds and how often it writes. */
 export interface RecorderLimits {
@@ -55,6 +79,7 @@ export class RejectionRecorder {
     private readonly store: RejectionStore,
     private readonly logger: Logger,
     limits: Partial<RecorderLimits> = {},
+    private readonly counters: RejectionCounters = NO_COUNTERS,
   ) {
     this.limits = { ...DEFAULT_LIMITS, ...limits };
   }
@@ -62,6 +87,7 @@ export class RejectionRecorder {
   record(rejection: Rejection): void {
     if (this.queue.length >= this.limits.maxQueued) {
       this.dropped++;
+      this.counters.lost(1, 'queue-full');
       return;
     }
     this.queue.push(rejection);
@@ -89,12 +115,23 @@ export class RejectionRecorder {
     if (this.flushing === writing) this.flushing = undefined;
   }
 
-  /** One bulk write; a store that fails, even synchronously, costs a log line and nothing else. */
+  /** One bulk write; a store that fails, even synchronously, costs a log line and a count, and nothing else. */
   private async write(batch: Rejection[]): Promise<void> {
+    let outcome: RejectionWriteOutcome;
     try {
-      await this.store.writeRejections(batch);
+      outcome = await this.store.writeRejections(batch);
     } catch (error) {
+      this.counters.lost(batch.length, 'unwritten');
       this.logger.warn('rejections could not be recorded', { count: batch.length, error: (error as Error).message });
+      return;
+    }
+    if (outcome.reduced > 0) {
+      this.counters.reduced(outcome.reduced);
+      this.logger.warn('rejections recorded in reduced form: Elasticsearch refused them whole', { count: outcome.reduced });
+    }
+    if (outcome.lost > 0) {
+      this.counters.lost(outcome.lost, 'refused');
+      this.logger.warn('rejections could not be recorded: Elasticsearch refused them even in reduced form', { count: outcome.lost, error: outcome.lostBecause });
     }
   }
 

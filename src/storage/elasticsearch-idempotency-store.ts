@@ -13,7 +13,11 @@ function versionOf(response: { _seq_no?: number; _primary_term?: number }): Reco
  * Elasticsearch's create and if_seq_no/if_primary_term; reads are real-time gets, so no refresh is needed.
  */
 export class ElasticsearchIdempotencyStore implements IdempotencyStore {
-  constructor(private readonly client: Client) {}
+  /** `purgeBatchSize`: expired records found and deleted per search and bulk by removeClaimedBefore. */
+  constructor(
+    private readonly client: Client,
+    private readonly purgeBatchSize = 1_000,
+  ) {}
 
   async read(id: string): Promise<StoredIdempotencyRecord | undefined> {
     const response = await this.client.get<IdempotencyRecord>({ index: IDEMPOTENCY_INDEX, id }, { ignore: [404] });
@@ -55,17 +59,46 @@ export class ElasticsearchIdempotencyStore implements IdempotencyStore {
     }
   }
 
-  async removeClaimedBefore(before: Date): Promise<number> {
-    const response = await this.client.deleteByQuery(
-      {
+  /**
+   * Searches the records claimed before `before` and deletes them in bulks of `purgeBatchSize`, each
+   * delete conditional on the version found: a key renewed or taken over between the search and the
+   * delete is left alone (its claim is new). Elasticsearch without _delete_by_query (the integ-test
+   * distribution MLog is provisioned with) can do all of this. Stops between bulks when `signal` is aborted.
+   */
+  async removeClaimedBefore(before: Date, signal?: AbortSignal): Promise<number> {
+    let deleted = 0;
+    while (signal?.aborted !== true) {
+      const found = await this.client.search({
         index: IDEMPOTENCY_INDEX,
-        query: { range: { claimed_at: { lt: before.toISOString() } } },
-        conflicts: 'proceed',
         ignore_unavailable: true,
         allow_no_indices: true,
-      },
-      { ignore: [404] },
-    );
-    return response.deleted ?? 0;
+        query: { range: { claimed_at: { lt: before.toISOString() } } },
+        sort: [{ claimed_at: { order: 'asc' } }],
+        size: this.purgeBatchSize,
+        _source: false,
+        seq_no_primary_term: true,
+        track_total_hits: false,
+      });
+      const hits = found.hits.hits;
+      if (hits.length === 0) break;
+      const response = await this.client.bulk({
+        refresh: true,
+        operations: hits.map((hit) => ({
+          delete: { _index: IDEMPOTENCY_INDEX, _id: hit._id as string, if_seq_no: hit._seq_no as number, if_primary_term: hit._primary_term as number },
+        })),
+      });
+      let removed = 0;
+      for (const item of response.items) {
+        const status = item.delete?.status ?? 500;
+        // 404: deleted meanwhile (by another instance's purge); 409: renewed meanwhile, so no longer expired.
+        if (status < 300) removed++;
+        else if (status !== 404 && status !== 409) {
+          throw new Error(`expired idempotency keys could not be deleted: Elasticsearch answered ${status} (${item.delete?.error?.reason ?? 'no reason'}); ${deleted + removed} deleted`);
+        }
+      }
+      deleted += removed;
+      if (hits.length < this.purgeBatchSize || removed === 0) break;
+    }
+    return deleted;
   }
 }

@@ -1,6 +1,13 @@
 import type { Client } from '@elastic/elasticsearch';
 import { StorageUnavailableError } from '../errors/mlog-error.js';
-import { REJECTION_EXCERPT_BYTES, type Rejection, type RejectionStore } from '../rejections/rejection-recorder.js';
+import {
+  REJECTION_EXCERPT_BYTES,
+  REJECTION_FIELD_BYTES,
+  REJECTION_REASON_BYTES,
+  type Rejection,
+  type RejectionStore,
+  type RejectionWriteOutcome,
+} from '../rejections/rejection-recorder.js';
 import type { RejectionPage, RejectionQuery, RejectionReader, StoredRejection } from '../rejections/rejection-search.js';
 import { isStorageUnavailable } from './elasticsearch-errors.js';
 import { REJECTIONS_INDEX_PATTERN, rejectionsIndexName } from './index-names.js';
@@ -23,6 +30,63 @@ export function bodyExcerpt(body: Uint8Array | string | undefined): string | und
   const text = utf8Prefix(bytes, REJECTION_EXCERPT_BYTES).toString('utf8');
   const stored = Buffer.from(text, 'utf8');
   return stored.length <= REJECTION_EXCERPT_BYTES ? text : utf8Prefix(stored, REJECTION_EXCERPT_BYTES).toString('utf8');
+}
+
+/** `text` cut to at most `limit` bytes of UTF-8, at a character boundary. */
+export function cutUtf8(text: string, limit: number): string {
+  const bytes = Buffer.from(text, 'utf8');
+  return bytes.length <= limit ? text : utf8Prefix(bytes, limit).toString('utf8');
+}
+
+function cutField(text: string | undefined): string | undefined {
+  return text === undefined ? undefined : cutUtf8(text, REJECTION_FIELD_BYTES);
+}
+
+/**
+ * The document of a rejection: every string cut to its documented length (reason 4,096 bytes, the
+ * body excerpt 4,096 bytes, every other field 1,024 bytes), so that whatever the request held, no
+ * value is longer than Elasticsearch can index.
+ */
+export function rejectionDocument(rejection: Rejection): Record<string, unknown> {
+  return {
+    '@received': rejection.at.toISOString(),
+    status: rejection.status,
+    reason: cutUtf8(rejection.reason, REJECTION_REASON_BYTES),
+    is: cutField(rejection.system),
+    certificate_fingerprint: cutField(rejection.certificateFingerprint),
+    source_address: cutField(rejection.sourceAddress),
+    method: cutField(rejection.method),
+    path: cutField(rejection.path),
+    request_id: cutField(rejection.requestId),
+    body_excerpt: bodyExcerpt(rejection.body),
+    body_bytes: rejection.body?.length ?? 0,
+  };
+}
+
+/**
+ * The reduced form of a rejection that Elasticsearch refused: only what MLog made itself (instant,
+ * status, request id, IS code, certificate fingerprint, body size), marked `reduced: true`.
+ */
+export function reducedRejectionDocument(rejection: Rejection): Record<string, unknown> {
+  return {
+    '@received': rejection.at.toISOString(),
+    status: rejection.status,
+    is: cutField(rejection.system),
+    certificate_fingerprint: cutField(rejection.certificateFingerprint),
+    request_id: cutField(rejection.requestId),
+    body_bytes: rejection.body?.length ?? 0,
+    reduced: true,
+  };
+}
+
+interface RejectionEntry {
+  rejection: Rejection;
+  document: Record<string, unknown>;
+}
+
+/** A status of a bulk item that may pass on a second attempt: a full queue, a shard not available. */
+function mayPass(status: number): boolean {
+  return status === 429 || status >= 500;
 }
 
 /** The Elasticsearch search body of a RejectionQuery: newest @received first, ties by request_id. */
@@ -48,29 +112,38 @@ export function buildRejectionSearchBody(query: RejectionQuery): Record<string, 
 export class ElasticsearchRejectionStore implements RejectionStore, RejectionReader {
   constructor(private readonly client: Client) {}
 
-  async writeRejections(rejections: Rejection[]): Promise<void> {
+  /**
+   * Writes the rejections in one bulk. Those Elasticsearch refuses for a reason that may pass (429,
+   * 5xx) are written again as they are; those it refuses for their content, again in reduced form.
+   * What it refuses even then is counted as lost in the outcome. Rejects only when a bulk request fails.
+   */
+  async writeRejections(rejections: Rejection[]): Promise<RejectionWriteOutcome> {
+    const refused = await this.create(rejections.map((rejection) => ({ rejection, document: rejectionDocument(rejection) })));
+    if (refused.length === 0) return { reduced: 0, lost: 0 };
+    const again = refused.map(({ entry, status }) => ({
+      rejection: entry.rejection,
+      document: mayPass(status) ? entry.document : reducedRejectionDocument(entry.rejection),
+    }));
+    const lost = await this.create(again);
+    const isReduced = (document: Record<string, unknown>) => document.reduced === true;
+    return {
+      reduced: again.filter(({ document }) => isReduced(document)).length - lost.filter(({ entry }) => isReduced(entry.document)).length,
+      lost: lost.length,
+      ...(lost[0] === undefined ? {} : { lostBecause: `${lost[0].status} ${lost[0].type}` }),
+    };
+  }
+
+  /** One bulk of creates; the entries Elasticsearch refused, with its status and error type (never its reason, which can quote the document). */
+  private async create(entries: RejectionEntry[]): Promise<{ entry: RejectionEntry; status: number; type: string }[]> {
     const response = await this.client.bulk({
-      operations: rejections.flatMap((rejection) => [
-        { create: { _index: rejectionsIndexName(rejection.at) } },
-        {
-          '@received': rejection.at.toISOString(),
-          status: rejection.status,
-          reason: rejection.reason,
-          is: rejection.system,
-          certificate_fingerprint: rejection.certificateFingerprint,
-          source_address: rejection.sourceAddress,
-          method: rejection.method,
-          path: rejection.path,
-          request_id: rejection.requestId,
-          body_excerpt: bodyExcerpt(rejection.body),
-          body_bytes: rejection.body?.length ?? 0,
-        },
-      ]),
+      operations: entries.flatMap(({ rejection, document }) => [{ create: { _index: rejectionsIndexName(rejection.at) } }, document]),
     });
-    if (response.errors) {
-      const failed = response.items.filter((item) => (item.create?.status ?? 500) >= 300);
-      throw new Error(`${failed.length} of ${rejections.length} rejections were refused by Elasticsearch (${failed[0]?.create?.error?.reason ?? 'unknown reason'})`);
-    }
+    if (!response.errors) return [];
+    return response.items.flatMap((item, at) => {
+      const status = item.create?.status ?? 500;
+      const entry = entries[at];
+      return status < 300 || entry === undefined ? [] : [{ entry, status, type: item.create?.error?.type ?? 'unknown' }];
+    });
   }
 
   /** Refreshes the rejections indices first, so a rejection whose bulk write completed is found. */

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import type { Client } from '@elastic/elasticsearch';
 import type { Logger } from '../logging/logger.js';
 import { StorageUnavailableError } from '../errors/mlog-error.js';
-import { errorType } from './elasticsearch-errors.js';
+import { describeStorageFailure, errorType } from './elasticsearch-errors.js';
 
 export const INDEX_TEMPLATES_DIR = fileURLToPath(new URL('../../index-templates/', import.meta.url));
 
@@ -50,10 +50,25 @@ async function createSingleIndices(client: Client, logger: Logger, indices: stri
 }
 
 /**
+ * Gives the indices that already exist the mappings of a template just installed (new fields, a new
+ * ignore_above), so that this month's index takes what MLog now writes. Elasticsearch refuses a change
+ * it cannot apply (another type for a field): that is logged, and the index keeps its mapping.
+ */
+async function applyMappingsToExistingIndices(client: Client, logger: Logger, template: TemplateFile): Promise<void> {
+  const mappings = (template.body.template as { mappings?: Record<string, unknown> } | undefined)?.mappings;
+  if (mappings === undefined) return;
+  try {
+    await client.indices.putMapping({ index: template.body.index_patterns, allow_no_indices: true, ignore_unavailable: true, ...mappings });
+  } catch (error) {
+    logger.warn('index template not applied to the indices that exist', { template: template.name, error: describeStorageFailure(error) });
+  }
+}
+
+/**
  * Installs every index template of `index-templates/`, each under its file name, then creates the
  * single indices they describe (see createSingleIndices). Idempotent, and safe for several MLog
  * instances at once: a template already installed with the same version is left alone, another
- * version is replaced; an index that exists is kept.
+ * version is replaced and its mappings applied to the indices that exist; an index that exists is kept.
  */
 export async function installIndexTemplates(client: Client, logger: Logger, dir = INDEX_TEMPLATES_DIR): Promise<void> {
   const templates = await readTemplates(dir);
@@ -65,6 +80,7 @@ export async function installIndexTemplates(client: Client, logger: Logger, dir 
     if (installedVersion === template.body.version) continue;
     await client.indices.putIndexTemplate({ name: template.name, ...template.body } as Parameters<Client['indices']['putIndexTemplate']>[0]);
     logger.info('index template installed', { template: template.name, version: template.body.version, previous: installedVersion ?? null });
+    if (installedVersion !== undefined) await applyMappingsToExistingIndices(client, logger, template);
   }
   await createSingleIndices(client, logger, templates.flatMap((template) => singleIndexNames(template.body.index_patterns)));
 }

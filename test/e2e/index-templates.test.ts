@@ -89,4 +89,22 @@ describe('index templates and single indices', () => {
       return true;
     });
   });
+
+  test('a new version of a template reaches the indices that exist: a new field, a new ignore_above', async () => {
+    const suffix = randomBytes(4).toString('hex');
+    const index = `mlogtest_upgraded_${suffix}-2001.01`;
+    indices.push(index);
+    const name = `mlogtest-upgraded-${suffix}`;
+    const body = (version: number, properties: Record<string, unknown>) => ({
+      index_patterns: [`mlogtest_upgraded_${suffix}-*`],
+      priority: 500,
+      version,
+      template: { settings: { 'index.number_of_shards': 1, 'index.number_of_replicas': 0 }, mappings: { dynamic: 'strict', properties } },
+    });
+    await installIndexTemplates(inspectionClient(), silent, templateDir(name, body(1, { path: { type: 'keyword' } })));
+    await inspectionClient().indices.create({ index });
+    await installIndexTemplates(inspectionClient(), silent, templateDir(name, body(2, { path: { type: 'keyword', ignore_above: 1024 }, reduced: { type: 'boolean' } })));
+    const mapping = await inspectionClient().indices.getMapping({ index });
+    assert.deepEqual(mapping[index]?.mappings.properties, { path: { type: 'keyword', ignore_above: 1024 }, reduced: { type: 'boolean' } });
+  });
 });

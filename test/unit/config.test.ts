@@ -40,6 +40,7 @@ describe('loadConfig', () => {
       limits: { maxInFlight: 512, maxInFlightPerSystem: 128, writeDeadlineSeconds: 10, shutdownGraceSeconds: 10 },
       groupCommit: { waitMs: 1, maxOperations: 500, maxBytes: 5 * 1024 * 1024, maxInFlight: 4 },
       retention: { schedule: '15 2 * * *', personalDataMonths: 120, rejectionsMonths: 12 },
+      idempotency: { purgeSchedule: '41 * * * *' },
     });
     assert.equal(config.adminApi.token, undefined);
   });
@@ -71,6 +72,12 @@ describe('loadConfig', () => {
     assert.throws(() => loadConfig({ ...minimal, MLOG_RETENTION_SCHEDULE: '* * *' }), /MLOG_RETENTION_SCHEDULE/);
     assert.throws(() => loadConfig({ ...minimal, MLOG_PERSONALDATA_RETENTION_MONTHS: '0' }), /MLOG_PERSONALDATA_RETENTION_MONTHS="0" is not a number of months/);
     assert.throws(() => loadConfig({ ...minimal, MLOG_REJECTIONS_RETENTION_MONTHS: 'a year' }), /MLOG_REJECTIONS_RETENTION_MONTHS/);
+  });
+
+  test('idempotency purge: a schedule or "off"; a bad value names the variable', () => {
+    assert.equal(loadConfig({ ...minimal, MLOG_IDEMPOTENCY_PURGE_SCHEDULE: '*/10 * * * *' }).idempotency.purgeSchedule, '*/10 * * * *');
+    assert.equal(loadConfig({ ...minimal, MLOG_IDEMPOTENCY_PURGE_SCHEDULE: 'off' }).idempotency.purgeSchedule, undefined);
+    assert.throws(() => loadConfig({ ...minimal, MLOG_IDEMPOTENCY_PURGE_SCHEDULE: 'hourly' }), /MLOG_IDEMPOTENCY_PURGE_SCHEDULE="hourly" is not a cron expression/);
   });
 
   test('explicit values are read and trimmed', () => {

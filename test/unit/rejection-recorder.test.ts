@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import winston from 'winston';
-import { RejectionRecorder, type Rejection, type RejectionStore } from '../../src/rejections/rejection-recorder.js';
+import { RejectionRecorder, type Rejection, type RejectionStore, type RejectionWriteOutcome } from '../../src/rejections/rejection-recorder.js';
 
 function rejection(n: number): Rejection {
   return { at: new Date(), status: 400, reason: `refused ${n}`, sourceAddress: '127.0.0.1', method: 'POST', path: '/register', requestId: `r-${n}`, body: 'x'.repeat(100) };
@@ -32,7 +32,7 @@ class FakeStore implements RejectionStore {
   mode: 'ok' | 'reject' | 'throw' | 'hang' = 'ok';
   private releases: (() => void)[] = [];
 
-  writeRejections(rejections: Rejection[]): Promise<void> {
+  writeRejections(rejections: Rejection[]): Promise<RejectionWriteOutcome> {
     this.calls.push(rejections);
     switch (this.mode) {
       case 'throw':
@@ -40,9 +40,9 @@ class FakeStore implements RejectionStore {
       case 'reject':
         return Promise.reject(new Error('Elasticsearch is down'));
       case 'hang':
-        return new Promise((resolve) => this.releases.push(resolve));
+        return new Promise((resolve) => this.releases.push(() => resolve({ reduced: 0, lost: 0 })));
       default:
-        return Promise.resolve();
+        return Promise.resolve({ reduced: 0, lost: 0 });
     }
   }
 

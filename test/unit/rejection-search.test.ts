@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { ValidationError } from '../../src/errors/mlog-error.js';
 import { DEFAULT_PAGE_SIZE } from '../../src/events/query-parameters.js';
 import { buildRejectionQuery, DEFAULT_REJECTION_WINDOW_MS, parseRejectionSearch, parseTimeOption } from '../../src/rejections/rejection-search.js';
-import { bodyExcerpt, buildRejectionSearchBody } from '../../src/storage/elasticsearch-rejection-store.js';
+import { bodyExcerpt, buildRejectionSearchBody, rejectionDocument } from '../../src/storage/elasticsearch-rejection-store.js';
 
 const NOW = new Date('2026-03-10T12:00:00Z');
 
@@ -93,5 +93,30 @@ describe('bodyExcerpt', () => {
     const excerpt = bodyExcerpt(Buffer.alloc(5000, 0xff)) as string;
     assert.ok(Buffer.byteLength(excerpt) <= 4096, `${Buffer.byteLength(excerpt)} bytes`);
     assert.ok(excerpt.length > 1000);
+  });
+});
+
+describe('rejectionDocument', () => {
+  test('every text is cut to its documented length in UTF-8, never inside a character', () => {
+    const long = `/x${'€'.repeat(20_000)}`; // 3 bytes each
+    const document = rejectionDocument({
+      at: new Date('2026-01-02T03:04:05Z'),
+      status: 404,
+      reason: `There is no GET ${long}`,
+      sourceAddress: long,
+      method: long,
+      path: long,
+      requestId: long,
+      system: long,
+      certificateFingerprint: long,
+    });
+    for (const field of ['path', 'method', 'source_address', 'request_id', 'is', 'certificate_fingerprint']) {
+      const value = document[field] as string;
+      assert.ok(Buffer.byteLength(value) <= 1024 && Buffer.byteLength(value) > 1020, `${field}: ${Buffer.byteLength(value)} bytes`);
+      assert.ok(long.startsWith(value) && !value.includes('\ufffd'), `${field} is a prefix of whole characters`);
+    }
+    const reason = document.reason as string;
+    assert.ok(Buffer.byteLength(reason) <= 4096 && Buffer.byteLength(reason) > 4092);
+    assert.ok(`There is no GET ${long}`.startsWith(reason));
   });
 });
