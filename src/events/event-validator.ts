@@ -139,7 +139,8 @@ class ShapeCheck {
       if (reason !== undefined) return reason;
     }
     for (const key of Object.keys(value)) {
-      if (dotted === '' && (key === 'event_details' || key.startsWith('event_details.'))) continue;
+      // Predefined fields have their own rule (values only; event_details anything), checked after.
+      if (dotted === '' && (isPredefinedField(key) || key.startsWith('event_details.'))) continue;
       const keyWritten = written === '' ? key : `${written}.${key}`;
       const keyDotted = dotted === '' ? key : `${dotted}.${key}`;
       // "a.b.c" makes a and a.b objects, as nested members would.

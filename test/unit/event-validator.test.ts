@@ -171,6 +171,10 @@ describe('findEventProblem: field names that can be stored and queried', () => {
     assert.match(problem(event({ list: [{ k: 1 }, { k: { deeper: 1 } }] })), /field list\.k is given both/);
   });
 
+  test('a predefined field mixing values and objects keeps its own message', () => {
+    assert.match(problem(event({ subject: ['ok', { a: 1 }] })), /field subject must be a string, number or boolean/);
+  });
+
   test('a dotted name under a predefined field is refused', () => {
     assert.match(problem(event({ 'user.name': 'x' })), /"user\.name" puts a nested field under user/);
     assert.match(problem(event({ 'event_type.x': 'x' })), /under event_type/);
