@@ -9,6 +9,7 @@ import { performance } from 'node:perf_hooks';
 import { CompactSign } from 'jose';
 import { verifyJwsSignature } from '../src/auth/jws-signature.js';
 import { readBodyLines } from '../src/events/event-body-reader.js';
+import { findEventProblem } from '../src/events/event-validator.js';
 import { parseJsonObject, type JsonObject } from '../src/events/json-object-parser.js';
 import { buildRegistrationDocuments, type AcceptedEvent } from '../src/events/stored-event.js';
 import { prepareCreate } from '../src/storage/bulk-batcher.js';
@@ -97,6 +98,7 @@ async function main(): Promise<void> {
   // Parsing, building the documents, serialising them.
   let events: JsonObject[] = [];
   line('parseJsonObject (duplicate keys, exact numbers)', timed(() => (events = texts.map((text) => (parseJsonObject(text) as { value: JsonObject }).value)), EVENTS), 'µs/event');
+  line('findEventProblem (names, shapes, strings, numbers)', timed(() => { for (const event of events) findEventProblem(event); }, EVENTS), 'µs/event');
   const accepted: AcceptedEvent[] = events.map((event, position) => ({ event, origin: `Line ${position + 1}`, line: position + 1, signature: { jws: jwsLines[position] as string, kid: '01', alg: 'RS256', firstEventPosition: position } }));
   const context = { uid: '3f2b8c1e-9a4d-4e2f-8b1a-0c9d8e7f6a5b', isCode: 'mpass', receivedAt: new Date() };
   const documents = buildRegistrationDocuments(accepted, context);

@@ -63,6 +63,10 @@ export interface ClientCertificateOptions {
   notAfter?: Date;
   /** Also write <name>.cer in DER. */
   der?: boolean;
+  /** A chosen serial number, negative ones included (default: random positive 128 bits). notBefore is then the time of issue. */
+  serial?: bigint;
+  /** Issue it with basicConstraints CA:TRUE, as a certificate authority's own certificate is. */
+  certificateAuthority?: boolean;
 }
 
 const HOUR_MS = 60 * 60 * 1000;
@@ -81,8 +85,11 @@ export const DEVELOPMENT_CA_NAME = 'MLog Development CA';
  * form Java's BigInteger.toString(16) prints: lower case, no leading zeros.
  */
 export function toJavaSerialHex(serialNumber: string): string {
-  const stripped = serialNumber.replace(/:/g, '').toLowerCase().replace(/^0+/, '');
-  return stripped === '' ? '0' : stripped;
+  const text = serialNumber.replace(/:/g, '').toLowerCase();
+  const negative = text.startsWith('-');
+  const stripped = (negative ? text.slice(1) : text).replace(/^0+/, '');
+  if (stripped === '') return '0';
+  return negative ? `-${stripped}` : stripped;
 }
 
 // ---------------------------------------------------------------------------
@@ -163,8 +170,9 @@ export async function issueClientCertificate(
     notBefore,
     notAfter,
     der: options.der ?? false,
+    ...(options.serial === undefined ? {} : { serial: options.serial }),
     extensions: [
-      'basicConstraints = critical,CA:FALSE',
+      options.certificateAuthority === true ? 'basicConstraints = critical,CA:TRUE' : 'basicConstraints = critical,CA:FALSE',
       keyType === 'rsa'
         ? 'keyUsage = critical,digitalSignature,nonRepudiation,keyEncipherment'
         : 'keyUsage = critical,digitalSignature,nonRepudiation',
@@ -233,6 +241,7 @@ interface LeafRequest {
   notAfter: Date;
   der: boolean;
   extensions: string[];
+  serial?: bigint;
 }
 
 async function issueLeaf(ca: CertificateAuthority, dir: string, request: LeafRequest): Promise<IssuedCertificate> {
@@ -250,6 +259,20 @@ async function issueLeaf(ca: CertificateAuthority, dir: string, request: LeafReq
     const csrPath = path.join(work, 'request.csr');
     const outPath = path.join(work, 'certificate.pem');
     await createRequest(configPath, keyFile, request.name, csrPath);
+    if (request.serial !== undefined) {
+      // `openssl ca` takes its serial from a file that cannot hold a negative number; `x509 -req` can,
+      // but starts the validity at the time of issue.
+      if (request.notBefore.getTime() > Date.now()) throw new Error(`certificate "${request.name}": a chosen serial needs notBefore in the past`);
+      await openssl([
+        'x509', '-req', '-in', csrPath,
+        '-CA', ca.certPath, '-CAkey', ca.keyPath,
+        '-set_serial', request.serial.toString(),
+        '-extfile', configPath, '-extensions', 'ext_leaf',
+        '-days', String(Math.max(1, Math.ceil((request.notAfter.getTime() - Date.now()) / DAY_MS))),
+        '-sha256', '-out', outPath,
+      ]);
+      return readFile(outPath, 'utf8');
+    }
     await openssl([
       'ca', '-batch', '-notext', '-utf8', '-preserveDN',
       '-config', configPath,

@@ -2,7 +2,7 @@ import type { KeyObject } from 'node:crypto';
 import { AuthenticationError, ValidationError } from '../errors/mlog-error.js';
 import { isCompactJws } from '../events/event-body-reader.js';
 import { parseJsonObject } from '../events/json-object-parser.js';
-import { normalizeSerial, validityProblem, type CertificateRecord } from './certificate.js';
+import { normalizeSerial, SERIAL_HEX_PATTERN, validityProblem, type CertificateRecord } from './certificate.js';
 import { ACCEPTED_JWS_ALGORITHMS, isAcceptedJwsAlgorithm, keyMismatch, verifyJwsSignature } from './jws-signature.js';
 
 export { ACCEPTED_JWS_ALGORITHMS } from './jws-signature.js';
@@ -73,6 +73,11 @@ export async function verifyCompactJws(
   const kid = header.kid;
   if (typeof kid !== 'string' || kid.trim() === '') {
     throw new AuthenticationError(`${where}: the JWS header has no "kid"; set it to your certificate's serial number in hex.`);
+  }
+  if (!SERIAL_HEX_PATTERN.test(kid)) {
+    throw new AuthenticationError(
+      `${where}: the JWS kid ${JSON.stringify(kid.slice(0, 80))} is not a serial number in hex: only the digits 0-9 and a-f (and "-" first for a negative serial), with no spaces.`,
+    );
   }
   const certificate = certificatesBySerial.get(normalizeSerial(kid));
   if (certificate === undefined) {

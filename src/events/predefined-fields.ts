@@ -53,3 +53,9 @@ export function isPersonalDataEvent(eventType: string): boolean {
 
 /** Longest string, in UTF-8 bytes, that Elasticsearch can index as one keyword term. */
 export const MAX_STRING_BYTES = 32_766;
+
+/** Longest dotted field name ("request.headers.accept"), in UTF-8 bytes: each name is kept in the index mapping. */
+export const MAX_FIELD_NAME_BYTES = 256;
+
+/** Most parts a dotted field name may have (objects and dotted names together), as Elasticsearch's mapping depth limit. */
+export const MAX_FIELD_DEPTH = 20;

@@ -5,7 +5,7 @@
  */
 import {
   EVENT_INDEX_PREFIX,
-  IS_CODE_PATTERN,
+  STORED_IS_CODE_PATTERN,
   PERSONAL_DATA_INDEX_PREFIX,
   REJECTIONS_INDEX_PREFIX,
   monthSuffix,
@@ -122,7 +122,7 @@ export function parseManagedIndexName(name: string): ManagedIndexName | undefine
     const match = EVENTS.exec(name);
     if (match === null) return undefined;
     const [, code = '', month = ''] = match;
-    return IS_CODE_PATTERN.test(code) && MONTH.test(month) ? { kind: 'events', code, month } : undefined;
+    return STORED_IS_CODE_PATTERN.test(code) && MONTH.test(month) ? { kind: 'events', code, month } : undefined;
   }
   return undefined;
 }

@@ -2,7 +2,7 @@ import { ValidationError } from '../errors/mlog-error.js';
 import { EVENT_TIME_SYNTAX, parseEventTime } from '../events/event-time.js';
 import { DEFAULT_PAGE_SIZE, parseOptionalTimeBound, parsePagination, type Pagination } from '../events/query-parameters.js';
 import { parseQueryString, singleParameter } from '../events/query-string.js';
-import { IS_CODE_PATTERN } from '../storage/index-names.js';
+import { STORED_IS_CODE_PATTERN } from '../storage/index-names.js';
 
 /** Without `from`, the search covers the 24 hours before `to` (or before now). */
 export const DEFAULT_REJECTION_WINDOW_MS = 24 * 60 * 60 * 1000;
@@ -66,7 +66,7 @@ export function buildRejectionQuery(
   now: Date,
 ): RejectionQuery {
   const system = input.system?.trim();
-  if (system !== undefined && system !== '' && !IS_CODE_PATTERN.test(system)) {
+  if (system !== undefined && system !== '' && !STORED_IS_CODE_PATTERN.test(system)) {
     throw new ValidationError(`system "${system.slice(0, 40)}" is not an IS code (lower-case letters, digits and "-", 2 to 31 characters).`);
   }
   const statusText = input.status?.trim();

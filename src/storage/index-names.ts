@@ -1,9 +1,17 @@
 /**
- * Every Elasticsearch index name MLog uses, derived in one place. IS codes match
- * [a-z0-9][a-z0-9-]{1,30}, so MLog's own indices start with "mlog_" (an underscore no code can hold)
- * and can never be mistaken for an IS's "mlog-<code>-<yyyy.MM>".
+ * Every Elasticsearch index name MLog uses, derived in one place. IS codes are lower-case letters,
+ * digits and "-", so MLog's own indices start with "mlog_" (an underscore no code can hold) and can
+ * never be mistaken for an IS's "mlog-<code>-<yyyy.MM>".
  */
-export const IS_CODE_PATTERN = /^[a-z0-9][a-z0-9-]{1,30}$/;
+
+/** A new IS code: 2 to 31 lower-case letters, digits and "-", starting and ending with a letter or digit. */
+export const IS_CODE_PATTERN = /^[a-z0-9][a-z0-9-]{0,29}[a-z0-9]$/;
+
+/**
+ * An IS code as it may appear in an index name or a search: also a code ending in "-", which earlier
+ * versions of MLog registered, so the indices of such a system stay managed and searchable.
+ */
+export const STORED_IS_CODE_PATTERN = /^[a-z0-9][a-z0-9-]{1,30}$/;
 
 export const SYSTEMS_INDEX = 'mlog_systems';
 /** MLog's own events (retention deletions, activations): one index, never subject to retention. */

@@ -1,5 +1,5 @@
 import { compileAllowedAddresses } from '../auth/address-matcher.js';
-import { describeCertificate, readCertificate, type CertificateRecord } from '../auth/certificate.js';
+import { describeCertificate, readCertificate, readSystemCertificate, type CertificateRecord } from '../auth/certificate.js';
 import type { SigningCertificate } from '../auth/jws-verifier.js';
 import { ConflictError, NotFoundError, ValidationError } from '../errors/mlog-error.js';
 import type { Logger } from '../logging/logger.js';
@@ -151,7 +151,7 @@ export class SystemRegistry {
   }
 
   private readCertificates(inputs: string[]): CertificateRecord[] {
-    const records = inputs.map((input, index) => describeCertificate(readCertificate(input, `certificates[${index}]`)));
+    const records = inputs.map((input, index) => describeCertificate(readSystemCertificate(input, `certificates[${index}]`)));
     const seen = new Set<string>();
     for (const record of records) {
       if (seen.has(record.fingerprint256)) throw new ValidationError(`The certificate with serial ${record.serial} is listed twice.`);

@@ -63,7 +63,7 @@ function describe(error: ErrorObject | undefined): string {
     case 'minProperties':
       return 'names no field to change';
     case 'pattern':
-      return `${field} must match ${String(error.params.pattern)} (lower-case letters, digits and "-", 2 to 31 characters)`;
+      return `${field} must match ${String(error.params.pattern)} (lower-case letters, digits and "-", 2 to 31 characters, starting and ending with a letter or digit)`;
     case 'enum':
       return `${field} must be one of ${(error.params.allowedValues as string[]).join(', ')}`;
     default:

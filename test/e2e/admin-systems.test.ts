@@ -94,6 +94,45 @@ describe('administration API: /admin/systems', () => {
     assert.equal(emptyChange.status, 400);
   });
 
+  test('refuses a code ending in "-" with 400 and registers nothing; codes with inner hyphens stay valid', async () => {
+    const code = `${uniqueCode('trail')}-`;
+    const answer = await mlog.callAdmin('/admin/systems', { method: 'POST', body: newSystem(code) });
+    assert.equal(answer.status, 400, answer.text);
+    assert.equal(answer.json.status, '400');
+    assert.match(answer.json.message, /code must match .*ending with a letter or digit/);
+    assert.equal((await mlog.callAdmin(`/admin/systems/${code}`)).status, 404, 'nothing registered');
+    const inner = `${uniqueCode('in')}--x`;
+    const certificate = await mlog.issueCertificate(inner);
+    const accepted = await mlog.callAdmin('/admin/systems', { method: 'POST', body: JSON.stringify({ code: inner, name: 'Inner', idno: '1003600000000', certificates: [certificate.certPem] }) });
+    assert.equal(accepted.status, 201, accepted.text);
+  });
+
+  test('refuses a CA certificate (basicConstraints CA:TRUE) as a system certificate with 400 naming it, on POST and PATCH', async () => {
+    const flagged = await mlog.issueCertificate(uniqueCode('ca-flagged'), { certificateAuthority: true });
+    for (const [label, pem, subject] of [
+      ['the test CA', mlog.ca.certPem, 'MLog Test CA'],
+      ['a CA:TRUE certificate without keyCertSign', flagged.certPem, 'ca-flagged'],
+    ] as const) {
+      const code = uniqueCode('caroot');
+      const answer = await mlog.callAdmin('/admin/systems', { method: 'POST', body: newSystem(code, { certificates: [certificatePem, pem] }) });
+      assert.equal(answer.status, 400, `${label}: ${answer.text}`);
+      assert.equal(answer.json.status, '400');
+      assert.match(answer.json.message, /certificates\[1\]/);
+      assert.match(answer.json.message, /CA certificate \(basicConstraints CA:TRUE\)/);
+      assert.ok(answer.json.message.includes(subject), answer.json.message);
+      assert.equal((await mlog.callAdmin(`/admin/systems/${code}`)).status, 404, `${label}: nothing registered`);
+    }
+    const code = uniqueCode('capatch');
+    const own = await mlog.issueCertificate(code);
+    const created = await mlog.callAdmin('/admin/systems', { method: 'POST', body: JSON.stringify({ code, name: 'Patch', idno: '1003600000000', certificates: [own.certPem] }) });
+    assert.equal(created.status, 201, created.text);
+    const patched = await mlog.callAdmin(`/admin/systems/${code}`, { method: 'PATCH', body: JSON.stringify({ certificates: [mlog.ca.certPem] }) });
+    assert.equal(patched.status, 400, patched.text);
+    assert.match(patched.json.message, /certificates\[0\].*CA:TRUE/);
+    const read = await mlog.callAdmin(`/admin/systems/${code}`);
+    assert.equal(read.json.system.certificates[0].fingerprint256, own.fingerprint256, 'the certificates stay as they were');
+  });
+
   test('health, readiness and metrics', async () => {
     const health = await mlog.callAdmin('/healthz', { token: null });
     assert.equal(health.status, 200);

@@ -269,7 +269,9 @@ describe('fuzz: POST /register', () => {
     { name: 'array element longer than 32766 bytes', apply: (event) => JSON.stringify({ ...event, list: ['a', 'z'.repeat(32_767)] }), refused: true },
     { name: 'event_details deep object (19 levels)', apply: (event) => JSON.stringify({ ...event, event_details: nested(18, 'x', true) }), refused: false },
     { name: 'event_details deeper than 20 levels', apply: (event) => JSON.stringify({ ...event, event_details: nested(50, 'x', true) }), refused: true },
-    { name: 'object then keyword for the same dotted name', apply: (event) => JSON.stringify({ ...event, 'p.q': 'x', p: { q: 'y' } }), refused: false },
+    { name: 'two spellings of one dotted field ("p.q" and "p":{"q"})', apply: (event) => JSON.stringify({ ...event, 'p.q': 'x', p: { q: 'y' } }), refused: true },
+    { name: 'a value and nested fields for one field', apply: (event) => JSON.stringify({ ...event, mix: [1, { z: 1 }] }), refused: true },
+    { name: 'an empty part in a dotted name', apply: (event) => JSON.stringify({ ...event, 'x.': 1 }), refused: true },
     { name: 'depth 30', apply: (event) => JSON.stringify({ ...event, deep: nested(30, 'x', false) }), refused: true },
   ];
 

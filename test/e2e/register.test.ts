@@ -529,6 +529,107 @@ describe('POST /register refuses', () => {
   });
 });
 
+describe('field names', () => {
+  /** The names of every field in the mappings of the IS's event indices, dotted. */
+  async function mappedFieldNames(code: string): Promise<string[]> {
+    const mappings = await inspectionClient().indices.getMapping({ index: eventIndexPattern(code), ignore_unavailable: true, allow_no_indices: true });
+    const names: string[] = [];
+    const visit = (properties: Record<string, any> | undefined, prefix: string): void => {
+      for (const [name, mapping] of Object.entries(properties ?? {})) {
+        names.push(`${prefix}${name}`);
+        visit(mapping.properties, `${prefix}${name}.`);
+      }
+    };
+    for (const index of Object.values(mappings)) visit((index as any).mappings?.properties, '');
+    return names;
+  }
+
+  test('a field name of 250,000 characters → 400 naming it shortened and the 256-byte limit; the index mapping does not grow', async () => {
+    const system = await mlog.addSystem();
+    const first = event({ known: 'x' });
+    await registerAndLoad(system, JSON.stringify(first), [first]);
+    const before = await mappedFieldNames(system.code);
+    const mark = marker();
+    const name = 'n'.repeat(250_000);
+    const message = assertRefused(await system.register(event({ event_correlation: mark, [name]: 1 })), 400, /Line 1\b/, /250000 bytes/, /limit is 256 bytes/);
+    assert.ok(message.length < 500, `the message does not quote the name whole (${message.length} characters)`);
+    await assertNothingStored(system.code, mark);
+    assert.deepEqual(await mappedFieldNames(system.code), before, 'the mapping is unchanged');
+  });
+
+  test('a dotted name of exactly 256 bytes is accepted and searchable by that name; 257 → 400', async () => {
+    const name = `${'a'.repeat(100)}.${'b'.repeat(155)}`;
+    const stored = marker();
+    const sent = event({ event_correlation: stored, [name]: 'v' });
+    await registerAndLoad(is, JSON.stringify(sent), [sent]);
+    assert.equal(await countDocuments(eventIndexPattern(is.code), { bool: { filter: [{ term: { event_correlation: stored } }, { term: { [name]: 'v' } }] } }), 1);
+    const mark = marker();
+    assertRefused(await is.register(event({ event_correlation: mark, [`${name}b`]: 'v' })), 400, /Line 1\b/, /257 bytes/, /limit is 256 bytes/);
+    await assertNothingStored(is.code, mark);
+  });
+
+  test('21 parts of a dotted name (past the 20-level depth) → 400 from MLog, not Elasticsearch\'s text', async () => {
+    const mark = marker();
+    const name = Array.from({ length: 21 }, (_, i) => `p${i}`).join('.');
+    const message = assertRefused(await is.register(event({ event_correlation: mark, [name]: 'v' })), 400, /Line 1\b/, /nested 21 levels deep/, /limit is 20/);
+    assert.doesNotMatch(message, /mapping depth|document_parsing/);
+    await assertNothingStored(is.code, mark);
+  });
+
+  for (const name of ['.x', 'x.', 'x..y', 'a. .b']) {
+    test(`the name "${name}" (an empty part) → 400 naming it, before Elasticsearch is asked`, async () => {
+      const mark = marker();
+      const message = assertRefused(await is.register(event({ event_correlation: mark, [name]: 'v' })), 400, /Line 1\b/, /empty part/);
+      assert.ok(message.includes(`"${name}"`), message);
+      assert.doesNotMatch(message, /illegal_argument|field name cannot|can't/i);
+      await assertNothingStored(is.code, mark);
+    });
+  }
+
+  test('{"a.b":1,"a":{"b":2}} (two names of one field) → 400 naming both', async () => {
+    const mark = marker();
+    assertRefused(await is.register(`{"event_time":"${new Date().toISOString()}","event_type":"Test.Event","event_correlation":"${mark}","a.b":1,"a":{"b":2}}`), 400, /Line 1\b/, /"a\.b" and "a\.b" both name the field a\.b/);
+    await assertNothingStored(is.code, mark);
+  });
+
+  test('{"mix":[1,"a",{"z":1}]} → 400 saying mix holds both values and nested fields, not Elasticsearch\'s text', async () => {
+    const mark = marker();
+    const message = assertRefused(await is.register(event({ event_correlation: mark, mix: [1, 'a', { z: 1 }] })), 400, /Line 1\b/, /field mix is given both a value \(by "mix\[0\]"\) and nested fields \(by "mix\[2\]"\)/);
+    assert.doesNotMatch(message, /can't merge/);
+    await assertNothingStored(is.code, mark);
+  });
+
+  test('a dotted name under a predefined field ("user.name") → 400 naming it', async () => {
+    const mark = marker();
+    assertRefused(await is.register(event({ event_correlation: mark, 'user.name': 'x' })), 400, /Line 1\b/, /"user\.name" puts a nested field under user/);
+    await assertNothingStored(is.code, mark);
+  });
+
+  test('the rules hold in a batch, a JWS line and a JWS payload of several events; nothing of the call is stored', async () => {
+    const mark = marker();
+    const good = event({ event_correlation: mark });
+    const batch = [JSON.stringify(good), JSON.stringify(event({ event_correlation: mark, 'x.': 1 }))].join('\n');
+    assertRefused(await is.register(batch), 400, /^Line 2: field name "x\." has an empty part/);
+    const signedLine = await is.sign(event({ event_correlation: mark, 'a.b': 1, a: { b: 2 } }));
+    assertRefused(await is.register(`${JSON.stringify(good)}\n${signedLine}`), 400, /^Line 2: field names "a\.b" and "a\.b" both name/);
+    const payload = [JSON.stringify(good), JSON.stringify(event({ event_correlation: mark, ['k'.repeat(300)]: 1 }))].join('\n');
+    assertRefused(await is.register(await is.sign(payload)), 400, /^Line 1, event 2 of the signed payload: field name "k{64}…" is 300 bytes/);
+    const mixed = await is.sign(event({ event_correlation: mark, mix: [{ z: 1 }, 2] }));
+    assertRefused(await is.register(mixed), 400, /^Line 1: field mix is given both a value \(by "mix\[1\]"\)/);
+    await assertNothingStored(is.code, mark);
+  });
+
+  test('arrays of objects, event_details of any shape and one object reached by two spellings stay accepted', async () => {
+    const sent = event({
+      items: [{ id: 1, tags: ['a'] }, { id: 2, tags: [] }],
+      request: { path: '/x' },
+      'request.method': 'GET',
+      event_details: { mix: [1, { z: 1 }], 'a.b': 1, a: { b: 2 } },
+    });
+    await registerAndLoad(is, JSON.stringify(sent), [sent]);
+  });
+});
+
 describe('atomicity', () => {
   test('a batch whose 3rd line is invalid stores nothing of lines 1 and 2', async () => {
     const mark = marker();

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { constants, createHmac, createPublicKey, randomUUID, sign as cryptoSign, X509Certificate } from 'node:crypto';
 import { FlattenedSign, importPKCS8 } from 'jose';
 import type { IssuedCertificate } from '../../scripts/dev-pki.js';
-import { TestMLog, event, type HttpAnswer, type TestSystem } from '../helpers/test-mlog.js';
+import { TestMLog, TestSystem, event, uniqueCode, type HttpAnswer } from '../helpers/test-mlog.js';
 import { closeInspectionClient, countDocuments, documentsWithMarker, eventIndexPattern, inspectionClient, storedEvents, type StoredDocument } from '../helpers/elasticsearch-inspection.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -234,6 +234,36 @@ describe('accepted signatures', () => {
     assert.equal(docs[3]?.source['@jws_ref'], docs[2]?.id);
   });
 
+  describe('an IS whose certificate has a negative serial number', () => {
+    /** Registers an IS with a certificate of serial `serial` (node prints -0x4d2 as "-04D2", Java as "-4d2"). */
+    async function systemWithSerial(serial: bigint): Promise<TestSystem> {
+      const code = uniqueCode('negative');
+      const certificate = await mlog.issueCertificate(code, { serial });
+      const answer = await mlog.callAdmin('/admin/systems', {
+        method: 'POST',
+        body: JSON.stringify({ code, name: 'Negative serial', idno: '1003600000000', certificates: [certificate.certPem], status: 'active' }),
+      });
+      assert.equal(answer.status, 201, answer.text);
+      return new TestSystem(code, certificate, mlog);
+    }
+
+    for (const [serial, kids] of [
+      [-0x4d2n, ['-4d2', '-04d2', '-004D2']],
+      [-0x1234n, ['-1234', '-01234', '-0001234']],
+    ] as const) {
+      test(`serial -0x${(-serial).toString(16)}: the kids ${kids.join(', ')} are all accepted (case and leading zeros ignored), @kid in Java's form`, async () => {
+        const system = await systemWithSerial(serial);
+        assert.equal(system.certificate.serialHex, `-${(-serial).toString(16)}`);
+        for (const kid of kids) {
+          const jws = await system.sign(event({ event_correlation: marker() }), { header: { kid } });
+          const uid = assertRegistered(await system.register(jws));
+          const docs = await storedEvents(system.code, uid);
+          assert.equal(docs[0]?.source['@kid'], system.certificate.serialHex, `kid ${kid}`);
+        }
+      });
+    }
+  });
+
   test('a signed pretty-printed payload (one object over several lines) is one event', async () => {
     const sent = event({ event_correlation: marker(), nested: { a: 1 } });
     const uid = assertRegistered(await p256.register(await p256.sign(JSON.stringify(sent, null, 2))));
@@ -322,6 +352,19 @@ describe('refused with 401', () => {
     assert.equal(JSON.parse(Buffer.from(jws.split('.')[0] as string, 'base64url').toString()).kid, undefined);
     await expectRefusal(rsa, jws, mark, 401, /kid/);
   });
+
+  for (const [label, pad] of [
+    ['spaces before', (kid: string) => `  ${kid}`],
+    ['spaces after', (kid: string) => `${kid} `],
+    ['a newline after', (kid: string) => `${kid}\n`],
+    ['a tab inside', (kid: string) => `${kid.slice(0, 4)}\t${kid.slice(4)}`],
+  ] as const) {
+    test(`the IS's own kid with ${label} → 401 saying the kid is not a serial in hex`, async () => {
+      const mark = marker();
+      const jws = await rsa.sign(event({ event_correlation: mark }), { header: { kid: pad(rsa.certificate.serialHex) } });
+      await expectRefusal(rsa, jws, mark, 401, /Line 1: the JWS kid .* is not a serial number in hex/, /no spaces/);
+    });
+  }
 
   test('a kid that is not a string', async () => {
     const mark = marker();

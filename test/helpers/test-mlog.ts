@@ -116,7 +116,10 @@ export class MLogCaller {
   ) {}
 
   /** Issues a client certificate from the test CA (or from `ca`). */
-  issueCertificate(name: string, options: { keyType?: KeyType; notBefore?: Date; notAfter?: Date; der?: boolean; ca?: CertificateAuthority } = {}): Promise<IssuedCertificate> {
+  issueCertificate(
+    name: string,
+    options: { keyType?: KeyType; notBefore?: Date; notAfter?: Date; der?: boolean; ca?: CertificateAuthority; serial?: bigint; certificateAuthority?: boolean } = {},
+  ): Promise<IssuedCertificate> {
     return issueClientCertificate(options.ca ?? this.ca, this.dir, { name, ...options });
   }
 

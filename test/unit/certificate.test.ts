@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { describeCertificate, normalizeSerial, readCertificate, validityProblem } from '../../src/auth/certificate.js';
+import { describeCertificate, hasCaBasicConstraint, normalizeSerial, readCertificate, readSystemCertificate, SERIAL_HEX_PATTERN, validityProblem } from '../../src/auth/certificate.js';
 import { ValidationError } from '../../src/errors/mlog-error.js';
 import { createCertificateAuthority, issueClientCertificate } from '../../scripts/dev-pki.js';
 
@@ -28,8 +28,16 @@ describe('normalizeSerial', () => {
     assert.equal(normalizeSerial('0000'), '0');
   });
 
-  test('surrounding whitespace is trimmed', () => {
-    assert.equal(normalizeSerial('  00FF\n'), 'ff');
+  test('a negative serial keeps its sign and loses its leading zeros, as Java prints it', () => {
+    assert.equal(normalizeSerial('-04D2'), '-4d2');
+    assert.equal(normalizeSerial('-01234'), '-1234');
+    assert.equal(normalizeSerial('-1234'), '-1234');
+    assert.equal(normalizeSerial('-0'), '0');
+  });
+
+  test('the kid form is hex digits with an optional leading "-", nothing else', () => {
+    for (const kid of ['4d2', '04D2', '-4d2', '-01234']) assert.match(kid, SERIAL_HEX_PATTERN, kid);
+    for (const kid of [' 4d2', '4d2 ', '4d2\n', '4d:2', '+4d2', '--4d2', '0x4d2', '', '-']) assert.doesNotMatch(kid, SERIAL_HEX_PATTERN, JSON.stringify(kid));
   });
 
   test('the forms a client may print compare equal', () => {
@@ -103,6 +111,41 @@ describe('readCertificate and describeCertificate', () => {
           (error: unknown) => error instanceof ValidationError && error.message.startsWith('certificates[0] '),
         );
       }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('readSystemCertificate', () => {
+  test('refuses a CA certificate (basicConstraints CA:TRUE, with or without keyCertSign) naming it; accepts a leaf', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'mlog-certificate-test-'));
+    try {
+      const ca = await createCertificateAuthority(path.join(dir, 'ca'), 'MLog Unit Test CA');
+      const caFlagged = await issueClientCertificate(ca, path.join(dir, 'clients'), { name: 'ca-flagged', certificateAuthority: true });
+      const leaf = await issueClientCertificate(ca, path.join(dir, 'clients'), { name: 'leaf-is' });
+      for (const [certificate, subject] of [[ca, 'MLog Unit Test CA'], [caFlagged, 'ca-flagged']] as const) {
+        assert.throws(
+          () => readSystemCertificate(certificate.certPem, 'certificates[1]'),
+          (error: unknown) =>
+            error instanceof ValidationError && error.message.startsWith('certificates[1] ') && error.message.includes(subject) && /CA:TRUE/.test(error.message),
+        );
+      }
+      assert.equal(readSystemCertificate(leaf.certPem, 'certificates[0]').subject, 'CN=leaf-is');
+      assert.equal(hasCaBasicConstraint(readCertificate(leaf.certPem).raw), false);
+      assert.equal(hasCaBasicConstraint(Buffer.from([0x30, 0x82, 0xff])), false, 'truncated DER is not a CA');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('a negative serial is described as Java prints it', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'mlog-certificate-test-'));
+    try {
+      const ca = await createCertificateAuthority(path.join(dir, 'ca'), 'MLog Unit Test CA');
+      const negative = await issueClientCertificate(ca, path.join(dir, 'clients'), { name: 'negative', serial: -0x4d2n });
+      assert.equal(describeCertificate(readCertificate(negative.certPem)).serial, '-4d2');
+      assert.equal(negative.serialHex, '-4d2');
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

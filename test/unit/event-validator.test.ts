@@ -1,7 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { findEventProblem } from '../../src/events/event-validator.js';
-import { MAX_STRING_BYTES, PREDEFINED_FIELDS } from '../../src/events/predefined-fields.js';
+import { MAX_FIELD_DEPTH, MAX_FIELD_NAME_BYTES, MAX_STRING_BYTES, PREDEFINED_FIELDS } from '../../src/events/predefined-fields.js';
 
 type Event = Record<string, unknown>;
 
@@ -112,6 +112,80 @@ describe('findEventProblem: reserved names', () => {
   test('an empty field name is refused', () => {
     problem(event({ '': 1 }));
     problem(event({ a: { ' ': 1 } }));
+  });
+});
+
+describe('findEventProblem: field names that can be stored and queried', () => {
+  test('a dotted name of exactly 256 UTF-8 bytes is accepted, 257 refused, naming the field shortened and the limit', () => {
+    assert.equal(MAX_FIELD_NAME_BYTES, 256);
+    fine(event({ ['a'.repeat(256)]: 1 }));
+    fine(event({ ['a'.repeat(100)]: { ['b'.repeat(155)]: 1 } }));
+    const reason = problem(event({ ['a'.repeat(100)]: { ['b'.repeat(156)]: 1 } }));
+    assert.match(reason, /257 bytes/);
+    assert.match(reason, /limit is 256 bytes/);
+    assert.match(reason, /"a{64}…"/, 'the name is shortened in the message');
+  });
+
+  test('a 250,000-character name is refused without quoting it whole', () => {
+    const reason = problem(event({ ['x'.repeat(250_000)]: 1 }));
+    assert.ok(reason.length < 400, reason);
+    assert.match(reason, /250000 bytes/);
+  });
+
+  test('names are counted in UTF-8 bytes', () => {
+    fine(event({ ['ș'.repeat(128)]: 1 }));
+    assert.match(problem(event({ ['ș'.repeat(128)]: { a: 1 } })), /258 bytes/);
+  });
+
+  test(`${MAX_FIELD_DEPTH} parts are accepted, ${MAX_FIELD_DEPTH + 1} refused, counting dotted names and objects together`, () => {
+    const dotted = (n: number) => Array.from({ length: n }, (_, i) => `p${i}`).join('.');
+    fine(event({ [dotted(MAX_FIELD_DEPTH)]: 1 }));
+    assert.match(problem(event({ [dotted(MAX_FIELD_DEPTH + 1)]: 1 })), /nested 21 levels deep.*limit is 20/);
+    assert.match(problem(event({ a: { b: { [dotted(MAX_FIELD_DEPTH - 1)]: 1 } } })), /"a\.b\.p0\.p1.*nested 21 levels/);
+  });
+
+  test('empty parts: ".x", "x.", "x..y" are refused naming the field', () => {
+    for (const name of ['.x', 'x.', 'x..y', '.', 'x. .y']) {
+      const reason = problem(event({ [name]: 1 }));
+      assert.ok(reason.includes(`"${name}"`), reason);
+      assert.match(reason, /empty part/);
+    }
+    assert.match(problem(event({ outer: { 'x.': 1 } })), /"outer\.x\." has an empty part/);
+  });
+
+  test('a reserved part of a dotted name is refused like a nested reserved name', () => {
+    assert.match(problem(event({ 'a.@kid': 1 })), /"a\.@kid" is reserved/);
+    assert.match(problem(event({ 'a._id': 1 })), /"a\._id" is reserved/);
+  });
+
+  test('two spellings of one field are refused, naming both', () => {
+    const reason = problem(event({ 'a.b': 1, a: { b: 2 } }));
+    assert.match(reason, /"a\.b" and "a\.b" both name the field a\.b/);
+    assert.match(problem(event({ x: { 'y.z': 1 }, 'x.y': { z: 2 } })), /both name the field x\.y\.z/);
+  });
+
+  test('a field given a value and nested fields is refused, naming both', () => {
+    assert.match(problem(event({ mix: [1, 'a', { z: 1 }] })), /field mix is given both a value \(by "mix\[0\]"\) and nested fields \(by "mix\[2\]"\)/);
+    assert.match(problem(event({ a: 1, 'a.b': 2 })), /field a is given both a value \(by "a"\) and nested fields \(by "a\.b"\)/);
+    assert.match(problem(event({ 'a.b': 2, a: 1 })), /field a is given both a value \(by "a"\) and nested fields \(by "a\.b"\)/);
+    assert.match(problem(event({ list: [{ k: 1 }, { k: { deeper: 1 } }] })), /field list\.k is given both/);
+  });
+
+  test('a predefined field mixing values and objects keeps its own message', () => {
+    assert.match(problem(event({ subject: ['ok', { a: 1 }] })), /field subject must be a string, number or boolean/);
+  });
+
+  test('a dotted name under a predefined field is refused', () => {
+    assert.match(problem(event({ 'user.name': 'x' })), /"user\.name" puts a nested field under user/);
+    assert.match(problem(event({ 'event_type.x': 'x' })), /under event_type/);
+  });
+
+  test('arrays of objects, objects reached by two spellings, null and event_details stay accepted', () => {
+    fine(event({ items: [{ id: 1, tags: ['a'] }, { id: 2, tags: [] }] }));
+    fine(event({ a: { c: 1 }, 'a.b': 2 }));
+    fine(event({ 'request.method': 'GET', request: { path: '/x' } }));
+    fine(event({ q: null, 'q.r': 1 }));
+    fine(event({ event_details: { mix: [1, { z: 1 }], 'a.b': 1, a: { b: 2 } }, 'event_details.x': [1, { y: 2 }] }));
   });
 });
 

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import {
   EVENT_INDEX_PREFIX,
   IS_CODE_PATTERN,
+  STORED_IS_CODE_PATTERN,
   PERSONAL_DATA_INDEX_PATTERN,
   REJECTIONS_INDEX_PATTERN,
   SYSTEMS_INDEX,
@@ -89,11 +90,16 @@ describe('index names', () => {
 
 describe('IS_CODE_PATTERN', () => {
   test('accepts lower-case codes of 2 to 31 characters', () => {
-    for (const code of ['mp', 'mpass', 'm-pass', '0abc', `a${'b'.repeat(30)}`]) assert.match(code, IS_CODE_PATTERN, code);
+    for (const code of ['mp', 'mpass', 'm-pass', '0abc', `a${'b'.repeat(30)}`, 'a--b', '00']) assert.match(code, IS_CODE_PATTERN, code);
+  });
+
+  test('the pattern of stored codes still reads a code ending in "-", which earlier versions registered', () => {
+    for (const code of ['ab-', 'mpass', 'm-pass']) assert.match(code, STORED_IS_CODE_PATTERN, code);
+    for (const code of ['-ab', 'a', 'mpa.ss']) assert.doesNotMatch(code, STORED_IS_CODE_PATTERN, code);
   });
 
   test('refuses what cannot be part of an index name', () => {
-    for (const code of ['m', '', 'MPass', '-mpass', '_mpass', 'm_pass', 'm pass', 'mpass*', `a${'b'.repeat(31)}`, 'mpa.ss']) {
+    for (const code of ['m', '', 'MPass', '-mpass', '_mpass', 'm_pass', 'm pass', 'mpass*', `a${'b'.repeat(31)}`, 'mpa.ss', 'ab-', 'mpass-', 'a-']) {
       assert.doesNotMatch(code, IS_CODE_PATTERN, code);
     }
   });
