@@ -190,6 +190,7 @@ export async function startMLog(config: MLogConfig, options: { logger?: Logger; 
     certPath: config.publicApi.tlsCertPath,
     keyPath: config.publicApi.tlsKeyPath,
     clientCaPath: config.publicApi.tlsClientCaPath,
+    handshakeTimeoutMs: config.publicApi.tlsHandshakeTimeoutSeconds * 1000,
   });
   const adminListener = await listenAdmin(createAdminApp({ registry, readiness, logger, metrics, token: config.adminApi.token, routes: adminRoutes }), {
     host: config.adminApi.host,

@@ -23,6 +23,8 @@ export interface MLogConfig {
     tlsKeyPath: string;
     /** MLOG_TLS_CLIENT_CA: PEM file of the CAs whose client certificates are accepted. */
     tlsClientCaPath: string;
+    /** MLOG_TLS_HANDSHAKE_TIMEOUT_SECONDS: a connection whose TLS handshake is not done by then is closed. */
+    tlsHandshakeTimeoutSeconds: number;
   };
   adminApi: {
     /** MLOG_ADMIN_HOST: address the administration listener binds to. */
@@ -210,6 +212,7 @@ export function loadConfig(env: Env = process.env): MLogConfig {
       tlsCertPath: required(env, 'MLOG_TLS_CERT', 'the path of the PEM server certificate'),
       tlsKeyPath: required(env, 'MLOG_TLS_KEY', 'the path of the PEM server key'),
       tlsClientCaPath: required(env, 'MLOG_TLS_CLIENT_CA', 'the path of the PEM CA(s) that issue client certificates'),
+      tlsHandshakeTimeoutSeconds: count(env, 'MLOG_TLS_HANDSHAKE_TIMEOUT_SECONDS', 10),
     },
     adminApi: {
       host: text(env, 'MLOG_ADMIN_HOST') ?? '127.0.0.1',

@@ -45,6 +45,11 @@ export class ConflictError extends MLogError {
   readonly status = 409;
 }
 
+/** 417: the request carries an Expect header that MLog cannot meet (anything but 100-continue). */
+export class ExpectationFailedError extends MLogError {
+  readonly status = 417;
+}
+
 /** 422: the request is well formed but cannot be honoured as sent (an Idempotency-Key reused with another body). */
 export class UnprocessableContentError extends MLogError {
   readonly status = 422;

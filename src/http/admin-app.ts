@@ -6,6 +6,7 @@ import type { Metrics } from '../metrics/metrics.js';
 import type { SystemRegistry } from '../systems/system-registry.js';
 import { errorResponder, onlyMethods } from './error-response.js';
 import { requestContext } from './request-context.js';
+import { requestHead } from './request-head.js';
 import { healthRoutes, type Readiness } from './routes/health-routes.js';
 import { systemRoutes } from './routes/system-routes.js';
 
@@ -39,6 +40,7 @@ export function createAdminApp(services: AdminAppServices): Express {
   app.disable('x-powered-by');
   app.set('etag', false);
   app.use(requestContext('admin', services.logger, services.metrics));
+  app.use(requestHead());
   app.use(onlyMethods(['GET', 'POST', 'PATCH', 'DELETE']));
   app.use(healthRoutes(services.readiness, services.metrics));
   app.use('/admin', bearerToken(services.token));

@@ -14,6 +14,7 @@ import { errorResponder, onlyMethods } from './error-response.js';
 import type { MLogError } from '../errors/mlog-error.js';
 import { peerCredentials } from './peer-credentials.js';
 import { requestContext } from './request-context.js';
+import { requestHead } from './request-head.js';
 import { queryRoutes } from './routes/query-routes.js';
 import { registerRoutes } from './routes/register-routes.js';
 
@@ -71,6 +72,7 @@ export function createPublicApp(services: PublicAppServices): Express {
   app.set('etag', false);
   app.set('query parser', false);
   app.use(requestContext('public', services.logger, services.metrics));
+  app.use(requestHead());
   app.use(onlyMethods(['GET', 'POST']));
   app.use(authenticate(services.registry));
   // Admitted (or refused at once) before any body is read; the slot is freed when the call is over.

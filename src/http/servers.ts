@@ -16,29 +16,67 @@ export interface Listening {
 /** Largest request line plus headers accepted (long query strings carry legal reasons and filters). */
 export const MAX_HEADER_BYTES = 65_536;
 
-/** Answers, in the envelope, requests that Node refuses before they reach MLog (oversized or malformed heads, timeouts). */
-function answerClientErrors(server: Server): void {
+/** How long a refused connection may still send what it had started (read and dropped) before it is destroyed. */
+export const LINGER_MS = 2_000;
+
+/** Connections already answered and closing: further errors of their parser are the rest of what they send. */
+const answered = new WeakSet<Socket>();
+
+/**
+ * Answers in the envelope on a socket that no request handler will serve, then closes it: the answer
+ * is sent with the end of the connection, what the client still sends is read and dropped (closing
+ * with unread bytes would reset the connection and lose the answer), and the socket is destroyed when
+ * the client closes or after LINGER_MS, whichever comes first.
+ */
+function answerAndClose(socket: Socket, status: number, message: string): void {
+  answered.add(socket);
+  const body = JSON.stringify(envelope(status, message));
+  socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+  socket.on('error', () => socket.destroy());
+  socket.resume();
+  const linger = setTimeout(() => socket.destroy(), LINGER_MS);
+  linger.unref();
+  socket.once('close', () => clearTimeout(linger));
+}
+
+/**
+ * Answers, in the envelope, requests that Node refuses before they reach MLog (oversized or malformed
+ * heads, timeouts), and CONNECT. A connection whose TLS handshake failed or timed out (`speaksHttp`
+ * false) cannot carry an answer and is destroyed at once. Every socket that fails is destroyed.
+ */
+function answerClientErrors(server: Server, speaksHttp: (socket: Socket) => boolean): void {
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => {
-    if (!socket.writable || error.code === 'ECONNRESET') {
+    if (answered.has(socket)) return;
+    if (!speaksHttp(socket) || !socket.writable || error.code === 'ECONNRESET') {
       socket.destroy();
       return;
     }
-    const [status, message] =
+    const [status, message]: [number, string] =
       error.code === 'HPE_HEADER_OVERFLOW'
         ? [431, `The request line and headers are larger than ${MAX_HEADER_BYTES} bytes; shorten the query parameters.`]
         : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
           ? [408, 'The request was not received in time.']
           : [400, 'The request is not valid HTTP.'];
-    const body = JSON.stringify(envelope(status, message));
-    socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+    answerAndClose(socket, status, message);
   });
+  // Without a listener Node closes a CONNECT silently; MLog is no proxy and says so.
+  server.on('connect', (_request: IncomingMessage, socket: Socket) => answerAndClose(socket, 405, 'The method CONNECT is not accepted; MLog is not a proxy.'));
 }
 
-function applyTimeouts(server: Server): void {
+function applyTimeouts(server: Server, speaksHttp: (socket: Socket) => boolean): void {
   server.headersTimeout = 10_000;
   server.requestTimeout = 60_000;
   server.keepAliveTimeout = 5_000;
-  answerClientErrors(server);
+  answerClientErrors(server, speaksHttp);
+}
+
+/**
+ * Hands the app the requests Node would answer itself outside the envelope: HTTP/1.1 without Host
+ * (Node's bare 400; `requireHostHeader: false` at creation) and an Expect other than 100-continue
+ * (Node's bare 417). The app refuses them in the envelope (see request-head.ts).
+ */
+function routeAllRequests(server: Server, app: Express): void {
+  server.on('checkExpectation', app);
 }
 
 /**
@@ -86,7 +124,10 @@ async function listen(server: Server, host: string, port: number): Promise<Liste
  * The public listener: HTTPS that asks every client for its certificate. Chain errors do not end the
  * handshake, so that MLog can answer 401 in its envelope with the reason.
  */
-export function listenPublic(app: Express, options: { host: string; port: number; certPath: string; keyPath: string; clientCaPath: string }): Promise<Listening> {
+export function listenPublic(
+  app: Express,
+  options: { host: string; port: number; certPath: string; keyPath: string; clientCaPath: string; handshakeTimeoutMs: number },
+): Promise<Listening> {
   const server = createHttpsServer(
     {
       cert: readFileSync(options.certPath),
@@ -95,19 +136,29 @@ export function listenPublic(app: Express, options: { host: string; port: number
       requestCert: true,
       rejectUnauthorized: false,
       minVersion: 'TLSv1.2',
+      // A connection that sends nothing, or never finishes its handshake, holds a socket and a file:
+      // it is cut after this time (Node's default is 120 s).
+      handshakeTimeout: options.handshakeTimeoutMs,
       maxHeaderSize: MAX_HEADER_BYTES,
+      requireHostHeader: false,
     },
     app,
   );
-  // The client certificate is read once per connection (see peer-credentials.ts): it must not change
-  // during one, so TLS 1.2 renegotiation is refused (TLS 1.3 has none).
-  server.on('secureConnection', (socket: TLSSocket) => socket.disableRenegotiation());
-  applyTimeouts(server);
+  const secured = new WeakSet<Socket>();
+  server.on('secureConnection', (socket: TLSSocket) => {
+    secured.add(socket);
+    // The client certificate is read once per connection (see peer-credentials.ts): it must not change
+    // during one, so TLS 1.2 renegotiation is refused (TLS 1.3 has none).
+    socket.disableRenegotiation();
+  });
+  applyTimeouts(server, (socket) => secured.has(socket));
+  routeAllRequests(server, app);
   return listen(server, options.host, options.port);
 }
 
 export function listenAdmin(app: Express, options: { host: string; port: number }): Promise<Listening> {
-  const server = createHttpServer({ maxHeaderSize: MAX_HEADER_BYTES }, app);
-  applyTimeouts(server);
+  const server = createHttpServer({ maxHeaderSize: MAX_HEADER_BYTES, requireHostHeader: false }, app);
+  applyTimeouts(server, () => true);
+  routeAllRequests(server, app);
   return listen(server, options.host, options.port);
 }

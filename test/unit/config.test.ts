@@ -32,6 +32,7 @@ describe('loadConfig', () => {
         tlsCertPath: '/etc/mlog/server.pem',
         tlsKeyPath: '/etc/mlog/server.key',
         tlsClientCaPath: '/etc/mlog/clients-ca.pem',
+        tlsHandshakeTimeoutSeconds: 10,
       },
       adminApi: { host: '127.0.0.1', port: 8081 },
       workers: 1,
@@ -50,6 +51,12 @@ describe('loadConfig', () => {
     assert.deepEqual(config.limits, { maxInFlight: 64, maxInFlightPerSystem: 8, writeDeadlineSeconds: 3, shutdownGraceSeconds: 20 });
     assert.throws(() => loadConfig({ ...minimal, MLOG_MAX_IN_FLIGHT: '0' }), /MLOG_MAX_IN_FLIGHT="0" is not a whole number of 1 or more/);
     assert.throws(() => loadConfig({ ...minimal, MLOG_WRITE_DEADLINE_SECONDS: 'ten' }), /MLOG_WRITE_DEADLINE_SECONDS/);
+  });
+
+  test('TLS handshake timeout: whole seconds of 1 or more; 0 or a fraction names the variable', () => {
+    assert.equal(loadConfig({ ...minimal, MLOG_TLS_HANDSHAKE_TIMEOUT_SECONDS: '3' }).publicApi.tlsHandshakeTimeoutSeconds, 3);
+    assert.throws(() => loadConfig({ ...minimal, MLOG_TLS_HANDSHAKE_TIMEOUT_SECONDS: '0' }), /MLOG_TLS_HANDSHAKE_TIMEOUT_SECONDS="0" is not a whole number of 1 or more/);
+    assert.throws(() => loadConfig({ ...minimal, MLOG_TLS_HANDSHAKE_TIMEOUT_SECONDS: '2.5' }), /MLOG_TLS_HANDSHAKE_TIMEOUT_SECONDS/);
   });
 
   test('group commit: 0 ms wait means the next tick; a bad value names the variable', () => {
