@@ -93,6 +93,9 @@ export async function startMLog(config: MLogConfig, options: { logger?: Logger; 
         maxOperations: config.groupCommit.maxOperations,
         maxChars: config.groupCommit.maxBytes,
         maxInFlight: config.groupCommit.maxInFlight,
+        maxQueuedOperationsPerLane: config.groupCommit.maxWaitingEventsPerSystem,
+        maxQueuedCharsPerLane: config.groupCommit.maxWaitingBytesPerSystem,
+        maxQueuedChars: config.groupCommit.maxWaitingBytes,
       },
     },
   );
@@ -175,6 +178,8 @@ export async function startMLog(config: MLogConfig, options: { logger?: Logger; 
     metrics.inFlightBySystem.set({ system }, systemInFlight);
   });
 
+  const registerBytes = new AdmissionControl({ maxInFlight: config.limits.maxRegisterBytes, maxInFlightPerSystem: config.limits.maxRegisterBytesPerSystem });
+
   // --- onboarding: conformance reports and activation ---
   const onboarding = new OnboardingService(registry, new ElasticsearchConformanceFacts(client), audit, logger);
   adminRoutes.push(onboardingRoutes(onboarding));
@@ -184,7 +189,7 @@ export async function startMLog(config: MLogConfig, options: { logger?: Logger; 
   publicRoutes.push(personalDataRoutes(personalData));
   adminRoutes.push(rejectionRoutes(new RejectionSearch(rejectionStore)));
 
-  const publicListener = await listenPublic(createPublicApp({ registry, ingest, idempotency, admission: admissionControl, queries, logger, metrics, rejections, routes: publicRoutes }), {
+  const publicListener = await listenPublic(createPublicApp({ registry, ingest, idempotency, admission: admissionControl, registerBytes, queries, logger, metrics, rejections, routes: publicRoutes }), {
     host: config.publicApi.host,
     port: config.publicApi.port,
     certPath: config.publicApi.tlsCertPath,

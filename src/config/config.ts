@@ -45,6 +45,10 @@ export interface MLogConfig {
     maxInFlight: number;
     /** MLOG_MAX_IN_FLIGHT_PER_IS: calls of one IS being handled at once; past it, 429 with Retry-After. */
     maxInFlightPerSystem: number;
+    /** MLOG_MAX_REGISTER_BYTES: bytes of /register bodies being registered at once by this instance; past it, 503 with Retry-After. */
+    maxRegisterBytes: number;
+    /** MLOG_MAX_REGISTER_BYTES_PER_IS: bytes of /register bodies of one IS being registered at once; past it, 429 with Retry-After. */
+    maxRegisterBytesPerSystem: number;
     /** MLOG_WRITE_DEADLINE_SECONDS: how long a registration may wait for Elasticsearch, retries included, before 503. */
     writeDeadlineSeconds: number;
     /** MLOG_SHUTDOWN_GRACE_SECONDS: how long calls in flight may take to finish after SIGTERM. */
@@ -59,6 +63,12 @@ export interface MLogConfig {
     maxBytes: number;
     /** MLOG_GROUP_COMMIT_MAX_IN_FLIGHT: shared bulks on their way at once. */
     maxInFlight: number;
+    /** MLOG_GROUP_COMMIT_MAX_WAITING_EVENTS_PER_IS: events of one IS waiting for a bulk; past it, 429. */
+    maxWaitingEventsPerSystem: number;
+    /** MLOG_GROUP_COMMIT_MAX_WAITING_BYTES_PER_IS: bytes of NDJSON of one IS waiting for a bulk; past it, 429. */
+    maxWaitingBytesPerSystem: number;
+    /** MLOG_GROUP_COMMIT_MAX_WAITING_BYTES: bytes of NDJSON of all systems waiting for a bulk; past it, 503. */
+    maxWaitingBytes: number;
   };
   retention: {
     /** MLOG_RETENTION_SCHEDULE: cron expression (UTC) of the retention job; "off" disables it. */
@@ -110,6 +120,16 @@ function milliseconds(env: Env, name: string, fallback: number): number {
   const raw = text(env, name);
   if (raw === undefined) return fallback;
   if (!/^\d{1,5}$/.test(raw)) throw new ConfigurationError(`${name}="${raw}" is not a whole number of milliseconds (0 or more).`);
+  return Number(raw);
+}
+
+/** A size in bytes: a whole number from 1 to 2^40. */
+function byteCount(env: Env, name: string, fallback: number): number {
+  const raw = text(env, name);
+  if (raw === undefined) return fallback;
+  if (!/^\d{1,13}$/.test(raw) || Number(raw) < 1 || Number(raw) > 2 ** 40) {
+    throw new ConfigurationError(`${name}="${raw}" is not a number of bytes from 1 to ${2 ** 40}.`);
+  }
   return Number(raw);
 }
 
@@ -224,6 +244,8 @@ export function loadConfig(env: Env = process.env): MLogConfig {
     limits: {
       maxInFlight: count(env, 'MLOG_MAX_IN_FLIGHT', 512),
       maxInFlightPerSystem: count(env, 'MLOG_MAX_IN_FLIGHT_PER_IS', 128),
+      maxRegisterBytes: byteCount(env, 'MLOG_MAX_REGISTER_BYTES', 8 * 1024 * 1024),
+      maxRegisterBytesPerSystem: byteCount(env, 'MLOG_MAX_REGISTER_BYTES_PER_IS', 2 * 1024 * 1024),
       writeDeadlineSeconds: count(env, 'MLOG_WRITE_DEADLINE_SECONDS', 10),
       shutdownGraceSeconds: count(env, 'MLOG_SHUTDOWN_GRACE_SECONDS', 10),
     },
@@ -232,6 +254,9 @@ export function loadConfig(env: Env = process.env): MLogConfig {
       maxOperations: count(env, 'MLOG_GROUP_COMMIT_MAX_OPERATIONS', 500),
       maxBytes: count(env, 'MLOG_GROUP_COMMIT_MAX_BYTES', 5 * 1024 * 1024),
       maxInFlight: count(env, 'MLOG_GROUP_COMMIT_MAX_IN_FLIGHT', 4),
+      maxWaitingEventsPerSystem: count(env, 'MLOG_GROUP_COMMIT_MAX_WAITING_EVENTS_PER_IS', 20_000),
+      maxWaitingBytesPerSystem: byteCount(env, 'MLOG_GROUP_COMMIT_MAX_WAITING_BYTES_PER_IS', 16 * 1024 * 1024),
+      maxWaitingBytes: byteCount(env, 'MLOG_GROUP_COMMIT_MAX_WAITING_BYTES', 64 * 1024 * 1024),
     },
     retention: loadRetentionConfig(env),
     idempotency: {

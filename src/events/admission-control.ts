@@ -3,6 +3,9 @@
  * `maxInFlightPerSystem` of one IS, so that one noisy system cannot take every slot. Past a limit a
  * call is refused at once — never queued — so memory stays bounded under any load. Independent of
  * any transport; counters live in memory and cost one map entry per IS with calls in flight.
+ * The same counting serves for bytes (the /register bodies being registered): each acquisition then
+ * counts `amount` bytes instead of one call, and one acquisition is always admitted when nothing of
+ * its IS is counted and the instance has room.
  */
 export interface AdmissionLimits {
   maxInFlight: number;
@@ -31,23 +34,23 @@ export class AdmissionControl {
   ) {}
 
   /** Admits a call of `systemCode` when both limits leave room. The per-IS limit is checked first, so a noisy IS hears 429, not 503. */
-  tryAcquire(systemCode: string): Admission {
+  tryAcquire(systemCode: string, amount = 1): Admission {
     const own = this.bySystem.get(systemCode) ?? 0;
-    if (own >= this.limits.maxInFlightPerSystem) return { admitted: false, limit: 'system' };
-    if (this.total >= this.limits.maxInFlight) return { admitted: false, limit: 'global' };
-    this.bySystem.set(systemCode, own + 1);
-    this.total++;
-    this.onChange(systemCode, own + 1, this.total);
+    if (own > 0 && own + amount > this.limits.maxInFlightPerSystem) return { admitted: false, limit: 'system' };
+    if (this.total > 0 && this.total + amount > this.limits.maxInFlight) return { admitted: false, limit: 'global' };
+    this.bySystem.set(systemCode, own + amount);
+    this.total += amount;
+    this.onChange(systemCode, own + amount, this.total);
     let released = false;
     return {
       admitted: true,
       release: () => {
         if (released) return;
         released = true;
-        const left = (this.bySystem.get(systemCode) ?? 1) - 1;
+        const left = (this.bySystem.get(systemCode) ?? amount) - amount;
         if (left <= 0) this.bySystem.delete(systemCode);
         else this.bySystem.set(systemCode, left);
-        this.total--;
+        this.total -= amount;
         this.onChange(systemCode, Math.max(left, 0), this.total);
       },
     };

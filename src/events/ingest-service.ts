@@ -98,7 +98,7 @@ export class IngestService {
     }
     const uid = call.uid ?? randomUUID();
     const documents = buildRegistrationDocuments(accepted, { uid, isCode: call.caller.system.code, receivedAt: call.receivedAt });
-    await this.store.writeAll(documents);
+    await this.store.writeAll(documents, 'events', call.caller.system.code);
     const signed = accepted.filter((event) => event.signature !== undefined).length;
     this.logger.info('events registered', { system: call.caller.system.code, uid, events: accepted.length, signed });
     return { uid, events: accepted.length, signed };

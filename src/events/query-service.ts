@@ -169,6 +169,7 @@ export class QueryService {
     await this.store.writeAll(
       buildRegistrationDocuments([{ event, origin: CLIENT_QUERY_EVENT_TYPE, line: 0 }], { uid, isCode: caller.system.code, receivedAt: at }),
       'query-record',
+      caller.system.code,
     );
     this.logger.debug('client query recorded', { system: caller.system.code, uid });
   }

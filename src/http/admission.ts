@@ -36,3 +36,37 @@ export function admission(control: AdmissionControl, metrics: Metrics): RequestH
     next();
   };
 }
+
+/**
+ * Admits a /register call's body into registration, by its size (the declared Content-Length, or
+ * `maxBodyBytes` when undeclared), before any byte of it is read; or refuses it at once: 429 when its
+ * IS already has `maxInFlightPerSystem` bytes of bodies being registered, 503 when the instance has
+ * `maxInFlight`. This bounds what registrations hold at once — the bodies, their parsed events, the
+ * documents and their NDJSON all grow with the body — and keeps one system's parsing from taking the
+ * whole event loop. The bytes are freed when the answer is sent or the connection closes.
+ */
+export function registerBytesAdmission(control: AdmissionControl, metrics: Metrics, maxBodyBytes: number): RequestHandler {
+  return (request, response, next) => {
+    const caller = response.locals.caller as KnownSystem;
+    const code = caller.system.code;
+    const declared = Number(request.headers['content-length']);
+    const bytes = Number.isSafeInteger(declared) && declared >= 0 && declared <= maxBodyBytes ? declared : maxBodyBytes;
+    const admission = control.tryAcquire(code, Math.max(bytes, 1));
+    if (!admission.admitted) {
+      metrics.admissionRefused.inc({ limit: admission.limit === 'system' ? 'system_bytes' : 'global_bytes' });
+      if (admission.limit === 'system') {
+        throw new TooManyRequestsError(
+          `Information system "${code}" already has ${control.limits.maxInFlightPerSystem} bytes of events being registered, the most MLog registers at once for one system; nothing of this call was registered. Retry after ${SYSTEM_LIMIT_RETRY_AFTER_SECONDS} s.`,
+          SYSTEM_LIMIT_RETRY_AFTER_SECONDS,
+        );
+      }
+      throw new OverloadedError(
+        `MLog is registering ${control.limits.maxInFlight} bytes of events at once, the most it holds; nothing of this call was registered. Retry after ${GLOBAL_LIMIT_RETRY_AFTER_SECONDS} s.`,
+        GLOBAL_LIMIT_RETRY_AFTER_SECONDS,
+      );
+    }
+    response.once('finish', admission.release);
+    response.once('close', admission.release);
+    next();
+  };
+}

@@ -28,6 +28,8 @@ export interface PublicAppServices {
   idempotency: IdempotencyService;
   /** Limits on calls in flight, per IS and for the instance. */
   admission: AdmissionControl;
+  /** Limits on bytes of /register bodies being registered, per IS and for the instance. */
+  registerBytes: AdmissionControl;
   queries: QueryService;
   logger: Logger;
   metrics: Metrics;
@@ -77,7 +79,7 @@ export function createPublicApp(services: PublicAppServices): Express {
   app.use(authenticate(services.registry));
   // Admitted (or refused at once) before any body is read; the slot is freed when the call is over.
   app.use(['/register', '/query', '/personal-data'], admission(services.admission, services.metrics));
-  app.use(registerRoutes(services.ingest, services.metrics, services.idempotency));
+  app.use(registerRoutes(services.ingest, services.metrics, services.idempotency, services.registerBytes));
   app.use(queryRoutes(services.queries));
   for (const routes of services.routes ?? []) app.use(routes);
   app.use((request) => {

@@ -54,7 +54,7 @@ export class Metrics {
   });
   readonly admissionRefused = new Counter({
     name: 'mlog_admission_refused_total',
-    help: 'Calls refused because too many were in flight: limit "system" (429) or "global" (503).',
+    help: 'Calls refused because too many were in flight: limit "system" (429) or "global" (503); "system_bytes" (429) or "global_bytes" (503) for bytes of /register bodies being registered.',
     labelNames: ['limit'] as const,
     registers: [this.registry],
   });

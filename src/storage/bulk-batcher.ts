@@ -14,8 +14,15 @@
  *   `maxChars` or a bulk on its way is answered;
  * - at most `maxInFlight` bulks are on their way at once. The batcher never queues anything of its
  *   own: each submission is one attempt of a call in flight, and a call has at most one submission
- *   waiting, so what it holds is bounded by the in-flight limits of calls (MLOG_MAX_IN_FLIGHT ×
- *   the largest call), plus the bodies of the bulks in flight.
+ *   waiting, plus the bodies of the bulks in flight;
+ * - fairness between lanes (one lane per information system): each lane waits in its own queue, and a
+ *   bulk is formed round-robin, one whole submission of each waiting lane in turn, starting with the
+ *   lane served least recently; so a lane with thousands of operations waiting delays another lane's
+ *   single submission by at most one bulk slot, never by its whole backlog;
+ * - bounded: a lane holds at most `maxQueuedOperationsPerLane` operations and `maxQueuedCharsPerLane`
+ *   characters waiting, all lanes together at most `maxQueuedChars`; a submission past a bound is
+ *   refused at once (its outcome is a BatchRefusedError naming the bound, nothing is sent), except
+ *   into an empty lane, so that a call larger than the bounds still travels alone.
  *
  * What the batcher does not decide: classification of items, retries, the call's deadline, and the
  * removal of a refused call's documents stay with the caller (`ElasticsearchEventStore.writeAll`), per
@@ -52,6 +59,12 @@ export interface BulkBatcherOptions {
   maxChars: number;
   /** Bulks on their way at once; more gathered operations wait for one to be answered. */
   maxInFlight: number;
+  /** Operations one lane (information system) may have waiting; past it its submissions are refused. */
+  maxQueuedOperationsPerLane: number;
+  /** Characters of NDJSON one lane may have waiting. */
+  maxQueuedCharsPerLane: number;
+  /** Characters of NDJSON all lanes together may have waiting. */
+  maxQueuedChars: number;
 }
 
 /**
@@ -59,7 +72,26 @@ export interface BulkBatcherOptions {
  * up to 2,000 — one large bulk into one shard is indexed by one write thread, so a few smaller bulks
  * keep more of them busy while still sharing each fsync among many calls.
  */
-export const DEFAULT_BULK_BATCHER_OPTIONS: BulkBatcherOptions = { maxWaitMs: 1, maxOperations: 500, maxChars: 5 * 1024 * 1024, maxInFlight: 4 };
+export const DEFAULT_BULK_BATCHER_OPTIONS: BulkBatcherOptions = {
+  maxWaitMs: 1,
+  maxOperations: 500,
+  maxChars: 5 * 1024 * 1024,
+  maxInFlight: 4,
+  maxQueuedOperationsPerLane: 20_000,
+  maxQueuedCharsPerLane: 16 * 1024 * 1024,
+  maxQueuedChars: 64 * 1024 * 1024,
+};
+
+/** The outcome of a submission refused at once because its lane (`lane`) or the batcher (`instance`) has too much waiting; nothing of it was sent. */
+export class BatchRefusedError extends Error {
+  override name = 'BatchRefusedError';
+  constructor(
+    readonly bound: 'lane' | 'instance',
+    message: string,
+  ) {
+    super(message);
+  }
+}
 
 /** The NDJSON lines of a create operation of `source` (serialised here, once) at index/id. */
 export function prepareCreate(index: string, id: string, source: unknown): PreparedOperation {
@@ -68,6 +100,8 @@ export function prepareCreate(index: string, id: string, source: unknown): Prepa
 
 /** One submission as the batcher holds it. */
 export interface Submission {
+  /** Whose submission it is (the information system): bulks are formed round-robin between lanes. */
+  lane: string;
   operations: number;
   body: string;
   /** Epoch ms after which its call no longer waits. */
@@ -81,16 +115,35 @@ export interface Submission {
  * travels alone). Removes them from `queue`.
  */
 export function takeGroup<T extends Pick<Submission, 'operations' | 'body'>>(queue: T[], limits: Pick<BulkBatcherOptions, 'maxOperations' | 'maxChars'>): T[] {
+  return takeFairGroup([queue], limits);
+}
+
+/**
+ * Takes the submissions of the next bulk from several queues (lanes), round-robin: the head of the
+ * first queue, then the head of the second, …, then again from the first, while the bulk stays within
+ * the limits; a queue whose head does not fit any more is done for this bulk. Always at least one
+ * submission (the head of the first queue, even when larger than the limits). Removes them from their
+ * queues; the caller decides the order of the queues (least recently served first).
+ */
+export function takeFairGroup<T extends Pick<Submission, 'operations' | 'body'>>(queues: T[][], limits: Pick<BulkBatcherOptions, 'maxOperations' | 'maxChars'>): T[] {
+  const group: T[] = [];
   let operations = 0;
   let chars = 0;
-  let count = 0;
-  for (const submission of queue) {
-    if (count > 0 && (operations + submission.operations > limits.maxOperations || chars + submission.body.length > limits.maxChars)) break;
-    operations += submission.operations;
-    chars += submission.body.length;
-    count++;
+  let open = queues.filter((queue) => queue.length > 0);
+  while (open.length > 0) {
+    const stillOpen: T[][] = [];
+    for (const queue of open) {
+      const head = queue[0] as T;
+      if (group.length > 0 && (operations + head.operations > limits.maxOperations || chars + head.body.length > limits.maxChars)) continue;
+      queue.shift();
+      group.push(head);
+      operations += head.operations;
+      chars += head.body.length;
+      if (queue.length > 0) stillOpen.push(queue);
+    }
+    open = stillOpen;
   }
-  return queue.splice(0, count);
+  return group;
 }
 
 /**
@@ -118,43 +171,111 @@ export interface BatchTicket {
 }
 
 export class BulkBatcher {
-  private readonly queue: Submission[] = [];
+  /** Waiting submissions per lane. */
+  private readonly lanes = new Map<string, Submission[]>();
+  /** When each lane was last served (a count of submissions sent); a bulk is formed starting with the lane served least recently. */
+  private readonly lastServed = new Map<string, number>();
+  private served = 0;
+  private readonly laneOperations = new Map<string, number>();
+  private readonly laneChars = new Map<string, number>();
   private queuedOperations = 0;
   private queuedChars = 0;
   private inFlight = 0;
   /** The oldest waiting submission has waited long enough (or a bulk was just answered). */
   private due = false;
   private timer: NodeJS.Timeout | NodeJS.Immediate | undefined;
+  private readonly options: BulkBatcherOptions;
 
+  /** `options` left out take DEFAULT_BULK_BATCHER_OPTIONS. */
   constructor(
     private readonly send: BulkSender,
-    private readonly options: BulkBatcherOptions = DEFAULT_BULK_BATCHER_OPTIONS,
+    options: Partial<BulkBatcherOptions> = {},
     private readonly clock: () => number = Date.now,
-  ) {}
+  ) {
+    this.options = { ...DEFAULT_BULK_BATCHER_OPTIONS, ...options };
+  }
 
-  /** Hands one attempt of a call (its operations, already serialised) to the next bulk. Never rejects. */
-  submit(operations: PreparedOperation[], deadline: number): BatchTicket {
+  /**
+   * Hands one attempt of a call (its operations, already serialised) of `lane` to the next bulk. Never
+   * rejects; past a bound of the lane or of the batcher the outcome is a BatchRefusedError at once.
+   */
+  submit(operations: PreparedOperation[], deadline: number, lane = ''): BatchTicket {
     let settle: (outcome: BulkOutcome) => void = () => {};
     const outcome = new Promise<BulkOutcome>((resolve) => (settle = resolve));
     let body = '';
     for (const operation of operations) body += operation.lines;
-    const submission: Submission = { operations: operations.length, body, deadline, settle };
-    this.queue.push(submission);
-    this.queuedOperations += submission.operations;
-    this.queuedChars += body.length;
+    const refusal = this.refusal(lane, operations.length, body.length);
+    if (refusal !== undefined) {
+      settle({ ok: false, error: refusal });
+      return { outcome, withdraw: () => true };
+    }
+    const submission: Submission = { lane, operations: operations.length, body, deadline, settle };
+    const queue = this.lanes.get(lane);
+    if (queue === undefined) this.lanes.set(lane, [submission]);
+    else queue.push(submission);
+    this.count(submission, 1);
     this.pump();
     return {
       outcome,
       withdraw: () => {
-        const at = this.queue.indexOf(submission);
-        if (at < 0) return false;
-        this.queue.splice(at, 1);
-        this.queuedOperations -= submission.operations;
-        this.queuedChars -= submission.body.length;
-        if (this.queue.length === 0) this.idle();
+        const queue = this.lanes.get(lane);
+        const at = queue === undefined ? -1 : queue.indexOf(submission);
+        if (queue === undefined || at < 0) return false;
+        queue.splice(at, 1);
+        if (queue.length === 0) this.lanes.delete(lane);
+        this.count(submission, -1);
+        if (this.lanes.size === 0) this.idle();
         return true;
       },
     };
+  }
+
+  /** Why a submission of `lane` cannot wait now, or undefined. An empty lane (an empty batcher) always takes one, so a call larger than the bounds still travels alone. */
+  private refusal(lane: string, operations: number, chars: number): BatchRefusedError | undefined {
+    const laneOperations = this.laneOperations.get(lane) ?? 0;
+    const laneChars = this.laneChars.get(lane) ?? 0;
+    const laneBusy = this.lanes.has(lane);
+    if (laneBusy && (laneOperations + operations > this.options.maxQueuedOperationsPerLane || laneChars + chars > this.options.maxQueuedCharsPerLane)) {
+      return new BatchRefusedError(
+        'lane',
+        `${laneOperations} events (${laneChars} bytes) of this system are already waiting to be written; at most ${this.options.maxQueuedOperationsPerLane} events or ${this.options.maxQueuedCharsPerLane} bytes of one system wait at once`,
+      );
+    }
+    if (this.lanes.size > 0 && this.queuedChars + chars > this.options.maxQueuedChars) {
+      return new BatchRefusedError('instance', `${this.queuedChars} bytes of events are already waiting to be written; at most ${this.options.maxQueuedChars} bytes wait at once`);
+    }
+    return undefined;
+  }
+
+  private count(submission: Submission, sign: 1 | -1): void {
+    const operations = (this.laneOperations.get(submission.lane) ?? 0) + sign * submission.operations;
+    const chars = (this.laneChars.get(submission.lane) ?? 0) + sign * submission.body.length;
+    if (operations <= 0 && chars <= 0) {
+      this.laneOperations.delete(submission.lane);
+      this.laneChars.delete(submission.lane);
+    } else {
+      this.laneOperations.set(submission.lane, operations);
+      this.laneChars.set(submission.lane, chars);
+    }
+    this.queuedOperations += sign * submission.operations;
+    this.queuedChars += sign * submission.body.length;
+  }
+
+  /** The submissions of the next bulk, round-robin between lanes, the lane served least recently first. */
+  private takeNext(): Submission[] {
+    const order = [...this.lanes.keys()].sort((a, b) => (this.lastServed.get(a) ?? -1) - (this.lastServed.get(b) ?? -1));
+    const group = takeFairGroup(
+      order.map((lane) => this.lanes.get(lane) as Submission[]),
+      this.options,
+    );
+    for (const submission of group) {
+      this.count(submission, -1);
+      this.lastServed.set(submission.lane, ++this.served);
+      if (this.lanes.get(submission.lane)?.length === 0) this.lanes.delete(submission.lane);
+    }
+    // One entry per system that wrote recently; forgotten once many more have (they then count as never served).
+    if (this.lastServed.size > 10_000) for (const lane of this.lastServed.keys()) if (!this.lanes.has(lane)) this.lastServed.delete(lane);
+    return group;
   }
 
   private full(): boolean {
@@ -171,15 +292,10 @@ export class BulkBatcher {
   }
 
   private pump(): void {
-    while (this.queue.length > 0 && this.inFlight < this.options.maxInFlight && (this.due || this.full())) {
-      const group = takeGroup(this.queue, this.options);
-      for (const submission of group) {
-        this.queuedOperations -= submission.operations;
-        this.queuedChars -= submission.body.length;
-      }
-      void this.dispatch(group);
+    while (this.lanes.size > 0 && this.inFlight < this.options.maxInFlight && (this.due || this.full())) {
+      void this.dispatch(this.takeNext());
     }
-    if (this.queue.length === 0) this.idle();
+    if (this.lanes.size === 0) this.idle();
     else if (!this.due && this.timer === undefined) {
       const expire = () => {
         this.timer = undefined;
@@ -216,7 +332,7 @@ export class BulkBatcher {
     } finally {
       this.inFlight--;
       // Whatever gathered while this bulk was on its way has waited long enough.
-      if (this.queue.length > 0) this.due = true;
+      if (this.lanes.size > 0) this.due = true;
       this.pump();
     }
   }

@@ -1,12 +1,12 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Client, estypes } from '@elastic/elasticsearch';
-import { StorageUnavailableError, ValidationError } from '../errors/mlog-error.js';
+import { OverloadedError, StorageUnavailableError, TooManyRequestsError, ValidationError } from '../errors/mlog-error.js';
 import type { JsonObject } from '../events/json-object-parser.js';
 import type { Logger } from '../logging/logger.js';
 import { buildEventSearchBody } from './event-query-builder.js';
 import { CLIENT_QUERY_EVENT_TYPE, type DocumentToWrite, type EventPage, type EventSearch, type EventStore, type WriteKind } from './event-store-type.js';
 import { isStorageUnavailable, isTransientFailure } from './elasticsearch-errors.js';
-import { BulkBatcher, DEFAULT_BULK_BATCHER_OPTIONS, prepareCreate, type BulkBatcherOptions, type BulkItemResult, type BulkOutcome, type PreparedOperation } from './bulk-batcher.js';
+import { BatchRefusedError, BulkBatcher, prepareCreate, type BulkBatcherOptions, type BulkItemResult, type BulkOutcome, type PreparedOperation } from './bulk-batcher.js';
 import { EVENT_INDEX_PREFIX, eventIndexPattern } from './index-names.js';
 
 export interface WriteRetryPolicy {
@@ -28,6 +28,10 @@ const DEFAULT_RETRY: WriteRetryPolicy = { deadlineMs: 10_000, firstBackoffMs: 50
 const MIN_ATTEMPT_MS = 200;
 /** Longest a refused call's answer waits for the first compensation delete; the rest happens in the background. */
 const FOREGROUND_COMPENSATION_MS = 2_000;
+
+/** Retry-After of a call refused because its system's lane of the group commit is full, and because the whole batcher is. */
+const LANE_RETRY_AFTER_SECONDS = 1;
+const INSTANCE_RETRY_AFTER_SECONDS = 2;
 
 /** The call's deadline passed while its bulk was gathered or on its way (named like the client's timeout, so it counts as retryable). */
 class WriteTimeoutError extends Error {
@@ -275,7 +279,7 @@ export class ElasticsearchEventStore implements EventStore {
     options: EventStoreOptions = {},
   ) {
     this.compensation = new CompensationDeletes(client, logger, retry.lateWriteWindowMs, (documents) => this.visibility.touch(documents));
-    this.batcher = new BulkBatcher((body, timeoutMs) => this.sendBulk(body, timeoutMs), { ...DEFAULT_BULK_BATCHER_OPTIONS, ...options.batching });
+    this.batcher = new BulkBatcher((body, timeoutMs) => this.sendBulk(body, timeoutMs), options.batching);
   }
 
   /**
@@ -294,8 +298,12 @@ export class ElasticsearchEventStore implements EventStore {
    * in a later group; when its deadline passes first, operations not sent yet are withdrawn, and sent
    * ones are covered by the compensation deletes like any bulk whose answer MLog stopped waiting for.
    * Once it resolves, the written event indices are marked for refresh before the next search.
+   *
+   * Fairness: the attempt waits in the lane of `system`, so bulks are formed round-robin between
+   * systems; when that lane (or the batcher) already has as much waiting as it may hold, the call is
+   * refused at once: 429 for the system's own bound, 503 for the instance's.
    */
-  async writeAll(documents: DocumentToWrite[], kind: WriteKind = 'events'): Promise<void> {
+  async writeAll(documents: DocumentToWrite[], kind: WriteKind, system: string): Promise<void> {
     const deadline = Date.now() + this.retry.deadlineMs;
     await this.compensation.takeBack(documents);
     // Serialised once; retries send the same lines.
@@ -310,11 +318,16 @@ export class ElasticsearchEventStore implements EventStore {
         throw new StorageUnavailableError('Elasticsearch did not accept the events in time; nothing was registered. Retry later.', { cause: lastProblem });
       }
       // Every attempt joins the next shared bulk; the call stops waiting for it at its own deadline.
-      const outcome = await this.attempt(pending.map((entry) => entry.operation), deadline);
+      const outcome = await this.attempt(pending.map((entry) => entry.operation), deadline, system);
       let items: BulkItemResult[] | undefined;
       if (outcome.ok) items = outcome.items;
       else {
         const error = outcome.error;
+        if (error instanceof BatchRefusedError) {
+          // Nothing of this attempt was sent; an earlier attempt may have written part of the call.
+          if (attempt > 1) await this.compensation.remove(documents, FOREGROUND_COMPENSATION_MS);
+          throw this.refused(error, system);
+        }
         if (!isTransientFailure(error)) {
           await this.compensation.remove(documents, FOREGROUND_COMPENSATION_MS);
           throw this.unavailable(error);
@@ -357,8 +370,8 @@ export class ElasticsearchEventStore implements EventStore {
    * operations are withdrawn if not sent yet, and the attempt counts as timed out (retryable; the
    * caller's deadline check then answers 503 and hands the documents to the compensation deletes).
    */
-  private async attempt(operations: PreparedOperation[], deadline: number): Promise<BulkOutcome> {
-    const ticket = this.batcher.submit(operations, deadline);
+  private async attempt(operations: PreparedOperation[], deadline: number, system: string): Promise<BulkOutcome> {
+    const ticket = this.batcher.submit(operations, deadline, system);
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<BulkOutcome>((resolve) => {
       timer = setTimeout(() => {
@@ -386,6 +399,14 @@ export class ElasticsearchEventStore implements EventStore {
   /** Gives the background removal of refused calls' documents up to `graceMs` to be acknowledged (on shutdown). */
   close(graceMs: number): Promise<void> {
     return this.compensation.close(graceMs);
+  }
+
+  /** The answer to a call whose attempt the batcher refused: 429 for its system's bound, 503 for the instance's. */
+  private refused(error: BatchRefusedError, system: string): TooManyRequestsError | OverloadedError {
+    if (error.bound === 'lane') {
+      return new TooManyRequestsError(`Information system "${system}" has too many events waiting to be written: ${error.message}; nothing of this call was registered. Retry after ${LANE_RETRY_AFTER_SECONDS} s.`, LANE_RETRY_AFTER_SECONDS);
+    }
+    return new OverloadedError(`MLog has too many events waiting to be written: ${error.message}; nothing of this call was registered. Retry after ${INSTANCE_RETRY_AFTER_SECONDS} s.`, INSTANCE_RETRY_AFTER_SECONDS);
   }
 
   private unavailable(error: unknown): StorageUnavailableError {

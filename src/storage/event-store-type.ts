@@ -53,7 +53,8 @@ export interface EventPage {
  *   (kind 'query-record') as soon as the search could match them: a search by UID never can.
  */
 export interface EventStore {
-  writeAll(documents: DocumentToWrite[], kind?: WriteKind): Promise<void>;
+  /** `system`: the IS the documents belong to; a store may share its write path fairly between systems, and refuse a system that has too much waiting (429). */
+  writeAll(documents: DocumentToWrite[], kind: WriteKind, system: string): Promise<void>;
   search(search: EventSearch): Promise<EventPage>;
   /** The mapped types of the named fields in the IS's indices ('object' for a field holding nested fields); a field never seen is absent. */
   fieldTypes(isCode: string, fields: string[]): Promise<Map<string, string[]>>;

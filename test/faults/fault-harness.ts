@@ -107,12 +107,15 @@ export interface Pki {
   env: Record<string, string>;
 }
 
-export async function makePki(): Promise<Pki> {
+/** A test CA, MLog's server certificate and the load's client certificate, plus one client certificate per name of `others`. */
+export async function makePki(others: string[] = []): Promise<Pki & { others: IssuedCertificate[] }> {
   const dir = mkdtempSync(join(tmpdir(), 'mlog-faults-pki-'));
   const ca = await createCertificateAuthority(dir, 'Faults CA');
   const server = await issueServerCertificate(ca, dir, { name: 'server', hosts: ['localhost', '127.0.0.1'] });
   const client = await issueClientCertificate(ca, dir, { name: 'load' });
-  return { dir, caPem: ca.certPem, client, env: { MLOG_TLS_CERT: server.certPath, MLOG_TLS_KEY: server.keyPath, MLOG_TLS_CLIENT_CA: ca.certPath } };
+  const issued: IssuedCertificate[] = [];
+  for (const name of others) issued.push(await issueClientCertificate(ca, dir, { name }));
+  return { dir, caPem: ca.certPem, client, others: issued, env: { MLOG_TLS_CERT: server.certPath, MLOG_TLS_KEY: server.keyPath, MLOG_TLS_CLIENT_CA: ca.certPath } };
 }
 
 export class MLogProcess {
@@ -220,7 +223,8 @@ export interface LoadResult {
   endedAt: number;
 }
 
-function post(port: number, pki: Pki, agent: Agent, body: string, headers: Record<string, string>): Promise<{ status: number; body: string; retryAfter?: string }> {
+/** POST /register over mutual TLS with the load's client certificate, or `client` when given. */
+export function post(port: number, pki: Pki, agent: Agent, body: string, headers: Record<string, string>, client: IssuedCertificate = pki.client): Promise<{ status: number; body: string; retryAfter?: string }> {
   return new Promise((resolve, reject) => {
     const call = httpsRequest(
       {
@@ -230,8 +234,8 @@ function post(port: number, pki: Pki, agent: Agent, body: string, headers: Recor
         method: 'POST',
         ca: pki.caPem,
         servername: 'localhost',
-        cert: pki.client.certPem,
-        key: pki.client.keyPem,
+        cert: client.certPem,
+        key: client.keyPem,
         agent,
         headers: { 'Content-Type': 'application/json', 'Content-Length': String(Buffer.byteLength(body)), ...headers },
         timeout: 30_000,

@@ -1,7 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setImmediate as afterBatcherTurn, setTimeout as sleep } from 'node:timers/promises';
-import { BulkBatcher, prepareCreate, splitItems, takeGroup, type BulkItemResult, type PreparedOperation } from '../../src/storage/bulk-batcher.js';
+import { BatchRefusedError, BulkBatcher, prepareCreate, splitItems, takeFairGroup, takeGroup, type BulkItemResult, type PreparedOperation } from '../../src/storage/bulk-batcher.js';
 import { couldMatchQueryRecords, RefreshTracker } from '../../src/storage/elasticsearch-event-store.js';
 
 function submission(operations: number, chars: number) {
@@ -59,6 +59,28 @@ describe('takeGroup', () => {
     const group = takeGroup(queue, { maxOperations: 2_000, maxChars: 1_000 });
     assert.deepEqual(group.map((s) => s.operations), [5_000]);
     assert.equal(queue.length, 1);
+  });
+});
+
+describe('takeFairGroup', () => {
+  test('takes one submission of each queue in turn, whole, while within the limits', () => {
+    const [a1, a2, a3] = [submission(2, 10), submission(2, 10), submission(2, 10)];
+    const [b1] = [submission(1, 10)];
+    const [c1, c2] = [submission(1, 10), submission(1, 10)];
+    const a = [a1, a2, a3];
+    const b = [b1];
+    const c = [c1, c2];
+    const group = takeFairGroup([a, b, c], { maxOperations: 6, maxChars: 1_000 });
+    assert.equal(group.length, 4);
+    assert.ok(group[0] === a1 && group[1] === b1 && group[2] === c1 && group[3] === a2, 'round-robin: a, b, c, then a again; c2 would pass the limit of 6 operations');
+    assert.ok(a[0] === a3 && b.length === 0 && c[0] === c2);
+  });
+
+  test('a queue whose head does not fit is skipped for this bulk; the others still join', () => {
+    const big = submission(5_000, 10);
+    const small = submission(1, 10);
+    const group = takeFairGroup([[submission(1, 10), big], [small]], { maxOperations: 10, maxChars: 1_000 });
+    assert.deepEqual(group.map((s) => s.operations), [1, 1]);
   });
 });
 
@@ -179,6 +201,83 @@ describe('BulkBatcher', () => {
     }, { maxWaitMs: 1, maxOperations: 2_000, maxChars: 1e6, maxInFlight: 1 }, () => 1_000);
     await Promise.all([batcher.submit(ops('a', 1), 1_500).outcome, batcher.submit(ops('b', 1), 9_000).outcome]);
     assert.deepEqual(timeouts, [8_000]);
+  });
+});
+
+describe('BulkBatcher fairness between systems', () => {
+  test("with thousands of one system's events waiting, another system's single event leaves in the next bulk", async () => {
+    const es = fakeBulk();
+    const batcher = new BulkBatcher(es.send, { maxWaitMs: 0, maxOperations: 500, maxChars: 1e9, maxInFlight: 1 });
+    const deadline = Date.now() + 60_000;
+    // System A: nine calls of 500 events (the first leaves at once, the others wait for it); then system B's single event.
+    const noisy = Array.from({ length: 9 }, (_, i) => batcher.submit(ops(`a${i}`, 500), deadline, 'a').outcome);
+    const quiet = batcher.submit(ops('b', 1), deadline, 'b').outcome;
+    const outcomes = await Promise.all([...noisy, quiet]);
+    assert.ok(outcomes.every((outcome) => outcome.ok));
+    assert.equal(es.bodies.length, 10, "each of A's calls fills a bulk");
+    assert.match(es.bodies[0] as string, /"_id":"a0-0"/);
+    assert.equal(es.bodies[1], ops('b', 1)[0]?.lines, "B's event is the very next bulk, not behind A's 4,000 waiting events");
+    for (let i = 1; i < 9; i++) assert.match(es.bodies[i + 1] as string, new RegExp(`"_id":"a${i}-0"`), "A's calls follow, whole and in order");
+  });
+
+  test('bulks start with the system served least recently (round-robin between systems)', async () => {
+    const es = fakeBulk();
+    // Each bulk holds at most 2 operations; a, b and c each have three 1-operation calls waiting behind z's bulk.
+    const batcher = new BulkBatcher(es.send, { maxWaitMs: 0, maxOperations: 2, maxChars: 1e9, maxInFlight: 1 });
+    const deadline = Date.now() + 60_000;
+    const outcomes = [batcher.submit(ops('z0', 2), deadline, 'z').outcome];
+    for (const lane of ['a', 'b', 'c']) for (let i = 0; i < 3; i++) outcomes.push(batcher.submit(ops(`${lane}${i}`, 1), deadline, lane).outcome);
+    await Promise.all(outcomes);
+    const lanes = es.bodies.slice(1).map((body) => [...body.matchAll(/"_id":"([a-z])\d-0"/g)].map((match) => match[1]).join(''));
+    assert.deepEqual(lanes, ['ab', 'ca', 'bc', 'ab', 'c']);
+  });
+
+  test("past a system's bound of waiting events or bytes its submission is refused at once; other systems are not", async () => {
+    const es = fakeBulk();
+    const releases: (() => void)[] = [];
+    const send = async (body: string) => {
+      await new Promise<void>((resolve) => releases.push(resolve));
+      return es.send(body);
+    };
+    const batcher = new BulkBatcher(send, { maxWaitMs: 0, maxOperations: 500, maxChars: 1e9, maxInFlight: 1, maxQueuedOperationsPerLane: 10, maxQueuedCharsPerLane: 1e9, maxQueuedChars: 1e9 });
+    const deadline = Date.now() + 60_000;
+    const onItsWay = batcher.submit(ops('x', 1), deadline, 'a').outcome;
+    await afterBatcherTurn();
+    const waiting = batcher.submit(ops('a', 8), deadline, 'a');
+    const refused = batcher.submit(ops('a-more', 3), deadline, 'a');
+    const other = batcher.submit(ops('b', 8), deadline, 'b');
+    const outcome = await refused.outcome;
+    assert.equal(outcome.ok, false);
+    assert.ok(!outcome.ok && outcome.error instanceof BatchRefusedError && outcome.error.bound === 'lane');
+    assert.match((outcome as { error: Error }).error.message, /8 events .* at most 10 events/);
+    releases[0]?.();
+    await onItsWay;
+    await afterBatcherTurn();
+    releases[1]?.();
+    assert.ok((await waiting.outcome).ok && (await other.outcome).ok, 'what was admitted is written; the other system was never refused');
+    assert.doesNotMatch(es.bodies.join(''), /a-more/, 'nothing of the refused submission was sent');
+  });
+
+  test('an empty lane always takes a submission, even one larger than the bounds; the instance bound refuses with "instance"', async () => {
+    const es = fakeBulk();
+    const releases: (() => void)[] = [];
+    const send = async (body: string) => {
+      await new Promise<void>((resolve) => releases.push(resolve));
+      return es.send(body);
+    };
+    const batcher = new BulkBatcher(send, { maxWaitMs: 0, maxOperations: 500, maxChars: 1e9, maxInFlight: 1, maxQueuedOperationsPerLane: 2, maxQueuedCharsPerLane: 1e9, maxQueuedChars: 400 });
+    const deadline = Date.now() + 60_000;
+    const onItsWay = batcher.submit(ops('x', 1), deadline, 'x').outcome;
+    await afterBatcherTurn();
+    const large = batcher.submit(ops('a', 5), deadline, 'a');
+    const overInstance = batcher.submit(ops('b', 1), deadline, 'b');
+    const outcome = await overInstance.outcome;
+    assert.ok(!outcome.ok && outcome.error instanceof BatchRefusedError && outcome.error.bound === 'instance');
+    releases[0]?.();
+    await onItsWay;
+    await afterBatcherTurn();
+    releases[1]?.();
+    assert.ok((await large.outcome).ok);
   });
 });
 

@@ -38,8 +38,8 @@ describe('loadConfig', () => {
       workers: 1,
       logLevel: 'info',
       registryCacheSeconds: 5,
-      limits: { maxInFlight: 512, maxInFlightPerSystem: 128, writeDeadlineSeconds: 10, shutdownGraceSeconds: 10 },
-      groupCommit: { waitMs: 1, maxOperations: 500, maxBytes: 5 * 1024 * 1024, maxInFlight: 4 },
+      limits: { maxInFlight: 512, maxInFlightPerSystem: 128, maxRegisterBytes: 8 * 1024 * 1024, maxRegisterBytesPerSystem: 2 * 1024 * 1024, writeDeadlineSeconds: 10, shutdownGraceSeconds: 10 },
+      groupCommit: { waitMs: 1, maxOperations: 500, maxBytes: 5 * 1024 * 1024, maxInFlight: 4, maxWaitingEventsPerSystem: 20_000, maxWaitingBytesPerSystem: 16 * 1024 * 1024, maxWaitingBytes: 64 * 1024 * 1024 },
       retention: { schedule: '15 2 * * *', personalDataMonths: 120, rejectionsMonths: 12 },
       idempotency: { purgeSchedule: '41 * * * *' },
     });
@@ -48,7 +48,7 @@ describe('loadConfig', () => {
 
   test('limits are read; zero or a non-number names the variable', () => {
     const config = loadConfig({ ...minimal, MLOG_MAX_IN_FLIGHT: '64', MLOG_MAX_IN_FLIGHT_PER_IS: '8', MLOG_WRITE_DEADLINE_SECONDS: '3', MLOG_SHUTDOWN_GRACE_SECONDS: '20' });
-    assert.deepEqual(config.limits, { maxInFlight: 64, maxInFlightPerSystem: 8, writeDeadlineSeconds: 3, shutdownGraceSeconds: 20 });
+    assert.deepEqual(config.limits, { maxInFlight: 64, maxInFlightPerSystem: 8, maxRegisterBytes: 8 * 1024 * 1024, maxRegisterBytesPerSystem: 2 * 1024 * 1024, writeDeadlineSeconds: 3, shutdownGraceSeconds: 20 });
     assert.throws(() => loadConfig({ ...minimal, MLOG_MAX_IN_FLIGHT: '0' }), /MLOG_MAX_IN_FLIGHT="0" is not a whole number of 1 or more/);
     assert.throws(() => loadConfig({ ...minimal, MLOG_WRITE_DEADLINE_SECONDS: 'ten' }), /MLOG_WRITE_DEADLINE_SECONDS/);
   });
@@ -61,9 +61,27 @@ describe('loadConfig', () => {
 
   test('group commit: 0 ms wait means the next tick; a bad value names the variable', () => {
     const config = loadConfig({ ...minimal, MLOG_GROUP_COMMIT_WAIT_MS: '0', MLOG_GROUP_COMMIT_MAX_OPERATIONS: '2000', MLOG_GROUP_COMMIT_MAX_IN_FLIGHT: '2' });
-    assert.deepEqual(config.groupCommit, { waitMs: 0, maxOperations: 2000, maxBytes: 5 * 1024 * 1024, maxInFlight: 2 });
+    assert.deepEqual(config.groupCommit, { waitMs: 0, maxOperations: 2000, maxBytes: 5 * 1024 * 1024, maxInFlight: 2, maxWaitingEventsPerSystem: 20_000, maxWaitingBytesPerSystem: 16 * 1024 * 1024, maxWaitingBytes: 64 * 1024 * 1024 });
     assert.throws(() => loadConfig({ ...minimal, MLOG_GROUP_COMMIT_WAIT_MS: '-1' }), /MLOG_GROUP_COMMIT_WAIT_MS="-1" is not a whole number of milliseconds/);
     assert.throws(() => loadConfig({ ...minimal, MLOG_GROUP_COMMIT_MAX_BYTES: '0' }), /MLOG_GROUP_COMMIT_MAX_BYTES/);
+  });
+
+  test('bounds on bytes being registered and on events waiting for a bulk are read; a bad value names the variable', () => {
+    const config = loadConfig({
+      ...minimal,
+      MLOG_MAX_REGISTER_BYTES: '33554432',
+      MLOG_MAX_REGISTER_BYTES_PER_IS: '1048576',
+      MLOG_GROUP_COMMIT_MAX_WAITING_EVENTS_PER_IS: '5000',
+      MLOG_GROUP_COMMIT_MAX_WAITING_BYTES_PER_IS: '4194304',
+      MLOG_GROUP_COMMIT_MAX_WAITING_BYTES: '134217728',
+    });
+    assert.equal(config.limits.maxRegisterBytes, 33_554_432);
+    assert.equal(config.limits.maxRegisterBytesPerSystem, 1_048_576);
+    assert.equal(config.groupCommit.maxWaitingEventsPerSystem, 5_000);
+    assert.equal(config.groupCommit.maxWaitingBytesPerSystem, 4_194_304);
+    assert.equal(config.groupCommit.maxWaitingBytes, 134_217_728);
+    assert.throws(() => loadConfig({ ...minimal, MLOG_MAX_REGISTER_BYTES_PER_IS: '0' }), /MLOG_MAX_REGISTER_BYTES_PER_IS="0" is not a number of bytes/);
+    assert.throws(() => loadConfig({ ...minimal, MLOG_GROUP_COMMIT_MAX_WAITING_BYTES: '1e9' }), /MLOG_GROUP_COMMIT_MAX_WAITING_BYTES/);
   });
 
   test('retention: a schedule, "off", and months are read; bad values name the variable', () => {

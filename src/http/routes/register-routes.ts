@@ -3,6 +3,8 @@ import { IDEMPOTENCY_KEY_HEADER, parseIdempotencyKey, type IdempotencyService } 
 import type { IngestService } from '../../events/ingest-service.js';
 import type { Metrics } from '../../metrics/metrics.js';
 import type { KnownSystem } from '../../systems/system-registry.js';
+import type { AdmissionControl } from '../../events/admission-control.js';
+import { registerBytesAdmission } from '../admission.js';
 import { envelope } from '../envelope.js';
 import { MAX_MESSAGE_BYTES } from '../error-response.js';
 import { rawBody } from '../raw-body.js';
@@ -12,10 +14,12 @@ import { rawBody } from '../raw-body.js';
  * limited to 256 KB while it streams in (413 at once, without waiting for the rest); compressed bodies are refused. With an Idempotency-Key
  * header, a repeated call of the same IS answers the first call's UID and stores nothing again.
  */
-export function registerRoutes(ingest: IngestService, metrics: Metrics, idempotency: IdempotencyService): Router {
+export function registerRoutes(ingest: IngestService, metrics: Metrics, idempotency: IdempotencyService, registerBytes: AdmissionControl): Router {
   const router = Router();
   router.post(
     '/register',
+    // Bytes of bodies being registered, per IS and for the instance: refused at once, before the body is read.
+    registerBytesAdmission(registerBytes, metrics, MAX_MESSAGE_BYTES),
     rawBody(MAX_MESSAGE_BYTES),
     async (request, response) => {
       const caller = response.locals.caller as KnownSystem;
