@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { CompactSign, importPKCS8 } from 'jose';
 import type { IssuedCertificate } from '../scripts/dev-pki.js';
-import type { JsonObject } from '../src/events/json-object-parser.js';
+import type { JsonObject } from '../src/json/json-object-parser.js';
 import { buildRegistrationDocuments, type AcceptedEvent } from '../src/events/stored-event.js';
 
 /** A small deterministic PRNG (mulberry32), so a run's events do not depend on Math.random. */

@@ -10,7 +10,7 @@ import { CompactSign } from 'jose';
 import { verifyJwsSignature } from '../src/auth/jws-signature.js';
 import { readBodyLines } from '../src/events/event-body-reader.js';
 import { findEventProblem } from '../src/events/event-validator.js';
-import { parseJsonObject, type JsonObject } from '../src/events/json-object-parser.js';
+import { parseJsonObject, type JsonObject } from '../src/json/json-object-parser.js';
 import { buildRegistrationDocuments, type AcceptedEvent } from '../src/events/stored-event.js';
 import { prepareCreate } from '../src/storage/bulk-batcher.js';
 import { generateEvent, Random } from './event-generator.js';

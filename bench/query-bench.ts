@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { buildRegistrationDocuments } from '../src/events/stored-event.js';
 import { buildEventSearchBody } from '../src/storage/event-query-builder.js';
-import type { EventSearch } from '../src/storage/event-store-type.js';
+import type { EventSearch } from '../src/events/event-store-type.js';
 import { eventIndexName, eventIndexPattern } from '../src/storage/index-names.js';
 import { ACTIONS, generateEvent, LEGAL_BASES, Random } from './event-generator.js';
 import { HttpClient, runLoad, type LoadResult, type MtlsClient } from './load-runner.js';

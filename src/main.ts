@@ -33,7 +33,7 @@ import { ElasticsearchPersonalDataStore } from './storage/elasticsearch-personal
 import { ElasticsearchRejectionStore } from './storage/elasticsearch-rejection-store.js';
 import { ElasticsearchSystemStore } from './storage/elasticsearch-system-store.js';
 import { installIndexTemplates } from './storage/template-installer.js';
-import { OnboardingService } from './systems/onboarding-service.js';
+import { OnboardingService } from './onboarding/onboarding-service.js';
 import { SystemRegistry } from './systems/system-registry.js';
 
 export interface RunningMLog {

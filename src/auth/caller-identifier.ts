@@ -1,7 +1,7 @@
 import { AuthenticationError, ForbiddenError } from '../errors/mlog-error.js';
 import type { KnownSystem, SystemRegistry } from '../systems/system-registry.js';
-import { normalizeAddress } from './address-matcher.js';
-import { validityProblem } from './certificate.js';
+import { normalizeAddress } from '../systems/address-matcher.js';
+import { validityProblem } from '../systems/certificate.js';
 
 /** What a door (HTTPS, syslog over TLS) learned about its peer. */
 export interface PeerCredentials {

@@ -1,19 +1,12 @@
-import type { KeyObject } from 'node:crypto';
 import { AuthenticationError, ValidationError } from '../errors/mlog-error.js';
-import { isCompactJws } from '../events/event-body-reader.js';
-import { parseJsonObject } from '../events/json-object-parser.js';
-import { normalizeSerial, SERIAL_HEX_PATTERN, validityProblem, type CertificateRecord } from './certificate.js';
+import { parseJsonObject } from '../json/json-object-parser.js';
+import { normalizeSerial, SERIAL_HEX_PATTERN, validityProblem, type SigningCertificate } from '../systems/certificate.js';
+import { isCompactJws } from './compact-jws.js';
 import { ACCEPTED_JWS_ALGORITHMS, isAcceptedJwsAlgorithm, keyMismatch, verifyJwsSignature } from './jws-signature.js';
 
 export { ACCEPTED_JWS_ALGORITHMS } from './jws-signature.js';
 
 const KEY_CARRYING_HEADERS = ['jwk', 'x5c', 'jku', 'x5u'] as const;
-
-/** A certificate of the calling IS with its public key, as the registry cache holds it. */
-export interface SigningCertificate {
-  record: CertificateRecord;
-  publicKey: KeyObject;
-}
 
 export interface VerifiedJws {
   payload: string;

@@ -1,3 +1,4 @@
+import { isCompactJws } from '../auth/compact-jws.js';
 import { ValidationError } from '../errors/mlog-error.js';
 
 export interface BodyLine {
@@ -16,14 +17,6 @@ export function decodeBody(body: Uint8Array): string {
   } catch {
     throw new ValidationError('The body is not valid UTF-8 text.');
   }
-}
-
-/** Header and payload non-empty, the signature possibly empty (it is checked later); a regular expression measured ~9× faster than a character loop here. */
-const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
-
-/** header.payload.signature with base64url segments; header and payload non-empty (the signature is checked later). */
-export function isCompactJws(text: string): boolean {
-  return COMPACT_JWS.test(text);
 }
 
 /**

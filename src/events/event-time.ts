@@ -25,6 +25,11 @@ function isLeapYear(year: number): boolean {
 
 const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 
+/** The UTC month of an instant, "yyyy.MM" (the month suffix of monthly indices). */
+export function utcMonth(at: Date): string {
+  return `${at.getUTCFullYear().toString().padStart(4, '0')}.${(at.getUTCMonth() + 1).toString().padStart(2, '0')}`;
+}
+
 export function daysInMonth(year: number, month: number): number {
   return month === 2 && isLeapYear(year) ? 29 : (DAYS_IN_MONTH[month - 1] ?? 0);
 }

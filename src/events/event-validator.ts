@@ -1,6 +1,6 @@
 import { Ajv, type ErrorObject } from 'ajv';
 import { parseEventTime } from './event-time.js';
-import type { JsonObject } from './json-object-parser.js';
+import type { JsonObject } from '../json/json-object-parser.js';
 import { isPredefinedField, MAX_FIELD_DEPTH, MAX_FIELD_NAME_BYTES, MAX_STRING_BYTES } from './predefined-fields.js';
 
 const eventShapeSchema = {

@@ -2,11 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { verifyCompactJws, type VerifiedJws } from '../auth/jws-verifier.js';
 import { AuthenticationError, ValidationError } from '../errors/mlog-error.js';
 import type { Logger } from '../logging/logger.js';
-import type { EventStore } from '../storage/event-store-type.js';
+import type { EventStore } from './event-store-type.js';
 import type { KnownSystem } from '../systems/system-registry.js';
-import { decodeBody, isCompactJws, readBodyLines, type BodyLine } from './event-body-reader.js';
+import { isCompactJws } from '../auth/compact-jws.js';
+import { decodeBody, readBodyLines, type BodyLine } from './event-body-reader.js';
 import { findEventProblem } from './event-validator.js';
-import { parseJsonObject, type JsonObject } from './json-object-parser.js';
+import { parseJsonObject, type JsonObject } from '../json/json-object-parser.js';
 import { buildRegistrationDocuments, type AcceptedEvent, type EventSignature } from './stored-event.js';
 
 /** One call to register events, from whichever door it came (HTTPS, syslog). */

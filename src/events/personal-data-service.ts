@@ -1,7 +1,7 @@
 import { ForbiddenError, NotFoundError } from '../errors/mlog-error.js';
 import type { Logger } from '../logging/logger.js';
 import type { KnownSystem } from '../systems/system-registry.js';
-import type { JsonObject } from './json-object-parser.js';
+import type { JsonObject } from '../json/json-object-parser.js';
 import { parsePersonalDataQuery, type PersonalDataQuery } from './personal-data-parameters.js';
 import type { PersonalDataStore } from './personal-data-store-type.js';
 import { PERSONAL_DATA_FIELDS } from './predefined-fields.js';

@@ -1,4 +1,4 @@
-import type { JsonObject } from './json-object-parser.js';
+import type { JsonObject } from '../json/json-object-parser.js';
 
 /** A search of the shared PersonalData projections (personaldata-*), across every IS. */
 export interface PersonalDataSearch {

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { NotFoundError, ValidationError } from '../errors/mlog-error.js';
 import type { Logger } from '../logging/logger.js';
-import { CLIENT_QUERY_EVENT_TYPE, type EventSearch, type EventStore, type FieldCondition } from '../storage/event-store-type.js';
+import { CLIENT_QUERY_EVENT_TYPE, type EventSearch, type EventStore, type FieldCondition } from './event-store-type.js';
 import type { KnownSystem } from '../systems/system-registry.js';
 import { FULL_TEXT_FIELD, type FilterPair } from './filter-parser.js';
-import type { JsonObject } from './json-object-parser.js';
+import type { JsonObject } from '../json/json-object-parser.js';
 import { isPredefinedField } from './predefined-fields.js';
 import type { LegalParameters, Pagination, RangeQuery, UidQuery } from './query-parameters.js';
 import { buildRegistrationDocuments } from './stored-event.js';

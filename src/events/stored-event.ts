@@ -1,6 +1,6 @@
-import type { DocumentToWrite } from '../storage/event-store-type.js';
+import type { DocumentToWrite } from './event-store-type.js';
 import { eventIndexName, personalDataIndexName } from '../storage/index-names.js';
-import type { JsonObject } from './json-object-parser.js';
+import type { JsonObject } from '../json/json-object-parser.js';
 import { isPersonalDataEvent, PERSONAL_DATA_FIELDS } from './predefined-fields.js';
 
 /** The signature an event arrived under. One JWS may carry several events; its text is kept once. */

@@ -3,29 +3,10 @@
  * passed its retention, and what a retention run would do with each index. Everything is computed in
  * UTC; the process's time zone never matters.
  */
-import {
-  EVENT_INDEX_PREFIX,
-  STORED_IS_CODE_PATTERN,
-  PERSONAL_DATA_INDEX_PREFIX,
-  REJECTIONS_INDEX_PREFIX,
-  monthSuffix,
-} from '../storage/index-names.js';
-import { daysInMonth } from '../events/event-time.js';
+import { daysInMonth, utcMonth } from '../events/event-time.js';
+import type { IndexSize, ManagedIndexName } from './index-catalog-type.js';
 
-/** A monthly index MLog manages, read from its name. `month` is "yyyy.MM" as in the name. */
-export type ManagedIndexName =
-  | { kind: 'events'; code: string; month: string }
-  | { kind: 'personaldata'; month: string }
-  | { kind: 'rejections'; month: string };
-
-/** An index as the catalog lists it. */
-export interface IndexSize {
-  name: string;
-  /** Documents in the primaries. */
-  docs: number;
-  /** Bytes on disk, replicas included. */
-  bytes: number;
-}
+export type { IndexSize, ManagedIndexName } from './index-catalog-type.js';
 
 export interface RetentionPolicy {
   /** Retention in months of each registered IS, by code. A code absent here is never deleted. */
@@ -56,7 +37,6 @@ export interface RetentionPlanEntry {
 }
 
 const MONTH = /^(\d{4})\.(0[1-9]|1[0-2])$/;
-const EVENTS = /^mlog-(.+)-(\d{4}\.\d{2})$/;
 
 /** A UTC instant from calendar fields; unlike Date.UTC, years 0–99 stay what they are. */
 function utc(year: number, monthIndex: number, day: number, hours = 0, minutes = 0, seconds = 0, ms = 0): Date {
@@ -102,31 +82,6 @@ export function monthEnd(month: string): Date {
   return utc(start.getUTCFullYear(), start.getUTCMonth() + 1, 1);
 }
 
-/**
- * Reads a managed index name: mlog-<code>-<yyyy.MM>, personaldata-<yyyy.MM> or
- * mlog_rejections-<yyyy.MM>, exactly; anything else (mlog_systems, mlog_audit, mlog_leases, a
- * malformed month, a code outside [a-z0-9][a-z0-9-]{1,30}) is undefined. The code of an event index
- * is the text between "mlog-" and the last "-" (a month holds none), so mlog-mpass-test-2020.01
- * belongs to mpass-test, never to mpass.
- */
-export function parseManagedIndexName(name: string): ManagedIndexName | undefined {
-  if (name.startsWith(PERSONAL_DATA_INDEX_PREFIX)) {
-    const month = name.slice(PERSONAL_DATA_INDEX_PREFIX.length);
-    return MONTH.test(month) ? { kind: 'personaldata', month } : undefined;
-  }
-  if (name.startsWith(REJECTIONS_INDEX_PREFIX)) {
-    const month = name.slice(REJECTIONS_INDEX_PREFIX.length);
-    return MONTH.test(month) ? { kind: 'rejections', month } : undefined;
-  }
-  if (name.startsWith(EVENT_INDEX_PREFIX)) {
-    const match = EVENTS.exec(name);
-    if (match === null) return undefined;
-    const [, code = '', month = ''] = match;
-    return STORED_IS_CODE_PATTERN.test(code) && MONTH.test(month) ? { kind: 'events', code, month } : undefined;
-  }
-  return undefined;
-}
-
 function day(at: Date): string {
   return at.toISOString().slice(0, 10);
 }
@@ -140,10 +95,10 @@ function day(at: Date): string {
  *   now − the retention months of its IS, of personal data, or of rejections.
  */
 export function selectIndicesToDelete(indices: readonly IndexSize[], policy: RetentionPolicy, now: Date): RetentionPlanEntry[] {
-  const currentMonth = monthSuffix(now);
+  const currentMonth = utcMonth(now);
   const entries: RetentionPlanEntry[] = [];
   for (const index of indices) {
-    const parsed = parseManagedIndexName(index.name);
+    const parsed = index.holds;
     if (parsed === undefined) continue;
     const entry: RetentionPlanEntry = {
       index: index.name,

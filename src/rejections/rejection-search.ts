@@ -2,7 +2,7 @@ import { ValidationError } from '../errors/mlog-error.js';
 import { EVENT_TIME_SYNTAX, parseEventTime } from '../events/event-time.js';
 import { DEFAULT_PAGE_SIZE, parseOptionalTimeBound, parsePagination, type Pagination } from '../events/query-parameters.js';
 import { parseQueryString, singleParameter } from '../events/query-string.js';
-import { STORED_IS_CODE_PATTERN } from '../storage/index-names.js';
+import { STORED_IS_CODE_PATTERN } from '../systems/information-system.js';
 
 /** Without `from`, the search covers the 24 hours before `to` (or before now). */
 export const DEFAULT_REJECTION_WINDOW_MS = 24 * 60 * 60 * 1000;

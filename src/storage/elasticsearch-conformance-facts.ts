@@ -1,6 +1,6 @@
 import type { Client, estypes } from '@elastic/elasticsearch';
 import { StorageUnavailableError } from '../errors/mlog-error.js';
-import { CLIENT_QUERY_EVENT_TYPE } from './event-store-type.js';
+import { CLIENT_QUERY_EVENT_TYPE } from '../events/event-store-type.js';
 import { isPredefinedField } from '../events/predefined-fields.js';
 import {
   PERSONAL_DATA_RECOMMENDED_FIELDS,
@@ -18,7 +18,7 @@ import {
   type PersonalDataTypeFacts,
   type PredefinedTypeFacts,
   type RefusalFacts,
-} from '../systems/conformance-facts-type.js';
+} from '../onboarding/conformance-facts-type.js';
 import { eventIndexPattern, REJECTIONS_INDEX_PATTERN } from './index-names.js';
 import { isConnectionProblem, statusOf } from './elasticsearch-errors.js';
 

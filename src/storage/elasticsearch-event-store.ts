@@ -1,10 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Client, estypes } from '@elastic/elasticsearch';
 import { OverloadedError, StorageUnavailableError, TooManyRequestsError, ValidationError } from '../errors/mlog-error.js';
-import type { JsonObject } from '../events/json-object-parser.js';
+import type { JsonObject } from '../json/json-object-parser.js';
 import type { Logger } from '../logging/logger.js';
 import { buildEventSearchBody } from './event-query-builder.js';
-import { CLIENT_QUERY_EVENT_TYPE, type DocumentToWrite, type EventPage, type EventSearch, type EventStore, type WriteKind } from './event-store-type.js';
+import { CLIENT_QUERY_EVENT_TYPE, type DocumentToWrite, type EventPage, type EventSearch, type EventStore, type WriteKind } from '../events/event-store-type.js';
 import { isStorageUnavailable, isTransientFailure } from './elasticsearch-errors.js';
 import { BatchRefusedError, BulkBatcher, prepareCreate, type BulkBatcherOptions, type BulkItemResult, type BulkOutcome, type PreparedOperation } from './bulk-batcher.js';
 import { EVENT_INDEX_PREFIX, eventIndexPattern } from './index-names.js';

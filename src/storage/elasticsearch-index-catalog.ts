@@ -1,7 +1,7 @@
 import type { Client } from '@elastic/elasticsearch';
 import type { IndexCatalog } from '../jobs/index-catalog-type.js';
-import type { IndexSize } from '../jobs/retention-policy.js';
-import { EVENT_INDEX_PREFIX, PERSONAL_DATA_INDEX_PATTERN, REJECTIONS_INDEX_PATTERN } from './index-names.js';
+import type { IndexSize } from '../jobs/index-catalog-type.js';
+import { EVENT_INDEX_PREFIX, parseManagedIndexName, PERSONAL_DATA_INDEX_PATTERN, REJECTIONS_INDEX_PATTERN } from './index-names.js';
 
 /** Every index retention may manage: per-IS events, personal data projections, rejections. */
 export const MANAGED_INDEX_PATTERNS: readonly string[] = [`${EVENT_INDEX_PREFIX}*`, PERSONAL_DATA_INDEX_PATTERN, REJECTIONS_INDEX_PATTERN];
@@ -29,6 +29,7 @@ export class ElasticsearchIndexCatalog implements IndexCatalog {
       name,
       docs: stats.primaries?.docs?.count ?? 0,
       bytes: stats.total?.store?.size_in_bytes ?? 0,
+      holds: parseManagedIndexName(name),
     }));
   }
 

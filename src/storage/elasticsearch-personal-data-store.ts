@@ -1,6 +1,6 @@
 import type { Client } from '@elastic/elasticsearch';
 import { StorageUnavailableError } from '../errors/mlog-error.js';
-import type { JsonObject } from '../events/json-object-parser.js';
+import type { JsonObject } from '../json/json-object-parser.js';
 import type { PersonalDataPage, PersonalDataSearch, PersonalDataStore } from '../events/personal-data-store-type.js';
 import { PERSONAL_DATA_FIELDS } from '../events/predefined-fields.js';
 import { describeStorageFailure, isStorageUnavailable } from './elasticsearch-errors.js';

@@ -1,4 +1,4 @@
-import type { EventSearch } from './event-store-type.js';
+import type { EventSearch } from '../events/event-store-type.js';
 
 /** MLog's own fields, kept out of query answers (the client gets back what it sent, plus @uid). */
 export const INTERNAL_FIELDS_HIDDEN_FROM_ANSWERS = ['@id', '@is', '@received', '@signed', '@kid', '@alg', '@jws', '@jws_ref', '@line'];

@@ -3,15 +3,9 @@
  * digits and "-", so MLog's own indices start with "mlog_" (an underscore no code can hold) and can
  * never be mistaken for an IS's "mlog-<code>-<yyyy.MM>".
  */
-
-/** A new IS code: 2 to 31 lower-case letters, digits and "-", starting and ending with a letter or digit. */
-export const IS_CODE_PATTERN = /^[a-z0-9][a-z0-9-]{0,29}[a-z0-9]$/;
-
-/**
- * An IS code as it may appear in an index name or a search: also a code ending in "-", which earlier
- * versions of MLog registered, so the indices of such a system stay managed and searchable.
- */
-export const STORED_IS_CODE_PATTERN = /^[a-z0-9][a-z0-9-]{1,30}$/;
+import { utcMonth } from '../events/event-time.js';
+import type { ManagedIndexName } from '../jobs/index-catalog-type.js';
+import { STORED_IS_CODE_PATTERN } from '../systems/information-system.js';
 
 export const SYSTEMS_INDEX = 'mlog_systems';
 /** MLog's own events (retention deletions, activations): one index, never subject to retention. */
@@ -24,10 +18,8 @@ export const REJECTIONS_INDEX_PREFIX = 'mlog_rejections-';
 export const PERSONAL_DATA_INDEX_PREFIX = 'personaldata-';
 export const EVENT_INDEX_PREFIX = 'mlog-';
 
-/** "yyyy.MM" of an instant, in UTC. */
-export function monthSuffix(at: Date): string {
-  return `${at.getUTCFullYear().toString().padStart(4, '0')}.${(at.getUTCMonth() + 1).toString().padStart(2, '0')}`;
-}
+/** "yyyy.MM" of an instant, in UTC: the month suffix of the monthly indices. */
+export const monthSuffix = utcMonth;
 
 export function eventIndexName(isCode: string, at: Date): string {
   return `${EVENT_INDEX_PREFIX}${isCode}-${monthSuffix(at)}`;
@@ -53,3 +45,31 @@ export function rejectionsIndexName(at: Date): string {
 }
 
 export const REJECTIONS_INDEX_PATTERN = `${REJECTIONS_INDEX_PREFIX}*`;
+
+const MONTH = /^(\d{4})\.(0[1-9]|1[0-2])$/;
+const EVENTS = /^mlog-(.+)-(\d{4}\.\d{2})$/;
+
+/**
+ * Reads a managed index name: mlog-<code>-<yyyy.MM>, personaldata-<yyyy.MM> or
+ * mlog_rejections-<yyyy.MM>, exactly; anything else (mlog_systems, mlog_audit, mlog_leases, a
+ * malformed month, a code outside [a-z0-9][a-z0-9-]{1,30}) is undefined. The code of an event index
+ * is the text between "mlog-" and the last "-" (a month holds none), so mlog-mpass-test-2020.01
+ * belongs to mpass-test, never to mpass.
+ */
+export function parseManagedIndexName(name: string): ManagedIndexName | undefined {
+  if (name.startsWith(PERSONAL_DATA_INDEX_PREFIX)) {
+    const month = name.slice(PERSONAL_DATA_INDEX_PREFIX.length);
+    return MONTH.test(month) ? { kind: 'personaldata', month } : undefined;
+  }
+  if (name.startsWith(REJECTIONS_INDEX_PREFIX)) {
+    const month = name.slice(REJECTIONS_INDEX_PREFIX.length);
+    return MONTH.test(month) ? { kind: 'rejections', month } : undefined;
+  }
+  if (name.startsWith(EVENT_INDEX_PREFIX)) {
+    const match = EVENTS.exec(name);
+    if (match === null) return undefined;
+    const [, code = '', month = ''] = match;
+    return STORED_IS_CODE_PATTERN.test(code) && MONTH.test(month) ? { kind: 'events', code, month } : undefined;
+  }
+  return undefined;
+}

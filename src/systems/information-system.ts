@@ -1,4 +1,13 @@
-import type { CertificateRecord } from '../auth/certificate.js';
+import type { CertificateRecord } from './certificate.js';
+
+/** A new IS code: 2 to 31 lower-case letters, digits and "-", starting and ending with a letter or digit (it is part of index names). */
+export const IS_CODE_PATTERN = /^[a-z0-9][a-z0-9-]{0,29}[a-z0-9]$/;
+
+/**
+ * An IS code as it may appear in an index name or a search: also a code ending in "-", which earlier
+ * versions of MLog registered, so the indices of such a system stay managed and searchable.
+ */
+export const STORED_IS_CODE_PATTERN = /^[a-z0-9][a-z0-9-]{1,30}$/;
 
 export const SYSTEM_STATUSES = ['staging', 'active', 'suspended'] as const;
 export type SystemStatus = (typeof SYSTEM_STATUSES)[number];

@@ -1,6 +1,6 @@
-import { compileAllowedAddresses } from '../auth/address-matcher.js';
-import { describeCertificate, readCertificate, readSystemCertificate, type CertificateRecord } from '../auth/certificate.js';
-import type { SigningCertificate } from '../auth/jws-verifier.js';
+import { compileAllowedAddresses } from './address-matcher.js';
+import { describeCertificate, readCertificate, readSystemCertificate, type CertificateRecord } from './certificate.js';
+import type { SigningCertificate } from './certificate.js';
 import { ConflictError, NotFoundError, ValidationError } from '../errors/mlog-error.js';
 import type { Logger } from '../logging/logger.js';
 import { DEFAULT_RETENTION_MONTHS, type InformationSystem } from './information-system.js';

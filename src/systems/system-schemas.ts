@@ -1,6 +1,6 @@
 import { Ajv, type ErrorObject } from 'ajv';
 import { ValidationError } from '../errors/mlog-error.js';
-import { IS_CODE_PATTERN } from '../storage/index-names.js';
+import { IS_CODE_PATTERN } from './information-system.js';
 import { SYSTEM_PERMISSIONS, SYSTEM_STATUSES } from './information-system.js';
 
 const editableProperties = {

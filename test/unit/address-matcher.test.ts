@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { compileAllowedAddresses, normalizeAddress } from '../../src/auth/address-matcher.js';
+import { compileAllowedAddresses, normalizeAddress } from '../../src/systems/address-matcher.js';
 import { ValidationError } from '../../src/errors/mlog-error.js';
 
 function throwsValidation(fn: () => unknown, entry: string): void {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { describeCertificate, hasCaBasicConstraint, normalizeSerial, readCertificate, readSystemCertificate, SERIAL_HEX_PATTERN, validityProblem } from '../../src/auth/certificate.js';
+import { describeCertificate, hasCaBasicConstraint, normalizeSerial, readCertificate, readSystemCertificate, SERIAL_HEX_PATTERN, validityProblem } from '../../src/systems/certificate.js';
 import { ValidationError } from '../../src/errors/mlog-error.js';
 import { createCertificateAuthority, issueClientCertificate } from '../../scripts/dev-pki.js';
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { ValidationError } from '../../src/errors/mlog-error.js';
-import type { ConformanceFacts } from '../../src/systems/conformance-facts-type.js';
+import type { ConformanceFacts } from '../../src/onboarding/conformance-facts-type.js';
 import {
   buildConformanceReport,
   DEFAULT_CONFORMANCE_DAYS,
@@ -10,7 +10,7 @@ import {
   valueShape,
   wrongShape,
   type ConformanceReport,
-} from '../../src/systems/conformance-report.js';
+} from '../../src/onboarding/conformance-report.js';
 import type { InformationSystem } from '../../src/systems/information-system.js';
 
 const NOW = new Date('2026-11-22T10:00:00.000Z');

@@ -1,6 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { decodeBody, isCompactJws, readBodyLines } from '../../src/events/event-body-reader.js';
+import { isCompactJws } from '../../src/auth/compact-jws.js';
+import { decodeBody, readBodyLines } from '../../src/events/event-body-reader.js';
 import { ValidationError } from '../../src/errors/mlog-error.js';
 
 const JWS = 'eyJhbGciOiJSUzI1NiIsImtpZCI6IjFhMmIifQ.eyJldmVudF90eXBlIjoiWCJ9.c2lnbmF0dXJlLV8';

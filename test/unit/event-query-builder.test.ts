@@ -1,7 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { buildEventSearchBody, INTERNAL_FIELDS_HIDDEN_FROM_ANSWERS } from '../../src/storage/event-query-builder.js';
-import type { EventSearch } from '../../src/storage/event-store-type.js';
+import type { EventSearch } from '../../src/events/event-store-type.js';
 
 type Clause = Record<string, unknown>;
 

@@ -2,8 +2,6 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   EVENT_INDEX_PREFIX,
-  IS_CODE_PATTERN,
-  STORED_IS_CODE_PATTERN,
   PERSONAL_DATA_INDEX_PATTERN,
   REJECTIONS_INDEX_PATTERN,
   SYSTEMS_INDEX,
@@ -13,6 +11,7 @@ import {
   personalDataIndexName,
   rejectionsIndexName,
 } from '../../src/storage/index-names.js';
+import { IS_CODE_PATTERN, STORED_IS_CODE_PATTERN } from '../../src/systems/information-system.js';
 
 describe('monthSuffix (UTC)', () => {
   test('yyyy.MM with a zero-padded month', () => {

@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { MAX_NESTING_DEPTH, parseJsonObject } from '../../src/events/json-object-parser.js';
+import { MAX_NESTING_DEPTH, parseJsonObject } from '../../src/json/json-object-parser.js';
 
 function ok(text: string): Record<string, unknown> {
   const result = parseJsonObject(text);

@@ -6,7 +6,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ForbiddenError, NotFoundError, ValidationError } from '../../src/errors/mlog-error.js';
-import type { JsonObject } from '../../src/events/json-object-parser.js';
+import type { JsonObject } from '../../src/json/json-object-parser.js';
 import { PersonalDataService } from '../../src/events/personal-data-service.js';
 import type { PersonalDataPage, PersonalDataSearch, PersonalDataStore } from '../../src/events/personal-data-store-type.js';
 import type { LegalParameters } from '../../src/events/query-parameters.js';

@@ -4,6 +4,7 @@ import type { AuditEvent, AuditLog } from '../../src/audit/audit-log.js';
 import type { IndexCatalog } from '../../src/jobs/index-catalog-type.js';
 import { INDEX_DELETED_EVENT, INDEX_DELETION_FAILED_EVENT, RetentionJob, cliRunBy, scheduledRunBy } from '../../src/jobs/retention-job.js';
 import type { IndexSize } from '../../src/jobs/retention-policy.js';
+import { parseManagedIndexName } from '../../src/storage/index-names.js';
 import { createLogger } from '../../src/logging/logger.js';
 import type { InformationSystem } from '../../src/systems/information-system.js';
 import { MemoryLeaseStore } from '../helpers/memory-lease-store.js';
@@ -14,7 +15,7 @@ const NOW = new Date('2026-11-22T05:00:00Z');
 function fakes(options: { indices: string[]; failAuditFor?: string[]; failDeleteFor?: string[] }) {
   const journal: string[] = [];
   const records: AuditEvent[] = [];
-  const existing = new Map<string, IndexSize>(options.indices.map((name, n) => [name, { name, docs: n + 1, bytes: 1000 * (n + 1) }]));
+  const existing = new Map<string, IndexSize>(options.indices.map((name, n) => [name, { name, docs: n + 1, bytes: 1000 * (n + 1), holds: parseManagedIndexName(name) }]));
   const catalog: IndexCatalog = {
     list: async () => [...existing.values()],
     async delete(name) {

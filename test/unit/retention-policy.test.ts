@@ -6,14 +6,13 @@ import fc from 'fast-check';
 import {
   monthEnd,
   monthStart,
-  parseManagedIndexName,
   retentionCutoff,
   selectIndicesToDelete,
   type IndexSize,
   type RetentionPlanEntry,
   type RetentionPolicy,
 } from '../../src/jobs/retention-policy.js';
-import { monthSuffix } from '../../src/storage/index-names.js';
+import { monthSuffix, parseManagedIndexName } from '../../src/storage/index-names.js';
 
 const iso = (text: string) => new Date(text);
 
@@ -26,7 +25,7 @@ function utc(year: number, month: number, day: number, hours = 0, minutes = 0, s
 }
 
 function index(name: string, docs = 1, bytes = 100): IndexSize {
-  return { name, docs, bytes };
+  return { name, docs, bytes, holds: parseManagedIndexName(name) };
 }
 
 function policy(systems: Record<string, number>, personalDataMonths = 120, rejectionsMonths = 12): RetentionPolicy {
@@ -388,10 +387,12 @@ describe('selectIndicesToDelete', () => {
 
   test('a process started in another time zone plans the same (child processes)', () => {
     const script = fileURLToPath(new URL('../../src/jobs/retention-policy.ts', import.meta.url));
+    const names = fileURLToPath(new URL('../../src/storage/index-names.ts', import.meta.url));
     const program = `
       const { selectIndicesToDelete, retentionCutoff } = await import(${JSON.stringify(script)});
+      const { parseManagedIndexName } = await import(${JSON.stringify(names)});
       const indices = ['mlog-mpass-2024.01', 'mlog-mpass-2024.02', 'mlog-mpass-2024.03', 'mlog-mpass-test-2023.12', 'personaldata-2014.02', 'mlog_rejections-2023.02']
-        .map((name) => ({ name, docs: 1, bytes: 1 }));
+        .map((name) => ({ name, docs: 1, bytes: 1, holds: parseManagedIndexName(name) }));
       const policy = { systemMonths: new Map([['mpass', 1], ['mpass-test', 2]]), personalDataMonths: 120, rejectionsMonths: 12 };
       const out = [];
       for (const now of ['2024-03-01T01:30:00Z', '2024-02-29T12:00:00Z', '2024-03-31T23:59:59Z', '2024-04-01T00:00:00Z']) {

@@ -4,8 +4,8 @@ import { ConflictError } from '../../errors/mlog-error.js';
 import { ElasticsearchAuditLog } from '../../storage/elasticsearch-audit-log.js';
 import { ElasticsearchConformanceFacts } from '../../storage/elasticsearch-conformance-facts.js';
 import { ElasticsearchSystemStore } from '../../storage/elasticsearch-system-store.js';
-import type { ConformanceReport, Finding } from '../../systems/conformance-report.js';
-import { OnboardingService } from '../../systems/onboarding-service.js';
+import type { ConformanceReport, Finding } from '../../onboarding/conformance-report.js';
+import { OnboardingService } from '../../onboarding/onboarding-service.js';
 import { SystemRegistry } from '../../systems/system-registry.js';
 import type { CliContext, Output } from '../cli-context.js';
 

@@ -2,7 +2,7 @@ import { Router, type Request } from 'express';
 import { ValidationError } from '../../errors/mlog-error.js';
 import { parseQueryString, singleParameter } from '../../events/query-string.js';
 import { describeSystem } from '../../systems/information-system.js';
-import type { OnboardingService } from '../../systems/onboarding-service.js';
+import type { OnboardingService } from '../../onboarding/onboarding-service.js';
 import { envelope } from '../envelope.js';
 
 const REPORT_PARAMETERS = new Set(['from', 'to']);

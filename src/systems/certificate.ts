@@ -1,4 +1,4 @@
-import { X509Certificate } from 'node:crypto';
+import { X509Certificate, type KeyObject } from 'node:crypto';
 import { ValidationError } from '../errors/mlog-error.js';
 
 /** What MLog keeps of a system certificate (the `.cer` an IS registers). */
@@ -134,4 +134,10 @@ export function validityProblem(record: Pick<CertificateRecord, 'not_before' | '
   if (at.getTime() < Date.parse(record.not_before)) return `certificate ${record.serial} is not valid before ${record.not_before}`;
   if (at.getTime() > Date.parse(record.not_after)) return `certificate ${record.serial} expired on ${record.not_after}`;
   return undefined;
+}
+
+/** A certificate of the calling IS with its public key, as the registry cache holds it. */
+export interface SigningCertificate {
+  record: CertificateRecord;
+  publicKey: KeyObject;
 }

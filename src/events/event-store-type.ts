@@ -1,4 +1,4 @@
-import type { JsonObject } from '../events/json-object-parser.js';
+import type { JsonObject } from '../json/json-object-parser.js';
 
 /** The event type of MLog's record of each client query (MLog.ClientQuery), written to the caller's own index. */
 export const CLIENT_QUERY_EVENT_TYPE = 'MLog.ClientQuery';

@@ -8,7 +8,7 @@ import {
   type CountedName,
   type PersonalDataRecommendedField,
 } from './conformance-facts-type.js';
-import type { InformationSystem } from './information-system.js';
+import type { InformationSystem } from '../systems/information-system.js';
 
 /** The period a report covers when none is given: the last 30 days of registrations. */
 export const DEFAULT_CONFORMANCE_DAYS = 30;

@@ -3,8 +3,8 @@ import { ConflictError, StorageUnavailableError } from '../errors/mlog-error.js'
 import type { Logger } from '../logging/logger.js';
 import type { ConformanceFactsSource } from './conformance-facts-type.js';
 import { buildConformanceReport, resolveConformancePeriod, type ConformanceReport } from './conformance-report.js';
-import type { InformationSystem, SystemStatus } from './information-system.js';
-import type { SystemRegistry } from './system-registry.js';
+import type { InformationSystem, SystemStatus } from '../systems/information-system.js';
+import type { SystemRegistry } from '../systems/system-registry.js';
 
 export const SYSTEM_ACTIVATED_EVENT_TYPE = 'MLog.System.Activated';
 
