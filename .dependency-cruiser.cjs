@@ -15,7 +15,7 @@ module.exports = {
       comment: 'No folder of src/ imports a folder that imports it back, directly or through others.',
       severity: 'error',
       scope: 'folder',
-      from: { path: '^src/[^/]+/' },
+      from: { path: '^src/[^/]+$' },
       to: { circular: true },
     },
     {
