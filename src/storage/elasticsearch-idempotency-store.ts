@@ -64,9 +64,12 @@ export class ElasticsearchIdempotencyStore implements IdempotencyStore {
    * delete conditional on the version found: a key renewed or taken over between the search and the
    * delete is left alone (its claim is new). Elasticsearch without _delete_by_query (the integ-test
    * distribution MLog is provisioned with) can do all of this. Stops between bulks when `signal` is aborted.
+   * A refresh first makes every acknowledged write searchable, so a record written within the last
+   * refresh interval is not missed.
    */
   async removeClaimedBefore(before: Date, signal?: AbortSignal): Promise<number> {
     let deleted = 0;
+    if (signal?.aborted !== true) await this.client.indices.refresh({ index: IDEMPOTENCY_INDEX, ignore_unavailable: true, allow_no_indices: true });
     while (signal?.aborted !== true) {
       const found = await this.client.search({
         index: IDEMPOTENCY_INDEX,

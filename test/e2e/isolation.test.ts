@@ -7,12 +7,14 @@
  *
  * Each IS stores a secret marker that no other IS ever sends: it must never appear in another IS's
  * answers. Values another IS does send (to try an exact match) are checked by the answers' @uid.
+ * Inside an IS's own index, the @is filter of every search is the second wall: a document naming
+ * another IS, planted there directly in Elasticsearch, is never answered.
  */
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { PERSONAL_DATA_FIELDS } from '../../src/events/predefined-fields.js';
-import { closeInspectionClient } from '../helpers/elasticsearch-inspection.js';
+import { closeInspectionClient, inspectionClient, storedEvents } from '../helpers/elasticsearch-inspection.js';
 import { TestMLog, uniqueCode, type HttpAnswer, type TestSystem } from '../helpers/test-mlog.js';
 
 type Event = Record<string, unknown>;
@@ -347,5 +349,52 @@ describe('isolation: /personal-data', () => {
       assertIsolated(await portal.call(`/query?${RANGE}`), reader, owner, 'range');
       assertIsolated(await portal.call(`/query?${RANGE}&filter=subject=${owner.subject}`), reader, owner, 'filter subject');
     }
+  });
+});
+
+describe('isolation: the @is filter inside the reader\'s own index', () => {
+  test('a document naming another IS in @is, planted in the reader\'s own index with the reader\'s UID, is answered neither by UID nor by range', async () => {
+    // A reader of its own, so that no other test meets the planted document.
+    const reader = await mlog.addSystem({ keyType: 'ec-p256' });
+    const guess = `guess-${randomUUID()}`;
+    const plantedSecret = `planted-${randomUUID()}`;
+    const uid = await registerBatch(reader, [{ event_time: '2021-09-01T10:00:00Z', event_type: 'Iso.Own', legal_basis: 'Isolation', guess }]);
+    const [own] = await storedEvents(reader.code, uid);
+    assert.ok(own !== undefined);
+    // Written straight into the reader's index, as only someone with access to Elasticsearch could:
+    // the index pattern lets the reader's searches reach it; only the @is filter keeps it out.
+    const plantedId = `${uid}-99999`;
+    await inspectionClient().index({
+      index: own.index,
+      id: plantedId,
+      refresh: true,
+      document: {
+        event_time: '2021-09-01T10:30:00Z',
+        event_type: 'Iso.Planted',
+        legal_basis: 'Isolation',
+        guess,
+        secret: plantedSecret,
+        '@is': b.system.code,
+        '@uid': uid,
+        '@id': plantedId,
+        '@received': own.source['@received'],
+        '@signed': false,
+        '@line': 1,
+      },
+    });
+
+    const answered: string[] = [];
+    for (const path of [`/query/${uid}`, `/query?uid=${uid}`, `/query?${RANGE}&filter=guess=${guess}`, `/query?${RANGE}&filter=secret=${plantedSecret}`]) {
+      const answer = await reader.call(path);
+      if (answer.text.includes(plantedSecret)) answered.push(path);
+      if (path.includes('secret=')) {
+        if (answer.status !== 404) answered.push(`${path} → HTTP ${answer.status}`);
+        continue;
+      }
+      assert.equal(answer.status, 200, `${path} → ${answer.text}`);
+      const types = (answer.json.result as Event[]).map((item) => item.event_type);
+      if (answer.json.pagination['record-count'] !== 1 || types.join() !== 'Iso.Own') answered.push(`${path} (${types.join(', ')})`);
+    }
+    assert.deepEqual(answered, [], 'the planted document of another IS is answered');
   });
 });

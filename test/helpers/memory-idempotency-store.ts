@@ -49,10 +49,11 @@ export class MemoryIdempotencyStore implements IdempotencyStore {
     return true;
   }
 
-  async removeClaimedBefore(before: Date): Promise<number> {
+  async removeClaimedBefore(before: Date, signal?: AbortSignal): Promise<number> {
     await this.tick();
     let deleted = 0;
     for (const [id, stored] of this.records) {
+      if (signal?.aborted === true) break;
       if (Date.parse(stored.record.claimed_at) < before.getTime()) {
         this.records.delete(id);
         deleted++;

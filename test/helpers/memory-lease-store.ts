@@ -32,7 +32,7 @@ export class MemoryLeaseStore implements LeaseStore {
   async remove(name: string, version: RecordVersion): Promise<boolean> {
     await tick();
     const stored = this.records.get(name);
-    if (stored === undefined || stored.version.seqNo !== version.seqNo) return false;
+    if (stored === undefined || stored.version.seqNo !== version.seqNo || stored.version.primaryTerm !== version.primaryTerm) return false;
     this.records.delete(name);
     return true;
   }
