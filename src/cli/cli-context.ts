@@ -1,8 +1,6 @@
 import { Command } from 'commander';
-import { createElasticsearchClient, type ElasticsearchClient as Client } from '../storage/elasticsearch-client.js';
-import { loadElasticsearchConfig } from '../config/config.js';
-import { createLogger, type Logger } from '../logging/logger.js';
-import { installIndexTemplates } from '../storage/template-installer.js';
+import { withCommandLineServices, type Services } from '../composition/index.js';
+import { loadElasticsearchConfig, type MLogConfig } from '../config/config.js';
 
 /** Where the CLI finds Elasticsearch when MLOG_ELASTICSEARCH_URL is unset: the one `npm start` runs. */
 export const LOCAL_ELASTICSEARCH_URL = 'http://127.0.0.1:9200';
@@ -14,27 +12,26 @@ export interface Output {
   interactive?: boolean;
 }
 
-/** What every command group gets: output, environment, and a way to reach Elasticsearch. */
+/** What `mlog retention` adds to a command's services: its settings, and the indices it is narrowed to. */
+export interface RetentionScope {
+  retention?: MLogConfig['retention'];
+  retentionIndices?: readonly string[];
+}
+
+/** What every command group gets: output, environment, and MLog's services. */
 export interface CliContext {
   output: Output;
   env: Record<string, string | undefined>;
-  /** Runs `action` with a client on the configured cluster (templates installed), closing it after. */
-  withElasticsearch<T>(action: (client: Client, logger: Logger) => Promise<T>): Promise<T>;
+  /** Runs `action` with the services on the configured cluster (templates installed), closing the connection after. */
+  withServices<T>(action: (services: Services) => Promise<T>, scope?: RetentionScope): Promise<T>;
 }
 
 export function createCliContext(output: Output, env: Record<string, string | undefined>): CliContext {
   return {
     output,
     env,
-    async withElasticsearch(action) {
-      const client = createElasticsearchClient(loadElasticsearchConfig(env, LOCAL_ELASTICSEARCH_URL));
-      const logger = createLogger('error', true);
-      try {
-        await installIndexTemplates(client, logger);
-        return await action(client, logger);
-      } finally {
-        await client.close();
-      }
+    withServices(action, scope = {}) {
+      return withCommandLineServices({ elasticsearch: loadElasticsearchConfig(env, LOCAL_ELASTICSEARCH_URL), ...scope }, action);
     },
   };
 }

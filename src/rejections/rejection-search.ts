@@ -113,6 +113,11 @@ export function parseRejectionSearch(rawQuery: string, now: Date): RejectionQuer
 export class RejectionSearch {
   constructor(private readonly reader: RejectionReader) {}
 
+  /** The page a query (from buildRejectionQuery) selects, as stored: for the command line. */
+  page(query: RejectionQuery): Promise<RejectionPage> {
+    return this.reader.searchRejections(query);
+  }
+
   async search(rawQuery: string, now: Date): Promise<RejectionAnswer> {
     const query = parseRejectionSearch(rawQuery, now);
     const page = await this.reader.searchRejections(query);

@@ -22,7 +22,8 @@ export interface WriteRetryPolicy {
   lateWriteWindowMs: number;
 }
 
-const DEFAULT_RETRY: WriteRetryPolicy = { deadlineMs: 10_000, firstBackoffMs: 50, maxBackoffMs: 1_000, lateWriteWindowMs: 120_000 };
+/** The backoff between attempts and the late-write window; the deadline is MLOG_WRITE_DEADLINE_SECONDS, given by the composition. */
+const RETRY_TIMING: Omit<WriteRetryPolicy, 'deadlineMs'> = { firstBackoffMs: 50, maxBackoffMs: 1_000, lateWriteWindowMs: 120_000 };
 
 /** Least time worth giving one bulk attempt; with less left of the deadline, the call is answered 503. */
 const MIN_ATTEMPT_MS = 200;
@@ -272,13 +273,16 @@ export class ElasticsearchEventStore implements EventStore {
   private readonly batcher: BulkBatcher;
   private readonly visibility = new RefreshTracker();
 
+  private readonly retry: WriteRetryPolicy;
+
   constructor(
     private readonly client: Client,
     private readonly logger: Logger,
-    private readonly retry: WriteRetryPolicy = DEFAULT_RETRY,
+    retry: Pick<WriteRetryPolicy, 'deadlineMs'> & Partial<WriteRetryPolicy>,
     options: EventStoreOptions = {},
   ) {
-    this.compensation = new CompensationDeletes(client, logger, retry.lateWriteWindowMs, (documents) => this.visibility.touch(documents));
+    this.retry = { ...RETRY_TIMING, ...retry };
+    this.compensation = new CompensationDeletes(client, logger, this.retry.lateWriteWindowMs, (documents) => this.visibility.touch(documents));
     this.batcher = new BulkBatcher((body, timeoutMs) => this.sendBulk(body, timeoutMs), options.batching);
   }
 

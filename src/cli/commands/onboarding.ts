@@ -1,12 +1,8 @@
 import { userInfo } from 'node:os';
 import type { Command } from 'commander';
 import { ConflictError } from '../../errors/mlog-error.js';
-import { ElasticsearchAuditLog } from '../../storage/elasticsearch-audit-log.js';
-import { ElasticsearchConformanceFacts } from '../../storage/elasticsearch-conformance-facts.js';
-import { ElasticsearchSystemStore } from '../../storage/elasticsearch-system-store.js';
 import type { ConformanceReport, Finding } from '../../onboarding/conformance-report.js';
-import { OnboardingService } from '../../onboarding/onboarding-service.js';
-import { SystemRegistry } from '../../systems/system-registry.js';
+import type { OnboardingService } from '../../onboarding/onboarding-service.js';
 import type { CliContext, Output } from '../cli-context.js';
 
 const MAX_CELL = 100;
@@ -120,10 +116,7 @@ export function onboardingCommands(program: Command, context: CliContext): void 
   const { output } = context;
   const systems = program.commands.find((command) => command.name() === 'systems');
   if (systems === undefined) throw new Error('the onboarding commands extend "mlog systems", which is not registered');
-  const withOnboarding = <T>(action: (onboarding: OnboardingService) => Promise<T>): Promise<T> =>
-    context.withElasticsearch((client, logger) =>
-      action(new OnboardingService(new SystemRegistry(new ElasticsearchSystemStore(client), logger, 0), new ElasticsearchConformanceFacts(client), new ElasticsearchAuditLog(client), logger)),
-    );
+  const withOnboarding = <T>(action: (onboarding: OnboardingService) => Promise<T>): Promise<T> => context.withServices((services) => action(services.onboarding));
 
   systems
     .command('conformance <code>')

@@ -1,7 +1,6 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { MAX_RESULT_WINDOW } from '../../events/query-parameters.js';
 import { buildRejectionQuery, parseTimeOption, type StoredRejection } from '../../rejections/rejection-search.js';
-import { ElasticsearchRejectionStore } from '../../storage/elasticsearch-rejection-store.js';
 import type { CliContext } from '../cli-context.js';
 import { wholeNumber } from '../option-parsers.js';
 
@@ -51,7 +50,7 @@ export function rejectionCommands(program: Command, context: CliContext): void {
         },
         new Date(),
       );
-      const page = await context.withElasticsearch((client) => new ElasticsearchRejectionStore(client).searchRejections(query));
+      const page = await context.withServices((services) => services.rejectionSearch.page(query));
       if (options.json === true) {
         output.out(JSON.stringify({ 'record-count': page.total, rejections: page.rejections }, null, 2));
         return;

@@ -2,14 +2,9 @@ import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
 import { loadRetentionConfig } from '../../config/config.js';
 import { ConflictError } from '../../errors/mlog-error.js';
-import { cliRunBy, INDEX_DELETED_EVENT, RetentionJob, type RetentionProgress, type RetentionReport } from '../../jobs/retention-job.js';
+import { AUDIT_INDEX } from '../../composition/index.js';
+import { cliRunBy, INDEX_DELETED_EVENT, type RetentionJob, type RetentionProgress, type RetentionReport } from '../../jobs/retention-job.js';
 import { retentionCutoff, type RetentionPlanEntry } from '../../jobs/retention-policy.js';
-import { ElasticsearchAuditLog } from '../../storage/elasticsearch-audit-log.js';
-import { ElasticsearchIndexCatalog, MANAGED_INDEX_PATTERNS } from '../../storage/elasticsearch-index-catalog.js';
-import { ElasticsearchLeaseStore } from '../../storage/elasticsearch-lease-store.js';
-import { ElasticsearchSystemStore } from '../../storage/elasticsearch-system-store.js';
-import { AUDIT_INDEX } from '../../storage/index-names.js';
-import { SystemRegistry } from '../../systems/system-registry.js';
 import type { CliContext, Output } from '../cli-context.js';
 import { collect } from '../option-parsers.js';
 
@@ -160,20 +155,7 @@ export function retentionCommands(program: Command, context: CliContext): void {
   /** Checks the retention settings first (a wrong one stops the command before any connection), then runs `action` with a job. */
   const withJob = <T>(indices: string[] | undefined, action: (job: RetentionJob, settings: Settings) => Promise<T>): Promise<T> => {
     const settings = loadRetentionConfig(context.env);
-    return context.withElasticsearch((client, logger) =>
-      action(
-        new RetentionJob({
-          registry: new SystemRegistry(new ElasticsearchSystemStore(client), logger, 0),
-          catalog: new ElasticsearchIndexCatalog(client, indices ?? MANAGED_INDEX_PATTERNS),
-          leases: new ElasticsearchLeaseStore(client),
-          audit: new ElasticsearchAuditLog(client),
-          logger,
-          personalDataMonths: settings.personalDataMonths,
-          rejectionsMonths: settings.rejectionsMonths,
-        }),
-        settings,
-      ),
-    );
+    return context.withServices((services) => action(services.retention, settings), { retention: settings, ...(indices === undefined ? {} : { retentionIndices: indices }) });
   };
   const indexOption = ['--index <names>', 'only these indices (names or wildcards; repeat or comma-separate); the rules still apply'] as const;
 

@@ -2,10 +2,9 @@ import { readFileSync } from 'node:fs';
 import { InvalidArgumentError, type Command } from 'commander';
 import { collect, wholeNumber } from '../option-parsers.js';
 import { ConfigurationError } from '../../errors/mlog-error.js';
-import { ElasticsearchSystemStore } from '../../storage/elasticsearch-system-store.js';
 import { describeSystem, type InformationSystem } from '../../systems/information-system.js';
 import { parseNewSystem, parseSystemChanges, type SystemChanges } from '../../systems/system-schemas.js';
-import { SystemRegistry } from '../../systems/system-registry.js';
+import type { SystemRegistry } from '../../systems/system-registry.js';
 import type { CliContext, Output } from '../cli-context.js';
 
 function readCertificateFile(path: string): string {
@@ -41,8 +40,7 @@ function printSystem(output: Output, system: InformationSystem): void {
 /** `mlog systems add|list|show|update|remove`. */
 export function systemCommands(program: Command, context: CliContext): void {
   const { output } = context;
-  const withRegistry = <T>(action: (registry: SystemRegistry) => Promise<T>): Promise<T> =>
-    context.withElasticsearch((client, logger) => action(new SystemRegistry(new ElasticsearchSystemStore(client), logger, 0)));
+  const withRegistry = <T>(action: (registry: SystemRegistry) => Promise<T>): Promise<T> => context.withServices((services) => action(services.registry));
 
   const systems = program.command('systems').description('Register and manage the information systems (IS) that call MLog.');
 

@@ -1,0 +1,109 @@
+import { CONFIGURATION, type MLogConfig } from '../config/config.js';
+import { loadDeclared } from '../config/settings.js';
+import { ConfigurationError } from '../errors/mlog-error.js';
+import { createAdminApp } from '../http/admin-app.js';
+import { createPublicApp } from '../http/public-app.js';
+import { onboardingRoutes } from '../http/routes/onboarding-routes.js';
+import { personalDataRoutes } from '../http/routes/personal-data-routes.js';
+import { rejectionRoutes } from '../http/routes/rejection-routes.js';
+import type { ScheduledJob } from '../jobs/scheduler.js';
+import { createLogger, type Logger } from '../logging/logger.js';
+import type { Metrics } from '../metrics/metrics.js';
+import { createServices, type Services } from './create-services.js';
+import { createStores } from './create-stores.js';
+import { scheduleJobs } from './schedule-jobs.js';
+
+/** MLog put together, not yet listening. */
+export interface ComposedMLog {
+  services: Services;
+  /** The scheduled jobs (retention, idempotency-purge), each of which can also be run now. */
+  jobs: readonly ScheduledJob[];
+  publicApp: ReturnType<typeof createPublicApp>;
+  adminApp: ReturnType<typeof createAdminApp>;
+  /** Stops the scheduled jobs and the background installs of the index templates. */
+  stopJobs(): Promise<void>;
+  /** Once the listeners are closed: lets writes in flight finish (bounded by `graceMs`), writes the rejections queued, closes storage. */
+  close(graceMs: number): Promise<void>;
+}
+
+/**
+ * createStores → createServices → scheduleJobs → the apps of the doors. Resolves once the index
+ * templates are installed, or Elasticsearch did not answer yet (the templates are then installed in
+ * the background while /readyz says 503). Throws a ConfigurationError when Elasticsearch would
+ * acknowledge events before they are fsynced.
+ */
+export async function composeMLog(config: MLogConfig, logger: Logger, metrics: Metrics): Promise<ComposedMLog> {
+  const writeDeadlineMs = config.limits.writeDeadlineSeconds * 1000;
+  const stores = createStores(
+    { elasticsearch: config.elasticsearch, groupCommit: config.groupCommit, writeDeadlineSeconds: config.limits.writeDeadlineSeconds, requestTimeoutMs: writeDeadlineMs },
+    logger,
+  );
+  const durabilityProblem = await stores.readiness.start();
+  if (durabilityProblem !== undefined) {
+    await stores.close();
+    throw new ConfigurationError(durabilityProblem);
+  }
+  const services = createServices(config, stores, logger, metrics);
+  const jobs = scheduleJobs(config, services, logger);
+
+  const { registry, ingest, idempotency, admission, registerBytes, queries, rejections } = services;
+  const publicApp = createPublicApp({ registry, ingest, idempotency, admission, registerBytes, queries, logger, metrics, rejections, routes: [personalDataRoutes(services.personalData)] });
+  const adminApp = createAdminApp({
+    registry,
+    readiness: stores.readiness,
+    logger,
+    metrics,
+    token: config.adminApi.token,
+    routes: [onboardingRoutes(services.onboarding), rejectionRoutes(services.rejectionSearch)],
+  });
+
+  return {
+    services,
+    jobs,
+    publicApp,
+    adminApp,
+    async stopJobs() {
+      stores.readiness.stop();
+      await Promise.all(jobs.map((job) => job.stop()));
+    },
+    async close(graceMs) {
+      await stores.events.close(graceMs);
+      await services.rejections.flush();
+      await stores.close();
+    },
+  };
+}
+
+/** What a command of `mlog` configures: where Elasticsearch is, and for `mlog retention` its settings and indices. */
+export interface CommandLineSettings {
+  elasticsearch: MLogConfig['elasticsearch'];
+  /** Declared defaults when unset (commands other than `mlog retention` do not read them). */
+  retention?: MLogConfig['retention'];
+  retentionIndices?: readonly string[];
+}
+
+/**
+ * Runs `action` with MLog's services on the configured cluster (index templates installed first),
+ * closing the connection after. The registry is read afresh by every call; nothing is scheduled.
+ */
+export async function withCommandLineServices<T>(settings: CommandLineSettings, action: (services: Services) => Promise<T>): Promise<T> {
+  const logger = createLogger('error', true);
+  // A command registers no events: the write path keeps its declared defaults.
+  const limits = loadDeclared({}, CONFIGURATION.limits);
+  const stores = createStores(
+    {
+      elasticsearch: settings.elasticsearch,
+      groupCommit: loadDeclared({}, CONFIGURATION.groupCommit),
+      writeDeadlineSeconds: limits.writeDeadlineSeconds,
+      ...(settings.retentionIndices === undefined ? {} : { retentionIndices: settings.retentionIndices }),
+    },
+    logger,
+  );
+  try {
+    await stores.readiness.installTemplates();
+    const services = createServices({ registryCacheSeconds: 0, limits, retention: settings.retention ?? loadDeclared({}, CONFIGURATION.retention) }, stores, logger);
+    return await action(services);
+  } finally {
+    await stores.close();
+  }
+}

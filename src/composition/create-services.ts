@@ -1,0 +1,64 @@
+import type { MLogConfig } from '../config/config.js';
+import { AdmissionControl } from '../events/admission-control.js';
+import { IdempotencyService } from '../events/idempotency-service.js';
+import { IngestService } from '../events/ingest-service.js';
+import { PersonalDataService } from '../events/personal-data-service.js';
+import { QueryService } from '../events/query-service.js';
+import { RetentionJob } from '../jobs/retention-job.js';
+import type { Logger } from '../logging/logger.js';
+import type { Metrics } from '../metrics/metrics.js';
+import { OnboardingService } from '../onboarding/onboarding-service.js';
+import { RejectionRecorder } from '../rejections/rejection-recorder.js';
+import { RejectionSearch } from '../rejections/rejection-search.js';
+import { SystemRegistry } from '../systems/system-registry.js';
+import type { Stores } from './create-stores.js';
+
+export type ServiceSettings = Pick<MLogConfig, 'registryCacheSeconds' | 'limits' | 'retention'>;
+
+/** Every service of MLog, each built on the stores it needs. */
+export interface Services {
+  registry: SystemRegistry;
+  ingest: IngestService;
+  queries: QueryService;
+  idempotency: IdempotencyService;
+  /** Calls in flight, per instance and per IS. */
+  admission: AdmissionControl;
+  /** Bytes of /register bodies in flight, per instance and per IS. */
+  registerBytes: AdmissionControl;
+  rejections: RejectionRecorder;
+  rejectionSearch: RejectionSearch;
+  onboarding: OnboardingService;
+  personalData: PersonalDataService;
+  retention: RetentionJob;
+}
+
+/** Builds the services; `metrics` (the server's) are told about calls in flight and lost rejections. Starts nothing. */
+export function createServices(settings: ServiceSettings, stores: Stores, logger: Logger, metrics?: Metrics): Services {
+  const registry = new SystemRegistry(stores.systems, logger, settings.registryCacheSeconds);
+  const ingest = new IngestService(stores.events, logger);
+  const queries = new QueryService(stores.events, logger);
+  return {
+    registry,
+    ingest,
+    queries,
+    idempotency: new IdempotencyService(ingest, stores.idempotency, logger),
+    admission: new AdmissionControl(settings.limits, (system, systemInFlight, total) => {
+      metrics?.inFlight.set(total);
+      metrics?.inFlightBySystem.set({ system }, systemInFlight);
+    }),
+    registerBytes: new AdmissionControl({ maxInFlight: settings.limits.maxRegisterBytes, maxInFlightPerSystem: settings.limits.maxRegisterBytesPerSystem }),
+    rejections: new RejectionRecorder(stores.rejections, logger, {}, metrics?.rejectionCounters()),
+    rejectionSearch: new RejectionSearch(stores.rejections),
+    onboarding: new OnboardingService(registry, stores.conformanceFacts, stores.audit, logger),
+    personalData: new PersonalDataService(stores.personalData, registry, queries, logger),
+    retention: new RetentionJob({
+      registry,
+      catalog: stores.indexCatalog,
+      leases: stores.leases,
+      audit: stores.audit,
+      logger,
+      personalDataMonths: settings.retention.personalDataMonths,
+      rejectionsMonths: settings.retention.rejectionsMonths,
+    }),
+  };
+}

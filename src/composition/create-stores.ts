@@ -1,0 +1,87 @@
+import type { MLogConfig } from '../config/config.js';
+import type { AuditLog } from '../audit/audit-log.js';
+import type { EventStore } from '../events/event-store-type.js';
+import type { IdempotencyStore } from '../events/idempotency-store-type.js';
+import type { PersonalDataStore } from '../events/personal-data-store-type.js';
+import type { IndexCatalog } from '../jobs/index-catalog-type.js';
+import type { LeaseStore } from '../jobs/lease-store-type.js';
+import type { Logger } from '../logging/logger.js';
+import type { ConformanceFactsSource } from '../onboarding/conformance-facts-type.js';
+import type { RejectionStore } from '../rejections/rejection-recorder.js';
+import type { RejectionReader } from '../rejections/rejection-search.js';
+import { ElasticsearchAuditLog } from '../storage/elasticsearch-audit-log.js';
+import { createElasticsearchClient } from '../storage/elasticsearch-client.js';
+import { ElasticsearchConformanceFacts } from '../storage/elasticsearch-conformance-facts.js';
+import { ElasticsearchEventStore } from '../storage/elasticsearch-event-store.js';
+import { ElasticsearchIdempotencyStore } from '../storage/elasticsearch-idempotency-store.js';
+import { ElasticsearchIndexCatalog } from '../storage/elasticsearch-index-catalog.js';
+import { ElasticsearchLeaseStore } from '../storage/elasticsearch-lease-store.js';
+import { ElasticsearchPersonalDataStore } from '../storage/elasticsearch-personal-data-store.js';
+import { ElasticsearchReadiness } from '../storage/elasticsearch-readiness.js';
+import { ElasticsearchRejectionStore } from '../storage/elasticsearch-rejection-store.js';
+import { ElasticsearchSystemStore } from '../storage/elasticsearch-system-store.js';
+import type { SystemStore } from '../systems/system-store-type.js';
+
+export interface StoreSettings extends Pick<MLogConfig, 'elasticsearch' | 'groupCommit'> {
+  writeDeadlineSeconds: number;
+  /** Bounds every Elasticsearch request that sets none of its own: the server gives its write deadline; unset, the client's default. */
+  requestTimeoutMs?: number;
+  /** The indices retention lists (an operator's `--index`); every index MLog manages when unset. */
+  retentionIndices?: readonly string[];
+}
+
+/** Every store of MLog, each behind the interface its service declares. */
+export interface Stores {
+  events: EventStore & { close(graceMs: number): Promise<void> };
+  systems: SystemStore;
+  rejections: RejectionStore & RejectionReader;
+  audit: AuditLog;
+  idempotency: IdempotencyStore;
+  leases: LeaseStore;
+  indexCatalog: IndexCatalog;
+  conformanceFacts: ConformanceFactsSource;
+  personalData: PersonalDataStore;
+  /** Index templates, the durability check and the readiness probe. */
+  readiness: ElasticsearchReadiness;
+  /** Closes the connection to Elasticsearch (after events.close). */
+  close(): Promise<void>;
+}
+
+/** One Elasticsearch client and every store on it. Connects nothing yet. */
+export function createStores(settings: StoreSettings, logger: Logger): Stores {
+  const client = createElasticsearchClient(settings.elasticsearch, settings.requestTimeoutMs === undefined ? {} : { requestTimeoutMs: settings.requestTimeoutMs });
+  const { groupCommit } = settings;
+  const readiness = new ElasticsearchReadiness(client, logger);
+  return {
+    // Group commit (see src/storage/bulk-batcher.ts): concurrent /register calls share bulks.
+    events: new ElasticsearchEventStore(
+      client,
+      logger,
+      { deadlineMs: settings.writeDeadlineSeconds * 1000 },
+      {
+        batching: {
+          maxWaitMs: groupCommit.waitMs,
+          maxOperations: groupCommit.maxOperations,
+          maxChars: groupCommit.maxBytes,
+          maxInFlight: groupCommit.maxInFlight,
+          maxQueuedOperationsPerLane: groupCommit.maxWaitingEventsPerSystem,
+          maxQueuedCharsPerLane: groupCommit.maxWaitingBytesPerSystem,
+          maxQueuedChars: groupCommit.maxWaitingBytes,
+        },
+      },
+    ),
+    systems: new ElasticsearchSystemStore(client),
+    rejections: new ElasticsearchRejectionStore(client),
+    audit: new ElasticsearchAuditLog(client),
+    idempotency: new ElasticsearchIdempotencyStore(client),
+    leases: new ElasticsearchLeaseStore(client),
+    indexCatalog: settings.retentionIndices === undefined ? new ElasticsearchIndexCatalog(client) : new ElasticsearchIndexCatalog(client, settings.retentionIndices),
+    conformanceFacts: new ElasticsearchConformanceFacts(client),
+    personalData: new ElasticsearchPersonalDataStore(client),
+    readiness,
+    async close() {
+      readiness.stop();
+      await client.close();
+    },
+  };
+}
