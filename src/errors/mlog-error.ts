@@ -20,6 +20,24 @@ export class ValidationError extends MLogError {
   readonly status = 400;
 }
 
+/**
+ * 400: the console's query text cannot be read or searched. `column` (1-based) points at the fault;
+ * `expected` says what would have been read there; `suggestions` are the known fields closest to an
+ * unknown one. The console API adds `column` and `suggestions` to the envelope.
+ */
+export class QuerySyntaxError extends ValidationError {
+  readonly column: number;
+  readonly expected: readonly string[];
+  readonly suggestions?: readonly string[];
+
+  constructor(message: string, details: { column: number; expected: readonly string[]; suggestions?: readonly string[] }) {
+    super(message);
+    this.column = details.column;
+    this.expected = details.expected;
+    if (details.suggestions !== undefined) this.suggestions = details.suggestions;
+  }
+}
+
 /** 401: the caller or a signature could not be identified or verified. */
 export class AuthenticationError extends MLogError {
   readonly status = 401;
