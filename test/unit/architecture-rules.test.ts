@@ -29,7 +29,7 @@ describe('the architecture rules (.dependency-cruiser.cjs)', () => {
     const found = await violations(FIXTURE);
     const rules = new Set(found.map((line) => line.slice(0, line.indexOf(':'))));
     for (const rule of configuration.forbidden?.map((r) => r.name) ?? []) assert.ok(rules.has(rule as string), `rule ${rule} found nothing in the fixture: ${found.join('; ')}`);
-    assert.ok(found.includes('express-only-in-http: src/events/uses-express.ts → ../../../node_modules/express/index.js'), found.join('\n'));
+    assert.ok(found.some((line) => /^express-only-in-http: src\/events\/uses-express\.ts → .*node_modules\/express\//.test(line)), found.join('\n'));
     assert.ok(found.some((line) => line.startsWith('elasticsearch-only-in-storage: src/systems/model.ts → ')), found.join('\n'));
     assert.ok(found.includes('services-never-import-storage: src/events/uses-express.ts → src/storage/names.ts'), found.join('\n'));
     assert.ok(found.includes('shared-ground-imports-no-service: src/json/parse.ts → src/systems/model.ts'), found.join('\n'));
