@@ -47,7 +47,11 @@ export interface MLogConfig {
     maxInFlightPerSystem: number;
     /** MLOG_MAX_REGISTER_BYTES: bytes of /register bodies being registered at once by this instance; past it, 503 with Retry-After. */
     maxRegisterBytes: number;
-    /** MLOG_MAX_REGISTER_BYTES_PER_IS: bytes of /register bodies of one IS being registered at once; past it, 429 with Retry-After. */
+    /**
+     * MLOG_MAX_REGISTER_BYTES_PER_IS: bytes of /register bodies of one IS being registered at once; past it, 429 with Retry-After.
+     * The default (three full bodies) holds at most about 17,500 of the smallest events, within the group commit's 20,000
+     * waiting events per IS, so a flooding IS is refused before its bodies are read rather than after they are parsed.
+     */
     maxRegisterBytesPerSystem: number;
     /** MLOG_WRITE_DEADLINE_SECONDS: how long a registration may wait for Elasticsearch, retries included, before 503. */
     writeDeadlineSeconds: number;
@@ -245,7 +249,7 @@ export function loadConfig(env: Env = process.env): MLogConfig {
       maxInFlight: count(env, 'MLOG_MAX_IN_FLIGHT', 512),
       maxInFlightPerSystem: count(env, 'MLOG_MAX_IN_FLIGHT_PER_IS', 128),
       maxRegisterBytes: byteCount(env, 'MLOG_MAX_REGISTER_BYTES', 8 * 1024 * 1024),
-      maxRegisterBytesPerSystem: byteCount(env, 'MLOG_MAX_REGISTER_BYTES_PER_IS', 2 * 1024 * 1024),
+      maxRegisterBytesPerSystem: byteCount(env, 'MLOG_MAX_REGISTER_BYTES_PER_IS', 768 * 1024),
       writeDeadlineSeconds: count(env, 'MLOG_WRITE_DEADLINE_SECONDS', 10),
       shutdownGraceSeconds: count(env, 'MLOG_SHUTDOWN_GRACE_SECONDS', 10),
     },
