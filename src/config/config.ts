@@ -89,9 +89,9 @@ export const CONFIGURATION = {
     }),
     maxRegisterBytesPerSystem: withDefault({
       variable: 'MLOG_MAX_REGISTER_BYTES_PER_IS',
-      doc: 'bytes of `/register` bodies of one IS being registered at once, counted the same way; past it, 429',
+      doc: 'bytes of `/register` bodies of one IS being registered at once, counted the same way; past it, 429 (three full bodies: about 17,500 of the smallest events, within the 20,000 one IS may have waiting, so a flooding IS is refused before its bodies are read)',
       parse: byteCount,
-      default: String(2 * 1024 * 1024),
+      default: String(768 * 1024),
     }),
     writeDeadlineSeconds: withDefault({
       variable: 'MLOG_WRITE_DEADLINE_SECONDS',

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { verifyCompactJws, type VerifiedJws } from '../auth/jws-verifier.js';
 import { AuthenticationError, ValidationError } from '../errors/mlog-error.js';
 import type { Logger } from '../logging/logger.js';
@@ -24,6 +25,13 @@ export interface Registration {
   events: number;
   signed: number;
 }
+
+/**
+ * Lines of a body checked between two turns of the event loop: a large batch (thousands of small
+ * events) is parsed and validated in slices of this many lines, so that other calls — another
+ * system's single event — are served between the slices instead of after the whole batch.
+ */
+export const LINES_PER_TURN = 256;
 
 /** Several JSON objects, one per line; or one object spread over several lines. */
 function parseEventLines(text: string, where: (index: number, count: number) => string): JsonObject[] {
@@ -81,6 +89,7 @@ export class IngestService {
       const verifications = lines.map((line) => (line.kind === 'jws' ? this.verify(line, call) : undefined));
       for (const verification of verifications) verification?.catch(() => {});
       for (const [position, line] of lines.entries()) {
+        if (position > 0 && position % LINES_PER_TURN === 0) await nextTurn();
         const verification = verifications[position];
         if (verification === undefined) {
           const parsed = parseJsonObject(line.text);

@@ -4,8 +4,10 @@
  * fsync per shard) instead of one each.
  *
  * Promise of the BulkBatcher to each submission (one attempt of one call):
- * - its operations are sent exactly once, whole (a submission is never split across bulks), in one
- *   `_bulk` that may also carry other calls' operations, or not at all if it is withdrawn first;
+ * - its operations are sent exactly once, in one `_bulk` that may also carry other calls' operations,
+ *   or not at all if it is withdrawn first; a submission with more than `maxOperations` operations or
+ *   `maxChars` characters is cut into parts within those limits, each sent whole in its own bulk, and
+ *   answered as one (see `submit`);
  * - it is answered with exactly its own items, in its own order, or with the error of the whole
  *   request; what happened to another submission of the same bulk never changes its answer;
  * - when no bulk is on its way, its bulk leaves on the next turn of the event loop (with whatever
@@ -17,12 +19,13 @@
  *   waiting, plus the bodies of the bulks in flight;
  * - fairness between lanes (one lane per information system): each lane waits in its own queue, and a
  *   bulk is formed round-robin, one whole submission of each waiting lane in turn, starting with the
- *   lane served least recently; so a lane with thousands of operations waiting delays another lane's
- *   single submission by at most one bulk slot, never by its whole backlog;
+ *   lane served least recently; so a lane with thousands of operations waiting — even in one call —
+ *   delays another lane's single submission by at most one bulk slot, never by its whole backlog;
  * - bounded: a lane holds at most `maxQueuedOperationsPerLane` operations and `maxQueuedCharsPerLane`
  *   characters waiting, all lanes together at most `maxQueuedChars`; a submission past a bound is
  *   refused at once (its outcome is a BatchRefusedError naming the bound, nothing is sent), except
- *   into an empty lane, so that a call larger than the bounds still travels alone.
+ *   into an empty lane, so that a call larger than the bounds is still written. Every part of a
+ *   submission counts.
  *
  * What the batcher does not decide: classification of items, retries, the call's deadline, and the
  * removal of a refused call's documents stay with the caller (`ElasticsearchEventStore.writeAll`), per
@@ -96,6 +99,28 @@ export class BatchRefusedError extends Error {
 /** The NDJSON lines of a create operation of `source` (serialised here, once) at index/id. */
 export function prepareCreate(index: string, id: string, source: unknown): PreparedOperation {
   return { index, id, lines: `{"create":{"_index":${JSON.stringify(index)},"_id":${JSON.stringify(id)}}}\n${JSON.stringify(source)}\n` };
+}
+
+/**
+ * The operations of one attempt as the parts it waits in: consecutive runs of at most `maxOperations`
+ * operations and `maxChars` characters each (an operation larger than `maxChars` is a part of its own);
+ * one part when the attempt is within both.
+ */
+export function splitParts(operations: PreparedOperation[], limits: Pick<BulkBatcherOptions, 'maxOperations' | 'maxChars'>): { operations: number; body: string }[] {
+  const parts: { operations: number; body: string }[] = [];
+  let body = '';
+  let count = 0;
+  for (const operation of operations) {
+    if (count > 0 && (count + 1 > limits.maxOperations || body.length + operation.lines.length > limits.maxChars)) {
+      parts.push({ operations: count, body });
+      body = '';
+      count = 0;
+    }
+    body += operation.lines;
+    count++;
+  }
+  if (count > 0 || parts.length === 0) parts.push({ operations: count, body });
+  return parts;
 }
 
 /** One submission as the batcher holds it. */
@@ -196,38 +221,82 @@ export class BulkBatcher {
   }
 
   /**
-   * Hands one attempt of a call (its operations, already serialised) of `lane` to the next bulk. Never
+   * Hands one attempt of a call (its operations, already serialised) of `lane` to the bulks. Never
    * rejects; past a bound of the lane or of the batcher the outcome is a BatchRefusedError at once.
+   *
+   * An attempt with more than `maxOperations` operations or `maxChars` characters waits as several
+   * parts (see splitParts), one after another in its lane, so that bulks of other lanes leave between
+   * them. Its outcome is whole all the same: the items of every part, in order, once every part is
+   * answered; or, when a part's request fails, that error — the parts not sent yet are then withdrawn
+   * and never sent, and the outcome waits for the parts already on their way to be answered, so that
+   * nothing of the attempt is still travelling when the caller decides (retry, or delete what the
+   * other parts wrote).
    */
   submit(operations: PreparedOperation[], deadline: number, lane = ''): BatchTicket {
     let settle: (outcome: BulkOutcome) => void = () => {};
     const outcome = new Promise<BulkOutcome>((resolve) => (settle = resolve));
-    let body = '';
-    for (const operation of operations) body += operation.lines;
-    const refusal = this.refusal(lane, operations.length, body.length);
+    const parts = splitParts(operations, this.options);
+    const chars = parts.reduce((sum, part) => sum + part.body.length, 0);
+    const refusal = this.refusal(lane, operations.length, chars);
     if (refusal !== undefined) {
       settle({ ok: false, error: refusal });
       return { outcome, withdraw: () => true };
     }
-    const submission: Submission = { lane, operations: operations.length, body, deadline, settle };
+    const answers: (BulkItemResult[] | undefined)[] = parts.map(() => undefined);
+    let unanswered = parts.length;
+    let failure: { error: unknown } | undefined;
+    const fail = (error: unknown): void => {
+      if (failure !== undefined) return;
+      failure = { error };
+      // A failed (or abandoned) part fails the attempt: what has not left yet never will.
+      unanswered -= this.withdraw(submissions);
+    };
+    const finish = (): void => {
+      if (unanswered > 0) return;
+      settle(failure === undefined ? { ok: true, items: answers.flatMap((items) => items ?? []) } : { ok: false, error: failure.error });
+    };
+    const submissions: Submission[] = parts.map((part, position) => ({
+      lane,
+      operations: part.operations,
+      body: part.body,
+      deadline,
+      settle: (partOutcome) => {
+        unanswered--;
+        if (partOutcome.ok) answers[position] = partOutcome.items;
+        else fail(partOutcome.error);
+        finish();
+      },
+    }));
     const queue = this.lanes.get(lane);
-    if (queue === undefined) this.lanes.set(lane, [submission]);
-    else queue.push(submission);
-    this.count(submission, 1);
+    if (queue === undefined) this.lanes.set(lane, [...submissions]);
+    else queue.push(...submissions);
+    for (const submission of submissions) this.count(submission, 1);
     this.pump();
     return {
       outcome,
       withdraw: () => {
-        const queue = this.lanes.get(lane);
-        const at = queue === undefined ? -1 : queue.indexOf(submission);
-        if (queue === undefined || at < 0) return false;
-        queue.splice(at, 1);
-        if (queue.length === 0) this.lanes.delete(lane);
-        this.count(submission, -1);
-        if (this.lanes.size === 0) this.idle();
-        return true;
+        const before = unanswered;
+        fail(new Error('the attempt was withdrawn before all its parts were sent'));
+        finish();
+        return before === parts.length && unanswered === 0;
       },
     };
+  }
+
+  /** Takes back those of `submissions` still waiting (they will never be sent); returns how many. */
+  private withdraw(submissions: Submission[]): number {
+    let withdrawn = 0;
+    for (const submission of submissions) {
+      const queue = this.lanes.get(submission.lane);
+      const at = queue === undefined ? -1 : queue.indexOf(submission);
+      if (queue === undefined || at < 0) continue;
+      queue.splice(at, 1);
+      if (queue.length === 0) this.lanes.delete(submission.lane);
+      this.count(submission, -1);
+      withdrawn++;
+    }
+    if (this.lanes.size === 0) this.idle();
+    return withdrawn;
   }
 
   /** Why a submission of `lane` cannot wait now, or undefined. An empty lane (an empty batcher) always takes one, so a call larger than the bounds still travels alone. */

@@ -1,4 +1,4 @@
-import { setTimeout as sleep } from 'node:timers/promises';
+import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises';
 import type { Client, estypes } from '@elastic/elasticsearch';
 import { OverloadedError, StorageUnavailableError, TooManyRequestsError, ValidationError } from '../errors/mlog-error.js';
 import type { JsonObject } from '../json/json-object-parser.js';
@@ -27,6 +27,8 @@ const RETRY_TIMING: Omit<WriteRetryPolicy, 'deadlineMs'> = { firstBackoffMs: 50,
 
 /** Least time worth giving one bulk attempt; with less left of the deadline, the call is answered 503. */
 const MIN_ATTEMPT_MS = 200;
+/** Documents serialised between two turns of the event loop (see writeAll). */
+const DOCUMENTS_PER_TURN = 256;
 /** Longest a refused call's answer waits for the first compensation delete; the rest happens in the background. */
 const FOREGROUND_COMPENSATION_MS = 2_000;
 
@@ -305,13 +307,21 @@ export class ElasticsearchEventStore implements EventStore {
    *
    * Fairness: the attempt waits in the lane of `system`, so bulks are formed round-robin between
    * systems; when that lane (or the batcher) already has as much waiting as it may hold, the call is
-   * refused at once: 429 for the system's own bound, 503 for the instance's.
+   * refused at once: 429 for the system's own bound, 503 for the instance's. A call larger than one
+   * bulk travels in several parts, other systems' bulks leaving between them; it is still one attempt:
+   * its items are classified together once every part is answered, and when a part fails the whole
+   * call is retried or refused, the documents its other parts wrote going to the compensation deletes.
    */
   async writeAll(documents: DocumentToWrite[], kind: WriteKind, system: string): Promise<void> {
     const deadline = Date.now() + this.retry.deadlineMs;
     await this.compensation.takeBack(documents);
-    // Serialised once; retries send the same lines.
-    const operations = documents.map((doc) => prepareCreate(doc.index, doc.id, doc.document));
+    // Serialised once; retries send the same lines. A large call is serialised in slices, between
+    // turns of the event loop, so that other calls are served meanwhile.
+    const operations: PreparedOperation[] = [];
+    for (const doc of documents) {
+      if (operations.length > 0 && operations.length % DOCUMENTS_PER_TURN === 0) await nextTurn();
+      operations.push(prepareCreate(doc.index, doc.id, doc.document));
+    }
     let pending = operations.map((operation, position) => ({ operation, doc: documents[position] as DocumentToWrite }));
     let backoff = this.retry.firstBackoffMs;
     let lastProblem: unknown;

@@ -3,7 +3,8 @@
  * bytes of bodies one IS may have being registered at once (429 with Retry-After for that IS only,
  * decided before its body is read), and for the instance (503). The round-robin forming of shared
  * bulks is tested in test/unit/bulk-batcher.test.ts; its figures under a flood come from
- * test/faults/fairness.fault.ts.
+ * test/faults/fairness.fault.ts. A call larger than a bulk travels in several (so that other systems'
+ * bulks leave between its parts) and stays whole or nothing.
  */
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -11,7 +12,7 @@ import { randomUUID } from 'node:crypto';
 import { request as httpsRequest } from 'node:https';
 import type { ClientRequest, IncomingMessage } from 'node:http';
 import { TestMLog, event, type HttpAnswer, type TestSystem } from '../helpers/test-mlog.js';
-import { closeInspectionClient, documentsWithMarker } from '../helpers/elasticsearch-inspection.js';
+import { closeInspectionClient, documentsWithMarker, eventIndexPattern, inspectionClient, storedEvents } from '../helpers/elasticsearch-inspection.js';
 
 // Per IS 3,000 bytes of bodies being registered, 5,000 for the instance.
 let mlog: TestMLog;
@@ -116,5 +117,48 @@ describe('bytes of /register bodies being registered', () => {
     const metrics = await mlog.callAdmin('/metrics', { token: null });
     assert.match(metrics.text, /mlog_admission_refused_total\{limit="system_bytes"\} [1-9]/);
     assert.match(metrics.text, /mlog_admission_refused_total\{limit="global_bytes"\} [1-9]/);
+  });
+});
+
+/** Shard-level bulk requests Elasticsearch has received for the IS's event indices. */
+async function bulkRequests(code: string): Promise<number> {
+  const stats = await inspectionClient().indices.stats({ index: eventIndexPattern(code), metric: 'bulk' });
+  return (stats._all.primaries as { bulk?: { total_operations: number } }).bulk?.total_operations ?? 0;
+}
+
+describe('a call with more events than a bulk holds (MLOG_GROUP_COMMIT_MAX_OPERATIONS=4)', () => {
+  let split: TestMLog;
+  before(async () => {
+    split = await TestMLog.start({ MLOG_GROUP_COMMIT_MAX_OPERATIONS: '4' });
+  });
+  after(async () => {
+    await split?.stop();
+  });
+
+  test('travels to Elasticsearch in bulks of at most 4 and is acknowledged whole', async () => {
+    const system = await split.addSystem();
+    const first = await system.register(event());
+    assert.equal(first.status, 200, first.text);
+    const before = await bulkRequests(system.code);
+    const answer = await system.register(Array.from({ length: 10 }, (_, i) => JSON.stringify(event({ n: i }))).join('\n'));
+    assert.equal(answer.status, 200, answer.text);
+    assert.equal((await bulkRequests(system.code)) - before, 3, '10 events in 3 bulks (4 + 4 + 2)');
+    const stored = await storedEvents(system.code, answer.json.UID);
+    assert.deepEqual(stored.map((doc) => doc.source.n), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  });
+
+  test('an event refused by Elasticsearch in its last part refuses the whole call, and the parts already written are removed', async () => {
+    const system = await split.addSystem();
+    const first = await system.register(event({ amount: 5 }));
+    assert.equal(first.status, 200, first.text);
+    const before = await bulkRequests(system.code);
+    const mark = `split-${randomUUID()}`;
+    // Line 10 sends "amount" as an object where the index maps it as a single value: only Elasticsearch can tell.
+    const lines = Array.from({ length: 10 }, (_, i) => JSON.stringify(event({ event_correlation: mark, amount: i === 9 ? { nested: i } : i })));
+    const answer = await system.register(lines.join('\n'));
+    assert.equal(answer.status, 400, answer.text);
+    assert.match(answer.json.message, /^Line 10: the event cannot be stored/);
+    assert.ok((await bulkRequests(system.code)) - before >= 4, 'three bulks of creates (8 events written before the refusal), then the removal');
+    assert.deepEqual(await documentsWithMarker(system.code, mark), [], 'nothing of the refused call remains');
   });
 });

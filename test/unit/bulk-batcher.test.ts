@@ -1,7 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setImmediate as afterBatcherTurn, setTimeout as sleep } from 'node:timers/promises';
-import { BatchRefusedError, BulkBatcher, prepareCreate, splitItems, takeFairGroup, takeGroup, type BulkItemResult, type PreparedOperation } from '../../src/storage/bulk-batcher.js';
+import { BatchRefusedError, BulkBatcher, prepareCreate, splitItems, splitParts, takeFairGroup, takeGroup, type BulkItemResult, type PreparedOperation } from '../../src/storage/bulk-batcher.js';
 import { couldMatchQueryRecords, RefreshTracker } from '../../src/storage/elasticsearch-event-store.js';
 
 function submission(operations: number, chars: number) {
@@ -81,6 +81,22 @@ describe('takeFairGroup', () => {
     const small = submission(1, 10);
     const group = takeFairGroup([[submission(1, 10), big], [small]], { maxOperations: 10, maxChars: 1_000 });
     assert.deepEqual(group.map((s) => s.operations), [1, 1]);
+  });
+});
+
+describe('splitParts', () => {
+  test('cuts an attempt into consecutive parts within the operation and character limits', () => {
+    const operations = ops('a', 10);
+    const parts = splitParts(operations, { maxOperations: 4, maxChars: 1e9 });
+    assert.deepEqual(parts.map((part) => part.operations), [4, 4, 2]);
+    assert.equal(parts.map((part) => part.body).join(''), operations.map((operation) => operation.lines).join(''), 'every operation once, in order');
+    const size = (operations[0] as PreparedOperation).lines.length;
+    assert.deepEqual(splitParts(operations, { maxOperations: 100, maxChars: size * 3 }).map((part) => part.operations), [3, 3, 3, 1]);
+  });
+
+  test('an attempt within the limits is one part; an operation larger than maxChars is a part of its own', () => {
+    assert.equal(splitParts(ops('a', 3), { maxOperations: 3, maxChars: 1e9 }).length, 1);
+    assert.deepEqual(splitParts(ops('a', 3), { maxOperations: 10, maxChars: 5 }).map((part) => part.operations), [1, 1, 1]);
   });
 });
 
@@ -278,6 +294,85 @@ describe('BulkBatcher fairness between systems', () => {
     await afterBatcherTurn();
     releases[1]?.();
     assert.ok((await large.outcome).ok);
+  });
+});
+
+describe('BulkBatcher: a call larger than a bulk', () => {
+  /** The ids of each bulk body, joined by commas. */
+  const idsOf = (body: string) => [...body.matchAll(/"_id":"([^"]+)"/g)].map((match) => match[1]).join(',');
+
+  test("travels in several bulks, with another system's submission between its parts, and is answered whole, in order", async () => {
+    const es = fakeBulk((id) => (id === 'a-5' ? 409 : 201));
+    const batcher = new BulkBatcher(es.send, { maxWaitMs: 0, maxOperations: 4, maxChars: 1e9, maxInFlight: 1 });
+    const deadline = Date.now() + 60_000;
+    const large = batcher.submit(ops('a', 10), deadline, 'a').outcome;
+    const single = batcher.submit(ops('b', 1), deadline, 'b').outcome;
+    const [outcome, other] = await Promise.all([large, single]);
+    assert.deepEqual(es.bodies.map(idsOf), ['a-0,a-1,a-2,a-3', 'b-0', 'a-4,a-5,a-6,a-7', 'a-8,a-9'], "B's event leaves right after the first part of A's call, not after the whole call");
+    assert.ok(outcome.ok && other.ok);
+    assert.deepEqual(outcome.items.map((item) => item.status), [201, 201, 201, 201, 201, 409, 201, 201, 201, 201], "every part's items, in the call's order");
+  });
+
+  test('a part whose request fails fails the whole call: its parts not sent yet never are, and the answer waits for the parts on their way', async () => {
+    const bodies: string[] = [];
+    const releases = new Map<string, () => void>();
+    const send = async (body: string): Promise<BulkItemResult[]> => {
+      bodies.push(body);
+      const first = idsOf(body).split(',')[0] as string;
+      await new Promise<void>((resolve) => releases.set(first, resolve));
+      if (first === 'a-3') throw new Error('the request of the second part failed');
+      return idsOf(body).split(',').map(() => ({ status: 201 }));
+    };
+    const batcher = new BulkBatcher(send, { maxWaitMs: 0, maxOperations: 3, maxChars: 1e9, maxInFlight: 2 });
+    let settled = false;
+    const outcome = batcher.submit(ops('a', 9), Date.now() + 60_000, 'a').outcome.then((result) => {
+      settled = true;
+      return result;
+    });
+    await afterBatcherTurn();
+    assert.deepEqual(bodies.map(idsOf), ['a-0,a-1,a-2', 'a-3,a-4,a-5'], 'two parts on their way, the third waiting');
+    releases.get('a-3')?.();
+    await sleep(5);
+    assert.equal(settled, false, 'the first part is still on its way: the call is not answered yet');
+    releases.get('a-0')?.();
+    const result = await outcome;
+    assert.ok(!result.ok && (result.error as Error).message === 'the request of the second part failed');
+    await sleep(5);
+    assert.deepEqual(bodies.map(idsOf), ['a-0,a-1,a-2', 'a-3,a-4,a-5'], 'the third part was withdrawn, never sent');
+  });
+
+  test('withdrawn at its deadline after its first part left: the other parts are never sent', async () => {
+    const es = fakeBulk(() => 201, 20);
+    const batcher = new BulkBatcher(es.send, { maxWaitMs: 0, maxOperations: 2, maxChars: 1e9, maxInFlight: 1 });
+    const ticket = batcher.submit(ops('a', 6), Date.now() + 60_000, 'a');
+    await afterBatcherTurn();
+    assert.equal(ticket.withdraw(), false, 'a part was already sent');
+    const outcome = await ticket.outcome;
+    assert.equal(outcome.ok, false);
+    await sleep(30);
+    assert.deepEqual(es.bodies.map(idsOf), ['a-0,a-1']);
+  });
+
+  test('the bounds of a lane count every part of a call', async () => {
+    const es = fakeBulk();
+    const releases: (() => void)[] = [];
+    const send = async (body: string) => {
+      await new Promise<void>((resolve) => releases.push(resolve));
+      return es.send(body);
+    };
+    const batcher = new BulkBatcher(send, { maxWaitMs: 0, maxOperations: 2, maxChars: 1e9, maxInFlight: 1, maxQueuedOperationsPerLane: 10, maxQueuedCharsPerLane: 1e9, maxQueuedChars: 1e9 });
+    const deadline = Date.now() + 60_000;
+    const first = batcher.submit(ops('a', 9), deadline, 'a');
+    await afterBatcherTurn();
+    const refused = await batcher.submit(ops('a-more', 4), deadline, 'a').outcome;
+    assert.ok(!refused.ok && refused.error instanceof BatchRefusedError && refused.error.bound === 'lane');
+    assert.match((refused.error as Error).message, /^7 events /, 'the 7 operations of the parts still waiting');
+    for (let i = 0; i < 5; i++) {
+      releases[i]?.();
+      await afterBatcherTurn();
+      await afterBatcherTurn();
+    }
+    assert.ok((await first.outcome).ok);
   });
 });
 
