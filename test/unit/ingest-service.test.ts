@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { IngestService, LINES_PER_TURN } from '../../src/events/ingest-service.js';
 import { createLogger } from '../../src/logging/logger.js';
-import type { DocumentToWrite, EventStore } from '../../src/storage/event-store-type.js';
+import type { DocumentToWrite, EventStore } from '../../src/events/event-store-type.js';
 import type { KnownSystem } from '../../src/systems/system-registry.js';
 
 /** Keeps what it is asked to write, in memory; the order of writes is what the test reads. */
