@@ -13,6 +13,7 @@ import { findEventProblem } from '../src/events/event-validator.js';
 import { parseJsonObject, type JsonObject } from '../src/json/json-object-parser.js';
 import { buildRegistrationDocuments, type AcceptedEvent } from '../src/events/stored-event.js';
 import { prepareCreate } from '../src/storage/bulk-batcher.js';
+import { indexNameOf } from '../src/storage/index-names.js';
 import { generateEvent, Random } from './event-generator.js';
 
 const EVENTS = 100;
@@ -110,7 +111,7 @@ async function main(): Promise<void> {
     }, EVENTS),
     'µs/event',
   );
-  line('prepareCreate (NDJSON lines, serialised once)', timed(() => documents.forEach((doc) => prepareCreate(doc.index, doc.id, doc.document)), EVENTS), 'µs/event');
+  line('prepareCreate (NDJSON lines, serialised once)', timed(() => documents.forEach((doc) => prepareCreate(indexNameOf(doc.target), doc.id, doc.document)), EVENTS), 'µs/event');
 }
 
 main().catch((error: unknown) => {

@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { buildRegistrationDocuments } from '../src/events/stored-event.js';
 import { buildEventSearchBody } from '../src/storage/event-query-builder.js';
 import type { EventSearch } from '../src/events/event-store-type.js';
-import { eventIndexName, eventIndexPattern } from '../src/storage/index-names.js';
+import { eventIndexName, eventIndexPattern, indexNameOf } from '../src/storage/index-names.js';
 import { ACTIONS, generateEvent, LEGAL_BASES, Random } from './event-generator.js';
 import { HttpClient, runLoad, type LoadResult, type MtlsClient } from './load-runner.js';
 
@@ -61,7 +61,7 @@ export async function seedSystem(elasticsearchUrl: string, code: string, prefix:
             line: n + 1,
           }));
           for (const doc of buildRegistrationDocuments(accepted, { uid, isCode: code, receivedAt })) {
-            if (doc.index !== index) continue; // the personaldata projections are not needed for these queries
+            if (indexNameOf(doc.target) !== index) continue; // the personaldata projections are not needed for these queries
             body += `{"create":{"_index":"${index}","_id":"${doc.id}"}}\n${JSON.stringify(doc.document)}\n`;
           }
         }

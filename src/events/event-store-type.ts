@@ -9,9 +9,15 @@ export const CLIENT_QUERY_EVENT_TYPE = 'MLog.ClientQuery';
  */
 export type WriteKind = 'events' | 'query-record';
 
+/**
+ * Which index a document belongs to: the events of one IS in the month of their registration, or the
+ * shared PersonalData projections of that month. The store derives the index name from it.
+ */
+export type IndexTarget = { kind: 'events'; isCode: string; receivedAt: Date } | { kind: 'personal-data'; receivedAt: Date };
+
 /** One document MLog writes, with its id chosen before the first attempt so retries are idempotent. */
 export interface DocumentToWrite {
-  index: string;
+  target: IndexTarget;
   id: string;
   document: JsonObject;
   /** Where the document came from, for messages ("line 3"). */

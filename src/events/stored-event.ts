@@ -1,5 +1,4 @@
-import type { DocumentToWrite } from './event-store-type.js';
-import { eventIndexName, personalDataIndexName } from '../storage/index-names.js';
+import type { DocumentToWrite, IndexTarget } from './event-store-type.js';
 import type { JsonObject } from '../json/json-object-parser.js';
 import { isPersonalDataEvent, PERSONAL_DATA_FIELDS } from './predefined-fields.js';
 
@@ -44,8 +43,8 @@ export function personalDataProjection(event: JsonObject, stored: { '@is': strin
  * and a projection of each PersonalData event into the shared monthly personaldata index.
  */
 export function buildRegistrationDocuments(events: AcceptedEvent[], context: RegistrationContext): DocumentToWrite[] {
-  const eventIndex = eventIndexName(context.isCode, context.receivedAt);
-  const personalDataIndex = personalDataIndexName(context.receivedAt);
+  const eventIndex: IndexTarget = { kind: 'events', isCode: context.isCode, receivedAt: context.receivedAt };
+  const personalDataIndex: IndexTarget = { kind: 'personal-data', receivedAt: context.receivedAt };
   const received = context.receivedAt.toISOString();
   const documents: DocumentToWrite[] = [];
   events.forEach((accepted, position) => {
@@ -62,9 +61,9 @@ export function buildRegistrationDocuments(events: AcceptedEvent[], context: Reg
       if (accepted.signature.firstEventPosition === position) document['@jws'] = accepted.signature.jws;
       else document['@jws_ref'] = storedEventId(context.uid, accepted.signature.firstEventPosition);
     }
-    documents.push({ index: eventIndex, id, document, origin: accepted.origin });
+    documents.push({ target: eventIndex, id, document, origin: accepted.origin });
     if (isPersonalDataEvent(accepted.event.event_type as string)) {
-      documents.push({ index: personalDataIndex, id, document: personalDataProjection(accepted.event, own), origin: accepted.origin });
+      documents.push({ target: personalDataIndex, id, document: personalDataProjection(accepted.event, own), origin: accepted.origin });
     }
   });
   return documents;

@@ -4,10 +4,12 @@ import { OverloadedError, StorageUnavailableError, TooManyRequestsError, Validat
 import type { JsonObject } from '../json/json-object-parser.js';
 import type { Logger } from '../logging/logger.js';
 import { buildEventSearchBody } from './event-query-builder.js';
-import { CLIENT_QUERY_EVENT_TYPE, type DocumentToWrite, type EventPage, type EventSearch, type EventStore, type WriteKind } from '../events/event-store-type.js';
+import type { DocumentToWrite, EventPage, EventSearch, EventStore, WriteKind } from '../events/event-store-type.js';
+import { CompensationDeletes, jittered, type LocatedDocument } from './compensation-deletes.js';
+import { couldMatchQueryRecords, RefreshTracker } from './refresh-tracker.js';
 import { isStorageUnavailable, isTransientFailure } from './elasticsearch-errors.js';
 import { BatchRefusedError, BulkBatcher, prepareCreate, type BulkBatcherOptions, type BulkItemResult, type BulkOutcome, type PreparedOperation } from './bulk-batcher.js';
-import { EVENT_INDEX_PREFIX, eventIndexPattern } from './index-names.js';
+import { eventIndexPattern, indexNameOf } from './index-names.js';
 
 export interface WriteRetryPolicy {
   /** Total time a write may take, retries included, before the call is answered 503. Each attempt's request timeout is what remains of it. */
@@ -41,54 +43,6 @@ class WriteTimeoutError extends Error {
   override name = 'TimeoutError';
 }
 
-/**
- * Which event indices this instance changed (created or deleted documents in) since it last refreshed
- * them, so that a search refreshes only when one of its indices holds a change of this instance not
- * yet visible that the search could match. Each change gets a generation number; a refresh started
- * after a change was acknowledged makes it visible, so after refreshing the indices found dirty at
- * generation g, every mark up to g is cleared and later ones stay.
- *
- * Query records are tracked apart: a search by UID never matches one (its UID is never given out), nor
- * does a search whose event_type filter leaves MLog.ClientQuery out, so those searches do not wait for
- * a refresh that would only make the record of an earlier query visible. Other searches do.
- */
-export class RefreshTracker {
-  private generation = 0;
-  private readonly changed = new Map<string, number>();
-  private readonly recordsChanged = new Map<string, number>();
-
-  /** Marks the event indices of `documents` changed (others, like personaldata-*, are refreshed by their own readers); call after Elasticsearch acknowledged the change, before answering. */
-  touch(documents: Iterable<{ index: string }>, kind: WriteKind = 'events'): void {
-    const generation = ++this.generation;
-    const marks = kind === 'events' ? this.changed : this.recordsChanged;
-    for (const doc of documents) if (doc.index.startsWith(EVENT_INDEX_PREFIX)) marks.set(doc.index, generation);
-  }
-
-  /** The changed indices of one IS (its event indices `mlog-<code>-<yyyy.MM>` only), and the generation they were read at; query records only when asked for. */
-  dirty(isCode: string, withQueryRecords = true): { indices: string[]; generation: number } {
-    const prefix = `${EVENT_INDEX_PREFIX}${isCode}-`;
-    const indices = new Set<string>();
-    const own = (index: string): boolean => index.startsWith(prefix) && !index.includes('-', prefix.length);
-    for (const index of this.changed.keys()) if (own(index)) indices.add(index);
-    if (withQueryRecords) for (const index of this.recordsChanged.keys()) if (own(index)) indices.add(index);
-    return { indices: [...indices], generation: this.generation };
-  }
-
-  /** `indices` were refreshed by a refresh started after `generation` was read: clears their marks up to it. */
-  refreshed(indices: string[], generation: number): void {
-    for (const marks of [this.changed, this.recordsChanged]) {
-      for (const index of indices) if ((marks.get(index) ?? 0) <= generation) marks.delete(index);
-    }
-  }
-}
-
-/** Whether a search could match a query record: not by UID, and not when its event_type filter leaves the record's type out. */
-export function couldMatchQueryRecords(search: EventSearch): boolean {
-  if (search.uid !== undefined) return false;
-  const eventType = search.conditions.find((condition) => condition.field === 'event_type' && condition.match === 'exact');
-  return eventType === undefined || eventType.values.includes(CLIENT_QUERY_EVENT_TYPE);
-}
-
 type ItemOutcome = 'written' | 'transient' | 'rejected';
 
 function classifyItem(item: BulkItemResult): ItemOutcome {
@@ -119,150 +73,6 @@ export function describeRejection(error: estypes.ErrorCause | undefined): string
   }
   const cause = error.caused_by?.reason;
   return cause === undefined || cause === null ? reason : `${reason}: ${cause}`;
-}
-
-/** A document's place: the same id is used in an event index and in the PersonalData index. */
-function placeOf(doc: DocumentToWrite): string {
-  return `${doc.index}/${doc.id}`;
-}
-
-function jittered(ms: number): number {
-  return ms + Math.random() * ms;
-}
-
-/**
- * Deletes the documents of calls that were refused after some of their documents may have been
- * written (a 400 for one item, a deadline passed, a bulk whose answer never came).
- *
- * Promise, kept while this process lives: every document handed over is deleted, retried with capped
- * jittered backoff until Elasticsearch acknowledges the delete (404 counts: never written); then
- * deleted again at growing intervals for `windowMs`, so that a bulk Elasticsearch applies late (it had
- * received it before it paused or slowed down, and runs it when it resumes) is removed as well.
- *
- * Limits: the work lives in memory. If MLog is killed (SIGKILL, crash) before the deletes are
- * acknowledged, or a late bulk is applied after the window, documents of a call answered 4xx/503 can
- * remain; they carry a UID the caller never received. On a graceful stop the remaining work gets the
- * shutdown grace, and the ids still pending are logged.
- */
-class CompensationDeletes {
-  /** Places (index/id) being deleted, with the document they were handed over as (a later write of the place takes it back). */
-  private readonly pending = new Map<string, DocumentToWrite>();
-  private readonly unacknowledged = new Set<Promise<void>>();
-  private readonly tasks = new Set<Promise<void>>();
-  /** Places whose delete request is on its way, with that request. */
-  private readonly deleting = new Map<string, Promise<unknown>>();
-  private readonly stopping = new AbortController();
-
-  constructor(
-    private readonly client: Client,
-    private readonly logger: Logger,
-    private readonly windowMs: number,
-    /** Told which documents a delete request may have removed (their indices must be refreshed before a search). */
-    private readonly onDeleted: (documents: DocumentToWrite[]) => void = () => {},
-  ) {}
-
-  /** Starts deleting `documents`; resolves once the first delete is acknowledged, or after `waitMs`, whichever is first. */
-  remove(documents: DocumentToWrite[], waitMs: number): Promise<void> {
-    if (documents.length === 0) return Promise.resolve();
-    for (const doc of documents) this.pending.set(placeOf(doc), doc);
-    let acknowledge: () => void = () => {};
-    const acknowledged = new Promise<void>((resolve) => (acknowledge = resolve));
-    this.unacknowledged.add(acknowledged);
-    void acknowledged.then(() => this.unacknowledged.delete(acknowledged));
-    const task = this.run(documents, acknowledge).finally(() => {
-      acknowledge();
-      this.tasks.delete(task);
-      for (const doc of documents) if (this.pending.get(placeOf(doc)) === doc) this.pending.delete(placeOf(doc));
-    });
-    this.tasks.add(task);
-    return Promise.race([acknowledged, sleep(waitMs, undefined, { ref: false })]);
-  }
-
-  /**
-   * These ids are being written again (an Idempotency-Key retry of a refused call, in this process):
-   * stop deleting them, and resolve once no delete of them is on its way to Elasticsearch, so that no
-   * delete sent earlier can land after the new write.
-   */
-  async takeBack(documents: DocumentToWrite[]): Promise<void> {
-    // The common case on the hot path: nothing is being deleted at all.
-    if (this.pending.size === 0 && this.deleting.size === 0) return;
-    const sent: Promise<unknown>[] = [];
-    for (const doc of documents) {
-      const place = placeOf(doc);
-      this.pending.delete(place);
-      const inFlight = this.deleting.get(place);
-      if (inFlight !== undefined) sent.push(inFlight);
-    }
-    if (sent.length > 0) await Promise.allSettled(sent);
-  }
-
-  /** Waits up to `graceMs` for every first delete to be acknowledged, then stops; logs what may remain. */
-  async close(graceMs: number): Promise<void> {
-    if (this.unacknowledged.size > 0) await Promise.race([Promise.all([...this.unacknowledged]), sleep(graceMs, undefined, { ref: false })]);
-    const left = [...this.pending.keys()];
-    this.stopping.abort();
-    await Promise.allSettled([...this.tasks]);
-    if (this.unacknowledged.size > 0) {
-      this.logger.error('stopped before Elasticsearch acknowledged the removal of documents of refused calls; they may remain', { ids: left });
-    }
-  }
-
-  private live(documents: DocumentToWrite[]): DocumentToWrite[] {
-    return documents.filter((doc) => this.pending.get(placeOf(doc)) === doc);
-  }
-
-  private async pause(ms: number): Promise<boolean> {
-    try {
-      await sleep(ms, undefined, { ref: false, signal: this.stopping.signal });
-      return true;
-    } catch {
-      return false;
-    }
-  }
-
-  private async run(documents: DocumentToWrite[], acknowledge: () => void): Promise<void> {
-    let backoff = 100;
-    while (!(await this.deleteOnce(this.live(documents), false))) {
-      if (!(await this.pause(jittered(backoff)))) return;
-      backoff = Math.min(backoff * 2, 5_000);
-    }
-    acknowledge();
-    const until = Date.now() + this.windowMs;
-    let interval = 500;
-    let lastAcknowledged = true;
-    while (Date.now() < until || !lastAcknowledged) {
-      if (!(await this.pause(Math.max(0, Math.min(interval, until - Date.now()))))) return;
-      const live = this.live(documents);
-      if (live.length === 0) return;
-      lastAcknowledged = await this.deleteOnce(live, true);
-      interval = Math.min(interval * 2, 30_000);
-    }
-  }
-
-  /** One bulk delete; true when Elasticsearch acknowledged every item (deleted, or not found). */
-  private async deleteOnce(documents: DocumentToWrite[], late: boolean): Promise<boolean> {
-    if (documents.length === 0) return true;
-    const request = this.client.bulk(
-      { operations: documents.map((doc) => ({ delete: { _index: doc.index, _id: doc.id } })), refresh: false, timeout: '5s' },
-      { requestTimeout: 5_000, signal: this.stopping.signal },
-    );
-    for (const doc of documents) this.deleting.set(placeOf(doc), request);
-    try {
-      const response = await request;
-      this.onDeleted(documents);
-      const items = response.items.map((item) => item.delete);
-      const removed = items.filter((item) => item?.status === 200).map((item) => item?._id);
-      if (late && removed.length > 0) this.logger.warn('removed documents of a refused call that Elasticsearch wrote late', { ids: removed });
-      const failed = items.filter((item) => item === undefined || (item.status !== 200 && item.status !== 404));
-      if (failed.length > 0) this.logger.warn('removal of documents of a refused call not acknowledged yet; retrying', { items: failed.length });
-      return failed.length === 0;
-    } catch (error) {
-      if (!this.stopping.signal.aborted) this.logger.warn('removal of documents of a refused call failed; retrying', { error: (error as Error).message });
-      return false;
-    } finally {
-      for (const doc of documents) if (this.deleting.get(placeOf(doc)) === request) this.deleting.delete(placeOf(doc));
-    }
-  }
 }
 
 export interface EventStoreOptions {
@@ -314,67 +124,66 @@ export class ElasticsearchEventStore implements EventStore {
    */
   async writeAll(documents: DocumentToWrite[], kind: WriteKind, system: string): Promise<void> {
     const deadline = Date.now() + this.retry.deadlineMs;
-    await this.compensation.takeBack(documents);
     // Serialised once; retries send the same lines. A large call is serialised in slices, between
     // turns of the event loop, so that other calls are served meanwhile.
+    const located: LocatedDocument[] = [];
     const operations: PreparedOperation[] = [];
     for (const doc of documents) {
       if (operations.length > 0 && operations.length % DOCUMENTS_PER_TURN === 0) await nextTurn();
-      operations.push(prepareCreate(doc.index, doc.id, doc.document));
+      const index = indexNameOf(doc.target);
+      located.push(Object.assign({ index }, doc));
+      operations.push(prepareCreate(index, doc.id, doc.document));
     }
-    let pending = operations.map((operation, position) => ({ operation, doc: documents[position] as DocumentToWrite }));
+    await this.compensation.takeBack(located);
+    const progress = { sent: false };
+    try {
+      await this.writeWithRetries(located, operations, deadline, system, progress);
+    } catch (error) {
+      // The one exit of a refused call: whatever an attempt may have written is deleted first (the
+      // answer waits for the first acknowledged delete, up to FOREGROUND_COMPENSATION_MS).
+      if (progress.sent) await this.compensation.remove(located, FOREGROUND_COMPENSATION_MS);
+      throw error;
+    }
+    this.visibility.touch(located, kind);
+  }
+
+  /**
+   * The attempts of one call until every item is written; throws the call's answer otherwise (400 for
+   * a refused event, 429/503 when the batcher refuses it, 503 past the deadline or when Elasticsearch
+   * cannot take it). `progress.sent` tells whether any attempt may have written something.
+   */
+  private async writeWithRetries(documents: LocatedDocument[], operations: PreparedOperation[], deadline: number, system: string, progress: { sent: boolean }): Promise<void> {
+    let pending = operations.map((operation, position) => ({ operation, doc: documents[position] as LocatedDocument }));
     let backoff = this.retry.firstBackoffMs;
     let lastProblem: unknown;
+    const tooLate = () => new StorageUnavailableError('Elasticsearch did not accept the events in time; nothing was registered. Retry later.', { cause: lastProblem });
     for (let attempt = 1; ; attempt++) {
-      const remaining = deadline - Date.now();
-      if (remaining < MIN_ATTEMPT_MS) {
-        await this.compensation.remove(documents, FOREGROUND_COMPENSATION_MS);
-        throw new StorageUnavailableError('Elasticsearch did not accept the events in time; nothing was registered. Retry later.', { cause: lastProblem });
-      }
+      if (deadline - Date.now() < MIN_ATTEMPT_MS) throw tooLate();
       // Every attempt joins the next shared bulk; the call stops waiting for it at its own deadline.
       const outcome = await this.attempt(pending.map((entry) => entry.operation), deadline, system);
-      let items: BulkItemResult[] | undefined;
-      if (outcome.ok) items = outcome.items;
-      else {
-        const error = outcome.error;
-        if (error instanceof BatchRefusedError) {
-          // Nothing of this attempt was sent; an earlier attempt may have written part of the call.
-          if (attempt > 1) await this.compensation.remove(documents, FOREGROUND_COMPENSATION_MS);
-          throw this.refused(error, system);
-        }
-        if (!isTransientFailure(error)) {
-          await this.compensation.remove(documents, FOREGROUND_COMPENSATION_MS);
-          throw this.unavailable(error);
-        }
-        lastProblem = error;
-        this.logger.warn('bulk write failed; retrying', { attempt, error: (error as Error).message });
-      }
-      if (items !== undefined) {
+      // Refused by the batcher: nothing of this attempt was sent (an earlier one may have written part of the call).
+      if (!outcome.ok && outcome.error instanceof BatchRefusedError) throw this.refused(outcome.error, system);
+      progress.sent = true;
+      if (!outcome.ok) {
+        if (!isTransientFailure(outcome.error)) throw this.unavailable(outcome.error);
+        lastProblem = outcome.error;
+        this.logger.warn('bulk write failed; retrying', { attempt, error: (outcome.error as Error).message });
+      } else {
         const retry: typeof pending = [];
-        for (const [position, item] of items.entries()) {
+        for (const [position, item] of outcome.items.entries()) {
           const entry = pending[position] as (typeof pending)[number];
-          const outcome = classifyItem(item);
-          if (outcome === 'transient') {
-            retry.push(entry);
-          } else if (outcome === 'rejected') {
-            await this.compensation.remove(documents, FOREGROUND_COMPENSATION_MS);
-            throw new ValidationError(`${entry.doc.origin}: the event cannot be stored: ${describeRejection(item.error)}.`);
-          }
+          const classified = classifyItem(item);
+          if (classified === 'transient') retry.push(entry);
+          else if (classified === 'rejected') throw new ValidationError(`${entry.doc.origin}: the event cannot be stored: ${describeRejection(item.error)}.`);
         }
-        if (retry.length === 0) {
-          this.visibility.touch(documents, kind);
-          return;
-        }
-        lastProblem = items.find((item) => classifyItem(item) === 'transient')?.error;
+        if (retry.length === 0) return;
+        lastProblem = outcome.items.find((item) => classifyItem(item) === 'transient')?.error;
         this.logger.warn('bulk items refused for now; retrying', { attempt, items: retry.length });
         pending = retry;
       }
       const wait = jittered(backoff);
       backoff = Math.min(backoff * 2, this.retry.maxBackoffMs);
-      if (Date.now() + wait + MIN_ATTEMPT_MS > deadline) {
-        await this.compensation.remove(documents, FOREGROUND_COMPENSATION_MS);
-        throw new StorageUnavailableError('Elasticsearch did not accept the events in time; nothing was registered. Retry later.', { cause: lastProblem });
-      }
+      if (Date.now() + wait + MIN_ATTEMPT_MS > deadline) throw tooLate();
       await sleep(wait);
     }
   }

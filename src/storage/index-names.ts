@@ -4,6 +4,7 @@
  * never be mistaken for an IS's "mlog-<code>-<yyyy.MM>".
  */
 import { utcMonth } from '../events/event-time.js';
+import type { IndexTarget } from '../events/event-store-type.js';
 import type { ManagedIndexName } from '../jobs/index-catalog-type.js';
 import { STORED_IS_CODE_PATTERN } from '../systems/information-system.js';
 
@@ -32,6 +33,11 @@ export function eventIndexName(isCode: string, at: Date): string {
  */
 export function eventIndexPattern(isCode: string): string {
   return `${EVENT_INDEX_PREFIX}${isCode}-*,-${EVENT_INDEX_PREFIX}${isCode}-*-*`;
+}
+
+/** The index a document belongs to. */
+export function indexNameOf(target: IndexTarget): string {
+  return target.kind === 'events' ? eventIndexName(target.isCode, target.receivedAt) : personalDataIndexName(target.receivedAt);
 }
 
 export function personalDataIndexName(at: Date): string {

@@ -2,7 +2,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setImmediate as afterBatcherTurn, setTimeout as sleep } from 'node:timers/promises';
 import { BatchRefusedError, BulkBatcher, prepareCreate, splitItems, splitParts, takeFairGroup, takeGroup, type BulkItemResult, type PreparedOperation } from '../../src/storage/bulk-batcher.js';
-import { couldMatchQueryRecords, RefreshTracker } from '../../src/storage/elasticsearch-event-store.js';
+import { couldMatchQueryRecords, RefreshTracker } from '../../src/storage/refresh-tracker.js';
 
 function submission(operations: number, chars: number) {
   return { operations, body: 'x'.repeat(chars) };

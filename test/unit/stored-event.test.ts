@@ -8,6 +8,7 @@ import {
   type EventSignature,
   type RegistrationContext,
 } from '../../src/events/stored-event.js';
+import { indexNameOf } from '../../src/storage/index-names.js';
 
 /** The fields of the PersonalData projection, as contract.md lists them (not read from MLog's own list). */
 const PERSONAL_DATA_FIELDS = [
@@ -112,7 +113,7 @@ describe('buildRegistrationDocuments', () => {
     assert.equal(documents.length, 1);
     const [only] = documents;
     assert.ok(only !== undefined);
-    assert.equal(only.index, 'mlog-mpass-2024.02');
+    assert.equal(indexNameOf(only.target), 'mlog-mpass-2024.02');
     assert.equal(only.id, `${UID}-00000`);
     assert.equal(only.origin, 'Line 1');
     assert.deepEqual(only.document, {
@@ -156,7 +157,7 @@ describe('buildRegistrationDocuments', () => {
   test('a PersonalData event also writes its projection, same id, shared monthly index', () => {
     const documents = buildRegistrationDocuments([plain('MPass.Login', 1), accepted(fullPersonalDataEvent, 2)], context);
     assert.deepEqual(
-      documents.map((document) => [document.index, document.id]),
+      documents.map((document) => [indexNameOf(document.target), document.id]),
       [
         ['mlog-mpass-2024.02', `${UID}-00000`],
         ['mlog-mpass-2024.02', `${UID}-00001`],
@@ -254,7 +255,7 @@ describe('buildRegistrationDocuments', () => {
       receivedAt: new Date(Date.UTC(2024, 11, 31, 23, 59, 59, 999)),
     });
     assert.deepEqual(
-      documents.map((document) => document.index),
+      documents.map((document) => indexNameOf(document.target)),
       ['mlog-mpass-2024.12', 'personaldata-2024.12'],
     );
   });
