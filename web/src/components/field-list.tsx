@@ -34,7 +34,7 @@ export function FieldList(props: {
             extraAction={
               <EuiButtonIcon
                 size="xs"
-                iconType={shown ? 'minusInCircle' : 'plusInCircle'}
+                iconType={shown ? 'minusCircle' : 'plusCircle'}
                 aria-label={shown ? `Remove column ${field.name}` : `Add column ${field.name}`}
                 onClick={() => props.onToggleColumn(field.name)}
               />
@@ -54,12 +54,12 @@ export function FieldList(props: {
                 </EuiFlexItem>
                 <EuiFlexItem grow={false}>
                   <EuiToolTip content={`Filter for ${field.name}: ${displayValue(top.value)}`}>
-                    <EuiButtonIcon size="xs" iconType="plusInCircle" aria-label={`Filter for ${field.name} ${displayValue(top.value)}`} onClick={() => props.onFilter(field.name, top.value, false)} />
+                    <EuiButtonIcon size="xs" iconType="filterInclude" aria-label={`Filter for ${field.name} ${displayValue(top.value)}`} onClick={() => props.onFilter(field.name, top.value, false)} />
                   </EuiToolTip>
                 </EuiFlexItem>
                 <EuiFlexItem grow={false}>
                   <EuiToolTip content={`Filter out ${field.name}: ${displayValue(top.value)}`}>
-                    <EuiButtonIcon size="xs" iconType="minusInCircle" aria-label={`Filter out ${field.name} ${displayValue(top.value)}`} onClick={() => props.onFilter(field.name, top.value, true)} />
+                    <EuiButtonIcon size="xs" iconType="filterExclude" aria-label={`Filter out ${field.name} ${displayValue(top.value)}`} onClick={() => props.onFilter(field.name, top.value, true)} />
                   </EuiToolTip>
                 </EuiFlexItem>
               </EuiFlexGroup>

@@ -8,7 +8,7 @@ export function HitTable(props: { hits: Hit[]; columns: string[]; onOpen: (hit: 
     {
       name: '',
       width: '40px',
-      render: (hit: Hit) => <EuiButtonIcon iconType="expand" aria-label="Open the document" onClick={() => props.onOpen(hit)} data-test-subj="openDocument" />,
+      render: (hit: Hit) => <EuiButtonIcon iconType="maximize" aria-label="Open the document" onClick={() => props.onOpen(hit)} data-test-subj="openDocument" />,
     },
     { name: 'system', width: '140px', render: (hit: Hit) => hit.systemName ?? hit.system ?? '—' },
     ...props.columns.map(

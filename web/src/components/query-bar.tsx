@@ -1,4 +1,4 @@
-import { EuiButton, EuiCallOut, EuiCode, EuiFieldText, EuiFlexGroup, EuiFlexItem, EuiFormRow, EuiLink, EuiSpacer, EuiText } from '@elastic/eui';
+import { EuiButton, EuiCallOut, EuiCode, EuiFieldText, EuiFlexGroup, EuiFlexItem, EuiLink, EuiSpacer, EuiText } from '@elastic/eui';
 import { useEffect, useState } from 'react';
 import type { ApiError } from '../api';
 
@@ -13,7 +13,6 @@ export function QueryBar(props: { query: string; error?: ApiError; onSubmit: (qu
     <>
       <EuiFlexGroup gutterSize="s" responsive={false}>
         <EuiFlexItem>
-          <EuiFormRow fullWidth isInvalid={column !== undefined} display="rowCompressed">
             <EuiFieldText
               fullWidth
               icon="search"
@@ -29,7 +28,6 @@ export function QueryBar(props: { query: string; error?: ApiError; onSubmit: (qu
               data-test-subj="queryInput"
               style={{ fontFamily: 'Roboto Mono, monospace' }}
             />
-          </EuiFormRow>
         </EuiFlexItem>
         <EuiFlexItem grow={false}>
           <EuiButton fill iconType="refresh" isLoading={props.busy} onClick={() => props.onSubmit(text)} data-test-subj="querySubmit">

@@ -46,12 +46,12 @@ export function AppShell({ location }: { location: Location }) {
 
   return (
     <>
-      <EuiHeader position="fixed" theme="dark" data-test-subj="consoleHeader">
+      <EuiHeader position="fixed" data-test-subj="consoleHeader">
         <EuiHeaderSection>
           <EuiHeaderSectionItem>
             <EuiLink
               href={hrefOf('home')}
-              color="ghost"
+              color="text"
               style={{ fontWeight: 700, padding: '0 12px', whiteSpace: 'nowrap' }}
               onClick={(event: MouseEvent) => {
                 event.preventDefault();
@@ -74,13 +74,13 @@ export function AppShell({ location }: { location: Location }) {
           {reader && (
             <EuiHeaderSectionItem>
               {session.purpose === null ? (
-                <EuiButtonEmpty size="s" iconType="questionInCircle" color="warning" onClick={() => void askPurpose().catch(() => undefined)} data-test-subj="purposeMissing">
+                <EuiButtonEmpty size="s" iconType="question" color="warning" onClick={() => void askPurpose().catch(() => undefined)} data-test-subj="purposeMissing">
                   No purpose stated
                 </EuiButtonEmpty>
               ) : (
                 <EuiToolTip content={`${session.purpose.legal_basis} — ${session.purpose.reason}`}>
-                  <EuiButtonEmpty size="s" iconType="documentEdit" color="text" onClick={() => void askPurpose().catch(() => undefined)} data-test-subj="purpose">
-                    <EuiText size="xs" style={{ maxWidth: 360, overflow: 'hidden', textOverflow: 'ellipsis', whiteSpace: 'nowrap', color: 'inherit' }}>
+                  <EuiButtonEmpty size="s" iconType="pencil" color="primary" onClick={() => void askPurpose().catch(() => undefined)} data-test-subj="purpose">
+                    <EuiText size="xs" style={{ maxWidth: 420, overflow: 'hidden', textOverflow: 'ellipsis', whiteSpace: 'nowrap' }}>
                       Purpose: {session.purpose.legal_basis} — {session.purpose.reason}
                     </EuiText>
                   </EuiButtonEmpty>
@@ -94,14 +94,16 @@ export function AppShell({ location }: { location: Location }) {
           <EuiHeaderSectionItem>
             <EuiAvatar name={session.username} size="s" />
             &nbsp;
-            <EuiButtonEmpty size="s" color="text" iconType="exit" onClick={signOut} data-test-subj="signOut">
+            <EuiButtonEmpty size="s" color="text" iconType="logOut" onClick={signOut} data-test-subj="signOut">
               Sign out {session.username}
             </EuiButtonEmpty>
           </EuiHeaderSectionItem>
         </EuiHeaderSection>
       </EuiHeader>
-      <EuiPageTemplate panelled={false} paddingSize="m" restrictWidth={false} offset={48}>
-        {page}
+      <EuiPageTemplate panelled={false} restrictWidth={false} offset={48}>
+        <EuiPageTemplate.Section paddingSize="m" restrictWidth={false}>
+          {page}
+        </EuiPageTemplate.Section>
       </EuiPageTemplate>
     </>
   );

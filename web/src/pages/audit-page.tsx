@@ -84,7 +84,7 @@ export function AuditPage({ params }: { params: URLSearchParams }) {
             name: '',
             width: '40px',
             render: (hit: Hit) => (
-              <EuiButtonEmpty size="xs" iconType={expanded[hit.id] ? 'arrowDown' : 'arrowRight'} aria-label="Show the whole record" onClick={() => setExpanded((map) => ({ ...map, [hit.id]: !map[hit.id] }))} />
+              <EuiButtonEmpty size="xs" iconType={expanded[hit.id] ? 'chevronSingleDown' : 'chevronSingleRight'} aria-label="Show the whole record" onClick={() => setExpanded((map) => ({ ...map, [hit.id]: !map[hit.id] }))} />
             ),
           },
           { name: 'Time', width: '210px', render: (hit: Hit) => displayValue(fieldValue(hit.source, 'event_time') ?? fieldValue(hit.source, '@timestamp')) },
@@ -104,10 +104,10 @@ export function AuditPage({ params }: { params: URLSearchParams }) {
       />
       <EuiSpacer size="s" />
       <EuiFlexGroup justifyContent="flexEnd" gutterSize="s" responsive={false}>
-        <EuiButtonEmpty size="s" iconType="arrowLeft" disabled={busy || pageNumber === 0} onClick={() => load(pageNumber - 1, cursors[pageNumber - 1])}>
+        <EuiButtonEmpty size="s" iconType="chevronSingleLeft" disabled={busy || pageNumber === 0} onClick={() => load(pageNumber - 1, cursors[pageNumber - 1])}>
           Newer
         </EuiButtonEmpty>
-        <EuiButtonEmpty size="s" iconType="arrowRight" iconSide="right" disabled={busy || answer?.cursor === undefined} onClick={() => load(pageNumber + 1, answer?.cursor)}>
+        <EuiButtonEmpty size="s" iconType="chevronSingleRight" iconSide="right" disabled={busy || answer?.cursor === undefined} onClick={() => load(pageNumber + 1, answer?.cursor)}>
           Older
         </EuiButtonEmpty>
       </EuiFlexGroup>

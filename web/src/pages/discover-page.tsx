@@ -80,7 +80,7 @@ export function DiscoverPage({ params }: { params: URLSearchParams }) {
 
   return (
     <>
-      <EuiFlexGroup gutterSize="s" wrap responsive={false}>
+      <EuiFlexGroup gutterSize="s" wrap responsive={false} alignItems="center">
         <EuiFlexItem grow={false}>
           <ScopePicker scope={state.scope} knownSystems={knownSystems} onChange={(scope) => update({ scope })} />
         </EuiFlexItem>
@@ -95,7 +95,7 @@ export function DiscoverPage({ params }: { params: URLSearchParams }) {
             data-test-subj="datePicker"
           />
         </EuiFlexItem>
-        <EuiFlexItem grow={false}>
+        <EuiFlexItem grow={false} style={{ marginLeft: 'auto' }}>
           <EuiFlexGroup gutterSize="s" alignItems="center" responsive={false}>
             <ExportButton scope={state.scope} query={state.query} from={range?.from ?? ''} to={range?.to ?? ''} columns={state.columns} total={answer?.total} />
           </EuiFlexGroup>
@@ -141,12 +141,12 @@ export function DiscoverPage({ params }: { params: URLSearchParams }) {
             </EuiFlexItem>
             <EuiFlexItem grow={false}>
               <EuiFlexGroup gutterSize="s" responsive={false}>
-                <EuiButtonEmpty size="s" iconType="arrowLeft" disabled={busy || page === undefined || page.number === 0} onClick={() => void goToPage((page?.number ?? 1) - 1)}>
+                <EuiButtonEmpty size="s" iconType="chevronSingleLeft" disabled={busy || page === undefined || page.number === 0} onClick={() => void goToPage((page?.number ?? 1) - 1)}>
                   Newer
                 </EuiButtonEmpty>
                 <EuiButtonEmpty
                   size="s"
-                  iconType="arrowRight"
+                  iconType="chevronSingleRight"
                   iconSide="right"
                   disabled={busy || page?.cursor === undefined || page.hits.length < PAGE_SIZE}
                   onClick={() => void goToPage((page?.number ?? 0) + 1)}
