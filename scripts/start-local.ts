@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../src/config/config.js';
 import { ConfigurationError } from '../src/errors/mlog-error.js';
 import { startMLog } from '../src/main.js';
+import { ensureConsoleBuilt } from './build-console.js';
 import { ensureDevelopmentPki } from './dev-pki.js';
 import { startLocalElasticsearch, type LocalElasticsearch } from './local-elasticsearch.js';
 
@@ -32,6 +33,7 @@ function adminToken(): string {
 
 async function main(): Promise<void> {
   mkdirSync(LOCAL, { recursive: true });
+  await ensureConsoleBuilt({ log: (line) => say(line) });
   const env: Record<string, string | undefined> = { ...process.env };
   let elasticsearch: LocalElasticsearch | undefined;
   if (env.MLOG_ELASTICSEARCH_URL === undefined || env.MLOG_ELASTICSEARCH_URL.trim() === '') {

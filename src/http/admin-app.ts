@@ -4,6 +4,7 @@ import { AuthenticationError, NotFoundError } from '../errors/mlog-error.js';
 import type { Logger } from '../logging/logger.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { SystemRegistry } from '../systems/system-registry.js';
+import { consoleStatic } from './console-static.js';
 import { errorResponder, onlyMethods } from './error-response.js';
 import { requestContext } from './request-context.js';
 import { requestHead } from './request-head.js';
@@ -19,6 +20,8 @@ export interface AdminAppServices {
   token: string | undefined;
   /** Further /admin/* routes (built in the composition root), behind the same token. */
   routes?: Router[];
+  /** The built console served at /console/ (default: web/dist of this installation). */
+  consoleDist?: string;
 }
 
 function bearerToken(token: string | undefined): RequestHandler {
@@ -34,7 +37,7 @@ function bearerToken(token: string | undefined): RequestHandler {
   };
 }
 
-/** The administration listener: health, readiness and metrics open; /admin/* behind the bearer token. */
+/** The administration listener: health, readiness and metrics open; the console at /console/; /admin/* behind the bearer token. */
 export function createAdminApp(services: AdminAppServices): Express {
   const app = express();
   app.disable('x-powered-by');
@@ -43,6 +46,7 @@ export function createAdminApp(services: AdminAppServices): Express {
   app.use(requestHead());
   app.use(onlyMethods(['GET', 'POST', 'PATCH', 'DELETE']));
   app.use(healthRoutes(services.readiness, services.metrics));
+  app.use(consoleStatic(services.consoleDist));
   app.use('/admin', bearerToken(services.token));
   app.use(express.json({ limit: '1mb', strict: true }));
   app.use(systemRoutes(services.registry));

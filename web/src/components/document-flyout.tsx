@@ -1,0 +1,135 @@
+import {
+  EuiBadge,
+  EuiBasicTable,
+  EuiButtonEmpty,
+  EuiCallOut,
+  EuiCodeBlock,
+  EuiFlyout,
+  EuiFlyoutBody,
+  EuiFlyoutHeader,
+  EuiLoadingSpinner,
+  EuiSpacer,
+  EuiTab,
+  EuiTabs,
+  EuiTitle,
+} from '@elastic/eui';
+import { useEffect, useState, type MouseEvent } from 'react';
+import { api, type DocumentAnswer, type Hit, type SignatureStatus } from '../api';
+import { useReading } from '../reading';
+import { hrefOf, navigate } from '../router';
+import { displayValue, fieldValue, flatten } from '../values';
+import { HitTable } from './hit-table';
+
+const SIGNATURE: Record<SignatureStatus, { color: string; text: string }> = {
+  valid: { color: 'success', text: 'Signature valid' },
+  invalid: { color: 'danger', text: 'Signature invalid' },
+  unsigned: { color: 'default', text: 'Unsigned' },
+  'certificate-not-registered': { color: 'warning', text: 'Certificate no longer registered' },
+};
+
+const CORRELATED = ['event_correlation', 'user', 'subject'];
+
+/** One document: every field as sent, the original JWS, its signature re-verified now, and its neighbours. */
+export function DocumentFlyout(props: { hit: Hit; onClose: () => void; onOpen: (hit: Hit) => void }) {
+  const read = useReading();
+  const [answer, setAnswer] = useState<DocumentAnswer | undefined>();
+  const [error, setError] = useState<string | undefined>();
+  const [tab, setTab] = useState<'fields' | 'jws' | 'surrounding'>('fields');
+  const [surrounding, setSurrounding] = useState<{ before: Hit[]; after: Hit[] } | undefined>();
+
+  useEffect(() => {
+    setAnswer(undefined);
+    setSurrounding(undefined);
+    setError(undefined);
+    read(() => api.document(props.hit.index, props.hit.id)).then(setAnswer, (caught: Error) => setError(caught.message));
+  }, [props.hit.index, props.hit.id, read]);
+
+  useEffect(() => {
+    if (tab !== 'surrounding' || surrounding !== undefined) return;
+    read(() => api.surrounding(props.hit.index, props.hit.id, 5)).then(setSurrounding, (caught: Error) => setError(caught.message));
+  }, [tab, surrounding, props.hit.index, props.hit.id, read]);
+
+  const hit = answer?.hit ?? props.hit;
+  const signature = answer === undefined ? undefined : SIGNATURE[answer.signature.status];
+  const rows = flatten(hit.source).map(([name, value]) => ({ name, value }));
+
+  return (
+    <EuiFlyout onClose={props.onClose} size="m" ownFocus data-test-subj="documentFlyout">
+      <EuiFlyoutHeader hasBorder>
+        <EuiTitle size="s">
+          <h2>{displayValue(fieldValue(hit.source, 'event_type'))}</h2>
+        </EuiTitle>
+        <EuiSpacer size="xs" />
+        <EuiBadge color="hollow">{hit.systemName ?? hit.system ?? hit.index}</EuiBadge>
+        {signature !== undefined && (
+          <EuiBadge color={signature.color} data-test-subj="signatureStatus">
+            {signature.text}
+            {answer?.signature.kid !== undefined ? ` · kid ${answer.signature.kid}` : ''}
+            {answer?.signature.alg !== undefined ? ` · ${answer.signature.alg}` : ''}
+          </EuiBadge>
+        )}
+        <EuiSpacer size="s" />
+        {CORRELATED.filter((name) => typeof fieldValue(hit.source, name) === 'string').map((name) => (
+          <EuiButtonEmpty
+            key={name}
+            size="xs"
+            iconType="link"
+            href={hrefOf('correlation', { field: name, value: String(fieldValue(hit.source, name)) })}
+            onClick={(event: MouseEvent) => {
+              event.preventDefault();
+              navigate(hrefOf('correlation', { field: name, value: String(fieldValue(hit.source, name)) }));
+            }}
+          >
+            Correlate by {name}
+          </EuiButtonEmpty>
+        ))}
+        <EuiTabs size="s" bottomBorder={false}>
+          <EuiTab isSelected={tab === 'fields'} onClick={() => setTab('fields')}>
+            Fields
+          </EuiTab>
+          <EuiTab isSelected={tab === 'jws'} onClick={() => setTab('jws')} disabled={answer?.jws === undefined}>
+            JWS
+          </EuiTab>
+          <EuiTab isSelected={tab === 'surrounding'} onClick={() => setTab('surrounding')} data-test-subj="surroundingTab">
+            Surrounding events
+          </EuiTab>
+        </EuiTabs>
+      </EuiFlyoutHeader>
+      <EuiFlyoutBody>
+        {error !== undefined && <EuiCallOut color="danger" iconType="error" title={error} />}
+        {answer === undefined && error === undefined && <EuiLoadingSpinner />}
+        {tab === 'fields' && (
+          <EuiBasicTable
+            items={rows}
+            compressed
+            columns={[
+              { field: 'name', name: 'Field', width: '35%' },
+              { field: 'value', name: 'Value', render: (value: unknown) => <span style={{ wordBreak: 'break-all' }}>{displayValue(value)}</span> },
+            ]}
+          />
+        )}
+        {tab === 'jws' && answer?.jws !== undefined && (
+          <EuiCodeBlock language="text" fontSize="s" paddingSize="s" isCopyable overflowHeight={500} whiteSpace="pre-wrap">
+            {answer.jws}
+          </EuiCodeBlock>
+        )}
+        {tab === 'surrounding' &&
+          (surrounding === undefined ? (
+            <EuiLoadingSpinner />
+          ) : (
+            <>
+              <EuiTitle size="xxs">
+                <h3>Before</h3>
+              </EuiTitle>
+              <HitTable hits={surrounding.before} columns={['event_time', 'event_type']} onOpen={props.onOpen} />
+              <EuiSpacer />
+              <EuiTitle size="xxs">
+                <h3>After</h3>
+              </EuiTitle>
+              <HitTable hits={surrounding.after} columns={['event_time', 'event_type']} onOpen={props.onOpen} />
+            </>
+          ))}
+      </EuiFlyoutBody>
+    </EuiFlyout>
+  );
+}

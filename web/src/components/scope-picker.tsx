@@ -1,0 +1,43 @@
+import { EuiComboBox, EuiFlexGroup, EuiFlexItem, EuiSuperSelect } from '@elastic/eui';
+import type { Scope } from '../api';
+
+const KINDS = [
+  { value: 'events', inputDisplay: 'Events', dropdownDisplay: 'Events of information systems' },
+  { value: 'personal-data', inputDisplay: 'Personal data', dropdownDisplay: 'Personal-data projections' },
+  { value: 'rejections', inputDisplay: 'Rejections', dropdownDisplay: 'Rejected submissions' },
+  { value: 'audit', inputDisplay: 'MLog audit', dropdownDisplay: "MLog's own audit trail" },
+] as const;
+
+/** What to search: every system's events, chosen systems, personal data, rejections or MLog's audit. */
+export function ScopePicker(props: { scope: Scope; knownSystems: string[]; onChange: (scope: Scope) => void }) {
+  const { scope } = props;
+  const systems = scope.kind === 'events' ? (scope.systems ?? []) : [];
+  const options = [...new Set([...props.knownSystems, ...systems])].sort().map((code) => ({ label: code }));
+  return (
+    <EuiFlexGroup gutterSize="s" responsive={false}>
+      <EuiFlexItem grow={false} style={{ width: 170 }}>
+        <EuiSuperSelect
+          aria-label="Scope"
+          data-test-subj="scopeKind"
+          options={KINDS.map((kind) => ({ ...kind }))}
+          valueOfSelected={scope.kind}
+          onChange={(kind) => props.onChange(kind === 'events' ? { kind: 'events' } : ({ kind } as Scope))}
+        />
+      </EuiFlexItem>
+      {scope.kind === 'events' && (
+        <EuiFlexItem style={{ minWidth: 220 }}>
+          <EuiComboBox
+            aria-label="Systems"
+            placeholder="All systems"
+            data-test-subj="scopeSystems"
+            options={options}
+            selectedOptions={systems.map((code) => ({ label: code }))}
+            onChange={(selected) => props.onChange({ kind: 'events', systems: selected.map((option) => option.label) })}
+            onCreateOption={(code) => props.onChange({ kind: 'events', systems: [...systems, code.trim()] })}
+            customOptionText="Add {searchValue} (system code)"
+          />
+        </EuiFlexItem>
+      )}
+    </EuiFlexGroup>
+  );
+}
