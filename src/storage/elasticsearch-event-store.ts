@@ -5,7 +5,7 @@ import type { JsonObject } from '../json/json-object-parser.js';
 import type { Logger } from '../logging/logger.js';
 import { buildEventSearchBody } from './event-query-builder.js';
 import { CLIENT_QUERY_EVENT_TYPE, type DocumentToWrite, type EventPage, type EventSearch, type EventStore, type WriteKind } from '../events/event-store-type.js';
-import { isStorageUnavailable, isTransientFailure } from './elasticsearch-errors.js';
+import { describeStorageFailure, isTransientFailure, storageFailure } from './elasticsearch-errors.js';
 import { BatchRefusedError, BulkBatcher, prepareCreate, type BulkBatcherOptions, type BulkItemResult, type BulkOutcome, type PreparedOperation } from './bulk-batcher.js';
 import { EVENT_INDEX_PREFIX, eventIndexPattern } from './index-names.js';
 
@@ -410,7 +410,7 @@ export class ElasticsearchEventStore implements EventStore {
   }
 
   private unavailable(error: unknown): StorageUnavailableError {
-    return new StorageUnavailableError('Elasticsearch is unavailable; nothing was registered. Retry later.', { cause: error });
+    return new StorageUnavailableError('Elasticsearch is unavailable; nothing was registered. Retry later.', { cause: error, detail: describeStorageFailure(error) });
   }
 
   async search(search: EventSearch): Promise<EventPage> {
@@ -469,9 +469,6 @@ export class ElasticsearchEventStore implements EventStore {
   }
 
   private readFailure(error: unknown): Error {
-    if (isStorageUnavailable(error)) {
-      return new StorageUnavailableError('Elasticsearch is unavailable; try the query again later.', { cause: error });
-    }
-    return error as Error;
+    return storageFailure(error, 'the query cannot be answered now');
   }
 }
