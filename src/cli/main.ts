@@ -1,6 +1,6 @@
 import { pathToFileURL } from 'node:url';
 import { Command } from 'commander';
-import { ConfigurationError, MLogError } from '../errors/mlog-error.js';
+import { ConfigurationError, MLogError, StorageUnreachableError } from '../errors/mlog-error.js';
 import { createCliContext, LOCAL_ELASTICSEARCH_URL, type CommandGroup, type Output } from './cli-context.js';
 import { retentionCommands } from './commands/retention.js';
 import { rejectionCommands } from './commands/rejections.js';
@@ -28,13 +28,12 @@ export async function runCli(argv: string[], output: Output, env: Record<string,
     const commanderCode = (error as { code?: string }).code;
     if (commanderCode === 'commander.helpDisplayed' || commanderCode === 'commander.version' || commanderCode === 'commander.help') return 0;
     if (commanderCode?.startsWith('commander.') === true) return 2;
-    if (error instanceof MLogError || error instanceof ConfigurationError) {
-      output.err(`mlog: ${error.message}`);
+    if (error instanceof StorageUnreachableError) {
+      output.err(`mlog: Elasticsearch does not answer at ${env.MLOG_ELASTICSEARCH_URL ?? LOCAL_ELASTICSEARCH_URL}; is it running (npm start, or set MLOG_ELASTICSEARCH_URL)?`);
       return 1;
     }
-    const name = (error as { name?: string }).name;
-    if (name === 'ConnectionError' || name === 'NoLivingConnectionsError') {
-      output.err(`mlog: Elasticsearch does not answer at ${env.MLOG_ELASTICSEARCH_URL ?? LOCAL_ELASTICSEARCH_URL}; is it running (npm start, or set MLOG_ELASTICSEARCH_URL)?`);
+    if (error instanceof MLogError || error instanceof ConfigurationError) {
+      output.err(`mlog: ${error.message}`);
       return 1;
     }
     output.err(`mlog: ${(error as Error).message}`);

@@ -94,10 +94,17 @@ export class TooManyRequestsError extends MLogError {
 /** 503: storage is unavailable; nothing of the call was registered. */
 export class StorageUnavailableError extends MLogError {
   readonly status = 503;
-  constructor(message: string, options?: { cause?: unknown; retryAfterSeconds?: number }) {
-    super(message, { retryAfterSeconds: 5, ...options });
+  /** What storage reported (e.g. "ResponseError 429 es_rejected_execution_exception"), for MLog's log only; never in an answer. */
+  readonly detail?: string;
+  constructor(message: string, options?: { cause?: unknown; retryAfterSeconds?: number; detail?: string }) {
+    const { detail, ...rest } = options ?? {};
+    super(message, { retryAfterSeconds: 5, ...rest });
+    if (detail !== undefined) this.detail = detail;
   }
 }
+
+/** 503: storage could not be reached at all (no connection); nothing of the call was done. */
+export class StorageUnreachableError extends StorageUnavailableError {}
 
 /** 503: this instance is handling as many calls as it can; nothing of the call was done. */
 export class OverloadedError extends MLogError {

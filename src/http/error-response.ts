@@ -1,7 +1,6 @@
 import type { ErrorRequestHandler, Request, RequestHandler, Response } from 'express';
 import { InternalError, MethodNotAllowedError, MLogError, OverloadedError, StorageUnavailableError, UnsupportedMediaTypeError, ValidationError } from '../errors/mlog-error.js';
 import type { Logger } from '../logging/logger.js';
-import { describeStorageFailure, isTransientFailure } from '../storage/elasticsearch-errors.js';
 import { envelope } from './envelope.js';
 import { tooLarge } from './raw-body.js';
 
@@ -19,9 +18,13 @@ function isBodyParserError(error: unknown): error is BodyParserError {
   return typeof error === 'object' && error !== null && typeof (error as BodyParserError).type === 'string' && typeof (error as BodyParserError).status === 'number';
 }
 
-/** The one mapping from anything thrown while handling a request to an MLogError. */
+/**
+ * The one mapping from anything thrown while handling a request to an MLogError. Storage has already
+ * turned Elasticsearch's failures into MLogErrors (503 for what may pass); anything else that is not
+ * an MLogError, and every InternalError, is answered as a defect of MLog naming the request.
+ */
 export function toMLogError(error: unknown, requestId: string): MLogError {
-  if (error instanceof MLogError) return error;
+  if (error instanceof MLogError && !(error instanceof InternalError)) return error;
   if (isBodyParserError(error)) {
     switch (error.type) {
       case 'entity.too.large':
@@ -38,9 +41,13 @@ export function toMLogError(error: unknown, requestId: string): MLogError {
   if (typeof status === 'number' && status >= 400 && status < 500) {
     return new ValidationError(`The request could not be read: ${(error as Error).message || 'malformed request'}.`);
   }
-  // Elasticsearch could not serve the call (unreachable, timed out, 429 or 5xx): 503, never 500.
-  if (isTransientFailure(error)) return new StorageUnavailableError('Elasticsearch is unavailable; retry later.', { cause: error });
   return new InternalError(`MLog failed to handle the request because of a defect of MLog (request ${requestId}); please report it to the MLog administrators.`);
+}
+
+/** What storage reported behind a 503, for the log: its detail, else the class of its cause (never a message, which can quote a document). */
+function storageDetail(error: MLogError): string | undefined {
+  if (error instanceof StorageUnavailableError && error.detail !== undefined) return error.detail;
+  return error.cause instanceof Error ? error.cause.name : undefined;
 }
 
 /** Refuses methods a listener does not serve (OPTIONS, HEAD, …) in the envelope, before any route runs. */
@@ -68,7 +75,7 @@ export function errorResponder(logger: Logger, onRefused?: (request: Request, re
     } else if (mapped instanceof OverloadedError) {
       logger.debug('call refused: instance at its in-flight limit', { requestId });
     } else if (mapped.status === 503) {
-      logger.warn('storage unavailable', { requestId, error: mapped.message, cause: mapped.cause === undefined ? undefined : describeStorageFailure(mapped.cause) });
+      logger.warn('storage unavailable', { requestId, error: mapped.message, cause: storageDetail(mapped) });
     }
     if (mapped.status >= 400 && mapped.status < 500) onRefused?.(request, response, mapped);
     if (response.headersSent) return;

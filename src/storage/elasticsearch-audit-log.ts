@@ -1,27 +1,37 @@
 import type { Client } from '@elastic/elasticsearch';
 import type { AuditEvent, AuditLog } from '../audit/audit-log.js';
+import { storageFailure } from './elasticsearch-errors.js';
 import { AUDIT_INDEX } from './index-names.js';
 
 export class ElasticsearchAuditLog implements AuditLog {
   constructor(private readonly client: Client) {}
 
   async record(event: AuditEvent, at = new Date()): Promise<void> {
-    await this.client.index({
-      index: AUDIT_INDEX,
-      document: { event_time: at.toISOString(), event_source: 'MLog', ...event, '@received': new Date().toISOString() },
-      refresh: 'wait_for',
-    });
+    try {
+      await this.client.index({
+        index: AUDIT_INDEX,
+        document: { event_time: at.toISOString(), event_source: 'MLog', ...event, '@received': new Date().toISOString() },
+        refresh: 'wait_for',
+      });
+    } catch (error) {
+      throw storageFailure(error, 'the audit log cannot be written now');
+    }
   }
 
   async list(eventType: string, filter: Record<string, string> = {}, size = 100): Promise<(AuditEvent & { event_time: string })[]> {
-    const response = await this.client.search<AuditEvent & { event_time: string }>({
-      index: AUDIT_INDEX,
-      ignore_unavailable: true,
-      allow_no_indices: true,
-      size,
-      sort: [{ event_time: 'desc' }],
-      query: { bool: { filter: [{ term: { event_type: eventType } }, ...Object.entries(filter).map(([field, value]) => ({ term: { [field]: value } }))] } },
-    });
+    let response;
+    try {
+      response = await this.client.search<AuditEvent & { event_time: string }>({
+        index: AUDIT_INDEX,
+        ignore_unavailable: true,
+        allow_no_indices: true,
+        size,
+        sort: [{ event_time: 'desc' }],
+        query: { bool: { filter: [{ term: { event_type: eventType } }, ...Object.entries(filter).map(([field, value]) => ({ term: { [field]: value } }))] } },
+      });
+    } catch (error) {
+      throw storageFailure(error, 'the audit log cannot be read now');
+    }
     return response.hits.hits.flatMap((hit) => (hit._source === undefined ? [] : [hit._source]));
   }
 }

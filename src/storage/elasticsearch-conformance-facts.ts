@@ -1,5 +1,4 @@
 import type { Client, estypes } from '@elastic/elasticsearch';
-import { StorageUnavailableError } from '../errors/mlog-error.js';
 import { CLIENT_QUERY_EVENT_TYPE } from '../events/event-store-type.js';
 import { isPredefinedField } from '../events/predefined-fields.js';
 import {
@@ -20,7 +19,7 @@ import {
   type RefusalFacts,
 } from '../onboarding/conformance-facts-type.js';
 import { eventIndexPattern, REJECTIONS_INDEX_PATTERN } from './index-names.js';
-import { isConnectionProblem, statusOf } from './elasticsearch-errors.js';
+import { itemFailure, storageFailure } from './elasticsearch-errors.js';
 
 type Query = estypes.QueryDslQueryContainer;
 type Aggregate = Record<string, any>;
@@ -69,10 +68,7 @@ export class ElasticsearchConformanceFacts implements ConformanceFactsSource {
     try {
       return await this.gatherFacts(query);
     } catch (error) {
-      if (isConnectionProblem(error) || (statusOf(error) ?? 0) >= 500) {
-        throw new StorageUnavailableError('Elasticsearch is unavailable; the conformance report cannot be made now. Retry later.', { cause: error });
-      }
-      throw error;
+      throw storageFailure(error, 'the conformance report cannot be made now');
     }
   }
 
@@ -217,8 +213,8 @@ export class ElasticsearchConformanceFacts implements ConformanceFactsSource {
       searches.push(header, sample(field, { regexp: { [field]: { value: NUMBER_OR_BOOLEAN_TERM, flags: 'NONE' } } }, TYPE_SAMPLES_PER_FIELD));
     }
     const response = await this.client.msearch<Record<string, unknown>>({ searches });
-    const answers = response.responses.map((answer, position) => {
-      if ('error' in answer) throw new Error(`a conformance search failed (${position}): ${answer.error.reason ?? answer.error.type}`);
+    const answers = response.responses.map((answer) => {
+      if ('error' in answer) throw itemFailure(answer.status, answer.error);
       return answer;
     });
     const customFields = customNames.map((name, position): CustomFieldFacts => {

@@ -7,7 +7,7 @@ import { buildEventSearchBody } from './event-query-builder.js';
 import type { DocumentToWrite, EventPage, EventSearch, EventStore, WriteKind } from '../events/event-store-type.js';
 import { CompensationDeletes, jittered, type LocatedDocument } from './compensation-deletes.js';
 import { couldMatchQueryRecords, RefreshTracker } from './refresh-tracker.js';
-import { isStorageUnavailable, isTransientFailure } from './elasticsearch-errors.js';
+import { describeStorageFailure, isTransientFailure, storageFailure } from './elasticsearch-errors.js';
 import { BatchRefusedError, BulkBatcher, prepareCreate, type BulkBatcherOptions, type BulkItemResult, type BulkOutcome, type PreparedOperation } from './bulk-batcher.js';
 import { eventIndexPattern, indexNameOf } from './index-names.js';
 
@@ -233,7 +233,7 @@ export class ElasticsearchEventStore implements EventStore {
   }
 
   private unavailable(error: unknown): StorageUnavailableError {
-    return new StorageUnavailableError('Elasticsearch is unavailable; nothing was registered. Retry later.', { cause: error });
+    return new StorageUnavailableError('Elasticsearch is unavailable; nothing was registered. Retry later.', { cause: error, detail: describeStorageFailure(error) });
   }
 
   async search(search: EventSearch): Promise<EventPage> {
@@ -292,9 +292,6 @@ export class ElasticsearchEventStore implements EventStore {
   }
 
   private readFailure(error: unknown): Error {
-    if (isStorageUnavailable(error)) {
-      return new StorageUnavailableError('Elasticsearch is unavailable; try the query again later.', { cause: error });
-    }
-    return error as Error;
+    return storageFailure(error, 'the query cannot be answered now');
   }
 }

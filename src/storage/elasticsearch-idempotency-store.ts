@@ -1,8 +1,11 @@
 import type { Client } from '@elastic/elasticsearch';
 import type { IdempotencyRecord, IdempotencyStore, StoredIdempotencyRecord } from '../events/idempotency-store-type.js';
 import type { RecordVersion } from '../systems/system-store-type.js';
-import { statusOf } from './elasticsearch-errors.js';
+import { itemFailure, statusOf, storageFailure } from './elasticsearch-errors.js';
 import { IDEMPOTENCY_INDEX } from './index-names.js';
+
+const KEYS_UNAVAILABLE = 'the Idempotency-Key cannot be checked or recorded now';
+const PURGE_UNAVAILABLE = 'expired Idempotency-Keys cannot be deleted now';
 
 function versionOf(response: { _seq_no?: number; _primary_term?: number }): RecordVersion {
   return { seqNo: response._seq_no ?? 0, primaryTerm: response._primary_term ?? 0 };
@@ -20,7 +23,12 @@ export class ElasticsearchIdempotencyStore implements IdempotencyStore {
   ) {}
 
   async read(id: string): Promise<StoredIdempotencyRecord | undefined> {
-    const response = await this.client.get<IdempotencyRecord>({ index: IDEMPOTENCY_INDEX, id }, { ignore: [404] });
+    let response;
+    try {
+      response = await this.client.get<IdempotencyRecord>({ index: IDEMPOTENCY_INDEX, id }, { ignore: [404] });
+    } catch (error) {
+      throw storageFailure(error, KEYS_UNAVAILABLE);
+    }
     if (!response.found || response._source === undefined) return undefined;
     return { record: response._source, version: versionOf(response) };
   }
@@ -30,7 +38,7 @@ export class ElasticsearchIdempotencyStore implements IdempotencyStore {
       return versionOf(await this.client.create({ index: IDEMPOTENCY_INDEX, id, document: record }));
     } catch (error) {
       if (statusOf(error) === 409) return undefined;
-      throw error;
+      throw storageFailure(error, KEYS_UNAVAILABLE);
     }
   }
 
@@ -42,7 +50,7 @@ export class ElasticsearchIdempotencyStore implements IdempotencyStore {
     } catch (error) {
       // 409: changed meanwhile; 404: the record (or the index) vanished meanwhile.
       if (statusOf(error) === 409 || statusOf(error) === 404) return undefined;
-      throw error;
+      throw storageFailure(error, KEYS_UNAVAILABLE);
     }
   }
 
@@ -55,7 +63,7 @@ export class ElasticsearchIdempotencyStore implements IdempotencyStore {
       return response.result === 'deleted';
     } catch (error) {
       if (statusOf(error) === 409) return false;
-      throw error;
+      throw storageFailure(error, KEYS_UNAVAILABLE);
     }
   }
 
@@ -71,37 +79,46 @@ export class ElasticsearchIdempotencyStore implements IdempotencyStore {
     let deleted = 0;
     if (signal?.aborted !== true) await this.client.indices.refresh({ index: IDEMPOTENCY_INDEX, ignore_unavailable: true, allow_no_indices: true });
     while (signal?.aborted !== true) {
-      const found = await this.client.search({
-        index: IDEMPOTENCY_INDEX,
-        ignore_unavailable: true,
-        allow_no_indices: true,
-        query: { range: { claimed_at: { lt: before.toISOString() } } },
-        sort: [{ claimed_at: { order: 'asc' } }],
-        size: this.purgeBatchSize,
-        _source: false,
-        seq_no_primary_term: true,
-        track_total_hits: false,
-      });
-      const hits = found.hits.hits;
-      if (hits.length === 0) break;
-      const response = await this.client.bulk({
-        refresh: true,
-        operations: hits.map((hit) => ({
-          delete: { _index: IDEMPOTENCY_INDEX, _id: hit._id as string, if_seq_no: hit._seq_no as number, if_primary_term: hit._primary_term as number },
-        })),
-      });
-      let removed = 0;
-      for (const item of response.items) {
-        const status = item.delete?.status ?? 500;
-        // 404: deleted meanwhile (by another instance's purge); 409: renewed meanwhile, so no longer expired.
-        if (status < 300) removed++;
-        else if (status !== 404 && status !== 409) {
-          throw new Error(`expired idempotency keys could not be deleted: Elasticsearch answered ${status} (${item.delete?.error?.reason ?? 'no reason'}); ${deleted + removed} deleted`);
-        }
+      let batch: { found: number; removed: number };
+      try {
+        batch = await this.purgeBatch(before);
+      } catch (error) {
+        throw storageFailure(error, `${PURGE_UNAVAILABLE} (${deleted} deleted)`);
       }
-      deleted += removed;
-      if (hits.length < this.purgeBatchSize || removed === 0) break;
+      deleted += batch.removed;
+      if (batch.found < this.purgeBatchSize || batch.removed === 0) break;
     }
     return deleted;
+  }
+
+  /** One search of expired records and one bulk of conditional deletes: how many were found and how many deleted. */
+  private async purgeBatch(before: Date): Promise<{ found: number; removed: number }> {
+    const found = await this.client.search({
+      index: IDEMPOTENCY_INDEX,
+      ignore_unavailable: true,
+      allow_no_indices: true,
+      query: { range: { claimed_at: { lt: before.toISOString() } } },
+      sort: [{ claimed_at: { order: 'asc' } }],
+      size: this.purgeBatchSize,
+      _source: false,
+      seq_no_primary_term: true,
+      track_total_hits: false,
+    });
+    const hits = found.hits.hits;
+    if (hits.length === 0) return { found: 0, removed: 0 };
+    const response = await this.client.bulk({
+      refresh: true,
+      operations: hits.map((hit) => ({
+        delete: { _index: IDEMPOTENCY_INDEX, _id: hit._id as string, if_seq_no: hit._seq_no as number, if_primary_term: hit._primary_term as number },
+      })),
+    });
+    let removed = 0;
+    for (const item of response.items) {
+      const status = item.delete?.status ?? 500;
+      // 404: deleted meanwhile (by another instance's purge); 409: renewed meanwhile, so no longer expired.
+      if (status < 300) removed++;
+      else if (status !== 404 && status !== 409) throw itemFailure(status, item.delete?.error);
+    }
+    return { found: hits.length, removed };
   }
 }

@@ -1,8 +1,10 @@
 import type { Client } from '@elastic/elasticsearch';
 import type { LeaseRecord, LeaseStore, StoredLease } from '../jobs/lease-store-type.js';
 import type { RecordVersion } from '../systems/system-store-type.js';
-import { statusOf } from './elasticsearch-errors.js';
+import { statusOf, storageFailure } from './elasticsearch-errors.js';
 import { LEASES_INDEX } from './index-names.js';
+
+const LEASES_UNAVAILABLE = 'the lease cannot be read, taken or released now';
 
 function versionOf(response: { _seq_no?: number; _primary_term?: number }): RecordVersion {
   return { seqNo: response._seq_no ?? 0, primaryTerm: response._primary_term ?? 0 };
@@ -13,7 +15,12 @@ export class ElasticsearchLeaseStore implements LeaseStore {
   constructor(private readonly client: Client) {}
 
   async read(name: string): Promise<StoredLease | undefined> {
-    const response = await this.client.get<LeaseRecord>({ index: LEASES_INDEX, id: name }, { ignore: [404] });
+    let response;
+    try {
+      response = await this.client.get<LeaseRecord>({ index: LEASES_INDEX, id: name }, { ignore: [404] });
+    } catch (error) {
+      throw storageFailure(error, LEASES_UNAVAILABLE);
+    }
     if (!response.found || response._source === undefined) return undefined;
     return { lease: response._source, version: versionOf(response) };
   }
@@ -23,7 +30,7 @@ export class ElasticsearchLeaseStore implements LeaseStore {
       return versionOf(await this.client.create({ index: LEASES_INDEX, id: lease.name, document: lease, refresh: true }));
     } catch (error) {
       if (statusOf(error) === 409) return undefined;
-      throw error;
+      throw storageFailure(error, LEASES_UNAVAILABLE);
     }
   }
 
@@ -42,7 +49,7 @@ export class ElasticsearchLeaseStore implements LeaseStore {
     } catch (error) {
       // 409: changed meanwhile; 404: the lease document (or the index) vanished meanwhile.
       if (statusOf(error) === 409 || statusOf(error) === 404) return undefined;
-      throw error;
+      throw storageFailure(error, LEASES_UNAVAILABLE);
     }
   }
 
@@ -55,7 +62,7 @@ export class ElasticsearchLeaseStore implements LeaseStore {
       return response.result === 'deleted';
     } catch (error) {
       if (statusOf(error) === 409) return false;
-      throw error;
+      throw storageFailure(error, LEASES_UNAVAILABLE);
     }
   }
 }

@@ -1,9 +1,8 @@
 import type { Client } from '@elastic/elasticsearch';
-import { StorageUnavailableError } from '../errors/mlog-error.js';
 import type { JsonObject } from '../json/json-object-parser.js';
 import type { PersonalDataPage, PersonalDataSearch, PersonalDataStore } from '../events/personal-data-store-type.js';
 import { PERSONAL_DATA_FIELDS } from '../events/predefined-fields.js';
-import { describeStorageFailure, isStorageUnavailable } from './elasticsearch-errors.js';
+import { storageFailure } from './elasticsearch-errors.js';
 import { PERSONAL_DATA_INDEX_PATTERN } from './index-names.js';
 
 /** What a search of the projections returns from storage: the contract's fields, @is and @uid; never @id or @received. */
@@ -33,17 +32,6 @@ export function buildPersonalDataSearchBody(search: PersonalDataSearch): Record<
   };
 }
 
-/**
- * A failure of the search, without Elasticsearch's own reason: that reason can quote the query, and
- * so the subject, which must not reach MLog's log through the 500 path.
- */
-function readFailure(error: unknown): Error {
-  if (isStorageUnavailable(error)) {
-    return new StorageUnavailableError('Elasticsearch is unavailable; try the query again later.');
-  }
-  return new Error(`Elasticsearch refused the personal-data search (${describeStorageFailure(error)})`);
-}
-
 /** The shared personaldata-* indices, read across every IS (writes go through the event store's acknowledged bulk). */
 export class ElasticsearchPersonalDataStore implements PersonalDataStore {
   constructor(private readonly client: Client) {}
@@ -63,7 +51,8 @@ export class ElasticsearchPersonalDataStore implements PersonalDataStore {
         projections: response.hits.hits.map((hit) => hit._source as JsonObject),
       };
     } catch (error) {
-      throw readFailure(error);
+      // Never with Elasticsearch's reason, which can quote the query and so the subject.
+      throw storageFailure(error, 'the personal-data query cannot be answered now');
     }
   }
 }

@@ -1,5 +1,4 @@
 import type { Client } from '@elastic/elasticsearch';
-import { StorageUnavailableError } from '../errors/mlog-error.js';
 import {
   REJECTION_EXCERPT_BYTES,
   REJECTION_FIELD_BYTES,
@@ -9,7 +8,7 @@ import {
   type RejectionWriteOutcome,
 } from '../rejections/rejection-recorder.js';
 import type { RejectionPage, RejectionQuery, RejectionReader, StoredRejection } from '../rejections/rejection-search.js';
-import { isStorageUnavailable } from './elasticsearch-errors.js';
+import { storageFailure } from './elasticsearch-errors.js';
 import { REJECTIONS_INDEX_PATTERN, rejectionsIndexName } from './index-names.js';
 
 /** The longest start of `bytes` of at most `limit` bytes that does not end inside a UTF-8 sequence. */
@@ -135,9 +134,14 @@ export class ElasticsearchRejectionStore implements RejectionStore, RejectionRea
 
   /** One bulk of creates; the entries Elasticsearch refused, with its status and error type (never its reason, which can quote the document). */
   private async create(entries: RejectionEntry[]): Promise<{ entry: RejectionEntry; status: number; type: string }[]> {
-    const response = await this.client.bulk({
-      operations: entries.flatMap(({ rejection, document }) => [{ create: { _index: rejectionsIndexName(rejection.at) } }, document]),
-    });
+    let response;
+    try {
+      response = await this.client.bulk({
+        operations: entries.flatMap(({ rejection, document }) => [{ create: { _index: rejectionsIndexName(rejection.at) } }, document]),
+      });
+    } catch (error) {
+      throw storageFailure(error, 'the rejections cannot be recorded now');
+    }
     if (!response.errors) return [];
     return response.items.flatMap((item, at) => {
       const status = item.create?.status ?? 500;
@@ -162,10 +166,7 @@ export class ElasticsearchRejectionStore implements RejectionStore, RejectionRea
         rejections: response.hits.hits.map((hit) => hit._source as StoredRejection),
       };
     } catch (error) {
-      if (isStorageUnavailable(error)) {
-        throw new StorageUnavailableError('Elasticsearch is unavailable; try again later.', { cause: error });
-      }
-      throw error;
+      throw storageFailure(error, 'the rejections cannot be searched now');
     }
   }
 }

@@ -1,4 +1,5 @@
 import type { Client } from '@elastic/elasticsearch';
+import { storageFailure } from './elasticsearch-errors.js';
 import { EVENT_INDEX_PREFIX, monthSuffix, PERSONAL_DATA_INDEX_PATTERN, PERSONAL_DATA_INDEX_PREFIX } from './index-names.js';
 
 /** Every index that holds acknowledged events: per-IS event indices and the shared PersonalData projections. */
@@ -40,6 +41,14 @@ export class ElasticsearchStartupCheck {
    * they are fsynced (`index.translog.durability: async`); undefined when every one is `request`.
    */
   async translogDurabilityProblem(): Promise<string | undefined> {
+    try {
+      return await this.findAsyncTranslogs();
+    } catch (error) {
+      throw storageFailure(error, 'the durability of the event indices cannot be checked now');
+    }
+  }
+
+  private async findAsyncTranslogs(): Promise<string | undefined> {
     const found: string[] = [];
     for (const name of PROBE_INDEX_NAMES) {
       const simulated = await this.client.indices.simulateIndexTemplate({ name }, { requestTimeout: CHECK_TIMEOUT_MS });
@@ -68,6 +77,14 @@ export class ElasticsearchStartupCheck {
    * undefined when writes are allowed.
    */
   async writeBlockProblem(): Promise<string | undefined> {
+    try {
+      return await this.findWriteBlock();
+    } catch (error) {
+      throw storageFailure(error, 'the write blocks of the event indices cannot be checked now');
+    }
+  }
+
+  private async findWriteBlock(): Promise<string | undefined> {
     const cluster = await this.client.cluster.getSettings({ flat_settings: true }, { requestTimeout: CHECK_TIMEOUT_MS });
     for (const scope of [cluster.transient, cluster.persistent]) {
       for (const name of ['cluster.blocks.read_only', 'cluster.blocks.read_only_allow_delete']) {

@@ -1,17 +1,11 @@
 import type { Client } from '@elastic/elasticsearch';
-import { ConflictError, StorageUnavailableError } from '../errors/mlog-error.js';
+import { ConflictError } from '../errors/mlog-error.js';
 import type { InformationSystem } from '../systems/information-system.js';
 import type { RecordVersion, SystemStore } from '../systems/system-store-type.js';
-import { statusOf } from './elasticsearch-errors.js';
+import { statusOf, storageFailure } from './elasticsearch-errors.js';
 import { SYSTEMS_INDEX } from './index-names.js';
 
-function storageFailure(error: unknown): Error {
-  const status = statusOf(error);
-  if (status === undefined || status >= 500) {
-    return new StorageUnavailableError('Elasticsearch is unavailable; the registry of information systems cannot be read or changed now.', { cause: error });
-  }
-  return error as Error;
-}
+const REGISTRY_UNAVAILABLE = 'the registry of information systems cannot be read or changed now';
 
 export class ElasticsearchSystemStore implements SystemStore {
   constructor(private readonly client: Client) {}
@@ -21,7 +15,7 @@ export class ElasticsearchSystemStore implements SystemStore {
       await this.client.create({ index: SYSTEMS_INDEX, id: system.code, document: system, refresh: true });
     } catch (error) {
       if (statusOf(error) === 409) throw new ConflictError(`An information system with code "${system.code}" is already registered.`);
-      throw storageFailure(error);
+      throw storageFailure(error, REGISTRY_UNAVAILABLE);
     }
   }
 
@@ -32,7 +26,7 @@ export class ElasticsearchSystemStore implements SystemStore {
       return { system: response._source, version: { seqNo: response._seq_no ?? 0, primaryTerm: response._primary_term ?? 0 } };
     } catch (error) {
       if (statusOf(error) === 404) return undefined;
-      throw storageFailure(error);
+      throw storageFailure(error, REGISTRY_UNAVAILABLE);
     }
   }
 
@@ -48,7 +42,7 @@ export class ElasticsearchSystemStore implements SystemStore {
       });
     } catch (error) {
       if (statusOf(error) === 409) throw new ConflictError(`Information system "${system.code}" was changed by someone else meanwhile; read it again and retry.`);
-      throw storageFailure(error);
+      throw storageFailure(error, REGISTRY_UNAVAILABLE);
     }
   }
 
@@ -58,7 +52,7 @@ export class ElasticsearchSystemStore implements SystemStore {
       return response.result === 'deleted';
     } catch (error) {
       if (statusOf(error) === 404) return false;
-      throw storageFailure(error);
+      throw storageFailure(error, REGISTRY_UNAVAILABLE);
     }
   }
 
@@ -74,7 +68,7 @@ export class ElasticsearchSystemStore implements SystemStore {
       });
       return response.hits.hits.flatMap((hit) => (hit._source === undefined ? [] : [hit._source]));
     } catch (error) {
-      throw storageFailure(error);
+      throw storageFailure(error, REGISTRY_UNAVAILABLE);
     }
   }
 }

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import type { Client } from '@elastic/elasticsearch';
 import type { Logger } from '../logging/logger.js';
 import { StorageUnavailableError } from '../errors/mlog-error.js';
-import { describeStorageFailure, errorType } from './elasticsearch-errors.js';
+import { describeStorageFailure, errorType, storageFailure } from './elasticsearch-errors.js';
 
 export const INDEX_TEMPLATES_DIR = fileURLToPath(new URL('../../index-templates/', import.meta.url));
 
@@ -72,6 +72,14 @@ async function applyMappingsToExistingIndices(client: Client, logger: Logger, te
  */
 export async function installIndexTemplates(client: Client, logger: Logger, dir = INDEX_TEMPLATES_DIR): Promise<void> {
   const templates = await readTemplates(dir);
+  try {
+    await installTemplates(client, logger, templates);
+  } catch (error) {
+    throw storageFailure(error, 'the index templates cannot be installed now');
+  }
+}
+
+async function installTemplates(client: Client, logger: Logger, templates: TemplateFile[]): Promise<void> {
   // One request for every installed template (names cannot be listed with commas).
   const installed = await client.indices.getIndexTemplate();
   const installedVersions = new Map((installed.index_templates ?? []).map((entry) => [entry.name, entry.index_template.version]));

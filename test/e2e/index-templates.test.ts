@@ -9,6 +9,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
+import { InternalError } from '../../src/errors/mlog-error.js';
 import { createLogger } from '../../src/logging/logger.js';
 import { AUDIT_INDEX, IDEMPOTENCY_INDEX, LEASES_INDEX, SYSTEMS_INDEX } from '../../src/storage/index-names.js';
 import { installIndexTemplates, singleIndexNames } from '../../src/storage/template-installer.js';
@@ -84,8 +85,11 @@ describe('index templates and single indices', () => {
     // Elasticsearch accepts an upper-case pattern in a template but no index of that name.
     const index = `MLOGTEST_REFUSED_${suffix}`;
     const dir = templateDir(`mlogtest-refused-${suffix}`, { index_patterns: [index], priority: 500, version: 1 });
-    await assert.rejects(installIndexTemplates(inspectionClient(), silent, dir), (error: Error & { meta?: { body?: { error?: { type?: string } } } }) => {
-      assert.equal(error.meta?.body?.error?.type, 'invalid_index_name_exception');
+    // Storage is the error boundary: a refusal that is not transient is a defect of MLog's request, named by status and type.
+    await assert.rejects(installIndexTemplates(inspectionClient(), silent, dir), (error: Error & { cause?: { meta?: { body?: { error?: { type?: string } } } } }) => {
+      assert.ok(error instanceof InternalError);
+      assert.match(error.message, /Elasticsearch refused a request of MLog \(ResponseError 400 invalid_index_name_exception\); the index templates cannot be installed now/);
+      assert.equal(error.cause?.meta?.body?.error?.type, 'invalid_index_name_exception');
       return true;
     });
   });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { ValidationError } from '../../src/errors/mlog-error.js';
+import { InternalError, StorageUnavailableError, StorageUnreachableError, ValidationError } from '../../src/errors/mlog-error.js';
 import { toMLogError } from '../../src/http/error-response.js';
 
 function elasticsearchResponse(statusCode: number): Error {
@@ -14,24 +14,29 @@ describe('toMLogError: the one mapping from a failure to an answer', () => {
     assert.equal(mapped.message, 'Line 2: event_type is missing.');
   });
 
-  test('Elasticsearch unreachable, timing out, overloaded or answering 5xx is 503 with Retry-After', () => {
-    for (const error of [
-      Object.assign(new Error('connect ECONNREFUSED'), { name: 'ConnectionError' }),
-      Object.assign(new Error('timeout'), { name: 'TimeoutError' }),
-      elasticsearchResponse(503),
-      elasticsearchResponse(500),
-      elasticsearchResponse(429),
-    ]) {
+  test('storage unavailable (storage has turned Elasticsearch\'s failure into it) is 503 with Retry-After', () => {
+    for (const error of [new StorageUnavailableError('Elasticsearch is unavailable; the query cannot be answered now. Retry later.'), new StorageUnreachableError('Elasticsearch is unavailable; x. Retry later.')]) {
       const mapped = toMLogError(error, 'r2');
       assert.equal(mapped.status, 503, error.name);
+      assert.equal(mapped.message, error.message);
       assert.ok((mapped.retryAfterSeconds ?? 0) > 0);
     }
   });
 
-  test('an Elasticsearch 4xx that reaches the mapping is a defect of MLog: 500 naming the request', () => {
-    const mapped = toMLogError(elasticsearchResponse(400), 'request-7');
+  test('an Elasticsearch error that reaches the mapping raw is a defect of MLog, whatever its status: 500 naming the request', () => {
+    for (const status of [400, 429, 503]) {
+      const mapped = toMLogError(elasticsearchResponse(status), 'request-7');
+      assert.equal(mapped.status, 500, `status ${status}`);
+      assert.match(mapped.message, /defect of MLog \(request request-7\)/);
+    }
+    assert.equal(toMLogError(Object.assign(new Error('connect ECONNREFUSED'), { name: 'ConnectionError' }), 'r8').status, 500);
+  });
+
+  test('an InternalError (storage: Elasticsearch refused what MLog sent) is answered as a defect naming the request, not with its own text', () => {
+    const mapped = toMLogError(new InternalError('Elasticsearch refused a request of MLog (ResponseError 400 parsing_exception); the query cannot be answered now.'), 'request-8');
     assert.equal(mapped.status, 500);
-    assert.match(mapped.message, /defect of MLog \(request request-7\)/);
+    assert.match(mapped.message, /defect of MLog \(request request-8\)/);
+    assert.doesNotMatch(mapped.message, /parsing_exception/);
   });
 
   test('body reader errors: too large → 413 with the limit, malformed → 400', () => {
