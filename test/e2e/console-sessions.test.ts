@@ -11,7 +11,7 @@ import { loadConfig } from '../../src/config/config.js';
 import { createLogger } from '../../src/logging/logger.js';
 import { startMLog } from '../../src/main.js';
 import { closeInspectionClient, inspectionClient } from '../helpers/elasticsearch-inspection.js';
-import { TestMLog, type HttpAnswer } from '../helpers/test-mlog.js';
+import { TestMLog, uniqueLoopbackAddress, type HttpAnswer } from '../helpers/test-mlog.js';
 
 /** The audit records of `eventType` about `user`, newest first. */
 async function auditRecords(eventType: string, user: string): Promise<Record<string, unknown>[]> {
@@ -92,17 +92,18 @@ describe('console sessions', () => {
 
   test('a wrong password or an unknown name is 401 in the envelope, recorded without the password; a missing field is 400; a form post is 415', async () => {
     const { username } = await mlog.addAdministrator('viewer');
-    const wrong = await mlog.callConsole('/session', { method: 'POST', body: { username, password: 'not-the-password-at-all' } });
+    const localAddress = uniqueLoopbackAddress();
+    const wrong = await mlog.callConsole('/session', { method: 'POST', body: { username, password: 'not-the-password-at-all' }, localAddress });
     assertEnvelope(wrong, 401, /username or the password is wrong/);
     assert.equal(wrong.headers['set-cookie'], undefined);
-    const unknown = await mlog.callConsole('/session', { method: 'POST', body: { username: 'nobody-by-this-name', password: 'whatever-password' } });
+    const unknown = await mlog.callConsole('/session', { method: 'POST', body: { username: 'nobody-by-this-name', password: 'whatever-password' }, localAddress });
     assertEnvelope(unknown, 401, /username or the password is wrong/);
     assertEnvelope(await mlog.callConsole('/session', { method: 'POST', body: { username } }), 400, /"password" is required/);
     assertEnvelope(await mlog.callConsole('/session', { method: 'POST', body: 'username=a&password=b', headers: { 'Content-Type': 'application/x-www-form-urlencoded' } }), 415, /application\/json/);
 
     const [record] = await auditRecords('MLog.Admin.SignIn', username);
     assert.equal(record?.outcome, 'failure');
-    assert.equal(record?.address, '127.0.0.1');
+    assert.equal(record?.address, localAddress);
     assert.ok(!JSON.stringify(record).includes('not-the-password-at-all'));
   });
 
@@ -182,7 +183,7 @@ describe('console sessions', () => {
     assert.equal(disabled.status, 200, disabled.text);
     assert.equal(disabled.json.admin.disabled, true);
     assertEnvelope(await person.get('/session'), 401, /not signed in/);
-    assertEnvelope(await mlog.callConsole('/session', { method: 'POST', body: { username, password: 'a-long-enough-password' } }), 401, /wrong/);
+    assertEnvelope(await mlog.callConsole('/session', { method: 'POST', body: { username, password: 'a-long-enough-password' }, localAddress: uniqueLoopbackAddress() }), 401, /wrong/);
 
     const reset = await admin.patch(`/admins/${username}`, { disabled: false, password: 'another-long-password' });
     assert.equal(reset.status, 200, reset.text);
@@ -213,14 +214,15 @@ describe('console sessions: timeouts and lockout', () => {
     const signingIn = Date.now();
     const busy = await mlog.signedInAs('viewer');
     const signedIn = Date.now();
-    // Used every second (under the 3 s idle timeout): live at least until 8 s after it was created.
-    while (Date.now() - signedIn < 6_500) {
+    // Used every second (under the 3 s idle timeout): live until 8 s after it was created, which is after `signingIn`.
+    while (Date.now() - signingIn < 6_500) {
       await sleep(1_000);
       assert.equal((await busy.get('/session')).status, 200, `in use ${Date.now() - signedIn} ms after sign-in`);
     }
     assert.ok(Date.now() - idleLastUsed > 3_000);
     assertEnvelope(await idle.get('/session'), 401, /not signed in/);
-    while (Date.now() - signingIn < 8_500) {
+    // Created before `signedIn`: ended by then + 8 s.
+    while (Date.now() - signedIn < 8_500) {
       await sleep(1_000);
       await busy.get('/session');
     }

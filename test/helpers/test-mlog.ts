@@ -29,6 +29,16 @@ export function elasticsearchUrl(): string {
   return url;
 }
 
+/**
+ * A loopback address of its own (127.x.y.z, random) for a test's deliberately failed console
+ * sign-ins: the lockout rule counts failures per address across MLog instances, so failures sent
+ * from 127.0.0.1 would lock out the other tests sharing the Elasticsearch.
+ */
+export function uniqueLoopbackAddress(): string {
+  const octet = () => 1 + Math.floor(Math.random() * 254);
+  return `127.${octet()}.${octet()}.${octet()}`;
+}
+
 /** A unique IS code for this test run. */
 export function uniqueCode(prefix: string): string {
   return `${prefix}-${randomBytes(4).toString('hex')}`;
