@@ -13,6 +13,7 @@ import { sessionRoutes } from './session-routes.js';
 
 export { clientAddress, currentActor, currentSession, requireAction, requireCsrfToken, requireSignedIn } from './console-session.js';
 export { answerStartedSession, sessionAnswer } from './session-routes.js';
+export { clearSessionCookie, readSessionCookie, SESSION_COOKIE, setSessionCookie } from './session-cookie.js';
 
 export interface ConsoleApiOptions {
   sessions: ConsoleSessions;
