@@ -3,6 +3,7 @@ import { loadDeclared } from '../config/settings.js';
 import { ConfigurationError } from '../errors/mlog-error.js';
 import { createAdminApp } from '../http/admin-app.js';
 import { createPublicApp } from '../http/public-app.js';
+import { readingRoutes } from '../http/console/reading-routes.js';
 import { onboardingRoutes } from '../http/routes/onboarding-routes.js';
 import { personalDataRoutes } from '../http/routes/personal-data-routes.js';
 import { rejectionRoutes } from '../http/routes/rejection-routes.js';
@@ -54,7 +55,7 @@ export async function composeMLog(config: MLogConfig, logger: Logger, metrics: M
     logger,
     metrics,
     token: config.adminApi.token,
-    routes: [onboardingRoutes(services.onboarding), rejectionRoutes(services.rejectionSearch)],
+    routes: [onboardingRoutes(services.onboarding), rejectionRoutes(services.rejectionSearch), readingRoutes(services.consoleSearch, logger)],
   });
 
   return {

@@ -11,6 +11,7 @@ import type { RejectionStore } from '../rejections/rejection-recorder.js';
 import type { RejectionReader } from '../rejections/rejection-search.js';
 import { ElasticsearchAuditLog } from '../storage/elasticsearch-audit-log.js';
 import { createElasticsearchClient } from '../storage/elasticsearch-client.js';
+import { ElasticsearchConsoleSearchStore } from '../storage/elasticsearch-console-search-store.js';
 import { ElasticsearchConformanceFacts } from '../storage/elasticsearch-conformance-facts.js';
 import { ElasticsearchEventStore } from '../storage/elasticsearch-event-store.js';
 import { ElasticsearchIdempotencyStore } from '../storage/elasticsearch-idempotency-store.js';
@@ -20,6 +21,7 @@ import { ElasticsearchPersonalDataStore } from '../storage/elasticsearch-persona
 import { ElasticsearchReadiness } from '../storage/elasticsearch-readiness.js';
 import { ElasticsearchRejectionStore } from '../storage/elasticsearch-rejection-store.js';
 import { ElasticsearchSystemStore } from '../storage/elasticsearch-system-store.js';
+import type { ConsoleSearchStore } from '../search/console-search-store-type.js';
 import type { SystemStore } from '../systems/system-store-type.js';
 
 export interface StoreSettings extends Pick<MLogConfig, 'elasticsearch' | 'groupCommit'> {
@@ -41,6 +43,8 @@ export interface Stores {
   indexCatalog: IndexCatalog;
   conformanceFacts: ConformanceFactsSource;
   personalData: PersonalDataStore;
+  /** The console's reads of the record. */
+  consoleSearch: ConsoleSearchStore;
   /** Index templates, the durability check and the readiness probe. */
   readiness: ElasticsearchReadiness;
   /** Closes the connection to Elasticsearch (after events.close). */
@@ -78,6 +82,7 @@ export function createStores(settings: StoreSettings, logger: Logger): Stores {
     indexCatalog: settings.retentionIndices === undefined ? new ElasticsearchIndexCatalog(client) : new ElasticsearchIndexCatalog(client, settings.retentionIndices),
     conformanceFacts: new ElasticsearchConformanceFacts(client),
     personalData: new ElasticsearchPersonalDataStore(client),
+    consoleSearch: new ElasticsearchConsoleSearchStore(client),
     readiness,
     async close() {
       readiness.stop();
