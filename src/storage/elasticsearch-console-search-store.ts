@@ -25,7 +25,9 @@ import {
   eventIndexPattern,
   parseManagedIndexName,
   PERSONAL_DATA_INDEX_PATTERN,
+  PERSONAL_DATA_INDEX_PREFIX,
   REJECTIONS_INDEX_PATTERN,
+  REJECTIONS_INDEX_PREFIX,
 } from './index-names.js';
 
 type Query = estypes.QueryDslQueryContainer;
@@ -61,20 +63,29 @@ interface ScopeTarget {
   filter: Query[];
 }
 
+/**
+ * The indices of a scope, and the filters that keep a search inside them even when a cursor's point in
+ * time was opened on other indices: _index (and, for chosen systems, @is) as a second wall.
+ */
 function target(scope: ConsoleScope): ScopeTarget {
+  const within = (prefix: string): Query => ({ prefix: { _index: prefix } });
   switch (scope.kind) {
     case 'events':
-      // Every system's: mlog-* (MLog's own indices start with "mlog_"). Chosen ones: each system's own
-      // pattern, and @is as a second wall.
+      // Every system's: mlog-* (MLog's own indices start with "mlog_"). Chosen ones: each system's own pattern.
       return scope.systems.length === 0
-        ? { index: `${EVENT_INDEX_PREFIX}*`, schema: EVENT_QUERY_SCHEMA, timeField: 'event_time', filter: [] }
-        : { index: scope.systems.map(eventIndexPattern).join(','), schema: EVENT_QUERY_SCHEMA, timeField: 'event_time', filter: [{ terms: { '@is': scope.systems } }] };
+        ? { index: `${EVENT_INDEX_PREFIX}*`, schema: EVENT_QUERY_SCHEMA, timeField: 'event_time', filter: [within(EVENT_INDEX_PREFIX)] }
+        : {
+            index: scope.systems.map(eventIndexPattern).join(','),
+            schema: EVENT_QUERY_SCHEMA,
+            timeField: 'event_time',
+            filter: [within(EVENT_INDEX_PREFIX), { terms: { '@is': scope.systems } }],
+          };
     case 'personal-data':
-      return { index: PERSONAL_DATA_INDEX_PATTERN, schema: PERSONAL_DATA_QUERY_SCHEMA, timeField: 'event_time', filter: [] };
+      return { index: PERSONAL_DATA_INDEX_PATTERN, schema: PERSONAL_DATA_QUERY_SCHEMA, timeField: 'event_time', filter: [within(PERSONAL_DATA_INDEX_PREFIX)] };
     case 'rejections':
-      return { index: REJECTIONS_INDEX_PATTERN, schema: REJECTION_QUERY_SCHEMA, timeField: '@received', filter: [] };
+      return { index: REJECTIONS_INDEX_PATTERN, schema: REJECTION_QUERY_SCHEMA, timeField: '@received', filter: [within(REJECTIONS_INDEX_PREFIX)] };
     case 'audit':
-      return { index: AUDIT_INDEX, schema: AUDIT_QUERY_SCHEMA, timeField: 'event_time', filter: [] };
+      return { index: AUDIT_INDEX, schema: AUDIT_QUERY_SCHEMA, timeField: 'event_time', filter: [{ term: { _index: AUDIT_INDEX } }] };
   }
 }
 
@@ -95,7 +106,8 @@ function encodeCursor(cursor: Cursor): string {
 function decodeCursor(text: string): Cursor {
   try {
     const value = JSON.parse(Buffer.from(text, 'base64url').toString('utf8')) as Partial<Cursor>;
-    if (typeof value.pit === 'string' && Array.isArray(value.sort)) return { pit: value.pit, sort: value.sort };
+    const sort = value.sort;
+    if (typeof value.pit === 'string' && Array.isArray(sort) && sort.every((each) => typeof each === 'number' || typeof each === 'string')) return { pit: value.pit, sort };
   } catch {
     // refused below
   }
@@ -173,7 +185,9 @@ export class ElasticsearchConsoleSearchStore implements ConsoleSearchStore {
       const last = response.hits.hits.at(-1);
       const nextPit = response.pit_id ?? pit;
       const more = last?.sort !== undefined && hits.length === request.size;
-      if (!more) await this.closePointInTime(nextPit);
+      // A point in time no cursor carries is closed now; one a cursor carried expires by itself, so that
+      // the last page can be asked again.
+      if (!more && cursor === undefined) await this.closePointInTime(nextPit);
       const page: ConsoleSearchPage = { total, hits, ...(more ? { cursor: encodeCursor({ pit: nextPit, sort: last.sort! }) } : {}) };
       const aggs = response.aggregations as Record<string, any> | undefined;
       if (interval !== undefined) {
@@ -198,6 +212,10 @@ export class ElasticsearchConsoleSearchStore implements ConsoleSearchStore {
     } catch (error) {
       if (cursor !== undefined && statusOf(error) === 404) {
         throw new ValidationError('The cursor has expired (a page is kept 5 minutes after the previous one); search again from the first page.');
+      }
+      // Elasticsearch refuses a point in time or sort values it did not give: the cursor was altered.
+      if (cursor !== undefined && statusOf(error) === 400) {
+        throw new ValidationError('after is not a cursor MLog gave: pass the "cursor" of the previous page unchanged.');
       }
       throw readFailure(error);
     }

@@ -110,6 +110,33 @@ describe('the console reading the record', () => {
     assert.equal((await auditRecords(auditor.sessionId)).length, 3, 'each page is a reading');
   });
 
+  test('an altered or foreign cursor is refused as bad input (400), never 500', async () => {
+    const auditor = actor('auditor');
+    const first = await service.search(auditor, { scope: { kind: 'events', systems: [mpass.code] }, query: '', ...range, size: 2 });
+    const cursor = JSON.parse(Buffer.from(first.cursor!, 'base64url').toString('utf8'));
+    const altered = [
+      'not-a-cursor',
+      Buffer.from(JSON.stringify({ pit: cursor.pit, sort: ['yesterday'] })).toString('base64url'),
+      Buffer.from(JSON.stringify({ pit: cursor.pit, sort: [{}] })).toString('base64url'),
+    ];
+    for (const after of altered) {
+      await assert.rejects(service.search(auditor, { scope: { kind: 'events', systems: [mpass.code] }, query: '', ...range, size: 2, after }), (error: unknown) => {
+        assert.equal((error as { status?: number }).status, 400, `${after}: ${(error as Error).message}`);
+        return true;
+      });
+    }
+  });
+
+  test('a cursor carried into another scope reads nothing outside that scope', async () => {
+    const auditor = actor('auditor');
+    const events = await service.search(auditor, { scope: { kind: 'events', systems: [] }, query: '', ...range, size: 1 });
+    assert.ok(events.cursor !== undefined);
+    const audit = await service.search(auditor, { scope: { kind: 'audit' }, query: '', ...range, size: 50, after: events.cursor });
+    assert.deepEqual(audit.hits.filter((hit) => hit.index !== 'mlog_audit').map((hit) => hit.index), []);
+    const chosen = await service.search(auditor, { scope: { kind: 'events', systems: [mpay.code] }, query: '', ...range, size: 50, after: events.cursor });
+    assert.deepEqual(chosen.hits.filter((hit) => hit.system !== mpay.code).map((hit) => hit.system), []);
+  });
+
   test('a malformed query is refused with its column; an unknown field names the closest known ones', async () => {
     await assert.rejects(service.search(actor('auditor'), { scope: { kind: 'events', systems: [] }, query: 'user:(alice or', ...range }), (error: unknown) => {
       assert.ok(error instanceof QuerySyntaxError);
@@ -220,6 +247,44 @@ describe('the console reading the record', () => {
     assert.deepEqual(trail.hits.map((hit) => hit.source.action), ['search']);
     assert.equal(trail.hits[0]!.source.purpose_reason, purpose.reason);
     await assert.rejects(service.auditTrail(actor('viewer'), {}), ForbiddenError);
+  });
+
+  test('paging and export go past 10,000 hits', async () => {
+    const code = `big-${randomBytes(3).toString('hex')}`;
+    const index = `mlog-${code}-2026.01`;
+    const count = 10_050;
+    const start = Date.parse('2026-01-10T00:00:00Z');
+    try {
+      for (let offset = 0; offset < count; offset += 5_000) {
+        const operations = Array.from({ length: Math.min(5_000, count - offset) }, (_, i) => [
+          { index: { _index: index, _id: `d${offset + i}` } },
+          { event_time: new Date(start + (offset + i) * 1000).toISOString(), event_type: 'Bulk.Event', '@is': code, '@id': `d${offset + i}`, user: `u${(offset + i) % 7}` },
+        ]).flat();
+        const response = await inspectionClient().bulk({ operations, refresh: 'wait_for' });
+        assert.equal(response.errors, false);
+      }
+      const auditor = actor('auditor');
+      const scope = { kind: 'events', systems: [code] };
+      const january = { from: '2026-01-01T00:00:00Z', to: '2026-02-01T00:00:00Z' };
+      const seen = new Set<string>();
+      let cursor: string | undefined;
+      do {
+        const page = await service.search(auditor, { scope, query: '', ...january, size: 500, fields: false, histogram: false, ...(cursor === undefined ? {} : { after: cursor }) });
+        assert.equal(page.total, count);
+        for (const hit of page.hits) seen.add(hit.id);
+        cursor = page.cursor;
+      } while (cursor !== undefined);
+      assert.equal(seen.size, count);
+      const file = await service.export(auditor, { scope, query: 'user:u3 or user:u4', ...january, format: 'ndjson' });
+      const lines = (await collect(file.body)).trimEnd().split('\n');
+      const statement = JSON.parse(lines.pop()!).mlog_export;
+      const expected = Array.from({ length: count }, (_, i) => i % 7).filter((user) => user === 3 || user === 4).length;
+      assert.equal(lines.length, expected);
+      assert.equal(statement.rows, expected);
+      assert.equal(new Set(lines.map((line) => JSON.parse(line).id)).size, expected);
+    } finally {
+      await inspectionClient().indices.delete({ index, expand_wildcards: 'none' }, { ignore: [404] });
+    }
   });
 
   test('a deleted system’s events stay searchable, shown with its code', async () => {
