@@ -415,7 +415,8 @@ export class ConsoleSearchService {
     await this.allow(actor, 'read-events', reading);
     const query = await this.parse(scope, queryText);
     await this.record(actor, reading, { outcome: 'started' }, startedAt);
-    const pages = this.store.exportPages({ scope, query, range }, EXPORT_PAGE_SIZE);
+    const csvColumns = columns ?? DEFAULT_COLUMNS[scope.kind];
+    const pages = this.store.exportPages({ scope, query, range }, EXPORT_PAGE_SIZE, format === 'csv' ? csvColumns : columns);
     const self = this;
     const statement = { query: queryText, scope, from: new Date(range.fromMillis).toISOString(), to: new Date(range.toMillis).toISOString() };
     async function* file(): AsyncGenerator<string> {
@@ -425,7 +426,6 @@ export class ConsoleSearchService {
         hash.update(chunk);
         return chunk;
       };
-      const csvColumns = columns ?? DEFAULT_COLUMNS[scope.kind];
       if (format === 'csv') yield emit(stringify([csvColumns]));
       for await (const page of pages) {
         rows += page.length;

@@ -62,6 +62,6 @@ export interface ConsoleSearchStore {
   surrounding(hit: ConsoleHit, size: number): Promise<{ before: ConsoleHit[]; after: ConsoleHit[] }>;
   /** Every system's events with `field` = `value`, oldest event_time first, at most `limit`. */
   correlate(field: CorrelationField, value: string, limit: number): Promise<ConsoleHit[]>;
-  /** The whole result of a search, oldest page last (newest first), in pages read one at a time. */
-  exportPages(request: Omit<ConsoleSearchRequest, 'size' | 'after' | 'histogram' | 'fields'>, pageSize: number): AsyncIterable<ConsoleHit[]>;
+  /** The whole result of a search, newest first, in pages read one ahead; only `columns` of each document when given. */
+  exportPages(request: Omit<ConsoleSearchRequest, 'size' | 'after' | 'histogram' | 'fields'>, pageSize: number, columns?: readonly string[]): AsyncIterable<ConsoleHit[]>;
 }

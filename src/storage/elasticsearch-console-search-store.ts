@@ -301,7 +301,7 @@ export class ElasticsearchConsoleSearchStore implements ConsoleSearchStore {
     }
   }
 
-  async *exportPages(request: Omit<ConsoleSearchRequest, 'size' | 'after' | 'histogram' | 'fields'>, pageSize: number): AsyncIterable<ConsoleHit[]> {
+  async *exportPages(request: Omit<ConsoleSearchRequest, 'size' | 'after' | 'histogram' | 'fields'>, pageSize: number, columns?: readonly string[]): AsyncIterable<ConsoleHit[]> {
     const { target: scoped, query } = this.where(request.scope, request);
     let pit: string;
     try {
@@ -309,30 +309,41 @@ export class ElasticsearchConsoleSearchStore implements ConsoleSearchStore {
     } catch (error) {
       throw readFailure(error);
     }
-    try {
-      let after: estypes.SortResults | undefined;
-      for (;;) {
-        let response: estypes.SearchResponse<Record<string, unknown>>;
-        try {
-          response = await this.client.search<Record<string, unknown>>({
-            pit: { id: pit, keep_alive: POINT_IN_TIME_KEEP_ALIVE },
-            size: pageSize,
-            query,
-            sort: [{ [scoped.timeField]: { order: 'desc', unmapped_type: 'date' } }],
-            track_total_hits: false,
-            ...(after === undefined ? {} : { search_after: after }),
-          });
-        } catch (error) {
-          throw readFailure(error);
-        }
+    const page = async (after: estypes.SortResults | undefined): Promise<estypes.SearchResponse<Record<string, unknown>>> => {
+      try {
+        const response = await this.client.search<Record<string, unknown>>({
+          pit: { id: pit, keep_alive: POINT_IN_TIME_KEEP_ALIVE },
+          size: pageSize,
+          query,
+          sort: [{ [scoped.timeField]: { order: 'desc', unmapped_type: 'date' } }],
+          track_total_hits: false,
+          ...(columns === undefined ? {} : { _source: { includes: [...columns, '@is'] } }),
+          ...(after === undefined ? {} : { search_after: after }),
+        });
         pit = response.pit_id ?? pit;
-        const hits = response.hits.hits;
+        return response;
+      } catch (error) {
+        throw readFailure(error);
+      }
+    };
+    let next: Promise<estypes.SearchResponse<Record<string, unknown>>> | undefined = page(undefined);
+    try {
+      for (;;) {
+        const current: Promise<estypes.SearchResponse<Record<string, unknown>>> = next ?? page(undefined);
+        next = undefined;
+        const hits = (await current).hits.hits;
+        const after = hits.length < pageSize ? undefined : hits.at(-1)?.sort;
+        // The next page is read while this one is written out.
+        if (after !== undefined) {
+          next = page(after);
+          // Handled when awaited; until then a failure must not count as an unhandled rejection.
+          next.catch(() => undefined);
+        }
         if (hits.length > 0) yield hits.map(toHit);
-        if (hits.length < pageSize) return;
-        after = hits.at(-1)?.sort;
         if (after === undefined) return;
       }
     } finally {
+      await next?.catch(() => undefined);
       await this.closePointInTime(pit);
     }
   }
