@@ -2,7 +2,8 @@
  * `npm start`: MLog for a newcomer. With no configuration it provisions and starts a local
  * Elasticsearch (when MLOG_ELASTICSEARCH_URL is unset), makes a development CA, a server certificate
  * and a demo information system with its client certificate under .local/ (git-ignored), starts MLog,
- * and prints how to register a first event and query it.
+ * creates the console's administrator "admin" with a random password (.local/admin-password) when
+ * absent, and prints how to register a first event, query it, and open the console.
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -71,6 +72,13 @@ async function main(): Promise<void> {
     });
   }
 
+  const adminPasswordFile = join(LOCAL, 'admin-password');
+  if ((await mlog.accounts.find('admin')) === undefined) {
+    const password = randomBytes(18).toString('base64url');
+    await mlog.accounts.add({ username: 'admin', role: 'administrator', password }, 'npm start');
+    writeFileSync(adminPasswordFile, `${password}\n`, { mode: 0o600 });
+  }
+
   const rel = (path: string) => relative(process.cwd(), path) || '.';
   const tls = `--cacert ${rel(pki.ca.certPath)} --cert ${rel(pki.client.certPath)} --key ${rel(pki.client.keyPath)}`;
   const base = `https://localhost:${mlog.publicPort}`;
@@ -91,6 +99,11 @@ async function main(): Promise<void> {
   say();
   say('Administration (token in .local/admin-token):');
   say(`  curl -s -H "Authorization: Bearer $(cat ${rel(join(LOCAL, 'admin-token'))})" http://${config.adminApi.host}:${mlog.adminPort}/admin/systems`);
+  say();
+  const consoleUrl = `${config.adminApi.tlsCertPath === undefined ? 'http' : 'https'}://${config.adminApi.host}:${mlog.adminPort}/console/`;
+  say(`The console: ${consoleUrl}`);
+  if (existsSync(adminPasswordFile)) say(`  sign in as "admin" with the password in ${rel(adminPasswordFile)}: ${readFileSync(adminPasswordFile, 'utf8').trim()}`);
+  else say('  sign in as "admin" (its password was changed since .local/admin-password was removed; reset it with: mlog admins reset-password admin)');
   say();
   say('Stop with Ctrl+C.');
 }

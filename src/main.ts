@@ -3,7 +3,8 @@ import { pathToFileURL } from 'node:url';
 import { composeMLog } from './composition/index.js';
 import { loadConfig, type MLogConfig } from './config/config.js';
 import { ConfigurationError } from './errors/mlog-error.js';
-import { listenAdmin, listenPublic } from './http/servers.js';
+import type { AdminAccounts } from './admins/admin-accounts.js';
+import { isLoopbackHost, listenAdmin, listenPublic } from './http/servers.js';
 import type { ScheduledJob } from './jobs/scheduler.js';
 import { createLogger, type Logger } from './logging/logger.js';
 import { Metrics } from './metrics/metrics.js';
@@ -16,6 +17,8 @@ export interface RunningMLog {
   adminPort: number;
   logger: Logger;
   registry: SystemRegistry;
+  /** The console's administrator accounts (`npm start` creates the first one). */
+  accounts: AdminAccounts;
   /** The scheduled jobs (retention, idempotency-purge), each of which can also be run now. */
   jobs: readonly ScheduledJob[];
   /** Stops accepting calls, finishes those in flight (bounded), closes storage. */
@@ -43,15 +46,20 @@ export async function startMLog(config: MLogConfig, options: { logger?: Logger; 
       handshakeTimeoutMs: publicApi.tlsHandshakeTimeoutSeconds * 1000,
     });
     listeners = [publicListener];
-    const adminListener = await listenAdmin(mlog.adminApp, { host: adminApi.host, port: adminApi.port });
+    const adminTls = adminApi.tlsCertPath !== undefined && adminApi.tlsKeyPath !== undefined ? { certPath: adminApi.tlsCertPath, keyPath: adminApi.tlsKeyPath } : undefined;
+    const adminListener = await listenAdmin(mlog.adminApp, { host: adminApi.host, port: adminApi.port, ...(adminTls === undefined ? {} : { tls: adminTls }) });
     listeners = [publicListener, adminListener];
     if (adminApi.token === undefined) logger.warn('MLOG_ADMIN_TOKEN is not set: the administration API refuses every call');
-    logger.info('MLog started', { publicPort: publicListener.port, adminPort: adminListener.port, adminHost: adminApi.host });
+    if (adminTls === undefined && !isLoopbackHost(adminApi.host)) {
+      logger.warn('the administration listener serves plain HTTP on a non-loopback address: console passwords and session cookies cross the network unencrypted; set MLOG_ADMIN_TLS_CERT and MLOG_ADMIN_TLS_KEY', { adminHost: adminApi.host });
+    }
+    logger.info('MLog started', { publicPort: publicListener.port, adminPort: adminListener.port, adminHost: adminApi.host, adminTls: adminTls !== undefined });
     return {
       publicPort: publicListener.port,
       adminPort: adminListener.port,
       logger,
       registry: mlog.services.registry,
+      accounts: mlog.services.accounts,
       jobs: mlog.jobs,
       async stop() {
         await mlog.stopJobs();

@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { withCommandLineServices, type Services } from '../composition/index.js';
 import { loadElasticsearchConfig, type MLogConfig } from '../config/config.js';
+import { processPasswordInput, type PasswordInput } from './password-input.js';
 
 /** Where the CLI finds Elasticsearch when MLOG_ELASTICSEARCH_URL is unset: the one `npm start` runs. */
 export const LOCAL_ELASTICSEARCH_URL = 'http://127.0.0.1:9200';
@@ -22,14 +23,17 @@ export interface RetentionScope {
 export interface CliContext {
   output: Output;
   env: Record<string, string | undefined>;
+  /** Where passwords are read from (standard input or a prompt with echo off). */
+  passwords: PasswordInput;
   /** Runs `action` with the services on the configured cluster (templates installed), closing the connection after. */
   withServices<T>(action: (services: Services) => Promise<T>, scope?: RetentionScope): Promise<T>;
 }
 
-export function createCliContext(output: Output, env: Record<string, string | undefined>): CliContext {
+export function createCliContext(output: Output, env: Record<string, string | undefined>, passwords: PasswordInput = processPasswordInput()): CliContext {
   return {
     output,
     env,
+    passwords,
     withServices(action, scope = {}) {
       return withCommandLineServices({ elasticsearch: loadElasticsearchConfig(env, LOCAL_ELASTICSEARCH_URL), ...scope }, action);
     },

@@ -2,17 +2,18 @@ import { pathToFileURL } from 'node:url';
 import { Command } from 'commander';
 import { ConfigurationError, MLogError } from '../errors/mlog-error.js';
 import { createCliContext, LOCAL_ELASTICSEARCH_URL, type CommandGroup, type Output } from './cli-context.js';
+import { adminCommands } from './commands/admins.js';
 import { retentionCommands } from './commands/retention.js';
 import { rejectionCommands } from './commands/rejections.js';
 import { systemCommands } from './commands/systems.js';
 import { onboardingCommands } from './commands/onboarding.js';
 
 /** Every command group of `mlog`, each in its own module under commands/. */
-const COMMAND_GROUPS: CommandGroup[] = [systemCommands, onboardingCommands, retentionCommands, rejectionCommands];
+const COMMAND_GROUPS: CommandGroup[] = [systemCommands, onboardingCommands, retentionCommands, rejectionCommands, adminCommands];
 
 /** Builds the `mlog` command line; commands connect to Elasticsearch only when they run. */
 export function buildProgram(output: Output, env: Record<string, string | undefined> = process.env): Command {
-  const program = new Command('mlog').description('MLog administration: information systems, retention, rejections.').exitOverride();
+  const program = new Command('mlog').description('MLog administration: information systems, retention, rejections, console administrators.').exitOverride();
   program.configureOutput({ writeOut: (text) => output.out(text.trimEnd()), writeErr: (text) => output.err(text.trimEnd()) });
   const context = createCliContext(output, env);
   for (const group of COMMAND_GROUPS) group(program, context);

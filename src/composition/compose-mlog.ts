@@ -2,6 +2,7 @@ import { CONFIGURATION, type MLogConfig } from '../config/config.js';
 import { loadDeclared } from '../config/settings.js';
 import { ConfigurationError } from '../errors/mlog-error.js';
 import { createAdminApp } from '../http/admin-app.js';
+import { consoleApi } from '../http/console/console-api.js';
 import { createPublicApp } from '../http/public-app.js';
 import { readingRoutes } from '../http/console/reading-routes.js';
 import { onboardingRoutes } from '../http/routes/onboarding-routes.js';
@@ -55,7 +56,13 @@ export async function composeMLog(config: MLogConfig, logger: Logger, metrics: M
     logger,
     metrics,
     token: config.adminApi.token,
-    routes: [onboardingRoutes(services.onboarding), rejectionRoutes(services.rejectionSearch), readingRoutes(services.consoleSearch, logger)],
+    routes: [onboardingRoutes(services.onboarding), rejectionRoutes(services.rejectionSearch)],
+    consoleApi: consoleApi({
+      sessions: services.consoleSessions,
+      accounts: services.accounts,
+      secureCookie: config.adminApi.tlsCertPath !== undefined,
+      routers: [readingRoutes(services.consoleSearch, logger)],
+    }),
   });
 
   return {
@@ -102,7 +109,11 @@ export async function withCommandLineServices<T>(settings: CommandLineSettings, 
   );
   try {
     await stores.readiness.installTemplates();
-    const services = createServices({ registryCacheSeconds: 0, limits, retention: settings.retention ?? loadDeclared({}, CONFIGURATION.retention) }, stores, logger);
+    const services = createServices(
+      { registryCacheSeconds: 0, limits, retention: settings.retention ?? loadDeclared({}, CONFIGURATION.retention), console: loadDeclared({}, CONFIGURATION.console) },
+      stores,
+      logger,
+    );
     return await action(services);
   } finally {
     await stores.close();

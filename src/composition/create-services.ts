@@ -1,3 +1,6 @@
+import { AdminAccounts } from '../admins/admin-accounts.js';
+import { ConsoleSessions } from '../admins/console-sessions.js';
+import { DEFAULT_LOCKOUT_POLICY } from '../admins/lockout.js';
 import type { MLogConfig } from '../config/config.js';
 import { AdmissionControl } from '../events/admission-control.js';
 import { IdempotencyService } from '../events/idempotency-service.js';
@@ -14,7 +17,7 @@ import { ConsoleSearchService } from '../search/console-search-service.js';
 import { SystemRegistry } from '../systems/system-registry.js';
 import type { Stores } from './create-stores.js';
 
-export type ServiceSettings = Pick<MLogConfig, 'registryCacheSeconds' | 'limits' | 'retention'>;
+export type ServiceSettings = Pick<MLogConfig, 'registryCacheSeconds' | 'limits' | 'retention' | 'console'>;
 
 /** Every service of MLog, each built on the stores it needs. */
 export interface Services {
@@ -33,6 +36,10 @@ export interface Services {
   retention: RetentionJob;
   /** The console's search, document view, correlation, export and audit trail, each reading recorded. */
   consoleSearch: ConsoleSearchService;
+  /** The console's administrator accounts. */
+  accounts: AdminAccounts;
+  /** The console's sessions and sign-in (lockout, audit). */
+  consoleSessions: ConsoleSessions;
 }
 
 /** Builds the services; `metrics` (the server's) are told about calls in flight and lost rejections. Starts nothing. */
@@ -40,7 +47,15 @@ export function createServices(settings: ServiceSettings, stores: Stores, logger
   const registry = new SystemRegistry(stores.systems, logger, settings.registryCacheSeconds);
   const ingest = new IngestService(stores.events, logger);
   const queries = new QueryService(stores.events, logger);
+  const accounts = new AdminAccounts(stores.admins, stores.audit);
+  const lockMs = settings.console.lockoutSeconds * 1000;
   return {
+    accounts,
+    consoleSessions: new ConsoleSessions(stores.sessions, stores.lockouts, accounts, stores.audit, {
+      idleMs: settings.console.sessionIdleSeconds * 1000,
+      absoluteMs: settings.console.sessionMaxSeconds * 1000,
+      lockout: { ...DEFAULT_LOCKOUT_POLICY, lockMs },
+    }),
     registry,
     ingest,
     queries,

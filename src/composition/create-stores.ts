@@ -1,4 +1,7 @@
 import type { MLogConfig } from '../config/config.js';
+import type { AccountStore } from '../admins/account-store-type.js';
+import type { LockoutStore } from '../admins/lockout-store-type.js';
+import type { SessionStore } from '../admins/session-store-type.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import type { EventStore } from '../events/event-store-type.js';
 import type { IdempotencyStore } from '../events/idempotency-store-type.js';
@@ -9,6 +12,7 @@ import type { Logger } from '../logging/logger.js';
 import type { ConformanceFactsSource } from '../onboarding/conformance-facts-type.js';
 import type { RejectionStore } from '../rejections/rejection-recorder.js';
 import type { RejectionReader } from '../rejections/rejection-search.js';
+import { ElasticsearchAccountStore } from '../storage/elasticsearch-account-store.js';
 import { ElasticsearchAuditLog } from '../storage/elasticsearch-audit-log.js';
 import { createElasticsearchClient } from '../storage/elasticsearch-client.js';
 import { ElasticsearchConsoleSearchStore } from '../storage/elasticsearch-console-search-store.js';
@@ -17,9 +21,11 @@ import { ElasticsearchEventStore } from '../storage/elasticsearch-event-store.js
 import { ElasticsearchIdempotencyStore } from '../storage/elasticsearch-idempotency-store.js';
 import { ElasticsearchIndexCatalog } from '../storage/elasticsearch-index-catalog.js';
 import { ElasticsearchLeaseStore } from '../storage/elasticsearch-lease-store.js';
+import { ElasticsearchLockoutStore } from '../storage/elasticsearch-lockout-store.js';
 import { ElasticsearchPersonalDataStore } from '../storage/elasticsearch-personal-data-store.js';
 import { ElasticsearchReadiness } from '../storage/elasticsearch-readiness.js';
 import { ElasticsearchRejectionStore } from '../storage/elasticsearch-rejection-store.js';
+import { ElasticsearchSessionStore } from '../storage/elasticsearch-session-store.js';
 import { ElasticsearchSystemStore } from '../storage/elasticsearch-system-store.js';
 import type { ConsoleSearchStore } from '../search/console-search-store-type.js';
 import type { SystemStore } from '../systems/system-store-type.js';
@@ -45,6 +51,10 @@ export interface Stores {
   personalData: PersonalDataStore;
   /** The console's reads of the record. */
   consoleSearch: ConsoleSearchStore;
+  /** The console's administrator accounts, sessions and sign-in failures. */
+  admins: AccountStore;
+  sessions: SessionStore;
+  lockouts: LockoutStore;
   /** Index templates, the durability check and the readiness probe. */
   readiness: ElasticsearchReadiness;
   /** Closes the connection to Elasticsearch (after events.close). */
@@ -83,6 +93,9 @@ export function createStores(settings: StoreSettings, logger: Logger): Stores {
     conformanceFacts: new ElasticsearchConformanceFacts(client),
     personalData: new ElasticsearchPersonalDataStore(client),
     consoleSearch: new ElasticsearchConsoleSearchStore(client),
+    admins: new ElasticsearchAccountStore(client),
+    sessions: new ElasticsearchSessionStore(client),
+    lockouts: new ElasticsearchLockoutStore(client),
     readiness,
     async close() {
       readiness.stop();

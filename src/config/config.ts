@@ -69,6 +69,23 @@ export const CONFIGURATION = {
       parse: atLeastCharacters(16),
       defaultNote: 'unset: the admin API refuses everything (`npm start` makes one)',
     }),
+    tlsCertPath: optional({
+      variable: 'MLOG_ADMIN_TLS_CERT',
+      doc: 'PEM server certificate of the administration listener (with `MLOG_ADMIN_TLS_KEY`): it then serves HTTPS and the console cookie is `Secure`',
+      parse: anyText,
+      defaultNote: 'unset: plain HTTP (a warning at start when bound to a non-loopback address)',
+    }),
+    tlsKeyPath: optional({ variable: 'MLOG_ADMIN_TLS_KEY', doc: 'PEM key of `MLOG_ADMIN_TLS_CERT`', parse: anyText }),
+  },
+  console: {
+    sessionIdleSeconds: withDefault({ variable: 'MLOG_CONSOLE_SESSION_IDLE_SECONDS', doc: 'a console session not used for this long ends', parse: wholeCount, default: '1800' }),
+    sessionMaxSeconds: withDefault({ variable: 'MLOG_CONSOLE_SESSION_MAX_SECONDS', doc: 'a console session ends this long after sign-in, used or not', parse: wholeCount, default: '43200' }),
+    lockoutSeconds: withDefault({
+      variable: 'MLOG_CONSOLE_LOCKOUT_SECONDS',
+      doc: 'after 5 failed console sign-ins within 15 minutes, the account and the source address are each locked for this long',
+      parse: wholeCount,
+      default: '900',
+    }),
   },
   workers: withDefault({
     variable: 'MLOG_WORKERS',
@@ -162,6 +179,9 @@ export function loadRetentionConfig(env: Env = process.env): MLogConfig['retenti
 /** Reads and checks the configuration; throws a ConfigurationError whose message is one line naming the variable. */
 export function loadConfig(env: Env = process.env): MLogConfig {
   const { elasticsearch: _elasticsearch, ...rest } = CONFIGURATION;
+  if ((text(env, 'MLOG_ADMIN_TLS_CERT') === undefined) !== (text(env, 'MLOG_ADMIN_TLS_KEY') === undefined)) {
+    throw new ConfigurationError('MLOG_ADMIN_TLS_CERT and MLOG_ADMIN_TLS_KEY must be set together.');
+  }
   return { elasticsearch: loadElasticsearchConfig(env), ...loadDeclared(env, rest) };
 }
 

@@ -19,6 +19,8 @@ export interface AdminAppServices {
   token: string | undefined;
   /** Further /admin/* routes (built in the composition root), behind the same token. */
   routes?: Router[];
+  /** The console's JSON API (src/http/console/console-api.ts), mounted at /console/api with its own sessions. */
+  consoleApi?: Router;
 }
 
 function bearerToken(token: string | undefined): RequestHandler {
@@ -34,17 +36,18 @@ function bearerToken(token: string | undefined): RequestHandler {
   };
 }
 
-/** The administration listener: health, readiness and metrics open; /admin/* behind the bearer token. */
+/** The administration listener: health, readiness and metrics open; /admin/* behind the bearer token; /console/api behind console sessions. */
 export function createAdminApp(services: AdminAppServices): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
   app.use(requestContext('admin', services.logger, services.metrics));
   app.use(requestHead());
-  app.use(onlyMethods(['GET', 'POST', 'PATCH', 'DELETE']));
+  app.use(onlyMethods(['GET', 'POST', 'PUT', 'PATCH', 'DELETE']));
   app.use(healthRoutes(services.readiness, services.metrics));
   app.use('/admin', bearerToken(services.token));
   app.use(express.json({ limit: '1mb', strict: true }));
+  if (services.consoleApi !== undefined) app.use('/console/api', services.consoleApi);
   app.use(systemRoutes(services.registry));
   for (const routes of services.routes ?? []) app.use(routes);
   app.use((request) => {

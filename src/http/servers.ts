@@ -156,9 +156,25 @@ export function listenPublic(
   return listen(server, options.host, options.port);
 }
 
-export function listenAdmin(app: Express, options: { host: string; port: number }): Promise<Listening> {
-  const server = createHttpServer({ maxHeaderSize: MAX_HEADER_BYTES, requireHostHeader: false }, app);
-  applyTimeouts(server, () => true);
+/** True for an address only this machine can reach (127.0.0.0/8, ::1, localhost). */
+export function isLoopbackHost(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host) || /^::ffff:127\./.test(host);
+}
+
+/** The administration listener: plain HTTP, or HTTPS (no client certificates: the console signs people in) when `tls` is given. */
+export function listenAdmin(app: Express, options: { host: string; port: number; tls?: { certPath: string; keyPath: string } }): Promise<Listening> {
+  const { tls } = options;
+  const server =
+    tls === undefined
+      ? createHttpServer({ maxHeaderSize: MAX_HEADER_BYTES, requireHostHeader: false }, app)
+      : createHttpsServer({ cert: readFileSync(tls.certPath), key: readFileSync(tls.keyPath), minVersion: 'TLSv1.2', maxHeaderSize: MAX_HEADER_BYTES, requireHostHeader: false }, app);
+  if (tls === undefined) {
+    applyTimeouts(server, () => true);
+  } else {
+    const secured = new WeakSet<Socket>();
+    server.on('secureConnection', (socket: TLSSocket) => secured.add(socket));
+    applyTimeouts(server, (socket) => secured.has(socket));
+  }
   routeAllRequests(server, app);
   return listen(server, options.host, options.port);
 }

@@ -14,6 +14,12 @@ export const AUDIT_INDEX = 'mlog_audit';
 export const LEASES_INDEX = 'mlog_leases';
 /** Idempotency-Key records: one document per (IS, key), kept 24 hours. */
 export const IDEMPOTENCY_INDEX = 'mlog_idempotency';
+/** The console's administrator accounts: one document per username. */
+export const ADMINS_INDEX = 'mlog_admins';
+/** The console's sessions, each under the SHA-256 of its cookie secret. */
+export const SESSIONS_INDEX = 'mlog_sessions';
+/** Failed console sign-ins per account and per address, for the lockout rule. */
+export const LOCKOUTS_INDEX = 'mlog_lockouts';
 export const REJECTIONS_INDEX_PREFIX = 'mlog_rejections-';
 export const PERSONAL_DATA_INDEX_PREFIX = 'personaldata-';
 export const EVENT_INDEX_PREFIX = 'mlog-';

@@ -10,11 +10,12 @@ export interface CliRun {
   stderr: string;
 }
 
-/** Runs the real `mlog` command (bin/mlog.js) against the test Elasticsearch, as an operator would. */
-export function runMlogCli(args: string[], env: Record<string, string> = {}): Promise<CliRun> {
+/** Runs the real `mlog` command (bin/mlog.js) against the test Elasticsearch, as an operator would; `input` is piped to its standard input. */
+export function runMlogCli(args: string[], env: Record<string, string> = {}, input = ''): Promise<CliRun> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [MLOG, ...args], { env: { ...process.env, MLOG_ELASTICSEARCH_URL: elasticsearchUrl(), ...env } }, (error, stdout, stderr) => {
+    const child = execFile(process.execPath, [MLOG, ...args], { env: { ...process.env, MLOG_ELASTICSEARCH_URL: elasticsearchUrl(), ...env } }, (error, stdout, stderr) => {
       resolve({ code: error === null ? 0 : Number(error.code ?? 1), stdout, stderr });
     });
+    child.stdin?.end(input);
   });
 }

@@ -29,6 +29,16 @@ export function elasticsearchUrl(): string {
   return url;
 }
 
+/**
+ * A loopback address of its own (127.x.y.z, random) for a test's deliberately failed console
+ * sign-ins: the lockout rule counts failures per address across MLog instances, so failures sent
+ * from 127.0.0.1 would lock out the other tests sharing the Elasticsearch.
+ */
+export function uniqueLoopbackAddress(): string {
+  const octet = () => 1 + Math.floor(Math.random() * 254);
+  return `127.${octet()}.${octet()}.${octet()}`;
+}
+
 /** A unique IS code for this test run. */
 export function uniqueCode(prefix: string): string {
   return `${prefix}-${randomBytes(4).toString('hex')}`;
@@ -159,6 +169,37 @@ export class MLogCaller {
     });
   }
 
+  /** True when the admin listener serves HTTPS (MLOG_ADMIN_TLS_CERT, with the test CA's server certificate). */
+  adminTls = false;
+
+  /** A call to the console API on the admin listener (no cookie unless given in headers). Paths are under /console/api unless they start with /console/. */
+  callConsole(path: string, options: ConsoleCallOptions = {}): Promise<HttpAnswer> {
+    const fullPath = path.startsWith('/console/') ? path : `/console/api${path}`;
+    const body = options.body === undefined ? undefined : Buffer.from(typeof options.body === 'string' ? options.body : JSON.stringify(options.body));
+    const headers = {
+      ...(body === undefined ? {} : { 'Content-Type': 'application/json', 'Content-Length': String(body.length) }),
+      ...options.headers,
+    };
+    const common = { host: '127.0.0.1', port: this.ports.adminPort, path: fullPath, method: options.method ?? 'GET', headers, agent: false as const, ...(options.localAddress ? { localAddress: options.localAddress } : {}) };
+    return new Promise((resolve, reject) => {
+      const request = this.adminTls
+        ? httpsRequest({ ...common, ca: this.ca.certPem, servername: 'localhost' }, (response) => collect(response, resolve, reject))
+        : httpRequest(common, (response) => collect(response, resolve, reject));
+      request.on('error', reject);
+      request.end(body);
+    });
+  }
+
+  /** Signs in to the console (POST /console/api/session) and returns the signed-in client; throws unless 200. */
+  async consoleSignIn(username: string, password: string, options: { localAddress?: string } = {}): Promise<ConsoleClient> {
+    const answer = await this.callConsole('/session', { method: 'POST', body: { username, password }, ...options });
+    if (answer.status !== 200) throw new Error(`signing in as ${username} failed: ${answer.status} ${answer.text}`);
+    const setCookie = ([] as string[]).concat(answer.headers['set-cookie'] ?? []);
+    const pair = setCookie.map((line) => line.split(';')[0] ?? '').find((first) => first.startsWith('mlog_console='));
+    if (pair === undefined) throw new Error(`signing in as ${username} set no mlog_console cookie`);
+    return new ConsoleClient(this, pair, answer.json, options.localAddress);
+  }
+
   callAdmin(path: string, options: { method?: string; body?: string; token?: string | null } = {}): Promise<HttpAnswer> {
     return new Promise((resolve, reject) => {
       const token = options.token === undefined ? this.adminToken : options.token;
@@ -182,6 +223,72 @@ export class MLogCaller {
   }
 }
 
+export interface ConsoleCallOptions {
+  method?: string;
+  /** An object is sent as JSON; a string as it is (with Content-Type application/json unless headers say otherwise). */
+  body?: unknown;
+  headers?: Record<string, string>;
+  /** Local address to call from, e.g. 127.0.0.2 (the lockout rule counts per address). */
+  localAddress?: string;
+}
+
+/**
+ * A person signed in to the console: keeps the session cookie and sends the CSRF token with every
+ * call that changes state, as the console in a browser does. Paths are under /console/api unless they
+ * start with /console/.
+ */
+export class ConsoleClient {
+  constructor(
+    private readonly caller: MLogCaller,
+    /** The `mlog_console=<secret>` pair to send as Cookie. */
+    readonly cookie: string,
+    /** The Session answered at sign-in (username, role, csrfToken, purpose, expiresAt). */
+    readonly session: { username: string; role: string; csrfToken: string; purpose: unknown; expiresAt: string },
+    private readonly localAddress?: string,
+  ) {}
+
+  get csrfToken(): string {
+    return this.session.csrfToken;
+  }
+
+  /** A call with the cookie; `csrf: false` leaves the X-CSRF-Token header out. */
+  call(path: string, options: ConsoleCallOptions & { csrf?: boolean } = {}): Promise<HttpAnswer> {
+    const method = options.method ?? 'GET';
+    const csrf = options.csrf ?? (method !== 'GET' && method !== 'HEAD');
+    return this.caller.callConsole(path, {
+      ...options,
+      ...(this.localAddress === undefined || options.localAddress !== undefined ? {} : { localAddress: this.localAddress }),
+      headers: { Cookie: this.cookie, ...(csrf ? { 'X-CSRF-Token': this.csrfToken } : {}), ...options.headers },
+    });
+  }
+
+  get(path: string, options: Omit<ConsoleCallOptions, 'method' | 'body'> = {}): Promise<HttpAnswer> {
+    return this.call(path, { ...options, method: 'GET' });
+  }
+
+  post(path: string, body?: unknown, options: Omit<ConsoleCallOptions, 'method' | 'body'> = {}): Promise<HttpAnswer> {
+    return this.call(path, { ...options, method: 'POST', body });
+  }
+
+  put(path: string, body?: unknown, options: Omit<ConsoleCallOptions, 'method' | 'body'> = {}): Promise<HttpAnswer> {
+    return this.call(path, { ...options, method: 'PUT', body });
+  }
+
+  patch(path: string, body?: unknown, options: Omit<ConsoleCallOptions, 'method' | 'body'> = {}): Promise<HttpAnswer> {
+    return this.call(path, { ...options, method: 'PATCH', body });
+  }
+
+  delete(path: string, options: Omit<ConsoleCallOptions, 'method' | 'body'> = {}): Promise<HttpAnswer> {
+    return this.call(path, { ...options, method: 'DELETE' });
+  }
+
+  /** States the purpose of this session's readings (PUT /console/api/session/purpose); throws unless 200. */
+  async statePurpose(purpose: { legal_basis: string; reason: string } = { legal_basis: 'Test legal basis', reason: 'Test reason' }): Promise<void> {
+    const answer = await this.put('/session/purpose', purpose);
+    if (answer.status !== 200) throw new Error(`stating the purpose failed: ${answer.status} ${answer.text}`);
+  }
+}
+
 /** MLog started in this process over the test run's Elasticsearch, with its own CA and admin token. */
 export class TestMLog extends MLogCaller {
   private constructor(
@@ -194,11 +301,12 @@ export class TestMLog extends MLogCaller {
     super(dir, ca, server, mlog, adminToken);
   }
 
-  /** Starts MLog; `overrides` set further environment variables (e.g. MLOG_MAX_IN_FLIGHT_PER_IS) over the defaults of the tests. */
-  static async start(overrides: Record<string, string> = {}): Promise<TestMLog> {
+  /** Starts MLog; `overrides` set further environment variables (e.g. MLOG_MAX_IN_FLIGHT_PER_IS) over the defaults of the tests; `adminTls` serves the admin listener over HTTPS with the test server certificate. */
+  static async start(overrides: Record<string, string> = {}, options: { adminTls?: boolean } = {}): Promise<TestMLog> {
     const dir = mkdtempSync(join(tmpdir(), 'mlog-e2e-'));
     const ca = await createCertificateAuthority(dir, 'MLog Test CA');
     const server = await issueServerCertificate(ca, dir, { name: 'server', hosts: ['localhost', '127.0.0.1', '::1'] });
+    if (options.adminTls === true) overrides = { MLOG_ADMIN_TLS_CERT: server.certPath, MLOG_ADMIN_TLS_KEY: server.keyPath, ...overrides };
     const token = randomBytes(24).toString('hex');
     const config = loadConfig({
       MLOG_ELASTICSEARCH_URL: elasticsearchUrl(),
@@ -214,7 +322,23 @@ export class TestMLog extends MLogCaller {
       ...overrides,
     });
     const mlog = await startMLog(config, { logger: createLogger('error', process.env.MLOG_TEST_LOGS !== '1') });
-    return new TestMLog(dir, ca, server, mlog, token);
+    const started = new TestMLog(dir, ca, server, mlog, token);
+    started.adminTls = config.adminApi.tlsCertPath !== undefined;
+    return started;
+  }
+
+  /** Creates a local console administrator through the accounts service; a unique username and a random password unless given. */
+  async addAdministrator(role: 'viewer' | 'auditor' | 'administrator', options: { username?: string; password?: string } = {}): Promise<{ username: string; password: string }> {
+    const username = options.username ?? uniqueCode(role);
+    const password = options.password ?? randomBytes(12).toString('base64url');
+    await this.mlog.accounts.add({ username, role, password }, 'test');
+    return { username, password };
+  }
+
+  /** A new administrator of `role`, signed in to the console. */
+  async signedInAs(role: 'viewer' | 'auditor' | 'administrator', options: { localAddress?: string } = {}): Promise<ConsoleClient> {
+    const { username, password } = await this.addAdministrator(role);
+    return this.consoleSignIn(username, password, options);
   }
 
   async stop(): Promise<void> {

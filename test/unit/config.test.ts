@@ -35,6 +35,7 @@ describe('loadConfig', () => {
         tlsHandshakeTimeoutSeconds: 10,
       },
       adminApi: { host: '127.0.0.1', port: 8081 },
+      console: { sessionIdleSeconds: 1800, sessionMaxSeconds: 43_200, lockoutSeconds: 900 },
       workers: 1,
       logLevel: 'info',
       registryCacheSeconds: 5,
@@ -147,6 +148,11 @@ describe('loadConfig', () => {
     throwsConfiguration(() => loadConfig({ ...minimal, MLOG_ADMIN_TOKEN: 'x'.repeat(15) }), 'MLOG_ADMIN_TOKEN');
     throwsConfiguration(() => loadConfig({ ...minimal, MLOG_ADMIN_TOKEN: ' short ' }), 'MLOG_ADMIN_TOKEN');
     assert.equal(loadConfig({ ...minimal, MLOG_ADMIN_TOKEN: 'x'.repeat(16) }).adminApi.token, 'x'.repeat(16));
+    assert.throws(() => loadConfig({ ...minimal, MLOG_ADMIN_TLS_CERT: '/etc/mlog/admin.pem' }), /MLOG_ADMIN_TLS_CERT and MLOG_ADMIN_TLS_KEY must be set together/);
+    assert.deepEqual(
+      (({ tlsCertPath, tlsKeyPath }) => ({ tlsCertPath, tlsKeyPath }))(loadConfig({ ...minimal, MLOG_ADMIN_TLS_CERT: '/etc/mlog/admin.pem', MLOG_ADMIN_TLS_KEY: '/etc/mlog/admin.key' }).adminApi),
+      { tlsCertPath: '/etc/mlog/admin.pem', tlsKeyPath: '/etc/mlog/admin.key' },
+    );
   });
 
   test('a bad Elasticsearch URL names the variable', () => {

@@ -1,17 +1,9 @@
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { Router, type Response } from 'express';
-import type { ConsoleActor } from '../../admins/administrator.js';
-import { AuthenticationError } from '../../errors/mlog-error.js';
+import { Router } from 'express';
 import type { Logger } from '../../logging/logger.js';
 import type { ConsoleSearchService } from '../../search/console-search-service.js';
-
-/** The signed-in administrator, as the session middleware left it. */
-function actorOf(response: Response): ConsoleActor {
-  const actor = response.locals.consoleActor as ConsoleActor | undefined;
-  if (actor === undefined) throw new AuthenticationError('Sign in to the console first.');
-  return actor;
-}
+import { currentActor as actorOf } from './console-session.js';
 
 function single(value: unknown): string | undefined {
   return typeof value === 'string' ? value : undefined;
@@ -19,31 +11,32 @@ function single(value: unknown): string | undefined {
 
 /**
  * The console's reading of the record (docs/console-api.md, "Reading the record"): search, fields,
- * documents, surrounding events, correlation, export and the audit trail. Mounted behind the
- * console's session middleware, which puts the ConsoleActor in response.locals.consoleActor.
+ * documents, surrounding events, correlation, export and the audit trail. Relative to /console/api,
+ * behind the session and CSRF checks of consoleApi; the service checks the role (and records a
+ * refusal) and the purpose itself.
  */
 export function readingRoutes(search: ConsoleSearchService, logger: Logger): Router {
   const router = Router();
-  router.post('/console/api/search', async (request, response) => {
+  router.post('/search', async (request, response) => {
     response.status(200).json(await search.search(actorOf(response), request.body));
   });
-  router.get('/console/api/fields', async (request, response) => {
+  router.get('/fields', async (request, response) => {
     response.status(200).json(await search.fields(actorOf(response), single(request.query.scope)));
   });
-  router.get('/console/api/documents/:index/:id', async (request, response) => {
+  router.get('/documents/:index/:id', async (request, response) => {
     response.status(200).json(await search.document(actorOf(response), request.params.index, request.params.id));
   });
-  router.get('/console/api/documents/:index/:id/surrounding', async (request, response) => {
+  router.get('/documents/:index/:id/surrounding', async (request, response) => {
     response.status(200).json(await search.surrounding(actorOf(response), request.params.index, request.params.id, single(request.query.size)));
   });
-  router.get('/console/api/correlation', async (request, response) => {
+  router.get('/correlation', async (request, response) => {
     response.status(200).json(await search.correlate(actorOf(response), single(request.query.field), single(request.query.value)));
   });
-  router.get('/console/api/audit', async (request, response) => {
+  router.get('/audit', async (request, response) => {
     const { query, from, to, after, size } = request.query;
     response.status(200).json(await search.auditTrail(actorOf(response), { query: single(query), from: single(from), to: single(to), after: single(after), size: single(size) }));
   });
-  router.post('/console/api/export', async (request, response) => {
+  router.post('/export', async (request, response) => {
     const file = await search.export(actorOf(response), request.body);
     response.status(200);
     response.setHeader('Content-Type', file.contentType);

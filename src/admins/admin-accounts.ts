@@ -1,0 +1,134 @@
+import { argon2id, hash, verify } from 'argon2';
+import type { AuditLog } from '../audit/audit-log.js';
+import { ConflictError, NotFoundError, ValidationError } from '../errors/mlog-error.js';
+import { ADMIN_ROLES, isAdminRole, type AdminRole } from './administrator.js';
+import type { AccountStore, AdminAccountRecord } from './account-store-type.js';
+
+/** Usernames: lower-case letters, digits and . _ @ -, starting with a letter or digit, 2 to 64 characters. */
+export const USERNAME_PATTERN = /^[a-z0-9][a-z0-9._@-]{1,63}$/;
+export const MIN_PASSWORD_LENGTH = 12;
+/** argon2 hashes any length; a bound keeps one sign-in from hashing megabytes. */
+export const MAX_PASSWORD_LENGTH = 1024;
+
+/** An account as shown to people: never its hash. */
+export interface AdminAccount {
+  username: string;
+  role: AdminRole;
+  disabled: boolean;
+  source: 'local' | 'oidc';
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface AccountChanges {
+  role?: AdminRole;
+  disabled?: boolean;
+  password?: string;
+}
+
+export function describeAccount(record: AdminAccountRecord): AdminAccount {
+  return { username: record.username, role: record.role, disabled: record.disabled, source: record.source, createdAt: record.created_at, updatedAt: record.updated_at };
+}
+
+export function checkUsername(value: unknown, name = 'username'): string {
+  if (typeof value !== 'string' || !USERNAME_PATTERN.test(value)) {
+    throw new ValidationError(`"${name}" must be 2 to 64 characters: lower-case letters, digits and . _ @ -, starting with a letter or digit.`);
+  }
+  return value;
+}
+
+export function checkRole(value: unknown, name = 'role'): AdminRole {
+  if (!isAdminRole(value)) throw new ValidationError(`"${name}" must be one of ${ADMIN_ROLES.join(', ')}.`);
+  return value;
+}
+
+export function checkPassword(value: unknown, name = 'password'): string {
+  if (typeof value !== 'string') throw new ValidationError(`"${name}" must be a string of ${MIN_PASSWORD_LENGTH} to ${MAX_PASSWORD_LENGTH} characters.`);
+  if (value.length < MIN_PASSWORD_LENGTH) throw new ValidationError(`"${name}" must be at least ${MIN_PASSWORD_LENGTH} characters long.`);
+  if (value.length > MAX_PASSWORD_LENGTH) throw new ValidationError(`"${name}" must be at most ${MAX_PASSWORD_LENGTH} characters long.`);
+  return value;
+}
+
+/** A hash of a password nobody has: verified against when the username is unknown, so that unknown and known names take the same time. */
+let decoyHash: Promise<string> | undefined;
+
+/**
+ * The console's local administrator accounts: passwords hashed with argon2id, never stored or shown
+ * in clear. Every change is recorded in the audit trail with who made it.
+ */
+export class AdminAccounts {
+  constructor(
+    private readonly store: AccountStore,
+    private readonly audit: AuditLog,
+    private readonly clock: () => Date = () => new Date(),
+  ) {}
+
+  async add(input: { username: unknown; role: unknown; password: unknown }, actor: string): Promise<AdminAccount> {
+    const username = checkUsername(input.username);
+    const role = checkRole(input.role);
+    const password = checkPassword(input.password);
+    const now = this.clock().toISOString();
+    const record: AdminAccountRecord = { username, role, password_hash: await hash(password, { type: argon2id }), disabled: false, source: 'local', created_at: now, updated_at: now };
+    await this.store.create(record);
+    await this.audit.record({ event_type: 'MLog.Admin.AccountCreated', event_message: `Administrator "${username}" (${role}) was created.`, user: actor, admin_username: username, role });
+    return describeAccount(record);
+  }
+
+  async list(): Promise<AdminAccount[]> {
+    return (await this.store.list()).map(describeAccount);
+  }
+
+  /** The account of `username`, when there is one. */
+  async find(username: string): Promise<AdminAccount | undefined> {
+    if (!USERNAME_PATTERN.test(username)) return undefined;
+    const found = await this.store.get(username);
+    return found === undefined ? undefined : describeAccount(found.account);
+  }
+
+  async update(username: string, changes: AccountChanges, actor: string): Promise<AdminAccount> {
+    const found = await this.store.get(checkUsername(username));
+    if (found === undefined) throw new NotFoundError(`There is no administrator "${username}".`);
+    const { account, version } = found;
+    const updated: AdminAccountRecord = { ...account, updated_at: this.clock().toISOString() };
+    if (changes.role !== undefined) updated.role = checkRole(changes.role);
+    if (changes.disabled !== undefined) updated.disabled = changes.disabled;
+    if (changes.password !== undefined) {
+      if (account.source !== 'local') throw new ConflictError(`Administrator "${username}" signs in through OpenID Connect and has no local password.`);
+      updated.password_hash = await hash(checkPassword(changes.password), { type: argon2id });
+    }
+    await this.store.replace(updated, version);
+    const what = [
+      ...(changes.role !== undefined && changes.role !== account.role ? [`role ${account.role} → ${updated.role}`] : []),
+      ...(changes.disabled !== undefined && changes.disabled !== account.disabled ? [updated.disabled ? 'disabled' : 'enabled'] : []),
+      ...(changes.password !== undefined ? ['password reset'] : []),
+    ];
+    await this.audit.record({
+      event_type: 'MLog.Admin.AccountChanged',
+      event_message: `Administrator "${username}" was changed: ${what.join(', ') || 'nothing'}.`,
+      user: actor,
+      admin_username: username,
+      role: updated.role,
+      disabled: updated.disabled,
+      password_reset: changes.password !== undefined,
+    });
+    return describeAccount(updated);
+  }
+
+  /**
+   * The account whose username and password these are, when it may sign in (local, not disabled);
+   * `disabled` when the password is right but the account is disabled. Takes as long for an unknown
+   * name as for a known one.
+   */
+  async verifyPassword(username: string, password: string): Promise<{ account: AdminAccount } | { refused: 'wrong-credentials' | 'disabled' }> {
+    const found = USERNAME_PATTERN.test(username) && password.length <= MAX_PASSWORD_LENGTH ? await this.store.get(username) : undefined;
+    const storedHash = found?.account.password_hash;
+    if (found === undefined || storedHash === undefined) {
+      decoyHash ??= hash('decoy password that nobody has', { type: argon2id });
+      await verify(await decoyHash, password.slice(0, MAX_PASSWORD_LENGTH));
+      return { refused: 'wrong-credentials' };
+    }
+    if (!(await verify(storedHash, password))) return { refused: 'wrong-credentials' };
+    if (found.account.disabled) return { refused: 'disabled' };
+    return { account: describeAccount(found.account) };
+  }
+}
