@@ -8,9 +8,14 @@ export interface AuditEvent {
   [field: string]: string | number | boolean | string[] | undefined;
 }
 
+export interface RecordOptions {
+  /** Resolve only once searches see the event (default true); false still waits until it is durably stored. */
+  waitForSearch?: boolean;
+}
+
 /** Where audit events go. record() resolves once the event is durably stored. */
 export interface AuditLog {
-  record(event: AuditEvent, at?: Date): Promise<void>;
+  record(event: AuditEvent, at?: Date, options?: RecordOptions): Promise<void>;
   /** The audit events of a type, newest first (for reports and tests). */
   list(eventType: string, filter?: Record<string, string>, size?: number): Promise<(AuditEvent & { event_time: string })[]>;
 }

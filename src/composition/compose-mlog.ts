@@ -4,6 +4,7 @@ import { ConfigurationError } from '../errors/mlog-error.js';
 import { createAdminApp } from '../http/admin-app.js';
 import { consoleApi } from '../http/console/console-api.js';
 import { createPublicApp } from '../http/public-app.js';
+import { readingRoutes } from '../http/console/reading-routes.js';
 import { onboardingRoutes } from '../http/routes/onboarding-routes.js';
 import { personalDataRoutes } from '../http/routes/personal-data-routes.js';
 import { rejectionRoutes } from '../http/routes/rejection-routes.js';
@@ -60,6 +61,7 @@ export async function composeMLog(config: MLogConfig, logger: Logger, metrics: M
       sessions: services.consoleSessions,
       accounts: services.accounts,
       secureCookie: config.adminApi.tlsCertPath !== undefined,
+      routers: [readingRoutes(services.consoleSearch, logger)],
     }),
   });
 

@@ -13,6 +13,7 @@ import type { Metrics } from '../metrics/metrics.js';
 import { OnboardingService } from '../onboarding/onboarding-service.js';
 import { RejectionRecorder } from '../rejections/rejection-recorder.js';
 import { RejectionSearch } from '../rejections/rejection-search.js';
+import { ConsoleSearchService } from '../search/console-search-service.js';
 import { SystemRegistry } from '../systems/system-registry.js';
 import type { Stores } from './create-stores.js';
 
@@ -33,6 +34,8 @@ export interface Services {
   onboarding: OnboardingService;
   personalData: PersonalDataService;
   retention: RetentionJob;
+  /** The console's search, document view, correlation, export and audit trail, each reading recorded. */
+  consoleSearch: ConsoleSearchService;
   /** The console's administrator accounts. */
   accounts: AdminAccounts;
   /** The console's sessions and sign-in (lockout, audit). */
@@ -66,6 +69,7 @@ export function createServices(settings: ServiceSettings, stores: Stores, logger
     rejectionSearch: new RejectionSearch(stores.rejections),
     onboarding: new OnboardingService(registry, stores.conformanceFacts, stores.audit, logger),
     personalData: new PersonalDataService(stores.personalData, registry, queries, logger),
+    consoleSearch: new ConsoleSearchService(stores.consoleSearch, stores.audit, registry, logger),
     retention: new RetentionJob({
       registry,
       catalog: stores.indexCatalog,

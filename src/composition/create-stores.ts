@@ -15,6 +15,7 @@ import type { RejectionReader } from '../rejections/rejection-search.js';
 import { ElasticsearchAccountStore } from '../storage/elasticsearch-account-store.js';
 import { ElasticsearchAuditLog } from '../storage/elasticsearch-audit-log.js';
 import { createElasticsearchClient } from '../storage/elasticsearch-client.js';
+import { ElasticsearchConsoleSearchStore } from '../storage/elasticsearch-console-search-store.js';
 import { ElasticsearchConformanceFacts } from '../storage/elasticsearch-conformance-facts.js';
 import { ElasticsearchEventStore } from '../storage/elasticsearch-event-store.js';
 import { ElasticsearchIdempotencyStore } from '../storage/elasticsearch-idempotency-store.js';
@@ -26,6 +27,7 @@ import { ElasticsearchReadiness } from '../storage/elasticsearch-readiness.js';
 import { ElasticsearchRejectionStore } from '../storage/elasticsearch-rejection-store.js';
 import { ElasticsearchSessionStore } from '../storage/elasticsearch-session-store.js';
 import { ElasticsearchSystemStore } from '../storage/elasticsearch-system-store.js';
+import type { ConsoleSearchStore } from '../search/console-search-store-type.js';
 import type { SystemStore } from '../systems/system-store-type.js';
 
 export interface StoreSettings extends Pick<MLogConfig, 'elasticsearch' | 'groupCommit'> {
@@ -47,6 +49,8 @@ export interface Stores {
   indexCatalog: IndexCatalog;
   conformanceFacts: ConformanceFactsSource;
   personalData: PersonalDataStore;
+  /** The console's reads of the record. */
+  consoleSearch: ConsoleSearchStore;
   /** The console's administrator accounts, sessions and sign-in failures. */
   admins: AccountStore;
   sessions: SessionStore;
@@ -88,6 +92,7 @@ export function createStores(settings: StoreSettings, logger: Logger): Stores {
     indexCatalog: settings.retentionIndices === undefined ? new ElasticsearchIndexCatalog(client) : new ElasticsearchIndexCatalog(client, settings.retentionIndices),
     conformanceFacts: new ElasticsearchConformanceFacts(client),
     personalData: new ElasticsearchPersonalDataStore(client),
+    consoleSearch: new ElasticsearchConsoleSearchStore(client),
     admins: new ElasticsearchAccountStore(client),
     sessions: new ElasticsearchSessionStore(client),
     lockouts: new ElasticsearchLockoutStore(client),

@@ -73,6 +73,11 @@ export class UnprocessableContentError extends MLogError {
   readonly status = 422;
 }
 
+/** 428: the request needs something stated first (the console's purpose of a reading). */
+export class PreconditionRequiredError extends MLogError {
+  readonly status = 428;
+}
+
 /** 413: the message is larger than MLog accepts. */
 export class PayloadTooLargeError extends MLogError {
   readonly status = 413;

@@ -1,5 +1,5 @@
 import type { ErrorRequestHandler, Request, RequestHandler, Response } from 'express';
-import { InternalError, MethodNotAllowedError, MLogError, OverloadedError, StorageUnavailableError, UnsupportedMediaTypeError, ValidationError } from '../errors/mlog-error.js';
+import { InternalError, MethodNotAllowedError, MLogError, OverloadedError, QuerySyntaxError, StorageUnavailableError, UnsupportedMediaTypeError, ValidationError } from '../errors/mlog-error.js';
 import type { Logger } from '../logging/logger.js';
 import { envelope } from './envelope.js';
 import { tooLarge } from './raw-body.js';
@@ -62,7 +62,9 @@ export function onlyMethods(methods: readonly string[]): RequestHandler {
 
 export function sendError(response: Response, error: MLogError): void {
   if (error.retryAfterSeconds !== undefined) response.setHeader('Retry-After', String(error.retryAfterSeconds));
-  response.status(error.status).json(envelope(error.status, error.message));
+  // A query error points at its column, and at the closest known fields for an unknown one.
+  const extra = error instanceof QuerySyntaxError ? { column: error.column, ...(error.suggestions === undefined ? {} : { suggestions: error.suggestions }) } : {};
+  response.status(error.status).json(envelope(error.status, error.message, extra));
 }
 
 /** Express error middleware: answers every failure in the envelope; logs defects with their stack. */

@@ -1,17 +1,18 @@
 import type { Client } from '@elastic/elasticsearch';
-import type { AuditEvent, AuditLog } from '../audit/audit-log.js';
+import type { AuditEvent, AuditLog, RecordOptions } from '../audit/audit-log.js';
 import { storageFailure } from './elasticsearch-errors.js';
 import { AUDIT_INDEX } from './index-names.js';
 
 export class ElasticsearchAuditLog implements AuditLog {
   constructor(private readonly client: Client) {}
 
-  async record(event: AuditEvent, at = new Date()): Promise<void> {
+  async record(event: AuditEvent, at = new Date(), options: RecordOptions = {}): Promise<void> {
     try {
       await this.client.index({
         index: AUDIT_INDEX,
         document: { event_time: at.toISOString(), event_source: 'MLog', ...event, '@received': new Date().toISOString() },
-        refresh: 'wait_for',
+        // The index's translog is fsynced on every request, so the event is durable either way.
+        refresh: options.waitForSearch === false ? false : 'wait_for',
       });
     } catch (error) {
       throw storageFailure(error, 'the audit log cannot be written now');

@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { InternalError, StorageUnavailableError, StorageUnreachableError, ValidationError } from '../../src/errors/mlog-error.js';
-import { toMLogError } from '../../src/http/error-response.js';
+import type { AddressInfo } from 'node:net';
+import express from 'express';
+import { InternalError, QuerySyntaxError, StorageUnavailableError, StorageUnreachableError, ValidationError } from '../../src/errors/mlog-error.js';
+import { errorResponder, toMLogError } from '../../src/http/error-response.js';
+import { createLogger } from '../../src/logging/logger.js';
 
 function elasticsearchResponse(statusCode: number): Error {
   return Object.assign(new Error(`response ${statusCode}`), { name: 'ResponseError', meta: { statusCode } });
@@ -51,5 +54,32 @@ describe('toMLogError: the one mapping from a failure to an answer', () => {
     const mapped = toMLogError(new TypeError('x is undefined'), 'request-9');
     assert.equal(mapped.status, 500);
     assert.doesNotMatch(mapped.message, /x is undefined/);
+  });
+
+  test('a query error answers its column, and the closest known fields for an unknown one, in the envelope', async () => {
+    const app = express();
+    app.get('/syntax', () => {
+      throw new QuerySyntaxError("At column 6: expected a value after 'user:'.", { column: 6, expected: ['a value'] });
+    });
+    app.get('/unknown', () => {
+      throw new QuerySyntaxError('At column 1: there is no field "usr" here; did you mean "user"?', { column: 1, expected: [], suggestions: ['user'] });
+    });
+    app.use(errorResponder(createLogger('error', true)));
+    const server = app.listen(0, '127.0.0.1');
+    await new Promise((resolve) => server.once('listening', resolve));
+    try {
+      const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      const syntax = await fetch(`${base}/syntax`);
+      assert.equal(syntax.status, 400);
+      const body = (await syntax.json()) as Record<string, unknown>;
+      assert.equal(body.status, '400');
+      assert.equal(body.column, 6);
+      assert.equal('suggestions' in body, false);
+      const unknown = (await (await fetch(`${base}/unknown`)).json()) as Record<string, unknown>;
+      assert.equal(unknown.column, 1);
+      assert.deepEqual(unknown.suggestions, ['user']);
+    } finally {
+      server.close();
+    }
   });
 });
