@@ -16,23 +16,8 @@ import { randomUUID } from 'node:crypto';
 import { closeInspectionClient, documentsWithMarker, inspectionClient, personalDataCopies, refresh, storedEvents, type StoredDocument } from '../helpers/elasticsearch-inspection.js';
 import { TestMLog, type HttpAnswer, type TestSystem } from '../helpers/test-mlog.js';
 import type { Event, RegisterDoor } from './register-doors.js';
+import { PERSONAL_DATA_CONTRACT_FIELDS } from '../helpers/personal-data-contract.js';
 
-/** The fields of the PersonalData projection, as contract.md lists them. */
-const PERSONAL_DATA_CONTRACT_FIELDS = [
-  'event_time',
-  'event_type',
-  'event_correlation',
-  'legal_entity',
-  'legal_basis',
-  'legal_reason',
-  'user',
-  'user_address',
-  'subject',
-  'subject_type',
-  'subject_name',
-  'object',
-  'object_type',
-];
 
 const TIME_FORM = 'is not in the form YYYY-MM-dd[THH:mm:ss[.fraction][Z|±HH[mm]|±HH:mm]]';
 const tooLong = (field: string, bytes: number) => `field ${field} is ${bytes} bytes long in UTF-8; the limit is 32766 bytes`;

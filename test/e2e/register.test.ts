@@ -19,6 +19,7 @@ import {
   storedEvents,
   type StoredDocument,
 } from '../helpers/elasticsearch-inspection.js';
+import { PERSONAL_DATA_CONTRACT_FIELDS } from '../helpers/personal-data-contract.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const MAX_MESSAGE_BYTES = 262_144;
@@ -684,21 +685,7 @@ describe('atomicity', () => {
 });
 
 describe('PersonalData', () => {
-  const PROJECTED = [
-    'event_time',
-    'event_type',
-    'event_correlation',
-    'legal_entity',
-    'legal_basis',
-    'legal_reason',
-    'user',
-    'user_address',
-    'subject',
-    'subject_type',
-    'subject_name',
-    'object',
-    'object_type',
-  ];
+  const PROJECTED = PERSONAL_DATA_CONTRACT_FIELDS;
 
   test('a PersonalData event is copied into personaldata-<yyyy.MM> with the same id, carrying only the listed fields', async () => {
     const mark = marker();

@@ -9,23 +9,8 @@ import {
   type RegistrationContext,
 } from '../../src/events/stored-event.js';
 import { indexNameOf } from '../../src/storage/index-names.js';
+import { PERSONAL_DATA_CONTRACT_FIELDS as PERSONAL_DATA_FIELDS } from '../helpers/personal-data-contract.js';
 
-/** The fields of the PersonalData projection, as contract.md lists them (not read from MLog's own list). */
-const PERSONAL_DATA_FIELDS = [
-  'event_time',
-  'event_type',
-  'event_correlation',
-  'legal_entity',
-  'legal_basis',
-  'legal_reason',
-  'user',
-  'user_address',
-  'subject',
-  'subject_type',
-  'subject_name',
-  'object',
-  'object_type',
-];
 
 const UID = '3f2b8c1e-9a4d-4e2f-8b1a-0c9d8e7f6a5b';
 // 23:30 on 31 January at UTC-2 is 01:30 on 1 February in UTC.
