@@ -115,6 +115,52 @@ export class AdminAccounts {
   }
 
   /**
+   * The account of a person the identity provider authenticated, with the role its claim gives:
+   * created (source oidc) at the first sign-in, its role kept to the claim's at the next ones.
+   * Refused when the username is a local account's (a provider never signs in as one) or when the
+   * account is disabled.
+   */
+  async admitOidcPerson(username: string, role: AdminRole): Promise<{ account: AdminAccount } | { refused: 'local-account' | 'disabled' }> {
+    for (let attempt = 0; attempt < 5; attempt += 1) {
+      const found = await this.store.get(checkUsername(username));
+      const now = this.clock().toISOString();
+      if (found === undefined) {
+        const record: AdminAccountRecord = { username, role, disabled: false, source: 'oidc', created_at: now, updated_at: now };
+        try {
+          await this.store.create(record);
+        } catch (error) {
+          if (error instanceof ConflictError) continue;
+          throw error;
+        }
+        await this.audit.record({ event_type: 'MLog.Admin.AccountCreated', event_message: `Administrator "${username}" (${role}) was created at the first sign-in through OpenID Connect.`, user: 'oidc', admin_username: username, role });
+        return { account: describeAccount(record) };
+      }
+      const { account, version } = found;
+      if (account.source !== 'oidc') return { refused: 'local-account' };
+      if (account.disabled) return { refused: 'disabled' };
+      if (account.role === role) return { account: describeAccount(account) };
+      const updated: AdminAccountRecord = { ...account, role, updated_at: now };
+      try {
+        await this.store.replace(updated, version);
+      } catch (error) {
+        if (error instanceof ConflictError) continue;
+        throw error;
+      }
+      await this.audit.record({
+        event_type: 'MLog.Admin.AccountChanged',
+        event_message: `Administrator "${username}" was changed: role ${account.role} → ${role}, as the identity provider's claim says.`,
+        user: 'oidc',
+        admin_username: username,
+        role,
+        disabled: false,
+        password_reset: false,
+      });
+      return { account: describeAccount(updated) };
+    }
+    throw new ConflictError(`The account "${username}" changed too often at once during sign-in; sign in again.`);
+  }
+
+  /**
    * The account whose username and password these are, when it may sign in (local, not disabled);
    * `disabled` when the password is right but the account is disabled. Takes as long for an unknown
    * name as for a known one.

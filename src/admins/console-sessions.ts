@@ -178,15 +178,13 @@ export class ConsoleSessions {
       await this.store.remove(key);
       return undefined;
     }
-    let role = record.role;
-    if (record.source === 'local') {
-      const account = await this.accounts.find(record.username);
-      if (account === undefined || account.disabled) {
-        await this.store.remove(key);
-        return undefined;
-      }
-      role = account.role;
+    // Local and OpenID Connect accounts alike: disabling or removing one ends its sessions, a new role applies at once.
+    const account = await this.accounts.find(record.username);
+    if (account === undefined || account.disabled || account.source !== record.source) {
+      await this.store.remove(key);
+      return undefined;
     }
+    const role = account.role;
     // The last use is written at most once per tenth of the idle timeout (and per minute), not on every call.
     const touchAfterMs = Math.min(60_000, this.settings.idleMs / 10);
     if (role !== record.role || now.getTime() - new Date(record.last_seen_at).getTime() >= touchAfterMs) {

@@ -3,6 +3,7 @@ import { loadDeclared } from '../config/settings.js';
 import { ConfigurationError } from '../errors/mlog-error.js';
 import { createAdminApp } from '../http/admin-app.js';
 import { consoleApi } from '../http/console/console-api.js';
+import { oidcRoutes } from '../http/console/oidc-routes.js';
 import { createPublicApp } from '../http/public-app.js';
 import { readingRoutes } from '../http/console/reading-routes.js';
 import { onboardingRoutes } from '../http/routes/onboarding-routes.js';
@@ -50,6 +51,7 @@ export async function composeMLog(config: MLogConfig, logger: Logger, metrics: M
 
   const { registry, ingest, idempotency, admission, registerBytes, queries, rejections } = services;
   const publicApp = createPublicApp({ registry, ingest, idempotency, admission, registerBytes, queries, logger, metrics, rejections, routes: [personalDataRoutes(services.personalData)] });
+  const secureCookie = config.adminApi.tlsCertPath !== undefined;
   const adminApp = createAdminApp({
     registry,
     readiness: stores.readiness,
@@ -60,7 +62,9 @@ export async function composeMLog(config: MLogConfig, logger: Logger, metrics: M
     consoleApi: consoleApi({
       sessions: services.consoleSessions,
       accounts: services.accounts,
-      secureCookie: config.adminApi.tlsCertPath !== undefined,
+      secureCookie,
+      oidc: services.oidc !== undefined,
+      openRouters: services.oidc === undefined ? [] : [oidcRoutes(services.oidc, secureCookie)],
       routers: [readingRoutes(services.consoleSearch, logger)],
     }),
   });

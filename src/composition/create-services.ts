@@ -1,6 +1,7 @@
 import { AdminAccounts } from '../admins/admin-accounts.js';
 import { ConsoleSessions } from '../admins/console-sessions.js';
 import { DEFAULT_LOCKOUT_POLICY } from '../admins/lockout.js';
+import { OidcSignIn } from '../admins/oidc-sign-in.js';
 import type { MLogConfig } from '../config/config.js';
 import { AdmissionControl } from '../events/admission-control.js';
 import { IdempotencyService } from '../events/idempotency-service.js';
@@ -17,7 +18,7 @@ import { ConsoleSearchService } from '../search/console-search-service.js';
 import { SystemRegistry } from '../systems/system-registry.js';
 import type { Stores } from './create-stores.js';
 
-export type ServiceSettings = Pick<MLogConfig, 'registryCacheSeconds' | 'limits' | 'retention' | 'console'>;
+export type ServiceSettings = Pick<MLogConfig, 'registryCacheSeconds' | 'limits' | 'retention' | 'console'> & Partial<Pick<MLogConfig, 'oidc'>>;
 
 /** Every service of MLog, each built on the stores it needs. */
 export interface Services {
@@ -40,6 +41,8 @@ export interface Services {
   accounts: AdminAccounts;
   /** The console's sessions and sign-in (lockout, audit). */
   consoleSessions: ConsoleSessions;
+  /** Sign-in to the console through OpenID Connect, when MLOG_OIDC_ISSUER is set. */
+  oidc?: OidcSignIn;
 }
 
 /** Builds the services; `metrics` (the server's) are told about calls in flight and lost rejections. Starts nothing. */
@@ -49,13 +52,25 @@ export function createServices(settings: ServiceSettings, stores: Stores, logger
   const queries = new QueryService(stores.events, logger);
   const accounts = new AdminAccounts(stores.admins, stores.audit);
   const lockMs = settings.console.lockoutSeconds * 1000;
+  const consoleSessions = new ConsoleSessions(stores.sessions, stores.lockouts, accounts, stores.audit, {
+    idleMs: settings.console.sessionIdleSeconds * 1000,
+    absoluteMs: settings.console.sessionMaxSeconds * 1000,
+    lockout: { ...DEFAULT_LOCKOUT_POLICY, lockMs },
+  });
+  const oidc = settings.oidc;
   return {
     accounts,
-    consoleSessions: new ConsoleSessions(stores.sessions, stores.lockouts, accounts, stores.audit, {
-      idleMs: settings.console.sessionIdleSeconds * 1000,
-      absoluteMs: settings.console.sessionMaxSeconds * 1000,
-      lockout: { ...DEFAULT_LOCKOUT_POLICY, lockMs },
-    }),
+    consoleSessions,
+    ...(oidc?.issuer !== undefined && oidc.clientId !== undefined && oidc.clientSecret !== undefined && oidc.redirectUrl !== undefined
+      ? {
+          oidc: new OidcSignIn(
+            { issuer: oidc.issuer, clientId: oidc.clientId, clientSecret: oidc.clientSecret, redirectUrl: oidc.redirectUrl, roleClaim: oidc.roleClaim, ...(oidc.caPath === undefined ? {} : { caPath: oidc.caPath }) },
+            accounts,
+            consoleSessions,
+            stores.audit,
+          ),
+        }
+      : {}),
     registry,
     ingest,
     queries,

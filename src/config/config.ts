@@ -16,6 +16,7 @@ import {
   seconds,
   settingsOf,
   text,
+  urlOf,
   wholeCount,
   withDefault,
   type ConfigOf,
@@ -86,6 +87,28 @@ export const CONFIGURATION = {
       parse: wholeCount,
       default: '900',
     }),
+  },
+  oidc: {
+    issuer: optional({
+      variable: 'MLOG_OIDC_ISSUER',
+      doc: 'issuer URL of the OpenID Connect provider the console signs in through (with `MLOG_OIDC_CLIENT_ID`, `MLOG_OIDC_CLIENT_SECRET`, `MLOG_OIDC_REDIRECT_URL`): [docs/console.md](docs/console.md)',
+      parse: urlOf(['https:']),
+      defaultNote: 'unset: local accounts only',
+    }),
+    clientId: optional({ variable: 'MLOG_OIDC_CLIENT_ID', doc: "MLog's client id at the OpenID Connect provider", parse: anyText }),
+    clientSecret: optional({ variable: 'MLOG_OIDC_CLIENT_SECRET', doc: "MLog's client secret at the OpenID Connect provider (16+ characters); also seals the sign-in's state cookie", parse: atLeastCharacters(16) }),
+    redirectUrl: optional({
+      variable: 'MLOG_OIDC_REDIRECT_URL',
+      doc: 'the callback address registered at the provider: the admin listener\'s public address followed by `/console/api/oidc/callback`',
+      parse: urlOf(['http:', 'https:']),
+    }),
+    roleClaim: withDefault({
+      variable: 'MLOG_OIDC_ROLE_CLAIM',
+      doc: 'claim of the ID token (or of userinfo) that gives the role: `viewer`, `auditor` or `administrator`; anything else refuses the sign-in',
+      parse: anyText,
+      default: 'mlog_role',
+    }),
+    caPath: optional({ variable: 'MLOG_OIDC_CA', doc: "PEM CA(s) of the provider's HTTPS certificate, when not a public one", parse: anyText, defaultNote: "unset: Node's public CAs" }),
   },
   workers: withDefault({
     variable: 'MLOG_WORKERS',
@@ -181,6 +204,10 @@ export function loadConfig(env: Env = process.env): MLogConfig {
   const { elasticsearch: _elasticsearch, ...rest } = CONFIGURATION;
   if ((text(env, 'MLOG_ADMIN_TLS_CERT') === undefined) !== (text(env, 'MLOG_ADMIN_TLS_KEY') === undefined)) {
     throw new ConfigurationError('MLOG_ADMIN_TLS_CERT and MLOG_ADMIN_TLS_KEY must be set together.');
+  }
+  const oidcSet = ['MLOG_OIDC_ISSUER', 'MLOG_OIDC_CLIENT_ID', 'MLOG_OIDC_CLIENT_SECRET', 'MLOG_OIDC_REDIRECT_URL'].filter((variable) => text(env, variable) !== undefined);
+  if (oidcSet.length > 0 && oidcSet.length < 4) {
+    throw new ConfigurationError('MLOG_OIDC_ISSUER, MLOG_OIDC_CLIENT_ID, MLOG_OIDC_CLIENT_SECRET and MLOG_OIDC_REDIRECT_URL must be set together (or none of them).');
   }
   return { elasticsearch: loadElasticsearchConfig(env), ...loadDeclared(env, rest) };
 }

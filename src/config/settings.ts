@@ -179,3 +179,17 @@ export const nodeUrls: Parser<string[]> = (raw, variable) => {
   if (nodes.length === 0) throw new ConfigurationError(`${variable} is empty: give at least one node URL.`);
   return nodes;
 };
+
+/** One URL of the given protocols (an identity provider: https only; a callback address: http or https). */
+export function urlOf(protocols: readonly ('http:' | 'https:')[]): Parser<string> {
+  return (raw, variable) => {
+    let url: URL;
+    try {
+      url = new URL(raw.trim());
+    } catch {
+      throw new ConfigurationError(`${variable} is "${raw}", which is not a URL (for example https://login.example.gov/realms/mlog).`);
+    }
+    if (!(protocols as readonly string[]).includes(url.protocol)) throw new ConfigurationError(`${variable} is "${raw}": only ${protocols.map((protocol) => protocol.slice(0, -1)).join(' and ')} URLs are accepted.`);
+    return raw.trim();
+  };
+}

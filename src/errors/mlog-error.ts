@@ -96,6 +96,11 @@ export class TooManyRequestsError extends MLogError {
   }
 }
 
+/** 502: the identity provider the console signs in through could not be reached or answered unreadably; nothing was signed in. */
+export class IdentityProviderError extends MLogError {
+  readonly status = 502;
+}
+
 /** 503: storage is unavailable; nothing of the call was registered. */
 export class StorageUnavailableError extends MLogError {
   readonly status = 503;

@@ -1,5 +1,5 @@
 import type { ErrorRequestHandler, Request, RequestHandler, Response } from 'express';
-import { InternalError, MethodNotAllowedError, MLogError, OverloadedError, QuerySyntaxError, StorageUnavailableError, UnsupportedMediaTypeError, ValidationError } from '../errors/mlog-error.js';
+import { IdentityProviderError, InternalError, MethodNotAllowedError, MLogError, OverloadedError, QuerySyntaxError, StorageUnavailableError, UnsupportedMediaTypeError, ValidationError } from '../errors/mlog-error.js';
 import type { Logger } from '../logging/logger.js';
 import { envelope } from './envelope.js';
 import { tooLarge } from './raw-body.js';
@@ -72,7 +72,9 @@ export function errorResponder(logger: Logger, onRefused?: (request: Request, re
   return (error: unknown, request, response, _next) => {
     const requestId = String(response.locals.requestId ?? '');
     const mapped = toMLogError(error, requestId);
-    if (mapped.status >= 500 && mapped.status !== 503) {
+    if (mapped instanceof IdentityProviderError) {
+      logger.warn('identity provider unavailable', { requestId, error: mapped.message });
+    } else if (mapped.status >= 500 && mapped.status !== 503) {
       logger.error('request failed', { requestId, error: error instanceof Error ? error.stack : String(error) });
     } else if (mapped instanceof OverloadedError) {
       logger.debug('call refused: instance at its in-flight limit', { requestId });

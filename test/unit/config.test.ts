@@ -36,6 +36,7 @@ describe('loadConfig', () => {
       },
       adminApi: { host: '127.0.0.1', port: 8081 },
       console: { sessionIdleSeconds: 1800, sessionMaxSeconds: 43_200, lockoutSeconds: 900 },
+      oidc: { roleClaim: 'mlog_role' },
       workers: 1,
       logLevel: 'info',
       registryCacheSeconds: 5,
@@ -153,6 +154,28 @@ describe('loadConfig', () => {
       (({ tlsCertPath, tlsKeyPath }) => ({ tlsCertPath, tlsKeyPath }))(loadConfig({ ...minimal, MLOG_ADMIN_TLS_CERT: '/etc/mlog/admin.pem', MLOG_ADMIN_TLS_KEY: '/etc/mlog/admin.key' }).adminApi),
       { tlsCertPath: '/etc/mlog/admin.pem', tlsKeyPath: '/etc/mlog/admin.key' },
     );
+  });
+
+  test('OpenID Connect: issuer, client id, secret and callback together or none; the issuer https, the secret 16+ characters', () => {
+    const oidc = {
+      MLOG_OIDC_ISSUER: 'https://login.example.gov/realms/mlog',
+      MLOG_OIDC_CLIENT_ID: 'mlog-console',
+      MLOG_OIDC_CLIENT_SECRET: 's'.repeat(16),
+      MLOG_OIDC_REDIRECT_URL: 'https://mlog.example.gov/console/api/oidc/callback',
+    };
+    assert.deepEqual(loadConfig({ ...minimal, ...oidc, MLOG_OIDC_ROLE_CLAIM: 'groups_role' }).oidc, {
+      issuer: 'https://login.example.gov/realms/mlog',
+      clientId: 'mlog-console',
+      clientSecret: 's'.repeat(16),
+      redirectUrl: 'https://mlog.example.gov/console/api/oidc/callback',
+      roleClaim: 'groups_role',
+    });
+    for (const left of Object.keys(oidc)) {
+      assert.throws(() => loadConfig({ ...minimal, ...oidc, [left]: undefined }), /MLOG_OIDC_ISSUER, MLOG_OIDC_CLIENT_ID, MLOG_OIDC_CLIENT_SECRET and MLOG_OIDC_REDIRECT_URL must be set together/);
+    }
+    throwsConfiguration(() => loadConfig({ ...minimal, ...oidc, MLOG_OIDC_ISSUER: 'http://login.example.gov' }), 'MLOG_OIDC_ISSUER');
+    throwsConfiguration(() => loadConfig({ ...minimal, ...oidc, MLOG_OIDC_REDIRECT_URL: 'not a url' }), 'MLOG_OIDC_REDIRECT_URL');
+    throwsConfiguration(() => loadConfig({ ...minimal, ...oidc, MLOG_OIDC_CLIENT_SECRET: 'short' }), 'MLOG_OIDC_CLIENT_SECRET');
   });
 
   test('a bad Elasticsearch URL names the variable', () => {
