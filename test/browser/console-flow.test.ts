@@ -76,15 +76,11 @@ describe('the console flow in a browser', { skip: existsSync(CHROMIUM) ? false :
     await target.locator('[data-test-subj="signIn"]').click();
   }
 
-  async function hitCount(): Promise<number> {
-    return Number((await page.locator('[data-test-subj="hitCount"] strong').innerText()).replace(/\D/g, ''));
-  }
-
   /** Waits until the search shows `total` hits and the table is no longer loading, and returns the rows' event types. */
   async function hitsShown(total: number): Promise<string[]> {
     await page.locator('[data-test-subj="hitCount"] strong', { hasText: new RegExp(`^${total}$`) }).waitFor(WAIT);
     await page.locator('[data-test-subj="querySubmit"]:not([disabled])').waitFor(WAIT);
-    await page.waitForFunction((count) => document.querySelectorAll('[data-test-subj="openDocument"]').length === count, total, WAIT);
+    await page.waitForFunction(`document.querySelectorAll('[data-test-subj="openDocument"]').length === ${total}`, undefined, WAIT);
     return page.locator('[data-test-subj="hitTable"] tbody tr').evaluateAll((rows) => rows.map((row) => row.textContent ?? ''));
   }
 
