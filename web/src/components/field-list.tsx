@@ -1,4 +1,4 @@
-import { EuiAccordion, EuiButtonIcon, EuiFlexGroup, EuiFlexItem, EuiIcon, EuiPanel, EuiProgress, EuiText, EuiTitle, EuiToolTip } from '@elastic/eui';
+import { EuiAccordion, EuiButtonIcon, EuiFlexGroup, EuiFlexItem, EuiPanel, EuiProgress, EuiText, EuiTitle, EuiToken, EuiToolTip } from '@elastic/eui';
 import type { FieldTop } from '../api';
 import { displayValue } from '../values';
 
@@ -28,7 +28,7 @@ export function FieldList(props: {
             paddingSize="xs"
             buttonContent={
               <EuiText size="xs">
-                <EuiIcon type="tokenString" size="s" /> {field.name}
+                <EuiToken iconType="tokenString" size="xs" /> {field.name}
               </EuiText>
             }
             extraAction={

@@ -52,13 +52,14 @@ export function AppShell({ location }: { location: Location }) {
             <EuiLink
               href={hrefOf('home')}
               color="text"
-              style={{ fontWeight: 700, padding: '0 12px', whiteSpace: 'nowrap' }}
+              style={{ fontWeight: 700, padding: '0 12px', whiteSpace: 'nowrap', display: 'inline-flex', alignItems: 'center', gap: 8 }}
               onClick={(event: MouseEvent) => {
                 event.preventDefault();
                 navigate(hrefOf('home'));
               }}
             >
-              <EuiIcon type="logoSecurity" size="l" /> MLog
+              <EuiIcon type="logoSecurity" size="l" />
+              MLog
             </EuiLink>
           </EuiHeaderSectionItem>
           <EuiHeaderSectionItem>
