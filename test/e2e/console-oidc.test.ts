@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import Provider from 'oidc-provider';
 import { createCertificateAuthority, issueServerCertificate, type CertificateAuthority } from '../../scripts/dev-pki.js';
-import { closeInspectionClient, inspectionClient } from '../helpers/elasticsearch-inspection.js';
+import { closeInspectionClient, inspectionClient, auditRecords as auditRecordsWhere } from '../helpers/elasticsearch-inspection.js';
 import { TestMLog, uniqueCode, uniqueLoopbackAddress, type HttpAnswer } from '../helpers/test-mlog.js';
 
 const CLIENT_ID = 'mlog-console';
@@ -138,16 +138,8 @@ class Browser {
 }
 
 /** The audit records of `eventType` from `address`, newest first. */
-async function auditRecords(eventType: string, address: string): Promise<Record<string, unknown>[]> {
-  const client = inspectionClient();
-  await client.indices.refresh({ index: 'mlog_audit' });
-  const response = await client.search<Record<string, unknown>>({
-    index: 'mlog_audit',
-    size: 100,
-    sort: [{ event_time: 'desc' }],
-    query: { bool: { filter: [{ term: { event_type: eventType } }, { term: { address } }] } },
-  });
-  return response.hits.hits.map((hit) => hit._source ?? {});
+function auditRecords(eventType: string, address: string): Promise<Record<string, unknown>[]> {
+  return auditRecordsWhere(eventType, { address });
 }
 
 describe('console sign-in through OpenID Connect', () => {

@@ -10,20 +10,12 @@ import winston from 'winston';
 import { loadConfig } from '../../src/config/config.js';
 import { createLogger } from '../../src/logging/logger.js';
 import { startMLog } from '../../src/main.js';
-import { closeInspectionClient, inspectionClient } from '../helpers/elasticsearch-inspection.js';
+import { closeInspectionClient, inspectionClient, auditRecords as auditRecordsWhere } from '../helpers/elasticsearch-inspection.js';
 import { TestMLog, uniqueLoopbackAddress, type HttpAnswer } from '../helpers/test-mlog.js';
 
 /** The audit records of `eventType` about `user`, newest first. */
-async function auditRecords(eventType: string, user: string): Promise<Record<string, unknown>[]> {
-  const client = inspectionClient();
-  await client.indices.refresh({ index: 'mlog_audit' });
-  const response = await client.search<Record<string, unknown>>({
-    index: 'mlog_audit',
-    size: 100,
-    sort: [{ event_time: 'desc' }],
-    query: { bool: { filter: [{ term: { event_type: eventType } }, { term: { user } }] } },
-  });
-  return response.hits.hits.map((hit) => hit._source ?? {});
+function auditRecords(eventType: string, user: string): Promise<Record<string, unknown>[]> {
+  return auditRecordsWhere(eventType, { user });
 }
 
 function cookieLine(answer: HttpAnswer): string {

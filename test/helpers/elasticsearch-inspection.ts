@@ -88,3 +88,16 @@ export async function countDocuments(pattern: string, query: Record<string, unkn
   const response = await inspectionClient().count({ index: pattern, ignore_unavailable: true, allow_no_indices: true, query });
   return response.count;
 }
+
+/** MLog's own records in mlog_audit of `eventType` whose fields equal `filter` (e.g. `{ user }` or `{ address }`), newest first. */
+export async function auditRecords(eventType: string, filter: Record<string, string>): Promise<Record<string, unknown>[]> {
+  const client = inspectionClient();
+  await client.indices.refresh({ index: 'mlog_audit' });
+  const response = await client.search<Record<string, unknown>>({
+    index: 'mlog_audit',
+    size: 100,
+    sort: [{ event_time: 'desc' }],
+    query: { bool: { filter: [{ term: { event_type: eventType } }, ...Object.entries(filter).map(([field, value]) => ({ term: { [field]: value } }))] } },
+  });
+  return response.hits.hits.map((hit) => hit._source ?? {});
+}
