@@ -1,3 +1,6 @@
+import { hostname } from 'node:os';
+import { AlertEngine } from '../alerts/alert-engine.js';
+import type { AlertNotifier } from '../alerts/alert-notifier-type.js';
 import { AlertRulesService } from '../alerts/alert-rules-service.js';
 import { AdminAccounts } from '../admins/admin-accounts.js';
 import { ConsoleSessions } from '../admins/console-sessions.js';
@@ -9,6 +12,7 @@ import { IdempotencyService } from '../events/idempotency-service.js';
 import { IngestService } from '../events/ingest-service.js';
 import { PersonalDataService } from '../events/personal-data-service.js';
 import { QueryService } from '../events/query-service.js';
+import { newLeaseHolder } from '../jobs/lease.js';
 import { RetentionJob } from '../jobs/retention-job.js';
 import type { Logger } from '../logging/logger.js';
 import type { Metrics } from '../metrics/metrics.js';
@@ -19,7 +23,7 @@ import { ConsoleSearchService } from '../search/console-search-service.js';
 import { SystemRegistry } from '../systems/system-registry.js';
 import type { Stores } from './create-stores.js';
 
-export type ServiceSettings = Pick<MLogConfig, 'registryCacheSeconds' | 'limits' | 'retention' | 'console'> & Partial<Pick<MLogConfig, 'oidc'>>;
+export type ServiceSettings = Pick<MLogConfig, 'registryCacheSeconds' | 'limits' | 'retention' | 'console'> & Partial<Pick<MLogConfig, 'oidc'>> & Partial<Pick<MLogConfig, 'alerts'>>;
 
 /** Every service of MLog, each built on the stores it needs. */
 export interface Services {
@@ -46,7 +50,12 @@ export interface Services {
   oidc?: OidcSignIn;
   /** Alert rules as administrators manage them, their history and the alerts active now. */
   alertRules: AlertRulesService;
+  /** Evaluates the alert rules while this instance holds the alerts lease (scheduled by scheduleJobs). */
+  alertEngine: AlertEngine;
 }
+
+/** Until the notification outbox is wired: firings are recorded, nothing is delivered. */
+const QUEUE_NOTHING: AlertNotifier = { enqueue: async () => {}, start: () => {}, stop: async () => {} };
 
 /** Builds the services; `metrics` (the server's) are told about calls in flight and lost rejections. Starts nothing. */
 export function createServices(settings: ServiceSettings, stores: Stores, logger: Logger, metrics?: Metrics): Services {
@@ -65,6 +74,10 @@ export function createServices(settings: ServiceSettings, stores: Stores, logger
     accounts,
     consoleSessions,
     alertRules: new AlertRulesService(stores.alertRules, stores.alertStates, stores.alertHistory, stores.audit, logger),
+    alertEngine: new AlertEngine(
+      { rules: stores.alertRules, states: stores.alertStates, data: stores.alertData, audit: stores.audit, leases: stores.leases, systems: registry, notifier: QUEUE_NOTHING, logger },
+      { overlapMs: (settings.alerts?.overlapSeconds ?? 120) * 1000, holder: newLeaseHolder(), runBy: `alerts on ${hostname()}` },
+    ),
     ...(oidc?.issuer !== undefined && oidc.clientId !== undefined && oidc.clientSecret !== undefined && oidc.redirectUrl !== undefined
       ? {
           oidc: new OidcSignIn(
