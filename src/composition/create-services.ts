@@ -2,7 +2,11 @@ import { AdminAccounts } from '../admins/admin-accounts.js';
 import { ConsoleSessions } from '../admins/console-sessions.js';
 import { DEFAULT_LOCKOUT_POLICY } from '../admins/lockout.js';
 import { OidcSignIn } from '../admins/oidc-sign-in.js';
-import type { MLogConfig } from '../config/config.js';
+import { EmailSender } from '../alerts/email-channel.js';
+import { OutboxNotifier } from '../alerts/outbox-notifier.js';
+import { WebhookSender } from '../alerts/webhook-channel.js';
+import { CONFIGURATION, type MLogConfig } from '../config/config.js';
+import { loadDeclared } from '../config/settings.js';
 import { AdmissionControl } from '../events/admission-control.js';
 import { IdempotencyService } from '../events/idempotency-service.js';
 import { IngestService } from '../events/ingest-service.js';
@@ -18,7 +22,7 @@ import { ConsoleSearchService } from '../search/console-search-service.js';
 import { SystemRegistry } from '../systems/system-registry.js';
 import type { Stores } from './create-stores.js';
 
-export type ServiceSettings = Pick<MLogConfig, 'registryCacheSeconds' | 'limits' | 'retention' | 'console'> & Partial<Pick<MLogConfig, 'oidc'>>;
+export type ServiceSettings = Pick<MLogConfig, 'registryCacheSeconds' | 'limits' | 'retention' | 'console'> & Partial<Pick<MLogConfig, 'oidc'>> & Partial<Pick<MLogConfig, 'notifications' | 'smtp'>>;
 
 /** Every service of MLog, each built on the stores it needs. */
 export interface Services {
@@ -43,6 +47,8 @@ export interface Services {
   consoleSessions: ConsoleSessions;
   /** Sign-in to the console through OpenID Connect, when MLOG_OIDC_ISSUER is set. */
   oidc?: OidcSignIn;
+  /** Delivers alert notifications (webhook, e-mail) from the outbox, while started by the holder of the alerts lease. */
+  alertNotifier: OutboxNotifier;
 }
 
 /** Builds the services; `metrics` (the server's) are told about calls in flight and lost rejections. Starts nothing. */
@@ -59,6 +65,7 @@ export function createServices(settings: ServiceSettings, stores: Stores, logger
   });
   const oidc = settings.oidc;
   return {
+    alertNotifier: createAlertNotifier(settings, stores, logger),
     accounts,
     consoleSessions,
     ...(oidc?.issuer !== undefined && oidc.clientId !== undefined && oidc.clientSecret !== undefined && oidc.redirectUrl !== undefined
@@ -95,4 +102,22 @@ export function createServices(settings: ServiceSettings, stores: Stores, logger
       rejectionsMonths: settings.retention.rejectionsMonths,
     }),
   };
+}
+
+/** The alert notifier on the outbox, with the webhook and e-mail senders (declared defaults for settings left out, as in a command of `mlog`). */
+function createAlertNotifier(settings: ServiceSettings, stores: Stores, logger: Logger): OutboxNotifier {
+  const notifications = settings.notifications ?? loadDeclared({}, CONFIGURATION.notifications);
+  const timeoutMs = notifications.attemptTimeoutSeconds * 1000;
+  const consoleUrl = notifications.consoleUrl === undefined ? {} : { consoleUrl: notifications.consoleUrl };
+  const smtp = settings.smtp ?? {};
+  return new OutboxNotifier({
+    store: stores.alertOutbox,
+    audit: stores.audit,
+    logger,
+    senders: {
+      webhook: new WebhookSender({ timeoutMs, ...consoleUrl }),
+      email: new EmailSender({ timeoutMs, ...consoleUrl, ...(smtp.url === undefined ? {} : { smtpUrl: smtp.url }), ...(smtp.from === undefined ? {} : { from: smtp.from }) }),
+    },
+    settings: { retryMs: notifications.retryMinutes * 60_000, firstRetryDelayMs: notifications.firstRetryDelaySeconds * 1000, attemptTimeoutMs: timeoutMs },
+  });
 }

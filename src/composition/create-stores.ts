@@ -1,5 +1,6 @@
 import type { MLogConfig } from '../config/config.js';
 import type { AccountStore } from '../admins/account-store-type.js';
+import type { AlertOutboxStore } from '../alerts/alert-outbox-store-type.js';
 import type { LockoutStore } from '../admins/lockout-store-type.js';
 import type { SessionStore } from '../admins/session-store-type.js';
 import type { AuditLog } from '../audit/audit-log.js';
@@ -13,6 +14,7 @@ import type { ConformanceFactsSource } from '../onboarding/conformance-facts-typ
 import type { RejectionStore } from '../rejections/rejection-recorder.js';
 import type { RejectionReader } from '../rejections/rejection-search.js';
 import { ElasticsearchAccountStore } from '../storage/elasticsearch-account-store.js';
+import { ElasticsearchAlertOutboxStore } from '../storage/elasticsearch-alert-outbox-store.js';
 import { ElasticsearchAuditLog } from '../storage/elasticsearch-audit-log.js';
 import { createElasticsearchClient } from '../storage/elasticsearch-client.js';
 import { ElasticsearchConsoleSearchStore } from '../storage/elasticsearch-console-search-store.js';
@@ -55,6 +57,8 @@ export interface Stores {
   admins: AccountStore;
   sessions: SessionStore;
   lockouts: LockoutStore;
+  /** Alert notifications waiting for delivery. */
+  alertOutbox: AlertOutboxStore;
   /** Index templates, the durability check and the readiness probe. */
   readiness: ElasticsearchReadiness;
   /** Closes the connection to Elasticsearch (after events.close). */
@@ -96,6 +100,7 @@ export function createStores(settings: StoreSettings, logger: Logger): Stores {
     admins: new ElasticsearchAccountStore(client),
     sessions: new ElasticsearchSessionStore(client),
     lockouts: new ElasticsearchLockoutStore(client),
+    alertOutbox: new ElasticsearchAlertOutboxStore(client),
     readiness,
     async close() {
       readiness.stop();

@@ -21,6 +21,8 @@ export const ADMINS_INDEX = 'mlog_admins';
 export const SESSIONS_INDEX = 'mlog_sessions';
 /** Failed console sign-ins per account and per address, for the lockout rule. */
 export const LOCKOUTS_INDEX = 'mlog_lockouts';
+/** Alert notifications waiting for delivery (or delivered, for a week): one document per notification and channel. */
+export const ALERT_OUTBOX_INDEX = 'mlog_alert_outbox';
 export const REJECTIONS_INDEX_PREFIX = 'mlog_rejections-';
 export const PERSONAL_DATA_INDEX_PREFIX = 'personaldata-';
 export const EVENT_INDEX_PREFIX = 'mlog-';
