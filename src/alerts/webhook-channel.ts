@@ -1,4 +1,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import type { AlertChannel, AlertNotification } from './alert-notifier-type.js';
 import { describeFailure, ruleLink, type ChannelSender, type DeliveryOutcome } from './alert-delivery.js';
 
@@ -74,26 +76,35 @@ export class WebhookSender implements ChannelSender {
       url.password = '';
     }
     const body = Buffer.from(webhookBody(notification, this.settings.consoleUrl), 'utf8');
+    const timeout = AbortSignal.timeout(this.settings.timeoutMs);
     try {
-      const response = await fetch(url, {
-        method: 'POST',
-        body,
-        redirect: 'manual',
-        signal: AbortSignal.any([signal, AbortSignal.timeout(this.settings.timeoutMs)]),
-        headers: {
-          ...headers,
-          'content-type': 'application/json',
-          'user-agent': 'MLog-Alerts',
-          'x-mlog-signature': webhookSignature(body, channel.secret),
-          'x-mlog-delivery': notification.id,
-        },
-      });
-      // The answer's body is not read: only the status counts.
-      await response.body?.cancel().catch(() => undefined);
-      if (response.status >= 200 && response.status < 300) return { delivered: true, httpStatus: response.status };
-      return { delivered: false, error: `HTTP ${response.status}`, httpStatus: response.status };
+      const status = await post(url, body, {
+        ...headers,
+        'content-type': 'application/json',
+        'content-length': String(body.length),
+        'user-agent': 'MLog-Alerts',
+        'x-mlog-signature': webhookSignature(body, channel.secret),
+        'x-mlog-delivery': notification.id,
+      }, AbortSignal.any([signal, timeout]));
+      if (status >= 200 && status < 300) return { delivered: true, httpStatus: status };
+      return { delivered: false, error: `HTTP ${status}`, httpStatus: status };
     } catch (error) {
+      if (timeout.aborted) return { delivered: false, error: `no answer within ${this.settings.timeoutMs / 1000} s` };
       return { delivered: false, error: describeFailure(error) };
     }
   }
+}
+
+/** One POST with node:http(s) (which follows no redirect); resolves with the answer's status once the answer is read (and dropped), rejects on a network error or when `signal` aborts. */
+function post(url: URL, body: Buffer, headers: Record<string, string>, signal: AbortSignal): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const request = (url.protocol === 'https:' ? httpsRequest : httpRequest)(url, { method: 'POST', headers, signal }, (response) => {
+      response.on('error', reject);
+      response.on('end', () => resolve(response.statusCode ?? 0));
+      // Only the status counts: the answer's body is read and dropped.
+      response.resume();
+    });
+    request.on('error', reject);
+    request.end(body);
+  });
 }
