@@ -15,6 +15,8 @@ export const CONSOLE_ACTIONS = {
   'manage-administrators': 'administrator',
   'manage-systems': 'administrator',
   'manage-dashboards': 'administrator',
+  'read-alerts': 'auditor',
+  'manage-alert-rules': 'administrator',
 } as const satisfies Record<string, AdminRole>;
 export type ConsoleAction = keyof typeof CONSOLE_ACTIONS;
 
