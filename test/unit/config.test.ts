@@ -44,6 +44,8 @@ describe('loadConfig', () => {
       groupCommit: { waitMs: 1, maxOperations: 500, maxBytes: 5 * 1024 * 1024, maxInFlight: 4, maxWaitingEventsPerSystem: 20_000, maxWaitingBytesPerSystem: 16 * 1024 * 1024, maxWaitingBytes: 64 * 1024 * 1024 },
       retention: { schedule: '15 2 * * *', personalDataMonths: 120, rejectionsMonths: 12 },
       idempotency: { purgeSchedule: '41 * * * *' },
+      notifications: { retryMinutes: 10, firstRetryDelaySeconds: 5, attemptTimeoutSeconds: 10 },
+      smtp: {},
     });
     assert.equal(config.adminApi.token, undefined);
   });
@@ -104,6 +106,18 @@ describe('loadConfig', () => {
   test('idempotency purge: a schedule or "off"; a bad value names the variable', () => {
     assert.equal(loadConfig({ ...minimal, MLOG_IDEMPOTENCY_PURGE_SCHEDULE: '*/10 * * * *' }).idempotency.purgeSchedule, '*/10 * * * *');
     assert.equal(loadConfig({ ...minimal, MLOG_IDEMPOTENCY_PURGE_SCHEDULE: 'off' }).idempotency.purgeSchedule, undefined);
+  });
+
+  test('alert notifications: fractions of minutes and seconds; an SMTP URL of smtp or smtps, never repeated in the message', () => {
+    assert.equal(loadConfig({ ...minimal, MLOG_ALERT_RETRY_MINUTES: '0.5' }).notifications.retryMinutes, 0.5);
+    assert.throws(() => loadConfig({ ...minimal, MLOG_ALERT_RETRY_MINUTES: '0' }), /MLOG_ALERT_RETRY_MINUTES="0" is not a number of minutes above 0/);
+    assert.throws(() => loadConfig({ ...minimal, MLOG_ALERT_DELIVERY_TIMEOUT_SECONDS: '-1' }), /MLOG_ALERT_DELIVERY_TIMEOUT_SECONDS="-1" is not a number of seconds above 0/);
+    assert.equal(loadConfig({ ...minimal, MLOG_SMTP_URL: 'smtps://u:p@smtp.example.gov:465' }).smtp.url, 'smtps://u:p@smtp.example.gov:465');
+    assert.throws(
+      () => loadConfig({ ...minimal, MLOG_SMTP_URL: 'https://u:hunter2@smtp.example.gov' }),
+      (error: Error) => /MLOG_SMTP_URL must be an smtp:\/\/ or smtps:\/\/ URL/.test(error.message) && !error.message.includes('hunter2'),
+    );
+    assert.throws(() => loadConfig({ ...minimal, MLOG_CONSOLE_URL: 'mlog.example.gov' }), /MLOG_CONSOLE_URL/);
     assert.throws(() => loadConfig({ ...minimal, MLOG_IDEMPOTENCY_PURGE_SCHEDULE: 'hourly' }), /MLOG_IDEMPOTENCY_PURGE_SCHEDULE="hourly" is not a cron expression/);
   });
 
