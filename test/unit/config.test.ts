@@ -107,6 +107,18 @@ describe('loadConfig', () => {
   test('idempotency purge: a schedule or "off"; a bad value names the variable', () => {
     assert.equal(loadConfig({ ...minimal, MLOG_IDEMPOTENCY_PURGE_SCHEDULE: '*/10 * * * *' }).idempotency.purgeSchedule, '*/10 * * * *');
     assert.equal(loadConfig({ ...minimal, MLOG_IDEMPOTENCY_PURGE_SCHEDULE: 'off' }).idempotency.purgeSchedule, undefined);
+  });
+
+  test('alert notifications: fractions of minutes and seconds; an SMTP URL of smtp or smtps, never repeated in the message', () => {
+    assert.equal(loadConfig({ ...minimal, MLOG_ALERT_RETRY_MINUTES: '0.5' }).notifications.retryMinutes, 0.5);
+    assert.throws(() => loadConfig({ ...minimal, MLOG_ALERT_RETRY_MINUTES: '0' }), /MLOG_ALERT_RETRY_MINUTES="0" is not a number of minutes above 0/);
+    assert.throws(() => loadConfig({ ...minimal, MLOG_ALERT_DELIVERY_TIMEOUT_SECONDS: '-1' }), /MLOG_ALERT_DELIVERY_TIMEOUT_SECONDS="-1" is not a number of seconds above 0/);
+    assert.equal(loadConfig({ ...minimal, MLOG_SMTP_URL: 'smtps://u:p@smtp.example.gov:465' }).smtp.url, 'smtps://u:p@smtp.example.gov:465');
+    assert.throws(
+      () => loadConfig({ ...minimal, MLOG_SMTP_URL: 'https://u:hunter2@smtp.example.gov' }),
+      (error: Error) => /MLOG_SMTP_URL must be an smtp:\/\/ or smtps:\/\/ URL/.test(error.message) && !error.message.includes('hunter2'),
+    );
+    assert.throws(() => loadConfig({ ...minimal, MLOG_CONSOLE_URL: 'mlog.example.gov' }), /MLOG_CONSOLE_URL/);
     assert.throws(() => loadConfig({ ...minimal, MLOG_IDEMPOTENCY_PURGE_SCHEDULE: 'hourly' }), /MLOG_IDEMPOTENCY_PURGE_SCHEDULE="hourly" is not a cron expression/);
   });
 
