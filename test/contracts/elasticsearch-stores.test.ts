@@ -6,11 +6,13 @@
 import { after, before } from 'node:test';
 import { Client } from '@elastic/elasticsearch';
 import { createLogger } from '../../src/logging/logger.js';
+import { ElasticsearchDashboardStore } from '../../src/storage/elasticsearch-dashboard-store.js';
 import { ElasticsearchIdempotencyStore } from '../../src/storage/elasticsearch-idempotency-store.js';
 import { ElasticsearchLeaseStore } from '../../src/storage/elasticsearch-lease-store.js';
 import { installIndexTemplates } from '../../src/storage/template-installer.js';
 import { elasticsearchUrl } from '../helpers/test-mlog.js';
 import { idempotencyStoreContract, leaseStoreContract } from './conditional-store-contract.js';
+import { dashboardStoreContract } from './dashboard-store-contract.js';
 
 let client: Client;
 
@@ -26,3 +28,4 @@ after(async () => {
 // A purge batch of 3, so that removeClaimedBefore needs more than one search and bulk.
 idempotencyStoreContract('ElasticsearchIdempotencyStore', () => new ElasticsearchIdempotencyStore(client, 3));
 leaseStoreContract('ElasticsearchLeaseStore', () => new ElasticsearchLeaseStore(client));
+dashboardStoreContract('ElasticsearchDashboardStore', () => new ElasticsearchDashboardStore(client));
