@@ -101,7 +101,7 @@ export async function measureDashboardRender(options: {
       await Promise.all(
         panels.map(async (panel) => {
           const request = { scope: panel.scope, query: parseQuery(panel.query), range: timeRange };
-          const previous = { ...request, range: { fromMillis: 2 * options.from - options.to, toMillis: options.from } };
+          const previous = { fromMillis: 2 * options.from - options.to, toMillis: options.from };
           const visualisation = panel.visualisation;
           switch (visualisation.kind) {
             case 'counts-over-time':
@@ -109,9 +109,7 @@ export async function measureDashboardRender(options: {
             case 'top-values':
               return data.topValues(request, visualisation.field, visualisation.top_n);
             case 'metric':
-              return visualisation.metric === 'count'
-                ? Promise.all([data.count(request), data.count(previous)])
-                : Promise.all([data.distinctCount(request, visualisation.field), data.distinctCount(previous, visualisation.field)]);
+              return data.metric(request, visualisation.metric === 'count' ? { metric: 'count' } : { metric: 'distinct', field: visualisation.field }, previous);
             default:
               return undefined;
           }

@@ -81,7 +81,8 @@ export async function seedSystem(elasticsearchUrl: string, code: string, prefix:
     // queries' own MLog.ClientQuery records) and charge their CPU to whichever query runs then.
     const merging = Date.now();
     const { task } = (await es.json('POST', `/${index}/_forcemerge?max_num_segments=1&wait_for_completion=false`)) as { task: string };
-    while (!((await es.json('GET', `/_tasks/${task}?wait_for_completion=true&timeout=60s`)) as { completed: boolean }).completed);
+    // Polled: on a busy machine the merge outlasts a _tasks wait, which then answers 500 (timeout), not "completed": false.
+    while (!((await es.json('GET', `/_tasks/${task}`)) as { completed: boolean }).completed) await new Promise((resolve) => setTimeout(resolve, 5_000));
     log(`  force-merged ${index} in ${((Date.now() - merging) / 1000).toFixed(0)} s`);
     await es.json('POST', `/${index}/_refresh`);
     const count = (await es.json('GET', `/${index}/_count`)) as { count: number };

@@ -243,9 +243,18 @@ export class DashboardService {
     const range = parseTimeRange(input.from, input.to, now);
     if (input.refresh !== undefined && typeof input.refresh !== 'boolean') throw new ValidationError('refresh must be true or false.');
     const { dashboard } = await this.read(id);
-    const rendered = await Promise.all(dashboard.panels.map((panel) => this.renderPanel(actor, panel, range)));
-    const eventsShown = rendered.reduce((sum, each) => sum + each.eventsShown, 0);
-    await this.recordViewed(actor, { id: dashboard.id, title: dashboard.title, panelCount: dashboard.panels.length, range, refresh: input.refresh === true, eventsShown });
+    const viewed = { id: dashboard.id, title: dashboard.title, panelCount: dashboard.panels.length, range, refresh: input.refresh === true };
+    const panels = Promise.all(dashboard.panels.map((panel) => this.renderPanel(actor, panel, range)));
+    let rendered: Awaited<typeof panels>;
+    if (dashboard.panels.some((panel) => panel.visualisation.kind === 'latest-events')) {
+      // The record names how many events were shown, known once the panels are read.
+      rendered = await panels;
+      await this.recordViewed(actor, { ...viewed, eventsShown: rendered.reduce((sum, each) => sum + each.eventsShown, 0) });
+    } else {
+      // Aggregates only: nothing shown is an event, so the record is written while the panels are read
+      // (and the answer still waits for both; no panel fails the render, so only the record can).
+      [rendered] = await Promise.all([panels, this.recordViewed(actor, { ...viewed, eventsShown: 0 })]);
+    }
     return {
       dashboard: { id: dashboard.id, title: dashboard.title },
       range: { from: new Date(range.fromMillis).toISOString(), to: new Date(range.toMillis).toISOString() },
@@ -334,9 +343,8 @@ export class DashboardService {
         return { data: await this.data.topValues(request, visualisation.field, visualisation.top_n), eventsShown: 0 };
       case 'metric': {
         const span = range.toMillis - range.fromMillis;
-        const previousRequest = { ...request, range: { fromMillis: range.fromMillis - span, toMillis: range.fromMillis } };
-        const measure = (each: typeof request): Promise<number> => (visualisation.metric === 'count' ? this.data.count(each) : this.data.distinctCount(each, visualisation.field));
-        const [value, previous] = await Promise.all([measure(request), measure(previousRequest)]);
+        const measure = visualisation.metric === 'count' ? { metric: 'count' as const } : { metric: 'distinct' as const, field: visualisation.field };
+        const { value, previous } = await this.data.metric(request, measure, { fromMillis: range.fromMillis - span, toMillis: range.fromMillis });
         return { data: { value, previous, change: previous === 0 ? null : (value - previous) / previous }, eventsShown: 0 };
       }
       case 'latest-events': {

@@ -47,6 +47,9 @@ export interface TopValues {
   other: number;
 }
 
+/** What a metric panel measures. */
+export type MetricMeasure = { metric: 'count' } | { metric: 'distinct'; field: string };
+
 /** A system as the health panel needs it (from the registry). */
 export interface HealthSystem {
   code: string;
@@ -79,9 +82,11 @@ export interface DashboardDataStore {
   /** Matching documents per interval (the console's histogram rule), split by the `topN` most frequent values of `splitField` when given. */
   countsOverTime(request: PanelQuery, split?: { field: string; topN: number }): Promise<CountsOverTime>;
   topValues(request: PanelQuery, field: string, topN: number): Promise<TopValues>;
-  count(request: PanelQuery): Promise<number>;
-  /** The number of distinct values of `field` (HyperLogLog: exact below 3,000). */
-  distinctCount(request: PanelQuery, field: string): Promise<number>;
+  /**
+   * The count of matching documents, or the number of distinct values of `field` (HyperLogLog: exact
+   * below 3,000), in the request's range and in `previous` (the period just before it), read in one search.
+   */
+  metric(request: PanelQuery, measure: MetricMeasure, previous: TimeRange): Promise<{ value: number; previous: number }>;
   /** The newest `size` matching documents, with only `columns` of each. */
   latest(request: PanelQuery, columns: readonly string[], size: number): Promise<{ total: number; hits: ConsoleHit[] }>;
   /** Per system: last event received (ever), events and refused calls received in the range, the event types seen in it. */

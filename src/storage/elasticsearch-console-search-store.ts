@@ -127,6 +127,7 @@ function toHit(hit: estypes.SearchHit<Record<string, unknown>>): ConsoleHit {
 /** The console's reads of the record, on Elasticsearch: query DSL from the parsed query, point in time + search_after for every page past the first. */
 export class ElasticsearchConsoleSearchStore implements ConsoleSearchStore {
   private readonly fieldCache = new Map<string, { at: number; fields: FieldDescription[] }>();
+  private readonly fieldsReading = new Map<string, Promise<FieldDescription[]>>();
 
   constructor(private readonly client: Client) {}
 
@@ -221,12 +222,23 @@ export class ElasticsearchConsoleSearchStore implements ConsoleSearchStore {
     await this.client.closePointInTime({ id }).catch(() => undefined);
   }
 
+  /** The scope's fields, read at most once per FIELD_CACHE_MS: callers asking at the same time share one field_caps request. */
   async fields(scope: ConsoleScope): Promise<FieldDescription[]> {
     const scoped = target(scope);
     const cached = this.fieldCache.get(scoped.index);
     if (cached !== undefined && Date.now() - cached.at < FIELD_CACHE_MS) return cached.fields;
+    const reading = this.fieldsReading.get(scoped.index) ?? this.readFields(scoped.index);
+    this.fieldsReading.set(scoped.index, reading);
     try {
-      const answer = await this.client.fieldCaps({ index: scoped.index, fields: '*', ignore_unavailable: true, allow_no_indices: true });
+      return await reading;
+    } finally {
+      if (this.fieldsReading.get(scoped.index) === reading) this.fieldsReading.delete(scoped.index);
+    }
+  }
+
+  private async readFields(index: string): Promise<FieldDescription[]> {
+    try {
+      const answer = await this.client.fieldCaps({ index, fields: '*', ignore_unavailable: true, allow_no_indices: true });
       const fields: FieldDescription[] = [];
       for (const [name, byType] of Object.entries(answer.fields)) {
         if (name.startsWith('_')) continue;
@@ -235,7 +247,7 @@ export class ElasticsearchConsoleSearchStore implements ConsoleSearchStore {
         fields.push({ name, type: types.length === 1 ? types[0]! : 'conflict' });
       }
       fields.sort((a, b) => a.name.localeCompare(b.name));
-      this.fieldCache.set(scoped.index, { at: Date.now(), fields });
+      this.fieldCache.set(index, { at: Date.now(), fields });
       return fields;
     } catch (error) {
       throw readFailure(error);

@@ -1,5 +1,5 @@
 import type { Client, estypes } from '@elastic/elasticsearch';
-import type { CountsOverTime, DashboardDataStore, HealthSystem, PanelQuery, SystemHealth, TopValues } from '../dashboards/dashboard-store-type.js';
+import type { CountsOverTime, DashboardDataStore, HealthSystem, MetricMeasure, PanelQuery, SystemHealth, TopValues } from '../dashboards/dashboard-store-type.js';
 import { ValidationError } from '../errors/mlog-error.js';
 import type { ConsoleHit, ConsoleScope, ConsoleSearchStore, TimeRange } from '../search/console-search-store-type.js';
 import type { QueryNode } from '../search/query-language.js';
@@ -74,9 +74,22 @@ export class ElasticsearchDashboardData implements DashboardDataStore {
     return { index: scoped.index, timeField: scoped.timeField, query: { bool: { filter: [range, ...scoped.filter, buildConsoleQuery(request.query, scoped.schema)] } } };
   }
 
-  private async aggregate(index: string, query: Query, aggregations?: Record<string, estypes.AggregationsAggregationContainer>): Promise<estypes.SearchResponse> {
+  /**
+   * One search of size 0: only the aggregations come back. The total of hits is counted only when
+   * `totalHits` asks for it (the aggregations visit every match anyway, but a search without them
+   * need not count past the first).
+   */
+  private async aggregate(index: string, query: Query, aggregations?: Record<string, estypes.AggregationsAggregationContainer>, totalHits = true): Promise<estypes.SearchResponse> {
     try {
-      return await this.client.search({ index, ignore_unavailable: true, allow_no_indices: true, size: 0, track_total_hits: true, query, ...(aggregations === undefined ? {} : { aggregations }) });
+      return await this.client.search({
+        index,
+        ignore_unavailable: true,
+        allow_no_indices: true,
+        size: 0,
+        track_total_hits: totalHits,
+        query,
+        ...(aggregations === undefined ? {} : { aggregations }),
+      });
     } catch (error) {
       if (statusOf(error) === 400) throw new ValidationError('The panel asks Elasticsearch for an aggregation of a field it cannot count as the field is stored; choose another field.');
       throw storageFailure(error, PANEL_UNAVAILABLE);
@@ -101,7 +114,7 @@ export class ElasticsearchDashboardData implements DashboardDataStore {
       return { interval, series: ['Events'], points: buckets.map((bucket) => ({ time: Number(bucket.key), series: 'Events', count: bucket.doc_count })), total: totalOf(response) };
     }
     const { field, type } = await this.aggregatable(request.scope, split.field);
-    const response = await this.aggregate(index, query, { split: { terms: { field, size: split.topN }, aggregations: { histogram } } });
+    const response = await this.aggregate(index, query, { split: { terms: { field, size: split.topN, collect_mode: 'breadth_first' }, aggregations: { histogram } } });
     const buckets = ((response.aggregations as any)?.split?.buckets ?? []) as (Bucket & { histogram: { buckets: Bucket[] } })[];
     const series: string[] = [];
     const points: CountsOverTime['points'] = [];
@@ -127,16 +140,26 @@ export class ElasticsearchDashboardData implements DashboardDataStore {
     };
   }
 
-  async count(request: PanelQuery): Promise<number> {
-    const { index, query } = this.where(request);
-    return totalOf(await this.aggregate(index, query));
-  }
-
-  async distinctCount(request: PanelQuery, field: string): Promise<number> {
-    const { index, query } = this.where(request);
-    const aggregated = await this.aggregatable(request.scope, field);
-    const response = await this.aggregate(index, query, { distinct: { cardinality: { field: aggregated.field, precision_threshold: DISTINCT_PRECISION } } });
-    return ((response.aggregations as any)?.distinct?.value as number | undefined) ?? 0;
+  async metric(request: PanelQuery, measure: MetricMeasure, previous: TimeRange): Promise<{ value: number; previous: number }> {
+    // One search over both periods, split by a range aggregation on the time field: each matching
+    // document is visited once, and the query is the same filter as every other panel's.
+    const { index, timeField, query } = this.where({ ...request, range: { fromMillis: Math.min(previous.fromMillis, request.range.fromMillis), toMillis: Math.max(previous.toMillis, request.range.toMillis) } });
+    const distinct = measure.metric === 'distinct' ? await this.aggregatable(request.scope, measure.field) : undefined;
+    const periods: estypes.AggregationsAggregationContainer = {
+      range: {
+        field: timeField,
+        keyed: true,
+        ranges: [
+          { key: 'current', from: request.range.fromMillis, to: request.range.toMillis },
+          { key: 'previous', from: previous.fromMillis, to: previous.toMillis },
+        ],
+      },
+      ...(distinct === undefined ? {} : { aggregations: { distinct: { cardinality: { field: distinct.field, precision_threshold: DISTINCT_PRECISION } } } }),
+    };
+    const response = await this.aggregate(index, query, { periods }, false);
+    const buckets = ((response.aggregations as any)?.periods?.buckets ?? {}) as Record<string, { doc_count: number; distinct?: { value: number } }>;
+    const valueOf = (key: string): number => (distinct === undefined ? buckets[key]?.doc_count : buckets[key]?.distinct?.value) ?? 0;
+    return { value: valueOf('current'), previous: valueOf('previous') };
   }
 
   async latest(request: PanelQuery, columns: readonly string[], size: number): Promise<{ total: number; hits: ConsoleHit[] }> {
