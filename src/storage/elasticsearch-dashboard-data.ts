@@ -114,7 +114,7 @@ export class ElasticsearchDashboardData implements DashboardDataStore {
       return { interval, series: ['Events'], points: buckets.map((bucket) => ({ time: Number(bucket.key), series: 'Events', count: bucket.doc_count })), total: totalOf(response) };
     }
     const { field, type } = await this.aggregatable(request.scope, split.field);
-    const response = await this.aggregate(index, query, { split: { terms: { field, size: split.topN, collect_mode: 'breadth_first' }, aggregations: { histogram } } });
+    const response = await this.aggregate(index, query, { split: { terms: { field, size: split.topN }, aggregations: { histogram } } });
     const buckets = ((response.aggregations as any)?.split?.buckets ?? []) as (Bucket & { histogram: { buckets: Bucket[] } })[];
     const series: string[] = [];
     const points: CountsOverTime['points'] = [];
@@ -193,19 +193,30 @@ export class ElasticsearchDashboardData implements DashboardDataStore {
     const inRange: Query = { range: { '@received': { gte: range.fromMillis, lt: range.toMillis, format: 'epoch_millis' } } };
     const events: Query = { prefix: { _index: EVENT_INDEX_PREFIX } };
     const codes = systems.map((system) => system.code);
-    const [last, received, refused] = await Promise.all([
-      // The last event ever received, whatever the range: a system that stopped reporting shows when.
-      this.aggregate(`${EVENT_INDEX_PREFIX}*`, { bool: { filter: [events, { terms: { '@is': codes } }] } }, { systems: { terms: { field: '@is', size }, aggregations: { last: { max: { field: '@received' } } } } }),
+    const lastEver = (of: string[]): Promise<estypes.SearchResponse> =>
+      this.aggregate(`${EVENT_INDEX_PREFIX}*`, { bool: { filter: [events, { terms: { '@is': of } }] } }, { systems: { terms: { field: '@is', size: of.length }, aggregations: { last: { max: { field: '@received' } } } } }, false);
+    // A range that reaches the present holds each system's last event, if it received any in it: the
+    // search of every event ever received is then needed only for the systems silent in the range.
+    const rangeReachesNow = range.toMillis >= Date.now();
+    const [everyLast, received, refused] = await Promise.all([
+      rangeReachesNow ? undefined : lastEver(codes),
       this.aggregate(`${EVENT_INDEX_PREFIX}*`, { bool: { filter: [events, inRange, { terms: { '@is': codes } }] } }, {
-        systems: { terms: { field: '@is', size }, aggregations: { types: { terms: { field: 'event_type', size: MAX_TYPES_PER_SYSTEM } } } },
+        systems: { terms: { field: '@is', size }, aggregations: { types: { terms: { field: 'event_type', size: MAX_TYPES_PER_SYSTEM } }, last: { max: { field: '@received' } } } },
       }),
-      this.aggregate(REJECTIONS_INDEX_PATTERN, { bool: { filter: [{ prefix: { _index: REJECTIONS_INDEX_PREFIX } }, inRange, { terms: { is: codes } }] } }, { systems: { terms: { field: 'is', size } } }),
+      this.aggregate(REJECTIONS_INDEX_PATTERN, { bool: { filter: [{ prefix: { _index: REJECTIONS_INDEX_PREFIX } }, inRange, { terms: { is: codes } }] } }, { systems: { terms: { field: 'is', size } } }, false),
     ]);
     const bucketsOf = (response: estypes.SearchResponse): Map<string, any> =>
       new Map((((response.aggregations as any)?.systems?.buckets ?? []) as Bucket[]).map((bucket) => [String(bucket.key), bucket]));
-    const lastBy = bucketsOf(last);
     const receivedBy = bucketsOf(received);
     const refusedBy = bucketsOf(refused);
+    let lastBy: Map<string, any>;
+    if (everyLast !== undefined) {
+      lastBy = bucketsOf(everyLast);
+    } else {
+      lastBy = new Map([...receivedBy].filter(([, bucket]) => typeof bucket.last?.value === 'number'));
+      const silent = codes.slice(0, size).filter((code) => !lastBy.has(code));
+      if (silent.length > 0) for (const [code, bucket] of bucketsOf(await lastEver(silent))) lastBy.set(code, bucket);
+    }
     const hours = (range.toMillis - range.fromMillis) / HOUR_MILLIS;
     return systems.map((system) => {
       const lastMillis = lastBy.get(system.code)?.last?.value as number | null | undefined;
