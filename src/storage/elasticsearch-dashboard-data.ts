@@ -109,9 +109,11 @@ export class ElasticsearchDashboardData implements DashboardDataStore {
       },
     };
     if (split === undefined) {
-      const response = await this.aggregate(index, query, { histogram });
+      // The histogram's bounds are the range's, so every match is in a bucket: their sum is the total.
+      const response = await this.aggregate(index, query, { histogram }, false);
       const buckets = ((response.aggregations as any)?.histogram?.buckets ?? []) as Bucket[];
-      return { interval, series: ['Events'], points: buckets.map((bucket) => ({ time: Number(bucket.key), series: 'Events', count: bucket.doc_count })), total: totalOf(response) };
+      const points = buckets.map((bucket) => ({ time: Number(bucket.key), series: 'Events', count: bucket.doc_count }));
+      return { interval, series: ['Events'], points, total: points.reduce((sum, point) => sum + point.count, 0) };
     }
     const { field, type } = await this.aggregatable(request.scope, split.field);
     const response = await this.aggregate(index, query, { split: { terms: { field, size: split.topN }, aggregations: { histogram } } });
