@@ -244,7 +244,8 @@ export class DashboardService {
     if (input.refresh !== undefined && typeof input.refresh !== 'boolean') throw new ValidationError('refresh must be true or false.');
     const { dashboard } = await this.read(id);
     const viewed = { id: dashboard.id, title: dashboard.title, panelCount: dashboard.panels.length, range, refresh: input.refresh === true };
-    const panels = Promise.all(dashboard.panels.map((panel) => this.renderPanel(actor, panel, range)));
+    const systems = this.systemsOnce();
+    const panels = Promise.all(dashboard.panels.map((panel) => this.renderPanel(actor, panel, range, systems)));
     let rendered: Awaited<typeof panels>;
     if (dashboard.panels.some((panel) => panel.visualisation.kind === 'latest-events')) {
       // The record names how many events were shown, known once the panels are read.
@@ -268,7 +269,7 @@ export class DashboardService {
     const panel = validatePanel(input.panel, 'panel');
     this.checkPanel(panel, 'panel');
     const range = parseTimeRange(input.from, input.to, now);
-    const rendered = await this.renderPanel(actor, panel, range);
+    const rendered = await this.renderPanel(actor, panel, range, this.systemsOnce());
     if (rendered.failure !== undefined) throw rendered.failure;
     if (rendered.answer.data === undefined) throw new InternalError(rendered.answer.error?.message ?? 'The panel could not be rendered.');
     await this.recordViewed(actor, { id: undefined, title: panel.title, panelCount: 1, range, refresh: false, eventsShown: rendered.eventsShown, preview: true });
@@ -301,9 +302,20 @@ export class DashboardService {
     }
   }
 
-  private async renderPanel(actor: ConsoleActor, panel: Panel, range: TimeRange): Promise<{ answer: PanelAnswer; eventsShown: number; failure?: MLogError }> {
+  /** The registered systems, read at the first panel that needs them and shared by the render's other panels. */
+  private systemsOnce(): () => Promise<InformationSystem[]> {
+    let reading: Promise<InformationSystem[]> | undefined;
+    return () => (reading ??= this.systems.list());
+  }
+
+  private async renderPanel(
+    actor: ConsoleActor,
+    panel: Panel,
+    range: TimeRange,
+    systems: () => Promise<InformationSystem[]>,
+  ): Promise<{ answer: PanelAnswer; eventsShown: number; failure?: MLogError }> {
     try {
-      const { data, eventsShown } = await this.panelData(actor, panel, range);
+      const { data, eventsShown } = await this.panelData(actor, panel, range, systems);
       return { answer: { id: panel.id, data }, eventsShown };
     } catch (error) {
       const failure = error instanceof MLogError && error.status < 500 ? error : undefined;
@@ -315,10 +327,10 @@ export class DashboardService {
     }
   }
 
-  private async panelData(actor: ConsoleActor, panel: Panel, range: TimeRange): Promise<{ data: PanelData; eventsShown: number }> {
+  private async panelData(actor: ConsoleActor, panel: Panel, range: TimeRange, systemsOnce: () => Promise<InformationSystem[]>): Promise<{ data: PanelData; eventsShown: number }> {
     const visualisation = panel.visualisation;
     if (visualisation.kind === 'system-health') {
-      const systems = await this.systems.list();
+      const systems = await systemsOnce();
       const health = await this.data.systemHealth(
         range,
         systems.map((system) => ({ code: system.code, name: system.name, status: system.status, event_types: system.event_types })),
@@ -349,7 +361,7 @@ export class DashboardService {
       }
       case 'latest-events': {
         const page = await this.data.latest(request, visualisation.columns, visualisation.size);
-        const names = new Map((await this.systems.list()).map((system) => [system.code, system.name]));
+        const names = new Map((await systemsOnce()).map((system) => [system.code, system.name]));
         const hits = page.hits.map((hit) => {
           const name = hit.system === undefined ? undefined : names.get(hit.system);
           return name === undefined ? hit : { ...hit, systemName: name };
