@@ -100,7 +100,8 @@ export class Rsyslog {
 
 /** Runs util-linux `logger` with `args` against 127.0.0.1:`port` over TCP. */
 export async function logger(port: number, args: string[]): Promise<void> {
-  await run(LOGGER, ['--tcp', '--server', '127.0.0.1', '--port', String(port), ...args]);
+  // RFC 3164 stamps carry no zone: logger writes them in UTC here, whatever the machine's zone.
+  await run(LOGGER, ['--tcp', '--server', '127.0.0.1', '--port', String(port), ...args], { env: { ...process.env, TZ: 'UTC' } });
 }
 
 /** The exact bytes util-linux `logger` sends for `args` (caught by a local server). */
