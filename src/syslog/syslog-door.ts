@@ -121,12 +121,15 @@ export class SyslogDoor {
     const parsed = parseSyslogMessage(data.toString('utf8'), { receivedAt, timezone: caller.syslogTimezone });
     if (!parsed.ok) return { kind: 'refused', status: 400, reason: `The syslog message cannot be read at column ${parsed.column}: ${parsed.reason}.`, closeConnection: false };
     const body = Buffer.from(syslogRegistrationBody(parsed.message, receivedAt), 'utf8');
+    // Every attempt registers under the same UID (so the same document ids): an attempt whose write
+    // Elasticsearch applied after MLog stopped waiting makes the next attempt find its events, not store them twice.
+    const uid = randomUUID();
     let wait = RETRY_FIRST_MS;
     let held = false;
     try {
       for (;;) {
         try {
-          const registration = await this.dependencies.ingest.register({ caller, body, receivedAt });
+          const registration = await this.dependencies.ingest.register({ caller, body, receivedAt, uid });
           this.metrics.eventsRegistered.inc({ system: caller.system.code }, registration.events);
           return { kind: 'stored', events: registration.events };
         } catch (error) {
