@@ -187,6 +187,22 @@ describe('RELP over TLS', () => {
   });
 });
 
+describe('syslog settings of a system (administration API)', () => {
+  test('syslog_addresses and syslog_timezone are stored and answered; an address that is not an IP or CIDR, or an unknown zone, is refused with 400 naming the field', async () => {
+    const is = await mlog.addSystem({ syslog_addresses: ['10.9.0.0/16'], syslog_timezone: 'Europe/Chisinau' });
+    const shown = await mlog.callAdmin(`/admin/systems/${is.code}`);
+    assert.equal(shown.status, 200, shown.text);
+    assert.deepEqual(shown.json.system.syslog_addresses, ['10.9.0.0/16']);
+    assert.equal(shown.json.system.syslog_timezone, 'Europe/Chisinau');
+    const badAddress = await mlog.callAdmin(`/admin/systems/${is.code}`, { method: 'PATCH', body: JSON.stringify({ syslog_addresses: ['10.9.0.0/99'] }) });
+    assert.equal(badAddress.status, 400);
+    assert.match(badAddress.json.message, /syslog_addresses contains "10\.9\.0\.0\/99", which is not an IP address or CIDR range/);
+    const badZone = await mlog.callAdmin(`/admin/systems/${is.code}`, { method: 'PATCH', body: JSON.stringify({ syslog_timezone: 'Mars/Olympus' }) });
+    assert.equal(badZone.status, 400);
+    assert.match(badZone.json.message, /syslog_timezone "Mars\/Olympus" is not a time zone MLog knows/);
+  });
+});
+
 describe('syslog over plain TCP', () => {
   test('logger\'s RFC 5424 (octet counting) and RFC 3164 (newline) bytes are stored from an address in syslog_addresses, refused from another', async () => {
     const address = uniqueLoopbackAddress();
