@@ -81,7 +81,9 @@ export function mappedEventLine(message: SyslogMessage, receivedAt: Date): strin
   if (message.hostname !== undefined) source.push(message.hostname);
   if (message.appName !== undefined) source.push(message.procId === undefined ? message.appName : `${message.appName}[${message.procId}]`);
   if (source.length > 0) fields.set('event_source', source.length === 1 ? source[0] : source);
-  if (message.message !== '') fields.set('event_message', message.message);
+  // Trimmed: rsyslog's %msg% keeps the space that followed the TAG's colon.
+  const text = message.message.trim();
+  if (text !== '') fields.set('event_message', text);
 
   // Maps, not plain objects, so that an SD-ID or PARAM-NAME such as __proto__ stays a name.
   const given = new Map<string, string[]>();
