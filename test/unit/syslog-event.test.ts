@@ -248,3 +248,23 @@ describe('any parsed message', () => {
     );
   });
 });
+
+describe('docs/syslog.md', () => {
+  test('its two examples: the frames and the events they become', async () => {
+    const { readFile } = await import('node:fs/promises');
+    const doc = await readFile(new URL('../../docs/syslog.md', import.meta.url), 'utf8');
+    const section = doc.slice(doc.indexOf('### An example'));
+    const blocks = [...section.matchAll(/```[a-z]*\n([^`]*?)\n```/g)].map((match) => match[1]!);
+    assert.equal(blocks.length, 5, 'the logger command, a frame, its event, a line, its event');
+    const [frame, frameEvent, line, lineEvent] = blocks.slice(1);
+    const space = frame!.indexOf(' ');
+    const content = frame!.slice(space + 1);
+    assert.equal(Number(frame!.slice(0, space)), Buffer.byteLength(content), 'the octet count of the frame');
+    const receivedAt = new Date('2026-11-28T08:49:11Z');
+    const first = parseSyslogMessage(content, { receivedAt, timezone: 'UTC' });
+    const second = parseSyslogMessage(line!, { receivedAt, timezone: 'Europe/Chisinau' });
+    assert.ok(first.ok && second.ok);
+    assert.equal(syslogRegistrationBody(first.message, receivedAt), frameEvent);
+    assert.equal(syslogRegistrationBody(second.message, receivedAt), lineEvent);
+  });
+});
