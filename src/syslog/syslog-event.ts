@@ -48,14 +48,15 @@ export const DEFAULT_APP_NAME = 'Syslog';
 /** The second part of the event_type when there is no MSGID. */
 export const DEFAULT_MSG_ID = 'Log';
 
-/** True when every non-blank line of `text` is a JSON object or a compact JWS, as /register reads its body. */
+/** True when every non-blank line of `text` is a JSON object ("{…}") or a compact JWS whose header is a JSON object, as /register reads its body. */
 export function isEventLines(text: string): boolean {
   let lines = 0;
   for (const line of text.split('\n')) {
     const trimmed = line.trim();
     if (trimmed === '') continue;
     const json = trimmed.charCodeAt(0) === 123 /* { */ && trimmed.charCodeAt(trimmed.length - 1) === 125; /* } */
-    if (!json && !isCompactJws(trimmed)) return false;
+    // A JWS header is a JSON object, so its base64url starts "ey": a line such as "a.b.c" stays text.
+    if (!json && !(trimmed.startsWith('ey') && isCompactJws(trimmed))) return false;
     lines++;
   }
   return lines > 0;
@@ -81,7 +82,9 @@ export function mappedEventLine(message: SyslogMessage, receivedAt: Date): strin
   if (message.hostname !== undefined) source.push(message.hostname);
   if (message.appName !== undefined) source.push(message.procId === undefined ? message.appName : `${message.appName}[${message.procId}]`);
   if (source.length > 0) fields.set('event_source', source.length === 1 ? source[0] : source);
-  if (message.message !== '') fields.set('event_message', message.message);
+  // Trimmed: rsyslog's %msg% keeps the space that followed the TAG's colon.
+  const text = message.message.trim();
+  if (text !== '') fields.set('event_message', text);
 
   // Maps, not plain objects, so that an SD-ID or PARAM-NAME such as __proto__ stays a name.
   const given = new Map<string, string[]>();

@@ -254,7 +254,7 @@ function assumeYearAndZone(stamp: RawBsdStamp, context: { receivedAt: Date; time
   if (stamp.day > 31 || stamp.hour > 23 || stamp.minute > 59 || stamp.second > 59) refuse(stamp.offset, `${where} is not a real date and time`);
   const zone = zoneOf(context.timezone, stamp.offset);
   const received = context.receivedAt.getTime();
-  const yearOfReceipt = wallClock(zone, received).year;
+  const yearOfReceipt = new Date(received + offsetAt(zone, received) * 60_000).getUTCFullYear();
   for (const year of [yearOfReceipt + 1, yearOfReceipt, yearOfReceipt - 1]) {
     if (stamp.day > daysInMonth(year, stamp.month)) continue;
     const { instant, offsetMinutes } = fromWallClock(zone, year, stamp);
@@ -330,12 +330,25 @@ function wallClock(zone: Zone, instant: number): WallClock {
   return clock;
 }
 
+const QUARTER_HOUR = 900_000;
+
+/** Offsets by zone and quarter hour: zones change their offset on a quarter hour, and Intl is slow. */
+const offsets = new Map<Intl.DateTimeFormat, Map<number, number>>();
+
 /** Minutes east of UTC that `zone` is at `instant`. */
 function offsetAt(zone: Zone, instant: number): number {
   if (zone === 'UTC') return 0;
-  const clock = wallClock(zone, instant);
-  const asUtc = Date.UTC(clock.year, clock.month - 1, clock.day, clock.hour, clock.minute, clock.second);
-  return Math.round((asUtc - Math.floor(instant / 1000) * 1000) / 60_000);
+  const quarter = Math.floor(instant / QUARTER_HOUR);
+  let known = offsets.get(zone);
+  if (known === undefined) offsets.set(zone, (known = new Map()));
+  const cached = known.get(quarter);
+  if (cached !== undefined) return cached;
+  const start = quarter * QUARTER_HOUR;
+  const clock = wallClock(zone, start);
+  const offset = Math.round((Date.UTC(clock.year, clock.month - 1, clock.day, clock.hour, clock.minute, clock.second) - start) / 60_000);
+  if (known.size >= 10_000) known.clear();
+  known.set(quarter, offset);
+  return offset;
 }
 
 /** The instant a wall-clock time in `zone` names (in a skipped hour, the offset before the change), and the zone's offset then. */
