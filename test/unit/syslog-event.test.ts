@@ -253,7 +253,9 @@ describe('docs/syslog.md', () => {
   test('its two examples: the frames and the events they become', async () => {
     const { readFile } = await import('node:fs/promises');
     const doc = await readFile(new URL('../../docs/syslog.md', import.meta.url), 'utf8');
-    const section = doc.slice(doc.indexOf('### An example'));
+    const start = doc.indexOf('### An example');
+    const end = doc.indexOf('\n## ', start);
+    const section = doc.slice(start, end === -1 ? undefined : end);
     const blocks = [...section.matchAll(/```[a-z]*\n([^`]*?)\n```/g)].map((match) => match[1]!);
     assert.equal(blocks.length, 5, 'the logger command, a frame, its event, a line, its event');
     const [frame, frameEvent, line, lineEvent] = blocks.slice(1);
