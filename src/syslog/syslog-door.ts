@@ -111,31 +111,36 @@ export class SyslogDoor {
    * when it is through; it gives up (`abandoned`) only when the shutdown grace runs out.
    */
   async store(peer: SyslogPeer, data: Buffer, receivedAt: Date, hold: (held: boolean) => void): Promise<MessageOutcome> {
-    let caller: KnownSystem;
-    try {
-      caller = await this.identify(peer, receivedAt);
-    } catch (error) {
-      if (error instanceof MLogError && !isTransient(error)) return { kind: 'refused', status: error.status, reason: error.message, closeConnection: true };
-      throw error;
-    }
-    const parsed = parseSyslogMessage(data.toString('utf8'), { receivedAt, timezone: caller.syslogTimezone });
-    if (!parsed.ok) return { kind: 'refused', status: 400, reason: `The syslog message cannot be read at column ${parsed.column}: ${parsed.reason}.`, closeConnection: false };
-    const body = Buffer.from(syslogRegistrationBody(parsed.message, receivedAt), 'utf8');
     // Every attempt registers under the same UID (so the same document ids): an attempt whose write
     // Elasticsearch applied after MLog stopped waiting makes the next attempt find its events, not store them twice.
     const uid = randomUUID();
+    let prepared: { caller: KnownSystem; body: Buffer } | undefined;
     let wait = RETRY_FIRST_MS;
     let held = false;
     try {
       for (;;) {
         try {
+          if (prepared === undefined) {
+            // The registry is read from storage when its cache is stale: identification waits out an outage too.
+            let caller: KnownSystem;
+            try {
+              caller = await this.identify(peer, receivedAt);
+            } catch (error) {
+              if (error instanceof MLogError && !isTransient(error)) return { kind: 'refused', status: error.status, reason: error.message, closeConnection: true };
+              throw error;
+            }
+            const parsed = parseSyslogMessage(data.toString('utf8'), { receivedAt, timezone: caller.syslogTimezone });
+            if (!parsed.ok) return { kind: 'refused', status: 400, reason: `The syslog message cannot be read at column ${parsed.column}: ${parsed.reason}.`, closeConnection: false };
+            prepared = { caller, body: Buffer.from(syslogRegistrationBody(parsed.message, receivedAt), 'utf8') };
+          }
+          const { caller, body } = prepared;
           const registration = await this.dependencies.ingest.register({ caller, body, receivedAt, uid });
           this.metrics.eventsRegistered.inc({ system: caller.system.code }, registration.events);
           return { kind: 'stored', events: registration.events };
         } catch (error) {
           if (!isTransient(error)) {
             if (error instanceof MLogError) return { kind: 'refused', status: error.status, reason: error.message, closeConnection: false };
-            this.logger.error('a syslog message could not be registered because of a defect', { system: caller.system.code, door: peer.door, error: (error as Error).message });
+            this.logger.error('a syslog message could not be registered because of a defect', { system: prepared?.caller.system.code, door: peer.door, error: (error as Error).message });
             return { kind: 'refused', status: 500, reason: 'MLog could not register this message because of a defect; the MLog administrators have it in their log.', closeConnection: false };
           }
           if (this.deadline !== undefined && Date.now() + wait > this.deadline) return { kind: 'abandoned' };

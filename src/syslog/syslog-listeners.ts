@@ -317,9 +317,10 @@ export async function listenSyslog(door: SyslogDoor, kind: SyslogDoorKind, optio
       },
       (error: unknown) => {
         const refusal = error instanceof MLogError ? error : undefined;
-        const reason = refusal?.message ?? 'The system could not be identified: MLog could not read its registry.';
-        door.recordRefusal(peer, { status: refusal?.status ?? 503, reason });
-        door.logger.info('syslog connection refused', { door: kind, status: refusal?.status ?? 503, sourceAddress: peer.sourceAddress });
+        const status = refusal?.status ?? 500;
+        // Only refusals (4xx) are recorded; storage unavailable (the registry could not be read) is the sender's cue to retry.
+        if (status >= 400 && status < 500) door.recordRefusal(peer, { status, reason: refusal?.message ?? '' });
+        door.logger.info('syslog connection refused', { door: kind, status, sourceAddress: peer.sourceAddress, reason: refusal?.message ?? (error as Error).message });
         if (kind === 'relp' && refusal !== undefined) {
           // RELP can carry the reason: the answer to "open" says it, then the connection ends.
           const connection = serveRelp(door, socket, peer, refusal);
