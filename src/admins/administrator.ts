@@ -14,6 +14,8 @@ export const CONSOLE_ACTIONS = {
   'read-audit-trail': 'auditor',
   'manage-administrators': 'administrator',
   'manage-systems': 'administrator',
+  'read-alerts': 'auditor',
+  'manage-alert-rules': 'administrator',
 } as const satisfies Record<string, AdminRole>;
 export type ConsoleAction = keyof typeof CONSOLE_ACTIONS;
 

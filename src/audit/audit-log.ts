@@ -11,6 +11,8 @@ export interface AuditEvent {
 export interface RecordOptions {
   /** Resolve only once searches see the event (default true); false still waits until it is durably stored. */
   waitForSearch?: boolean;
+  /** Stores the event under this id, once: recording the same id again changes nothing (an alert's firing recorded after a restart). */
+  id?: string;
 }
 
 /** Where audit events go. record() resolves once the event is durably stored. */

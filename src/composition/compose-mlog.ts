@@ -6,6 +6,8 @@ import { consoleApi } from '../http/console/console-api.js';
 import { oidcRoutes } from '../http/console/oidc-routes.js';
 import { createPublicApp } from '../http/public-app.js';
 import { readingRoutes } from '../http/console/reading-routes.js';
+import { consoleAlertRuleRoutes } from '../http/console/alert-rule-routes.js';
+import { alertRuleRoutes } from '../http/routes/alert-rule-routes.js';
 import { onboardingRoutes } from '../http/routes/onboarding-routes.js';
 import { personalDataRoutes } from '../http/routes/personal-data-routes.js';
 import { rejectionRoutes } from '../http/routes/rejection-routes.js';
@@ -58,14 +60,14 @@ export async function composeMLog(config: MLogConfig, logger: Logger, metrics: M
     logger,
     metrics,
     token: config.adminApi.token,
-    routes: [onboardingRoutes(services.onboarding), rejectionRoutes(services.rejectionSearch)],
+    routes: [onboardingRoutes(services.onboarding), rejectionRoutes(services.rejectionSearch), alertRuleRoutes(services.alertRules)],
     consoleApi: consoleApi({
       sessions: services.consoleSessions,
       accounts: services.accounts,
       secureCookie,
       oidc: services.oidc !== undefined,
       openRouters: services.oidc === undefined ? [] : [oidcRoutes(services.oidc, secureCookie)],
-      routers: [readingRoutes(services.consoleSearch, logger)],
+      routers: [readingRoutes(services.consoleSearch, logger), consoleAlertRuleRoutes(services.alertRules)],
     }),
   });
 

@@ -1,3 +1,4 @@
+import { AlertRulesService } from '../alerts/alert-rules-service.js';
 import { AdminAccounts } from '../admins/admin-accounts.js';
 import { ConsoleSessions } from '../admins/console-sessions.js';
 import { DEFAULT_LOCKOUT_POLICY } from '../admins/lockout.js';
@@ -43,6 +44,8 @@ export interface Services {
   consoleSessions: ConsoleSessions;
   /** Sign-in to the console through OpenID Connect, when MLOG_OIDC_ISSUER is set. */
   oidc?: OidcSignIn;
+  /** Alert rules as administrators manage them, their history and the alerts active now. */
+  alertRules: AlertRulesService;
 }
 
 /** Builds the services; `metrics` (the server's) are told about calls in flight and lost rejections. Starts nothing. */
@@ -61,6 +64,7 @@ export function createServices(settings: ServiceSettings, stores: Stores, logger
   return {
     accounts,
     consoleSessions,
+    alertRules: new AlertRulesService(stores.alertRules, stores.alertStates, stores.alertHistory, stores.audit, logger),
     ...(oidc?.issuer !== undefined && oidc.clientId !== undefined && oidc.clientSecret !== undefined && oidc.redirectUrl !== undefined
       ? {
           oidc: new OidcSignIn(

@@ -1,4 +1,5 @@
 import type { MLogConfig } from '../config/config.js';
+import type { AlertDataSource, AlertHistoryReader, AlertRuleStore, AlertStateStore } from '../alerts/alert-store-type.js';
 import type { AccountStore } from '../admins/account-store-type.js';
 import type { LockoutStore } from '../admins/lockout-store-type.js';
 import type { SessionStore } from '../admins/session-store-type.js';
@@ -13,6 +14,7 @@ import type { ConformanceFactsSource } from '../onboarding/conformance-facts-typ
 import type { RejectionStore } from '../rejections/rejection-recorder.js';
 import type { RejectionReader } from '../rejections/rejection-search.js';
 import { ElasticsearchAccountStore } from '../storage/elasticsearch-account-store.js';
+import { ElasticsearchAlertDataSource, ElasticsearchAlertHistoryReader, ElasticsearchAlertRuleStore, ElasticsearchAlertStateStore } from '../storage/elasticsearch-alert-stores.js';
 import { ElasticsearchAuditLog } from '../storage/elasticsearch-audit-log.js';
 import { createElasticsearchClient } from '../storage/elasticsearch-client.js';
 import { ElasticsearchConsoleSearchStore } from '../storage/elasticsearch-console-search-store.js';
@@ -55,6 +57,11 @@ export interface Stores {
   admins: AccountStore;
   sessions: SessionStore;
   lockouts: LockoutStore;
+  /** Alert rules, their evaluation state, the readings their evaluation makes, and their history. */
+  alertRules: AlertRuleStore;
+  alertStates: AlertStateStore;
+  alertData: AlertDataSource;
+  alertHistory: AlertHistoryReader;
   /** Index templates, the durability check and the readiness probe. */
   readiness: ElasticsearchReadiness;
   /** Closes the connection to Elasticsearch (after events.close). */
@@ -96,6 +103,10 @@ export function createStores(settings: StoreSettings, logger: Logger): Stores {
     admins: new ElasticsearchAccountStore(client),
     sessions: new ElasticsearchSessionStore(client),
     lockouts: new ElasticsearchLockoutStore(client),
+    alertRules: new ElasticsearchAlertRuleStore(client),
+    alertStates: new ElasticsearchAlertStateStore(client),
+    alertData: new ElasticsearchAlertDataSource(client),
+    alertHistory: new ElasticsearchAlertHistoryReader(client),
     readiness,
     async close() {
       readiness.stop();

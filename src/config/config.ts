@@ -178,6 +178,20 @@ export const CONFIGURATION = {
       default: '41 * * * *',
     }),
   },
+  alerts: {
+    schedule: withDefault({
+      variable: 'MLOG_ALERTS_SCHEDULE',
+      doc: 'cron expression (UTC; six fields give seconds) of the tick that evaluates the alert rules whose own schedule is due, or `off`',
+      parse: cronOrOff,
+      default: '* * * * *',
+    }),
+    overlapSeconds: withDefault({
+      variable: 'MLOG_ALERTS_OVERLAP_SECONDS',
+      doc: 'each evaluation reaches this far back before the end of the previous one (on `@received`), so an event that became searchable late is still seen',
+      parse: seconds,
+      default: '120',
+    }),
+  },
 };
 
 /** Everything MLog reads from its environment, checked once at start (see CONFIGURATION). */

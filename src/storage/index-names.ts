@@ -21,6 +21,10 @@ export const ADMINS_INDEX = 'mlog_admins';
 export const SESSIONS_INDEX = 'mlog_sessions';
 /** Failed console sign-ins per account and per address, for the lockout rule. */
 export const LOCKOUTS_INDEX = 'mlog_lockouts';
+/** Alert rules: one document per rule. */
+export const ALERT_RULES_INDEX = 'mlog_alert_rules';
+/** Each alert rule's evaluation state: last evaluated point, groups, transitions still to announce. */
+export const ALERT_STATE_INDEX = 'mlog_alert_state';
 export const REJECTIONS_INDEX_PREFIX = 'mlog_rejections-';
 export const PERSONAL_DATA_INDEX_PREFIX = 'personaldata-';
 export const EVENT_INDEX_PREFIX = 'mlog-';
