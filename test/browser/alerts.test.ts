@@ -81,7 +81,7 @@ describe('the Alerts view in a browser', { skip: existsSync(CHROMIUM) ? false : 
     base = `http://127.0.0.1:${mlog.ports.adminPort}`;
     mpass = await mlog.addSystem({ code: `mpass-${suffix}` });
     browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
-    context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
+    context = await browser.newContext({ viewport: { width: 1440, height: 1000 } });
     page = await context.newPage();
   });
 
@@ -121,7 +121,6 @@ describe('the Alerts view in a browser', { skip: existsSync(CHROMIUM) ? false : 
     const column = /\^ column (\d+)/.exec(shown);
     assert.ok(column !== null, `the caret names the column: ${shown}`);
     assert.equal(Number(column[1]), `event_type:"${eventType}" and (user:bob`.length + 1, 'the column where the closing parenthesis is missing');
-    await shoot(page, 'rule-form-error');
 
     await flyout().locator('[data-test-subj="queryInput"]').fill(`event_type:"${eventType}"`);
     await queryError.waitFor({ state: 'detached', ...WAIT });
@@ -131,6 +130,10 @@ describe('the Alerts view in a browser', { skip: existsSync(CHROMIUM) ? false : 
     assert.equal(await flyout().locator('[data-test-subj="ruleError"]').count(), 0, 'the error is at its field, not above the form');
 
     await flyout().locator('[data-test-subj="windowMinutes"]').fill('5');
+    await windowRow.getByText(/params\.window_minutes must be/).waitFor({ state: 'detached', ...WAIT });
+    await flyout().locator('[data-test-subj="emails"] input').fill('security@example.org');
+    await flyout().locator('[data-test-subj="emails"] input').press('Enter');
+    await flyout().locator('[data-test-subj="ruleName"]').scrollIntoViewIfNeeded();
     await shoot(page, 'rule-form');
     assert.equal(await save(), 201);
     await flyout().waitFor({ state: 'detached', ...WAIT });
@@ -145,7 +148,10 @@ describe('the Alerts view in a browser', { skip: existsSync(CHROMIUM) ? false : 
     const stored = await mlog.callAdmin('/admin/alert-rules');
     const rule = (JSON.parse(stored.text) as { rules: { name: string; params: Record<string, unknown>; channels: Record<string, unknown>[] }[] }).rules.find((each) => each.name === ruleName);
     assert.deepEqual(rule?.params, { scope: { kind: 'events', systems: [] }, query: `event_type:"${eventType}"`, window_minutes: 5, group_by: 'user', comparator: '>=', value: 3 });
-    assert.deepEqual(rule?.channels, [{ kind: 'webhook', url: receiverUrl, secret_set: true }]);
+    assert.deepEqual(rule?.channels, [
+      { kind: 'webhook', url: receiverUrl, secret_set: true },
+      { kind: 'email', to: ['security@example.org'] },
+    ]);
   });
 
   test('events that cross the threshold fire the rule; its history lists the firing with links to the events, and one opens in Discover', async () => {

@@ -46,7 +46,11 @@ export function AlertRuleFlyout(props: { rule?: AlertRule; knownSystems: string[
   const [busy, setBusy] = useState(false);
   const managed = props.rule?.managed;
   const path = error === undefined || error.column !== undefined ? undefined : errorPath(error.message);
-  const change = (patch: Partial<RuleDraft>) => setDraft((current) => ({ ...current, ...patch }));
+  // MLog's error stands until the form is changed: then it may no longer hold.
+  const change = (patch: Partial<RuleDraft>) => {
+    setDraft((current) => ({ ...current, ...patch }));
+    setError(undefined);
+  };
   // The paths that have a row of their own, filled as the rows are made; the query's error shows in the query bar.
   const rows: string[] = ['params.query'];
 
@@ -86,10 +90,7 @@ export function AlertRuleFlyout(props: { rule?: AlertRule; knownSystems: string[
           query={draft.query}
           error={queryError ?? (belongsTo(path, 'params.query') ? error : undefined)}
           busy={busy}
-          onChange={(query) => {
-            change({ query });
-            if (queryError !== undefined || belongsTo(path, 'params.query')) setError(undefined);
-          }}
+          onChange={(query) => change({ query })}
           onSubmit={() => undefined}
         />
       </EuiFormRow>
@@ -258,10 +259,7 @@ export function AlertRuleFlyout(props: { rule?: AlertRule; knownSystems: string[
               options={RULE_TYPES.map(({ value, text }) => ({ value, text }))}
               value={draft.type}
               disabled={managed !== undefined || props.rule !== undefined}
-              onChange={(event) => {
-                change({ type: event.target.value as RuleDraft['type'] });
-                setError(undefined);
-              }}
+              onChange={(event) => change({ type: event.target.value as RuleDraft['type'] })}
               data-test-subj="ruleType"
             />,
             RULE_TYPES.find((type) => type.value === draft.type)?.description,

@@ -46,7 +46,7 @@ export function QueryBar(props: { query: string; error?: ApiError; onSubmit: (qu
           <EuiSpacer size="s" />
           <EuiCallOut color="danger" iconType="error" size="s" title={error.message} data-test-subj="queryError">
             {column !== undefined && (
-              <pre style={{ margin: 0, fontFamily: 'Roboto Mono, monospace', fontSize: 13, lineHeight: 1.3 }}>
+              <pre style={{ margin: 0, fontFamily: 'Roboto Mono, monospace', fontSize: 13, lineHeight: 1.3, whiteSpace: 'pre', overflowX: 'auto' }}>
                 {props.query}
                 {'\n'}
                 {' '.repeat(Math.max(0, column - 1))}^ column {column}
