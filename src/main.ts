@@ -4,6 +4,7 @@ import { composeMLog } from './composition/index.js';
 import { loadConfig, type MLogConfig } from './config/config.js';
 import { ConfigurationError } from './errors/mlog-error.js';
 import type { AdminAccounts } from './admins/admin-accounts.js';
+import type { AlertNotifier } from './alerts/alert-notifier-type.js';
 import { isLoopbackHost, listenAdmin, listenPublic } from './http/servers.js';
 import type { ScheduledJob } from './jobs/scheduler.js';
 import { createLogger, type Logger } from './logging/logger.js';
@@ -21,6 +22,8 @@ export interface RunningMLog {
   accounts: AdminAccounts;
   /** The scheduled jobs (retention, idempotency-purge), each of which can also be run now. */
   jobs: readonly ScheduledJob[];
+  /** Delivers alert notifications while started (by the alerts engine, as it holds the alerts lease). */
+  alertNotifier: AlertNotifier;
   /** Stops accepting calls, finishes those in flight (bounded), closes storage. */
   stop(): Promise<void>;
 }
@@ -61,6 +64,7 @@ export async function startMLog(config: MLogConfig, options: { logger?: Logger; 
       registry: mlog.services.registry,
       accounts: mlog.services.accounts,
       jobs: mlog.jobs,
+      alertNotifier: mlog.services.alertNotifier,
       async stop() {
         await mlog.stopJobs();
         await Promise.all(listeners.map((listener) => listener.close(graceMs)));

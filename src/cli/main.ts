@@ -3,13 +3,14 @@ import { Command } from 'commander';
 import { ConfigurationError, MLogError, StorageUnreachableError } from '../errors/mlog-error.js';
 import { createCliContext, LOCAL_ELASTICSEARCH_URL, type CommandGroup, type Output } from './cli-context.js';
 import { adminCommands } from './commands/admins.js';
+import { alertCommands } from './commands/alerts.js';
 import { retentionCommands } from './commands/retention.js';
 import { rejectionCommands } from './commands/rejections.js';
 import { systemCommands } from './commands/systems.js';
 import { onboardingCommands } from './commands/onboarding.js';
 
 /** Every command group of `mlog`, each in its own module under commands/. */
-const COMMAND_GROUPS: CommandGroup[] = [systemCommands, onboardingCommands, retentionCommands, rejectionCommands, adminCommands];
+const COMMAND_GROUPS: CommandGroup[] = [systemCommands, onboardingCommands, retentionCommands, rejectionCommands, adminCommands, alertCommands];
 
 /** Builds the `mlog` command line; commands connect to Elasticsearch only when they run. */
 export function buildProgram(output: Output, env: Record<string, string | undefined> = process.env): Command {

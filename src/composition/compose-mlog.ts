@@ -79,6 +79,8 @@ export async function composeMLog(config: MLogConfig, logger: Logger, metrics: M
     async stopJobs() {
       stores.readiness.stop();
       await Promise.all(jobs.map((job) => job.stop()));
+      await services.alertEngine.stop();
+      await services.alertNotifier.stop();
     },
     async close(graceMs) {
       await stores.events.close(graceMs);

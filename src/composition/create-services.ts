@@ -1,14 +1,21 @@
+import { hostname } from 'node:os';
+import { AlertEngine } from '../alerts/alert-engine.js';
 import { AlertRulesService } from '../alerts/alert-rules-service.js';
 import { AdminAccounts } from '../admins/admin-accounts.js';
 import { ConsoleSessions } from '../admins/console-sessions.js';
 import { DEFAULT_LOCKOUT_POLICY } from '../admins/lockout.js';
 import { OidcSignIn } from '../admins/oidc-sign-in.js';
-import type { MLogConfig } from '../config/config.js';
+import { EmailSender } from '../alerts/email-channel.js';
+import { OutboxNotifier } from '../alerts/outbox-notifier.js';
+import { WebhookSender } from '../alerts/webhook-channel.js';
+import { CONFIGURATION, type MLogConfig } from '../config/config.js';
+import { loadDeclared } from '../config/settings.js';
 import { AdmissionControl } from '../events/admission-control.js';
 import { IdempotencyService } from '../events/idempotency-service.js';
 import { IngestService } from '../events/ingest-service.js';
 import { PersonalDataService } from '../events/personal-data-service.js';
 import { QueryService } from '../events/query-service.js';
+import { newLeaseHolder } from '../jobs/lease.js';
 import { RetentionJob } from '../jobs/retention-job.js';
 import type { Logger } from '../logging/logger.js';
 import type { Metrics } from '../metrics/metrics.js';
@@ -19,7 +26,7 @@ import { ConsoleSearchService } from '../search/console-search-service.js';
 import { SystemRegistry } from '../systems/system-registry.js';
 import type { Stores } from './create-stores.js';
 
-export type ServiceSettings = Pick<MLogConfig, 'registryCacheSeconds' | 'limits' | 'retention' | 'console'> & Partial<Pick<MLogConfig, 'oidc'>>;
+export type ServiceSettings = Pick<MLogConfig, 'registryCacheSeconds' | 'limits' | 'retention' | 'console'> & Partial<Pick<MLogConfig, 'oidc'>> & Partial<Pick<MLogConfig, 'notifications' | 'smtp' | 'alerts'>>;
 
 /** Every service of MLog, each built on the stores it needs. */
 export interface Services {
@@ -46,6 +53,10 @@ export interface Services {
   oidc?: OidcSignIn;
   /** Alert rules as administrators manage them, their history and the alerts active now. */
   alertRules: AlertRulesService;
+  /** Evaluates the alert rules while this instance holds the alerts lease (scheduled by scheduleJobs). */
+  alertEngine: AlertEngine;
+  /** Delivers alert notifications (webhook, e-mail) from the outbox, while started by the holder of the alerts lease. */
+  alertNotifier: OutboxNotifier;
 }
 
 /** Builds the services; `metrics` (the server's) are told about calls in flight and lost rejections. Starts nothing. */
@@ -61,10 +72,16 @@ export function createServices(settings: ServiceSettings, stores: Stores, logger
     lockout: { ...DEFAULT_LOCKOUT_POLICY, lockMs },
   });
   const oidc = settings.oidc;
+  const alertNotifier = createAlertNotifier(settings, stores, logger);
   return {
+    alertNotifier,
     accounts,
     consoleSessions,
     alertRules: new AlertRulesService(stores.alertRules, stores.alertStates, stores.alertHistory, stores.audit, logger),
+    alertEngine: new AlertEngine(
+      { rules: stores.alertRules, states: stores.alertStates, data: stores.alertData, audit: stores.audit, leases: stores.leases, systems: registry, notifier: alertNotifier, logger },
+      { overlapMs: (settings.alerts?.overlapSeconds ?? 120) * 1000, holder: newLeaseHolder(), runBy: `alerts on ${hostname()}` },
+    ),
     ...(oidc?.issuer !== undefined && oidc.clientId !== undefined && oidc.clientSecret !== undefined && oidc.redirectUrl !== undefined
       ? {
           oidc: new OidcSignIn(
@@ -99,4 +116,22 @@ export function createServices(settings: ServiceSettings, stores: Stores, logger
       rejectionsMonths: settings.retention.rejectionsMonths,
     }),
   };
+}
+
+/** The alert notifier on the outbox, with the webhook and e-mail senders (declared defaults for settings left out, as in a command of `mlog`). */
+function createAlertNotifier(settings: ServiceSettings, stores: Stores, logger: Logger): OutboxNotifier {
+  const notifications = settings.notifications ?? loadDeclared({}, CONFIGURATION.notifications);
+  const timeoutMs = notifications.attemptTimeoutSeconds * 1000;
+  const consoleUrl = notifications.consoleUrl === undefined ? {} : { consoleUrl: notifications.consoleUrl };
+  const smtp = settings.smtp ?? {};
+  return new OutboxNotifier({
+    store: stores.alertOutbox,
+    audit: stores.audit,
+    logger,
+    senders: {
+      webhook: new WebhookSender({ timeoutMs, ...consoleUrl }),
+      email: new EmailSender({ timeoutMs, ...consoleUrl, ...(smtp.url === undefined ? {} : { smtpUrl: smtp.url }), ...(smtp.from === undefined ? {} : { from: smtp.from }) }),
+    },
+    settings: { retryMs: notifications.retryMinutes * 60_000, firstRetryDelayMs: notifications.firstRetryDelaySeconds * 1000, attemptTimeoutMs: timeoutMs },
+  });
 }

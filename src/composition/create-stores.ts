@@ -1,6 +1,7 @@
 import type { MLogConfig } from '../config/config.js';
 import type { AlertDataSource, AlertHistoryReader, AlertRuleStore, AlertStateStore } from '../alerts/alert-store-type.js';
 import type { AccountStore } from '../admins/account-store-type.js';
+import type { AlertOutboxStore } from '../alerts/alert-outbox-store-type.js';
 import type { LockoutStore } from '../admins/lockout-store-type.js';
 import type { SessionStore } from '../admins/session-store-type.js';
 import type { AuditLog } from '../audit/audit-log.js';
@@ -15,6 +16,7 @@ import type { RejectionStore } from '../rejections/rejection-recorder.js';
 import type { RejectionReader } from '../rejections/rejection-search.js';
 import { ElasticsearchAccountStore } from '../storage/elasticsearch-account-store.js';
 import { ElasticsearchAlertDataSource, ElasticsearchAlertHistoryReader, ElasticsearchAlertRuleStore, ElasticsearchAlertStateStore } from '../storage/elasticsearch-alert-stores.js';
+import { ElasticsearchAlertOutboxStore } from '../storage/elasticsearch-alert-outbox-store.js';
 import { ElasticsearchAuditLog } from '../storage/elasticsearch-audit-log.js';
 import { createElasticsearchClient } from '../storage/elasticsearch-client.js';
 import { ElasticsearchConsoleSearchStore } from '../storage/elasticsearch-console-search-store.js';
@@ -62,6 +64,8 @@ export interface Stores {
   alertStates: AlertStateStore;
   alertData: AlertDataSource;
   alertHistory: AlertHistoryReader;
+  /** Alert notifications waiting for delivery. */
+  alertOutbox: AlertOutboxStore;
   /** Index templates, the durability check and the readiness probe. */
   readiness: ElasticsearchReadiness;
   /** Closes the connection to Elasticsearch (after events.close). */
@@ -107,6 +111,7 @@ export function createStores(settings: StoreSettings, logger: Logger): Stores {
     alertStates: new ElasticsearchAlertStateStore(client),
     alertData: new ElasticsearchAlertDataSource(client),
     alertHistory: new ElasticsearchAlertHistoryReader(client),
+    alertOutbox: new ElasticsearchAlertOutboxStore(client),
     readiness,
     async close() {
       readiness.stop();

@@ -12,9 +12,11 @@ import {
   oneOf,
   optional,
   portNumber,
+  positiveNumber,
   required,
   seconds,
   settingsOf,
+  smtpUrl,
   text,
   urlOf,
   wholeCount,
@@ -191,6 +193,41 @@ export const CONFIGURATION = {
       parse: seconds,
       default: '120',
     }),
+  },
+  notifications: {
+    retryMinutes: withDefault({
+      variable: 'MLOG_ALERT_RETRY_MINUTES',
+      doc: 'an alert notification that cannot be delivered is retried, with exponential backoff, for this long after it was queued, then given up: [docs/alerts.md](docs/alerts.md#channels)',
+      parse: positiveNumber('minutes'),
+      default: '10',
+    }),
+    firstRetryDelaySeconds: withDefault({
+      variable: 'MLOG_ALERT_RETRY_FIRST_DELAY_SECONDS',
+      doc: 'the wait after the first failed attempt at a notification; it doubles after each failure (at most 5 minutes), with jitter',
+      parse: positiveNumber('seconds'),
+      default: '5',
+    }),
+    attemptTimeoutSeconds: withDefault({
+      variable: 'MLOG_ALERT_DELIVERY_TIMEOUT_SECONDS',
+      doc: 'one attempt at a webhook or an e-mail that has not succeeded by then has failed',
+      parse: positiveNumber('seconds'),
+      default: '10',
+    }),
+    consoleUrl: optional({
+      variable: 'MLOG_CONSOLE_URL',
+      doc: "the console's address as people open it (e.g. `https://mlog.example.gov:8081/console/`): alert notifications then link to the rule",
+      parse: urlOf(['http:', 'https:']),
+      defaultNote: 'unset: notifications carry no link',
+    }),
+  },
+  smtp: {
+    url: optional({
+      variable: 'MLOG_SMTP_URL',
+      doc: 'SMTP server of the alerts\' e-mail channel, `smtp://` or `smtps://`, credentials allowed (`smtps://user:password@host:465`); never logged',
+      parse: smtpUrl,
+      defaultNote: 'unset: e-mail channels are refused',
+    }),
+    from: optional({ variable: 'MLOG_SMTP_FROM', doc: 'the From address of alert e-mail (with `MLOG_SMTP_URL`)', parse: anyText }),
   },
 };
 

@@ -193,3 +193,24 @@ export function urlOf(protocols: readonly ('http:' | 'https:')[]): Parser<string
     return raw.trim();
   };
 }
+
+/** A number above 0 of `unit` (minutes, seconds), fractions allowed (tests shorten periods with them). */
+export function positiveNumber(unit: string): Parser<number> {
+  return (raw, variable) => {
+    const value = Number(raw);
+    if (!/^\d+(\.\d+)?$/.test(raw) || !Number.isFinite(value) || value <= 0) throw new ConfigurationError(`${variable}="${raw}" is not a number of ${unit} above 0.`);
+    return value;
+  };
+}
+
+/** An SMTP server's URL, smtp:// or smtps://, credentials allowed; never repeated in a message, since it can hold a password. */
+export const smtpUrl: Parser<string> = (raw, variable) => {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigurationError(`${variable} is not a URL (for example smtps://user:password@smtp.example.gov:465).`);
+  }
+  if ((url.protocol !== 'smtp:' && url.protocol !== 'smtps:') || url.hostname === '') throw new ConfigurationError(`${variable} must be an smtp:// or smtps:// URL with a host (for example smtps://user:password@smtp.example.gov:465).`);
+  return raw;
+};

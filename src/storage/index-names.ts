@@ -25,6 +25,8 @@ export const LOCKOUTS_INDEX = 'mlog_lockouts';
 export const ALERT_RULES_INDEX = 'mlog_alert_rules';
 /** Each alert rule's evaluation state: last evaluated point, groups, transitions still to announce. */
 export const ALERT_STATE_INDEX = 'mlog_alert_state';
+/** Alert notifications waiting for delivery (or delivered, for a week): one document per notification and channel. */
+export const ALERT_OUTBOX_INDEX = 'mlog_alert_outbox';
 export const REJECTIONS_INDEX_PREFIX = 'mlog_rejections-';
 export const PERSONAL_DATA_INDEX_PREFIX = 'personaldata-';
 export const EVENT_INDEX_PREFIX = 'mlog-';
