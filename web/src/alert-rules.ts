@@ -151,7 +151,7 @@ export function belongsTo(path: string | undefined, row: string): boolean {
 export function describeRule(rule: AlertRule): string {
   const p = rule.params;
   const scope = describeScope(p.scope);
-  const query = text(p.query) === '' ? 'every event' : `"${text(p.query)}"`;
+  const query = text(p.query) === '' ? 'every event' : `events matching ${text(p.query)}`;
   switch (rule.type) {
     case 'threshold':
       return `${query}${scope} ${text(p.comparator)} ${text(p.value)} in ${text(p.window_minutes)} min${p.group_by === undefined ? '' : ` per ${text(p.group_by)}`}`;

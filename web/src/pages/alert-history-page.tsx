@@ -186,7 +186,7 @@ export function AlertHistoryPage({ id }: { id: string }) {
         loading={busy}
         noItemsMessage={page === undefined ? 'Loading the history…' : 'Nothing has happened yet: the rule has not fired.'}
         columns={[
-          { name: 'Time', width: '170px', render: (entry: AlertHistoryEntry) => when(entry.time) },
+          { name: 'Time', width: '190px', render: (entry: AlertHistoryEntry) => when(entry.time) },
           {
             name: 'What',
             width: '170px',
