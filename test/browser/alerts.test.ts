@@ -45,6 +45,7 @@ describe('the Alerts view in a browser', { skip: existsSync(CHROMIUM) ? false : 
   async function shoot(target: Page, name: string): Promise<void> {
     if (SCREENSHOTS === undefined) return;
     mkdirSync(SCREENSHOTS, { recursive: true });
+    for (const close of await target.locator('[data-test-subj="toastCloseButton"]').all()) await close.click().catch(() => undefined);
     await target.waitForTimeout(400); // lets EUI's opening animations settle before the picture
     await target.screenshot({ path: join(SCREENSHOTS, `alerts-${name}.png`) });
   }
@@ -202,6 +203,8 @@ describe('the Alerts view in a browser', { skip: existsSync(CHROMIUM) ? false : 
     assert.match(await active.innerText(), new RegExp(`${ruleName} for bob`));
     const row = page.locator('[data-test-subj="rulesTable"] tbody tr', { hasText: ruleName });
     assert.equal(await row.locator('[data-test-subj="ruleActive"]').innerText(), '1 active');
+    const managed = page.locator('[data-test-subj="rulesTable"] tbody tr', { hasText: `(${mpass.code}) stopped reporting` });
+    assert.match(await managed.innerText(), new RegExp(`system ${mpass.code}[\\s\\S]*Absence[\\s\\S]*OK`), 'the system\'s default absence rule, marked as kept by MLog');
     await shoot(page, 'rules');
 
     await row.locator('[data-test-subj="muteRule"]').click();
@@ -215,6 +218,24 @@ describe('the Alerts view in a browser', { skip: existsSync(CHROMIUM) ? false : 
     await page.locator('[data-test-subj="stateFilter"]').selectOption('all');
     await row.locator('[data-test-subj="unmuteRule"]').click();
     await row.locator('[data-test-subj="muteRule"]').waitFor(WAIT);
+  });
+
+  test('an administrator edits the rule; the webhook secret left empty is kept', async () => {
+    const row = page.locator('[data-test-subj="rulesTable"] tbody tr', { hasText: ruleName });
+    await row.locator('[data-test-subj="editRule"]').click();
+    await flyout().waitFor(WAIT);
+    assert.equal(await flyout().locator('[data-test-subj="queryInput"]').inputValue(), `event_type:"${eventType}"`, 'the form holds the rule');
+    assert.equal(await flyout().locator('[data-test-subj="webhookSecret-0"]').inputValue(), '', 'the secret is never sent back');
+    await flyout().locator('[data-test-subj="thresholdValue"]').fill('4');
+    const answered = page.waitForResponse((response) => /\/console\/api\/alert-rules\/[^/]+$/.test(response.url()) && response.request().method() === 'PUT');
+    await flyout().locator('[data-test-subj="saveRule"]').click();
+    assert.equal((await answered).status(), 200);
+    await flyout().waitFor({ state: 'detached', ...WAIT });
+    await row.getByText('>= 4 in 5 min per user').waitFor(WAIT);
+    const rules = JSON.parse((await mlog.callAdmin('/admin/alert-rules')).text) as { rules: { name: string; params: { value: number }; channels: { kind: string; secret_set?: boolean }[] }[] };
+    const rule = rules.rules.find((each) => each.name === ruleName);
+    assert.equal(rule?.params.value, 4);
+    assert.equal(rule?.channels[0]?.secret_set, true);
   });
 
   test('an administrator deletes a rule after confirming it', async () => {

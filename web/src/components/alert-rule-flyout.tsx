@@ -226,7 +226,7 @@ export function AlertRuleFlyout(props: { rule?: AlertRule; knownSystems: string[
           </EuiFlexItem>
         </EuiFlexGroup>
       ))}
-      <EuiButtonEmpty size="s" iconType="plusInCircle" onClick={() => change({ webhooks: [...webhooks, { url: '', secret: '', secretSet: false }] })} data-test-subj="addWebhook">
+      <EuiButtonEmpty size="s" iconType="plusCircle" onClick={() => change({ webhooks: [...webhooks, { url: '', secret: '', secretSet: false }] })} data-test-subj="addWebhook">
         Add a webhook
       </EuiButtonEmpty>
       {row(

@@ -178,7 +178,7 @@ function AlertRulesPage({ params }: { params: URLSearchParams }) {
         rightSideItems={
           administrator
             ? [
-                <EuiButton key="create" fill iconType="plusInCircle" onClick={() => setEditing('new')} data-test-subj="createRule">
+                <EuiButton key="create" fill iconType="plusCircle" onClick={() => setEditing('new')} data-test-subj="createRule">
                   Create rule
                 </EuiButton>,
               ]
