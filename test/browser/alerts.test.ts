@@ -166,20 +166,30 @@ describe('the Alerts view in a browser', { skip: existsSync(CHROMIUM) ? false : 
 
     await page.locator('[data-test-subj="rulesTable"] tbody tr', { hasText: ruleName }).locator('[data-test-subj="ruleName"]').click();
     await page.locator('[data-test-subj="historyTable"]').waitFor(WAIT);
-    const fired = page.locator('[data-test-subj="historyTable"] tbody tr', { has: page.locator('[data-test-subj="history-fired"]') });
-    const deadline = Date.now() + FIRING.timeout;
-    while ((await fired.count()) === 0) {
-      assert.ok(Date.now() < deadline, 'the rule fired within 90 seconds of the events');
-      await page.waitForTimeout(2_000);
-      await page.locator('[data-test-subj="refreshHistory"]').click();
-      await page.locator('[data-test-subj="refreshHistory"]:not([disabled])').waitFor(WAIT);
+    const entries = (kind: string) => page.locator('[data-test-subj="historyTable"] tbody tr', { has: page.locator(`[data-test-subj="history-${kind}"]`) });
+    /** Refreshes the history until an entry of `kind` is listed. */
+    async function until(kind: string): Promise<void> {
+      const deadline = Date.now() + FIRING.timeout;
+      while ((await entries(kind).count()) === 0) {
+        assert.ok(Date.now() < deadline, `the history lists "${kind}" within 90 seconds of the events`);
+        await page.waitForTimeout(2_000);
+        await page.locator('[data-test-subj="refreshHistory"]').click();
+        await page.locator('[data-test-subj="refreshHistory"]:not([disabled])').waitFor(WAIT);
+      }
     }
+    await until('fired');
+    const fired = entries('fired');
     assert.equal(await fired.count(), 1, 'one firing: bob crossed the threshold, alice did not');
     const firing = await fired.innerText();
     assert.match(firing, /bob/);
     assert.doesNotMatch(firing, /alice/);
     const links = fired.locator('[data-test-subj="eventLink"]');
     assert.equal(await links.count(), 3, 'the three events of bob');
+    await until('notified');
+    assert.match(await entries('notified').first().innerText(), /webhook/, 'the webhook of the rule was notified');
+    assert.ok(received.some((delivery) => delivery.body.includes(ruleName) && delivery.signature !== undefined), 'the test\'s webhook receiver got the signed notification');
+    const kinds = await page.locator('[data-test-subj="historyTable"] tbody tr').evaluateAll((rows) => rows.map((row) => row.querySelector('[data-test-subj^="history-"]')?.getAttribute('data-test-subj')));
+    assert.equal(kinds.at(-1), 'history-fired', `newest first, the firing last: ${kinds.join(', ')}`);
     await shoot(page, 'history');
 
     await links.first().click();
