@@ -44,6 +44,9 @@ describe('loadConfig', () => {
       groupCommit: { waitMs: 1, maxOperations: 500, maxBytes: 5 * 1024 * 1024, maxInFlight: 4, maxWaitingEventsPerSystem: 20_000, maxWaitingBytesPerSystem: 16 * 1024 * 1024, maxWaitingBytes: 64 * 1024 * 1024 },
       retention: { schedule: '15 2 * * *', personalDataMonths: 120, rejectionsMonths: 12 },
       idempotency: { purgeSchedule: '41 * * * *' },
+      notifications: { retryMinutes: 10, firstRetryDelaySeconds: 5, attemptTimeoutSeconds: 10 },
+      smtp: {},
+      alerts: { schedule: '* * * * *', overlapSeconds: 120 },
     });
     assert.equal(config.adminApi.token, undefined);
   });

@@ -25,8 +25,8 @@ describe('mayDo', () => {
       ADMIN_ROLES.map((role) => (Object.keys(CONSOLE_ACTIONS) as ConsoleAction[]).filter((action) => mayDo(role, action))),
       [
         ['view-dashboards'],
-        ['view-dashboards', 'read-events', 'read-audit-trail'],
-        ['view-dashboards', 'read-events', 'read-audit-trail', 'manage-administrators', 'manage-systems'],
+        ['view-dashboards', 'read-events', 'read-audit-trail', 'read-alerts'],
+        ['view-dashboards', 'read-events', 'read-audit-trail', 'manage-administrators', 'manage-systems', 'read-alerts', 'manage-alert-rules'],
       ],
     );
   });
