@@ -3,8 +3,8 @@
  * over a real Elasticsearch whose alert engine evaluates every two seconds, events registered through
  * mutual TLS, and a person who creates a threshold rule in the form (a query that does not parse is
  * shown with its column, a window out of range at its field, then both corrected), sees it fire on the
- * events that cross it, follows a triggering event to Discover, mutes and deletes rules; a viewer, who
- * has no Alerts view at all.
+ * events that cross it, follows a triggering event to Discover, edits, mutes and deletes rules; an
+ * auditor, who reads rules and history but changes nothing; a viewer, who has no Alerts view at all.
  *
  * MLOG_CONSOLE_SCREENSHOTS=docs/images also saves alerts-*.png for docs/alerts.md.
  */
@@ -268,6 +268,25 @@ describe('the Alerts view in a browser', { skip: existsSync(CHROMIUM) ? false : 
     await row.waitFor({ state: 'detached', ...WAIT });
     const id = (JSON.parse(created.text) as { id: string }).id;
     assert.equal((await mlog.callAdmin(`/admin/alert-rules/${id}`)).status, 404);
+  });
+
+  test('an auditor reads the rules and their history but is offered no change', async () => {
+    const auditor = await mlog.addAdministrator('auditor', { username: `auditor-${suffix}` });
+    const own = await browser.newContext({ viewport: { width: 1440, height: 900 } });
+    try {
+      const seen = await own.newPage();
+      await seen.goto(`${base}/console/alerts`, { waitUntil: 'networkidle' });
+      await signIn(seen, auditor.username, auditor.password);
+      const row = seen.locator('[data-test-subj="rulesTable"] tbody tr', { hasText: ruleName });
+      await row.waitFor(WAIT);
+      assert.equal(await seen.locator('[data-test-subj="createRule"]').count(), 0);
+      assert.equal(await row.locator('[data-test-subj="editRule"], [data-test-subj="muteRule"], [data-test-subj="deleteRule"]').count(), 0);
+      await row.locator('[data-test-subj="ruleHistory"]').click();
+      await seen.locator('[data-test-subj="history-fired"]').first().waitFor(WAIT);
+      assert.equal(await seen.locator('[data-test-subj="editRule"]').count(), 0);
+    } finally {
+      await own.close();
+    }
   });
 
   test('a viewer has no Alerts link, and /console/alerts is not available to the role', async () => {
