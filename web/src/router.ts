@@ -1,10 +1,10 @@
 import { useEffect, useState } from 'react';
 
 /** The console's views, each a path under /console/ whose query string holds the view's state. */
-export type View = 'home' | 'sign-in' | 'discover' | 'correlation' | 'audit' | 'admins';
+export type View = 'home' | 'sign-in' | 'discover' | 'correlation' | 'audit' | 'admins' | 'alerts';
 
 const BASE = import.meta.env.BASE_URL; // '/console/'
-const VIEWS: View[] = ['sign-in', 'discover', 'correlation', 'audit', 'admins'];
+const VIEWS: View[] = ['sign-in', 'discover', 'correlation', 'audit', 'admins', 'alerts'];
 
 export interface Location {
   view: View;

@@ -3,6 +3,7 @@ import { useEffect, type MouseEvent } from 'react';
 import { hrefOf, navigate, type Location, type View } from '../router';
 import { canRead, useSession } from '../session';
 import { AdminsPage } from './admins-page';
+import { AlertsPage } from './alerts-page';
 import { AuditPage } from './audit-page';
 import { CorrelationPage } from './correlation-page';
 import { DashboardsPage } from './dashboards-page';
@@ -42,6 +43,7 @@ export function AppShell({ location }: { location: Location }) {
   else if (view === 'correlation') page = <CorrelationPage params={location.params} />;
   else if (view === 'audit') page = <AuditPage params={location.params} />;
   else if (view === 'admins') page = <AdminsPage />;
+  else if (view === 'alerts') page = <AlertsPage location={location} />;
   else page = <DashboardsPage />;
 
   return (
@@ -65,7 +67,7 @@ export function AppShell({ location }: { location: Location }) {
           <EuiHeaderSectionItem>
             <EuiHeaderLinks>
               {reader
-                ? [link('discover', 'Discover', view), link('correlation', 'Correlation', view), link('audit', 'Audit trail', view)]
+                ? [link('discover', 'Discover', view), link('correlation', 'Correlation', view), link('audit', 'Audit trail', view), link('alerts', 'Alerts', view)]
                 : [link('home', 'Dashboards', view)]}
               {session.role === 'administrator' && link('admins', 'Administrators', view)}
             </EuiHeaderLinks>
