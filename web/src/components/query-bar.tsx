@@ -3,7 +3,7 @@ import { useEffect, useState } from 'react';
 import type { ApiError } from '../api';
 
 /** The KQL-like query bar; a malformed query is shown with a caret at the column MLog named. */
-export function QueryBar(props: { query: string; error?: ApiError; onSubmit: (query: string) => void; busy: boolean }) {
+export function QueryBar(props: { query: string; error?: ApiError; onSubmit: (query: string) => void; busy: boolean; onChange?: (query: string) => void; submitLabel?: string }) {
   const [text, setText] = useState(props.query);
   useEffect(() => setText(props.query), [props.query]);
   const error = props.error;
@@ -20,7 +20,10 @@ export function QueryBar(props: { query: string; error?: ApiError; onSubmit: (qu
               placeholder='event_type:"MPass.Login" and not user:* — bare words search event_message'
               value={text}
               isInvalid={column !== undefined}
-              onChange={(event) => setText(event.target.value)}
+              onChange={(event) => {
+                setText(event.target.value);
+                props.onChange?.(event.target.value);
+              }}
               onKeyDown={(event) => {
                 if (event.key === 'Enter') props.onSubmit(text);
               }}
@@ -31,7 +34,7 @@ export function QueryBar(props: { query: string; error?: ApiError; onSubmit: (qu
         </EuiFlexItem>
         <EuiFlexItem grow={false}>
           <EuiButton fill iconType="refresh" isLoading={props.busy} onClick={() => props.onSubmit(text)} data-test-subj="querySubmit">
-            Search
+            {props.submitLabel ?? 'Search'}
           </EuiButton>
         </EuiFlexItem>
       </EuiFlexGroup>
