@@ -14,6 +14,7 @@ export const CONSOLE_ACTIONS = {
   'read-audit-trail': 'auditor',
   'manage-administrators': 'administrator',
   'manage-systems': 'administrator',
+  'manage-dashboards': 'administrator',
 } as const satisfies Record<string, AdminRole>;
 export type ConsoleAction = keyof typeof CONSOLE_ACTIONS;
 

@@ -6,6 +6,7 @@ import { consoleApi } from '../http/console/console-api.js';
 import { oidcRoutes } from '../http/console/oidc-routes.js';
 import { createPublicApp } from '../http/public-app.js';
 import { readingRoutes } from '../http/console/reading-routes.js';
+import { dashboardRoutes } from '../http/console/dashboard-routes.js';
 import { onboardingRoutes } from '../http/routes/onboarding-routes.js';
 import { personalDataRoutes } from '../http/routes/personal-data-routes.js';
 import { rejectionRoutes } from '../http/routes/rejection-routes.js';
@@ -48,6 +49,7 @@ export async function composeMLog(config: MLogConfig, logger: Logger, metrics: M
   }
   const services = createServices(config, stores, logger, metrics);
   const jobs = scheduleJobs(config, services, logger);
+  await installShippedDashboards(services, logger);
 
   const { registry, ingest, idempotency, admission, registerBytes, queries, rejections } = services;
   const publicApp = createPublicApp({ registry, ingest, idempotency, admission, registerBytes, queries, logger, metrics, rejections, routes: [personalDataRoutes(services.personalData)] });
@@ -65,7 +67,7 @@ export async function composeMLog(config: MLogConfig, logger: Logger, metrics: M
       secureCookie,
       oidc: services.oidc !== undefined,
       openRouters: services.oidc === undefined ? [] : [oidcRoutes(services.oidc, secureCookie)],
-      routers: [readingRoutes(services.consoleSearch, logger)],
+      routers: [readingRoutes(services.consoleSearch, logger), dashboardRoutes(services.dashboards)],
     }),
   });
 
@@ -84,6 +86,16 @@ export async function composeMLog(config: MLogConfig, logger: Logger, metrics: M
       await stores.close();
     },
   };
+}
+
+/** Installs MLog's shipped dashboards that are absent; when Elasticsearch cannot take them now, MLog starts without them (they come at the next start). */
+async function installShippedDashboards(services: Services, logger: Logger): Promise<void> {
+  try {
+    const installed = await services.dashboards.installShipped();
+    if (installed.length > 0) logger.info('shipped dashboards installed', { dashboards: installed });
+  } catch (error) {
+    logger.warn('shipped dashboards not installed; they are installed at the next start', { error: (error as Error).name });
+  }
 }
 
 /** What a command of `mlog` configures: where Elasticsearch is, and for `mlog retention` its settings and indices. */

@@ -15,6 +15,7 @@ import { OnboardingService } from '../onboarding/onboarding-service.js';
 import { RejectionRecorder } from '../rejections/rejection-recorder.js';
 import { RejectionSearch } from '../rejections/rejection-search.js';
 import { ConsoleSearchService } from '../search/console-search-service.js';
+import { DashboardService } from '../dashboards/dashboard-service.js';
 import { SystemRegistry } from '../systems/system-registry.js';
 import type { Stores } from './create-stores.js';
 
@@ -37,6 +38,8 @@ export interface Services {
   retention: RetentionJob;
   /** The console's search, document view, correlation, export and audit trail, each reading recorded. */
   consoleSearch: ConsoleSearchService;
+  /** The console's dashboards: definitions, rendering, export and import. */
+  dashboards: DashboardService;
   /** The console's administrator accounts. */
   accounts: AdminAccounts;
   /** The console's sessions and sign-in (lockout, audit). */
@@ -85,6 +88,7 @@ export function createServices(settings: ServiceSettings, stores: Stores, logger
     onboarding: new OnboardingService(registry, stores.conformanceFacts, stores.audit, logger),
     personalData: new PersonalDataService(stores.personalData, registry, queries, logger),
     consoleSearch: new ConsoleSearchService(stores.consoleSearch, stores.audit, registry, logger),
+    dashboards: new DashboardService(stores.dashboards, stores.dashboardData, stores.audit, registry, logger),
     retention: new RetentionJob({
       registry,
       catalog: stores.indexCatalog,

@@ -28,6 +28,9 @@ import { ElasticsearchRejectionStore } from '../storage/elasticsearch-rejection-
 import { ElasticsearchSessionStore } from '../storage/elasticsearch-session-store.js';
 import { ElasticsearchSystemStore } from '../storage/elasticsearch-system-store.js';
 import type { ConsoleSearchStore } from '../search/console-search-store-type.js';
+import type { DashboardDataStore, DashboardStore } from '../dashboards/dashboard-store-type.js';
+import { ElasticsearchDashboardData } from '../storage/elasticsearch-dashboard-data.js';
+import { ElasticsearchDashboardStore } from '../storage/elasticsearch-dashboard-store.js';
 import type { SystemStore } from '../systems/system-store-type.js';
 
 export interface StoreSettings extends Pick<MLogConfig, 'elasticsearch' | 'groupCommit'> {
@@ -55,6 +58,9 @@ export interface Stores {
   admins: AccountStore;
   sessions: SessionStore;
   lockouts: LockoutStore;
+  /** The console's dashboards and the aggregations of their panels. */
+  dashboards: DashboardStore;
+  dashboardData: DashboardDataStore;
   /** Index templates, the durability check and the readiness probe. */
   readiness: ElasticsearchReadiness;
   /** Closes the connection to Elasticsearch (after events.close). */
@@ -66,6 +72,7 @@ export function createStores(settings: StoreSettings, logger: Logger): Stores {
   const client = createElasticsearchClient(settings.elasticsearch, settings.requestTimeoutMs === undefined ? {} : { requestTimeoutMs: settings.requestTimeoutMs });
   const { groupCommit } = settings;
   const readiness = new ElasticsearchReadiness(client, logger);
+  const consoleSearch = new ElasticsearchConsoleSearchStore(client);
   return {
     // Group commit (see src/storage/bulk-batcher.ts): concurrent /register calls share bulks.
     events: new ElasticsearchEventStore(
@@ -92,10 +99,12 @@ export function createStores(settings: StoreSettings, logger: Logger): Stores {
     indexCatalog: settings.retentionIndices === undefined ? new ElasticsearchIndexCatalog(client) : new ElasticsearchIndexCatalog(client, settings.retentionIndices),
     conformanceFacts: new ElasticsearchConformanceFacts(client),
     personalData: new ElasticsearchPersonalDataStore(client),
-    consoleSearch: new ElasticsearchConsoleSearchStore(client),
+    consoleSearch,
     admins: new ElasticsearchAccountStore(client),
     sessions: new ElasticsearchSessionStore(client),
     lockouts: new ElasticsearchLockoutStore(client),
+    dashboards: new ElasticsearchDashboardStore(client),
+    dashboardData: new ElasticsearchDashboardData(client, consoleSearch),
     readiness,
     async close() {
       readiness.stop();

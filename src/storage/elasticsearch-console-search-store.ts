@@ -56,7 +56,7 @@ export function histogramInterval(spanMillis: number): [string, number] {
   return [`${count}${unit}`, count * millis];
 }
 
-interface ScopeTarget {
+export interface ScopeTarget {
   index: string;
   schema: ConsoleQuerySchema;
   timeField: string;
@@ -67,7 +67,7 @@ interface ScopeTarget {
  * The indices of a scope, and the filters that keep a search inside them even when a cursor's point in
  * time was opened on other indices: _index (and, for chosen systems, @is) as a second wall.
  */
-function target(scope: ConsoleScope): ScopeTarget {
+export function target(scope: ConsoleScope): ScopeTarget {
   const within = (prefix: string): Query => ({ prefix: { _index: prefix } });
   switch (scope.kind) {
     case 'events':

@@ -21,6 +21,8 @@ export const ADMINS_INDEX = 'mlog_admins';
 export const SESSIONS_INDEX = 'mlog_sessions';
 /** Failed console sign-ins per account and per address, for the lockout rule. */
 export const LOCKOUTS_INDEX = 'mlog_lockouts';
+/** The console's dashboards: one document per dashboard id. */
+export const DASHBOARDS_INDEX = 'mlog_dashboards';
 export const REJECTIONS_INDEX_PREFIX = 'mlog_rejections-';
 export const PERSONAL_DATA_INDEX_PREFIX = 'personaldata-';
 export const EVENT_INDEX_PREFIX = 'mlog-';
