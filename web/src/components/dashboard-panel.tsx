@@ -2,6 +2,7 @@ import { Axis, BarSeries, Chart, LegendValue, LIGHT_THEME, Position, ScaleType, 
 import {
   EuiBadge,
   EuiBasicTable,
+  EuiButton,
   EuiCallOut,
   EuiCode,
   EuiFlexGroup,
@@ -148,7 +149,7 @@ function SystemHealthTable({ data }: { data: SystemHealthData }) {
 }
 
 /** The body of one panel: its chart or table, the API's error for this panel alone, or "No events in this range". */
-export function PanelBody({ visualisation, answer, loading }: { visualisation: Visualisation; answer: PanelAnswer | undefined; loading: boolean }) {
+export function PanelBody({ visualisation, answer, loading, onStatePurpose }: { visualisation: Visualisation; answer: PanelAnswer | undefined; loading: boolean; onStatePurpose?: () => void }) {
   if (answer === undefined) {
     return (
       <EuiFlexGroup alignItems="center" justifyContent="center" style={{ height: '100%' }}>
@@ -161,6 +162,11 @@ export function PanelBody({ visualisation, answer, loading }: { visualisation: V
     return (
       <EuiCallOut size="s" color={locked ? 'warning' : 'danger'} iconType={locked ? 'lock' : 'error'} title={answer.error.message} data-test-subj="panelError" data-status={answer.error.status}>
         {answer.error.column !== undefined && <EuiText size="xs">At column <EuiCode>{answer.error.column}</EuiCode> of the query.</EuiText>}
+        {answer.error.status === 428 && onStatePurpose !== undefined && (
+          <EuiButton size="s" color="warning" iconType="pencil" onClick={onStatePurpose} data-test-subj="panelStatePurpose">
+            State a purpose
+          </EuiButton>
+        )}
       </EuiCallOut>
     );
   }

@@ -63,7 +63,7 @@ const discoverHref = (panel: Panel, from: string, to: string): string =>
  * it with the version they opened, so a change made meanwhile by someone else is never overwritten.
  */
 export function DashboardPage({ id, params }: { id: string; params: URLSearchParams }) {
-  const { session, notify } = useSession();
+  const { session, notify, askPurpose } = useSession();
   const administrator = session.role === 'administrator';
   const [dashboard, setDashboard] = useState<Dashboard | undefined>();
   const [loadError, setLoadError] = useState<ApiError | undefined>();
@@ -449,7 +449,12 @@ export function DashboardPage({ id, params }: { id: string; params: URLSearchPar
                     )}
                   </EuiFlexGroup>
                   <div style={{ flex: '1 1 auto', minHeight: 0, overflow: 'auto', marginTop: 4 }} data-test-subj="panelBody">
-                    <PanelBody visualisation={panel.visualisation} answer={answerOf(panel)} loading={rendering || draft !== undefined} />
+                    <PanelBody
+                      visualisation={panel.visualisation}
+                      answer={answerOf(panel)}
+                      loading={rendering || draft !== undefined}
+                      onStatePurpose={() => void askPurpose().then(() => (draft === undefined ? render(false) : setPreviews({})), () => undefined)}
+                    />
                   </div>
                 </EuiPanel>
               </div>
