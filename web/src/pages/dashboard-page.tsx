@@ -20,10 +20,11 @@ import {
   EuiTitle,
   EuiToolTip,
 } from '@elastic/eui';
-import { useCallback, useEffect, useMemo, useRef, useState, type MouseEvent, type RefObject } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState, type MouseEvent, type ReactNode, type RefObject } from 'react';
 import ReactGridLayout, { useContainerWidth, type Layout } from 'react-grid-layout';
 import 'react-grid-layout/css/styles.css';
 import 'react-resizable/css/styles.css';
+import './dashboard-page.css';
 import { api, ApiError } from '../api';
 import { PanelBody } from '../components/dashboard-panel';
 import { PanelFlyout } from '../components/panel-flyout';
@@ -53,6 +54,27 @@ import { saveResponse } from '../download';
 /** The part of a panel that decides its data: a panel whose key changed while editing is previewed instead of rendered. */
 const dataKey = (panel: Panel): string => JSON.stringify([panel.scope, panel.query, panel.visualisation]);
 
+/** The 12-column grid, as wide as the page; panels move by their handle and resize by their corner while editing. */
+function DashboardGrid(props: { layout: Layout; editing: boolean; onLayoutChange: (layout: Layout) => void; children: ReactNode }) {
+  const { width, containerRef, mounted } = useContainerWidth();
+  return (
+    <div ref={containerRef as RefObject<HTMLDivElement>} className={props.editing ? 'mlogDashboardGrid mlogEditing' : 'mlogDashboardGrid'} data-test-subj="dashboardGrid">
+      {mounted && (
+        <ReactGridLayout
+          width={width}
+          layout={props.layout}
+          gridConfig={{ cols: GRID_COLUMNS, rowHeight: ROW_HEIGHT, margin: [12, 12], containerPadding: [0, 0] }}
+          dragConfig={{ enabled: props.editing, handle: '.mlogPanelHandle', bounded: false }}
+          resizeConfig={{ enabled: props.editing, handles: ['se'] }}
+          onLayoutChange={props.onLayoutChange}
+        >
+          {props.children}
+        </ReactGridLayout>
+      )}
+    </div>
+  );
+}
+
 /** The latest events of a panel in Discover, for those who may read events. */
 const discoverHref = (panel: Panel, from: string, to: string): string =>
   hrefOf('discover', discoverParams({ scope: panel.scope, query: panel.query, from, to, columns: panel.visualisation.kind === 'latest-events' ? panel.visualisation.columns : [] }));
@@ -78,7 +100,6 @@ export function DashboardPage({ id, params }: { id: string; params: URLSearchPar
   const [saving, setSaving] = useState(false);
   const [refreshSeconds, setRefreshSeconds] = useState<number | undefined>();
   const lastPress = useRef(0);
-  const { width, containerRef, mounted } = useContainerWidth();
 
   const from = params.get('from') || dashboard?.time_range.from || 'now-24h';
   const to = params.get('to') || dashboard?.time_range.to || 'now';
@@ -245,7 +266,7 @@ export function DashboardPage({ id, params }: { id: string; params: URLSearchPar
     <div data-test-subj="dashboardPage" data-editing={draft !== undefined}>
       <EuiFlexGroup gutterSize="s" alignItems="center" responsive={false} wrap>
         <EuiFlexItem grow={false}>
-          <EuiButtonIcon iconType="arrowLeft" aria-label="All dashboards" href={hrefOf('dashboards')} onClick={(event: MouseEvent) => (event.preventDefault(), navigate(hrefOf('dashboards')))} />
+          <EuiButtonIcon iconType="chevronSingleLeft" aria-label="All dashboards" href={hrefOf('dashboards')} onClick={(event: MouseEvent) => (event.preventDefault(), navigate(hrefOf('dashboards')))} />
         </EuiFlexItem>
         <EuiFlexItem grow={false}>
           <EuiTitle size="m">
@@ -285,7 +306,7 @@ export function DashboardPage({ id, params }: { id: string; params: URLSearchPar
         {administrator && draft === undefined && (
           <>
             <EuiFlexItem grow={false}>
-              <EuiButtonEmpty iconType="exportAction" onClick={() => void exportOne()} data-test-subj="exportDashboard">
+              <EuiButtonEmpty iconType="export" onClick={() => void exportOne()} data-test-subj="exportDashboard">
                 Export
               </EuiButtonEmpty>
             </EuiFlexItem>
@@ -304,7 +325,7 @@ export function DashboardPage({ id, params }: { id: string; params: URLSearchPar
               </EuiButtonEmpty>
             </EuiFlexItem>
             <EuiFlexItem grow={false}>
-              <EuiButton iconType="plusInCircle" onClick={addPanel} disabled={draft.panels.length >= MAX_PANELS} data-test-subj="addPanel">
+              <EuiButton iconType="plusCircle" onClick={addPanel} disabled={draft.panels.length >= MAX_PANELS} data-test-subj="addPanel">
                 Add a panel
               </EuiButton>
             </EuiFlexItem>
@@ -398,70 +419,61 @@ export function DashboardPage({ id, params }: { id: string; params: URLSearchPar
           body={<p>{draft !== undefined ? 'Add a panel: counts over time, top values, a metric, the latest events or system health.' : administrator ? 'Edit the dashboard to add panels.' : 'An administrator has not added panels to this dashboard yet.'}</p>}
         />
       )}
-      <div ref={containerRef as RefObject<HTMLDivElement>} data-test-subj="dashboardGrid">
-        {mounted && shown.panels.length > 0 && (
-          <ReactGridLayout
-            width={width}
-            layout={layout}
-            gridConfig={{ cols: GRID_COLUMNS, rowHeight: ROW_HEIGHT, margin: [12, 12], containerPadding: [0, 0] }}
-            dragConfig={{ enabled: draft !== undefined, handle: '.mlogPanelHandle', bounded: false }}
-            resizeConfig={{ enabled: draft !== undefined, handles: ['se'] }}
-            onLayoutChange={onLayoutChange}
-          >
-            {shown.panels.map((panel) => (
-              <div key={panel.id} data-test-subj="dashboardPanel" data-panel-id={panel.id} data-grid-position={JSON.stringify(panel.grid)}>
-                <EuiPanel hasBorder paddingSize="s" style={{ height: '100%', display: 'flex', flexDirection: 'column', overflow: 'hidden' }}>
-                  <EuiFlexGroup gutterSize="xs" alignItems="center" responsive={false} style={{ flexGrow: 0 }}>
-                    {draft !== undefined && (
-                      <EuiFlexItem grow={false} className="mlogPanelHandle" style={{ cursor: 'move' }} data-test-subj="panelDragHandle">
-                        <EuiIcon type="grab" aria-label="Move the panel" />
-                      </EuiFlexItem>
-                    )}
-                    <EuiFlexItem style={{ minWidth: 0 }}>
-                      <EuiToolTip content={`${VISUALISATION_LABELS[panel.visualisation.kind]}${panel.query === '' ? '' : ` · ${panel.query}`}`} position="top">
-                        <EuiTitle size="xxs">
-                          <h3 style={{ whiteSpace: 'nowrap', overflow: 'hidden', textOverflow: 'ellipsis' }} data-test-subj="panelTitle">
-                            {panel.title}
-                          </h3>
-                        </EuiTitle>
-                      </EuiToolTip>
+      {shown.panels.length > 0 && (
+        <DashboardGrid layout={layout} editing={draft !== undefined} onLayoutChange={onLayoutChange}>
+          {shown.panels.map((panel) => (
+            <div key={panel.id} data-test-subj="dashboardPanel" data-panel-id={panel.id} data-grid-position={JSON.stringify(panel.grid)}>
+              <EuiPanel hasBorder paddingSize="s" style={{ height: '100%', display: 'flex', flexDirection: 'column', overflow: 'hidden' }}>
+                <EuiFlexGroup gutterSize="xs" alignItems="center" responsive={false} style={{ flexGrow: 0 }}>
+                  {draft !== undefined && (
+                    <EuiFlexItem grow={false} className="mlogPanelHandle" style={{ cursor: 'move' }} data-test-subj="panelDragHandle">
+                      <EuiIcon type="drag" aria-label="Move the panel" />
                     </EuiFlexItem>
-                    {draft === undefined && canRead(session) && panel.visualisation.kind === 'latest-events' && (
+                  )}
+                  <EuiFlexItem style={{ minWidth: 0 }}>
+                    <EuiToolTip content={`${VISUALISATION_LABELS[panel.visualisation.kind]}${panel.query === '' ? '' : ` · ${panel.query}`}`} position="top">
+                      <EuiTitle size="xxs">
+                        <h3 style={{ whiteSpace: 'nowrap', overflow: 'hidden', textOverflow: 'ellipsis' }} data-test-subj="panelTitle">
+                          {panel.title}
+                        </h3>
+                      </EuiTitle>
+                    </EuiToolTip>
+                  </EuiFlexItem>
+                  {draft === undefined && canRead(session) && panel.visualisation.kind === 'latest-events' && (
+                    <EuiFlexItem grow={false}>
+                      <EuiLink
+                        href={discoverHref(panel, from, to)}
+                        onClick={(event: MouseEvent) => (event.preventDefault(), navigate(discoverHref(panel, from, to)))}
+                        data-test-subj="panelDiscover"
+                      >
+                        <EuiText size="xs">Open in Discover</EuiText>
+                      </EuiLink>
+                    </EuiFlexItem>
+                  )}
+                  {draft !== undefined && (
+                    <>
                       <EuiFlexItem grow={false}>
-                        <EuiLink
-                          href={discoverHref(panel, from, to)}
-                          onClick={(event: MouseEvent) => (event.preventDefault(), navigate(discoverHref(panel, from, to)))}
-                          data-test-subj="panelDiscover"
-                        >
-                          <EuiText size="xs">Open in Discover</EuiText>
-                        </EuiLink>
+                        <EuiButtonIcon iconType="pencil" aria-label={`Edit the panel ${panel.title}`} onClick={() => setEditing({ panel, isNew: false })} data-test-subj="editPanel" />
                       </EuiFlexItem>
-                    )}
-                    {draft !== undefined && (
-                      <>
-                        <EuiFlexItem grow={false}>
-                          <EuiButtonIcon iconType="pencil" aria-label={`Edit the panel ${panel.title}`} onClick={() => setEditing({ panel, isNew: false })} data-test-subj="editPanel" />
-                        </EuiFlexItem>
-                        <EuiFlexItem grow={false}>
-                          <EuiButtonIcon iconType="trash" color="danger" aria-label={`Remove the panel ${panel.title}`} onClick={() => removePanel(panel.id)} data-test-subj="removePanel" />
-                        </EuiFlexItem>
-                      </>
-                    )}
-                  </EuiFlexGroup>
-                  <div style={{ flex: '1 1 auto', minHeight: 0, overflow: 'auto', marginTop: 4 }} data-test-subj="panelBody">
-                    <PanelBody
-                      visualisation={panel.visualisation}
-                      answer={answerOf(panel)}
-                      loading={rendering || draft !== undefined}
-                      onStatePurpose={() => void askPurpose().then(() => (draft === undefined ? render(false) : setPreviews({})), () => undefined)}
-                    />
-                  </div>
-                </EuiPanel>
-              </div>
-            ))}
-          </ReactGridLayout>
-        )}
-      </div>
+                      <EuiFlexItem grow={false}>
+                        <EuiButtonIcon iconType="trash" color="danger" aria-label={`Remove the panel ${panel.title}`} onClick={() => removePanel(panel.id)} data-test-subj="removePanel" />
+                      </EuiFlexItem>
+                    </>
+                  )}
+                </EuiFlexGroup>
+                <div style={{ flex: '1 1 auto', minHeight: 0, overflow: 'auto', marginTop: 4 }} data-test-subj="panelBody">
+                  <PanelBody
+                    visualisation={panel.visualisation}
+                    answer={answerOf(panel)}
+                    loading={rendering || draft !== undefined}
+                    onStatePurpose={() => void askPurpose().then(() => (draft === undefined ? render(false) : setPreviews({})), () => undefined)}
+                  />
+                </div>
+              </EuiPanel>
+            </div>
+          ))}
+        </DashboardGrid>
+      )}
       {editing !== undefined && (
         <PanelFlyout panel={editing.panel} isNew={editing.isNew} range={range} knownSystems={knownSystems} onApply={applyPanel} onClose={() => setEditing(undefined)} />
       )}

@@ -244,7 +244,7 @@ export function DashboardsPage() {
               <EuiButtonEmpty size="xs" iconType="copy" onClick={() => void copy(dashboard)} data-test-subj="copyDashboard">
                 Copy
               </EuiButtonEmpty>
-              <EuiButtonEmpty size="xs" iconType="exportAction" onClick={() => void exportFile(dashboard.id)} data-test-subj="exportDashboard">
+              <EuiButtonEmpty size="xs" iconType="export" onClick={() => void exportFile(dashboard.id)} data-test-subj="exportDashboard">
                 Export
               </EuiButtonEmpty>
               <EuiButtonEmpty size="xs" iconType="trash" color="danger" onClick={() => setDeleting(dashboard)} data-test-subj="deleteDashboard">
@@ -266,13 +266,13 @@ export function DashboardsPage() {
         rightSideItems={
           administrator
             ? [
-                <EuiButton key="create" fill iconType="plusInCircle" onClick={() => setCreating(true)} data-test-subj="createDashboard">
+                <EuiButton key="create" fill iconType="plusCircle" onClick={() => setCreating(true)} data-test-subj="createDashboard">
                   Create dashboard
                 </EuiButton>,
-                <EuiButton key="import" iconType="importAction" onClick={() => setImporting(true)} data-test-subj="importDashboards">
+                <EuiButton key="import" iconType="upload" onClick={() => setImporting(true)} data-test-subj="importDashboards">
                   Import
                 </EuiButton>,
-                <EuiButtonEmpty key="export" iconType="exportAction" onClick={() => void exportFile()} data-test-subj="exportAllDashboards">
+                <EuiButtonEmpty key="export" iconType="export" onClick={() => void exportFile()} data-test-subj="exportAllDashboards">
                   Export all
                 </EuiButtonEmpty>,
               ]
