@@ -235,10 +235,12 @@ describe('dashboards in a browser', { skip: existsSync(CHROMIUM) ? false : `${CH
       assert.equal(await seen.locator('[data-test-subj="createDashboard"]').count(), 0, 'a viewer creates nothing');
       assert.equal(await seen.locator('[data-test-subj="deleteDashboard"]').count(), 0);
 
+      const rendered = seen.waitForResponse((response) => response.url().endsWith('/render'));
       await seen.locator('[data-test-subj="dashboardLink"]', { hasText: title }).click();
+      console.log('DEBUG', JSON.stringify((await (await rendered).json()).panels[0].data.points.filter((p: any) => p.count > 0)));
       await panel(seen, 'p1').locator('[data-test-subj="countsOverTimeChart"] canvas').first().waitFor(WAIT);
       assert.equal(await panel(seen, 'p1').locator('[data-test-subj="countsOverTimeChart"]').getAttribute('data-total'), '6');
-      const legend = panel(seen, 'p1').locator('.echLegendItem');
+      const legend = panel(seen, 'p1').locator('.echLegendTable__item');
       await legend.first().waitFor(WAIT);
       const series = (await legend.evaluateAll((items) => items.map((item) => item.textContent ?? ''))).sort();
       assert.equal(series.length, 2, series.join(' | '));
