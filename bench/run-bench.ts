@@ -12,11 +12,12 @@ import { measureBulkCeiling } from './elasticsearch-ceiling.js';
 import { batchBodies, buildEventPools, openStoredDocuments, Random, type BenchSystem, type EventPool } from './event-generator.js';
 import { MtlsClient, runLoad, type LoadResult } from './load-runner.js';
 import { MLogUnderTest } from './mlog-under-test.js';
+import { measureDashboardRender } from './dashboard-bench.js';
 import { QueryBench, seedSystem, type QueryTarget } from './query-bench.js';
 import { formatReport, type ReportRow } from './report.js';
 import { RssSampler } from './rss-sampler.js';
 
-const SCENARIOS = ['ceiling', 'batch', 'signed', 'unsigned', 'query'] as const;
+const SCENARIOS = ['ceiling', 'batch', 'signed', 'unsigned', 'query', 'dashboards'] as const;
 type Scenario = (typeof SCENARIOS)[number];
 
 /** Connections of the batch scenarios (MLog batches of 100, and the _bulk ceiling). */
@@ -268,11 +269,17 @@ async function main(): Promise<void> {
       rows.push({ scenario: `MLog ×1 unsigned (${SINGLE_CONNECTIONS} conn)`, result, unit: 'events/s', rssBytes, cpu, ratio: describeRatio(ratioToCeiling(result)), target: '(no target)' });
     }
 
-    // 5. Queries over an IS holding many events.
-    if (selected.has('query')) {
+    // 5. Queries over an IS holding many events (seeded once for the queries and the dashboard).
+    let seededQuerySystem: Awaited<ReturnType<typeof seedSystem>> | undefined;
+    const seedQuerySystem = async (): Promise<Awaited<ReturnType<typeof seedSystem>>> => {
+      if (seededQuerySystem !== undefined) return seededQuerySystem;
       log(`seeding ${options.seedEvents.toLocaleString('en')} events of ${querySystem.code} through _bulk`);
-      const seeded = await seedSystem(elasticsearchUrl, querySystem.code, querySystem.prefix, options.seedEvents, log);
-      log(`  ${seeded.events.toLocaleString('en')} events in ${seeded.seconds.toFixed(0)} s`);
+      seededQuerySystem = await seedSystem(elasticsearchUrl, querySystem.code, querySystem.prefix, options.seedEvents, log);
+      log(`  ${seededQuerySystem.events.toLocaleString('en')} events in ${seededQuerySystem.seconds.toFixed(0)} s`);
+      return seededQuerySystem;
+    };
+    if (selected.has('query')) {
+      const seeded = await seedQuerySystem();
       const client = new MtlsClient(mlog.publicPort, tlsOf(querySystem), QUERY_CONNECTIONS);
       const bench = new QueryBench(elasticsearchUrl, client, seeded, { concurrency: QUERY_CONNECTIONS, ...timings });
       const over = `${(seeded.events / 1e6).toFixed(seeded.events >= 1e6 ? 1 : 2)}M events`;
@@ -317,6 +324,30 @@ async function main(): Promise<void> {
         bench.close();
         client.close();
       }
+    }
+
+    // 6. A six-panel dashboard over the seeded events, rendered through the console API, against the same aggregations from storage.
+    if (selected.has('dashboards')) {
+      const seeded = await seedQuerySystem();
+      const runs = options.quick ? 10 : 40;
+      const to = Date.now() + 60_000;
+      log(`dashboards: a six-panel dashboard over ${seeded.events.toLocaleString('en')} events, ${runs} renders through the console API and from storage`);
+      rss.reset();
+      const measured = await measureDashboardRender({ elasticsearchUrl, adminUrl: `http://127.0.0.1:${mlog.adminPort}`, code: querySystem.code, prefix: querySystem.prefix, from: to - 31 * 86_400_000, to, runs, warmup: 3 });
+      log(`  console API p95 ${measured.mlog.p95.toFixed(0)} ms, storage p95 ${measured.direct.p95.toFixed(0)} ms`);
+      rows.push(
+        { scenario: 'Dashboard aggregations from storage (6 panels)', result: measured.direct, unit: 'renders/s' },
+        {
+          scenario: 'MLog dashboard render (6 panels, console API)',
+          result: measured.mlog,
+          unit: 'renders/s',
+          rssBytes: rss.peak(),
+          cpu: rss.cpuShare(),
+          ratio: `p95 ${(measured.mlog.p95 / measured.direct.p95).toFixed(1)} × storage`,
+          target: seeded.events >= 1_000_000 ? 'p95 < 1 s' : 'p95 < 1 s (at 1M events)',
+          met: measured.mlog.p95 < 1000,
+        },
+      );
     }
 
     const peaks = rows.map((row) => row.rssBytes).filter((bytes): bytes is number => bytes !== undefined);

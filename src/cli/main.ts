@@ -7,13 +7,14 @@ import { retentionCommands } from './commands/retention.js';
 import { rejectionCommands } from './commands/rejections.js';
 import { systemCommands } from './commands/systems.js';
 import { onboardingCommands } from './commands/onboarding.js';
+import { dashboardCommands } from './commands/dashboards.js';
 
 /** Every command group of `mlog`, each in its own module under commands/. */
-const COMMAND_GROUPS: CommandGroup[] = [systemCommands, onboardingCommands, retentionCommands, rejectionCommands, adminCommands];
+const COMMAND_GROUPS: CommandGroup[] = [systemCommands, onboardingCommands, retentionCommands, rejectionCommands, adminCommands, dashboardCommands];
 
 /** Builds the `mlog` command line; commands connect to Elasticsearch only when they run. */
 export function buildProgram(output: Output, env: Record<string, string | undefined> = process.env): Command {
-  const program = new Command('mlog').description('MLog administration: information systems, retention, rejections, console administrators.').exitOverride();
+  const program = new Command('mlog').description('MLog administration: information systems, retention, rejections, console administrators, dashboards.').exitOverride();
   program.configureOutput({ writeOut: (text) => output.out(text.trimEnd()), writeErr: (text) => output.err(text.trimEnd()) });
   const context = createCliContext(output, env);
   for (const group of COMMAND_GROUPS) group(program, context);

@@ -26,7 +26,7 @@ describe('mayDo', () => {
       [
         ['view-dashboards'],
         ['view-dashboards', 'read-events', 'read-audit-trail'],
-        ['view-dashboards', 'read-events', 'read-audit-trail', 'manage-administrators', 'manage-systems'],
+        ['view-dashboards', 'read-events', 'read-audit-trail', 'manage-administrators', 'manage-systems', 'manage-dashboards'],
       ],
     );
   });
