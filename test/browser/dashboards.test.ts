@@ -84,6 +84,7 @@ describe('dashboards in a browser', { skip: existsSync(CHROMIUM) ? false : `${CH
       await flyout.locator('[data-test-subj="scopeSystems"] input').fill(code);
       await flyout.locator('[data-test-subj="scopeSystems"] input').press('Enter');
     }
+    await flyout.locator('[data-test-subj="panelTitle"]').click(); // closes the systems' list
     await configure();
     await flyout.locator(`[data-test-subj="panelPreview"] ${previewSelector}`).first().waitFor(WAIT);
     if (screenshot !== undefined) await shoot(admin, screenshot);
@@ -132,6 +133,7 @@ describe('dashboards in a browser', { skip: existsSync(CHROMIUM) ? false : `${CH
   });
 
   after(async () => {
+    for (const id of [dashboardId, evidenceId]) if (id !== undefined) await adminApi.delete(`/dashboards/${encodeURIComponent(id)}`);
     await browser?.close();
     await mlog?.stop();
     await closeInspectionClient();
@@ -155,15 +157,17 @@ describe('dashboards in a browser', { skip: existsSync(CHROMIUM) ? false : `${CH
   });
 
   test('the administrator adds a chart of counts over time split by @is and a table of the top event types, each previewed live', async () => {
-    await addPanel('Events per system', async () => undefined, '[data-test-subj="countsOverTimeChart"] canvas', 'edit');
+    await addPanel('Events per system', async () => undefined, '[data-test-subj="countsOverTimeChart"] canvas');
     await addPanel(
       'Event types',
       async () => {
         const flyout = admin.locator('[data-test-subj="panelFlyout"]');
         await flyout.locator('[data-test-subj="panelKind"]').selectOption('top-values');
+        await flyout.locator('[data-test-subj="panelPreview"] [data-test-subj="topValuesChart"] canvas').first().waitFor(WAIT);
         await flyout.getByRole('button', { name: 'Table' }).click();
       },
       '[data-test-subj="topValuesTable"]',
+      'edit',
     );
     await panel(admin, 'p1').locator('[data-test-subj="countsOverTimeChart"] canvas').first().waitFor(WAIT);
     await panel(admin, 'p2').locator('[data-test-subj="topValuesTable"] tbody tr').first().waitFor(WAIT);
@@ -210,6 +214,7 @@ describe('dashboards in a browser', { skip: existsSync(CHROMIUM) ? false : `${CH
     assert.deepEqual(panels[1]!.visualisation, { kind: 'top-values', field: 'event_type', top_n: 10, display: 'table' });
     assert.equal(stored.json.updated_by, administrator.username);
     await panel(admin, 'p1').locator('[data-test-subj="countsOverTimeChart"] canvas').first().waitFor(WAIT);
+    await admin.locator('[data-test-subj="toastCloseButton"]').click();
     await shoot(admin, 'view');
   });
 

@@ -102,7 +102,7 @@ function Metric({ data }: { data: MetricData }) {
         <EuiText size="s" color={color} data-test-subj="metricChange">
           {arrow}
           {change.text}
-          <span style={{ opacity: 0.7 }}> · previous period {data.previous.toLocaleString()}</span>
+          {data.change !== null && <span style={{ opacity: 0.7 }}> · previous period {data.previous.toLocaleString()}</span>}
         </EuiText>
       </EuiFlexItem>
     </EuiFlexGroup>

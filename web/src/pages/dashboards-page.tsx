@@ -206,8 +206,9 @@ export function DashboardsPage() {
     {
       field: 'title',
       name: 'Title',
+      width: '28%',
       render: (title: string, dashboard: DashboardSummary) => (
-        <span>
+        <span style={{ whiteSpace: 'nowrap' }}>
           <EuiLink href={dashboardHref(dashboard.id)} onClick={(event: MouseEvent) => (event.preventDefault(), open(dashboard.id))} data-test-subj="dashboardLink">
             {title}
           </EuiLink>
@@ -224,7 +225,7 @@ export function DashboardsPage() {
     { field: 'panel_count', name: 'Panels', width: '80px', align: 'right' },
     {
       name: 'Updated',
-      width: '260px',
+      width: '300px',
       render: (dashboard: DashboardSummary) => (
         <EuiText size="xs">
           {new Date(dashboard.updated_at).toLocaleString()} <span style={{ opacity: 0.7 }}>by {dashboard.updated_by}</span>
