@@ -206,9 +206,9 @@ export function DashboardsPage() {
     {
       field: 'title',
       name: 'Title',
-      width: '28%',
+      width: '26%',
       render: (title: string, dashboard: DashboardSummary) => (
-        <span style={{ whiteSpace: 'nowrap' }}>
+        <span>
           <EuiLink href={dashboardHref(dashboard.id)} onClick={(event: MouseEvent) => (event.preventDefault(), open(dashboard.id))} data-test-subj="dashboardLink">
             {title}
           </EuiLink>
@@ -225,10 +225,12 @@ export function DashboardsPage() {
     { field: 'panel_count', name: 'Panels', width: '80px', align: 'right' },
     {
       name: 'Updated',
-      width: '300px',
+      width: '200px',
       render: (dashboard: DashboardSummary) => (
         <EuiText size="xs">
-          {new Date(dashboard.updated_at).toLocaleString()} <span style={{ opacity: 0.7 }}>by {dashboard.updated_by}</span>
+          {new Date(dashboard.updated_at).toLocaleString()}
+          <br />
+          <span style={{ opacity: 0.7 }}>by {dashboard.updated_by}</span>
         </EuiText>
       ),
     },
@@ -286,7 +288,7 @@ export function DashboardsPage() {
         loading={dashboards === undefined && error === undefined}
         itemId="id"
         columns={columns}
-        tableLayout="auto"
+        tableLayout="fixed"
         noItemsMessage={dashboards === undefined ? 'Loading dashboards…' : 'No dashboards yet.'}
         data-test-subj="dashboardsTable"
       />
