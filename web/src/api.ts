@@ -1,3 +1,5 @@
+import type { Dashboard, DashboardDefinition, DashboardSummary, ImportAnswer, Panel, PanelData, RenderAnswer } from './dashboards';
+
 /** The console's only door to MLog: the JSON API under /console/api/ (docs/console-api.md). */
 
 export type Role = 'viewer' | 'auditor' | 'administrator';
@@ -234,4 +236,15 @@ export const api = {
   alertHistory: (id: string, parameters: { size?: number; after?: string } = {}) =>
     json<{ entries: AlertHistoryEntry[]; cursor?: string }>('GET', `/alert-rules/${segment(id)}/history${query(parameters)}`),
   activeAlerts: () => json<{ alerts: ActiveAlert[] }>('GET', '/alerts'),
+  dashboards: () => json<{ dashboards: DashboardSummary[] }>('GET', '/dashboards'),
+  dashboard: (id: string) => json<Dashboard>('GET', `/dashboards/${segment(id)}`),
+  createDashboard: (dashboard: DashboardDefinition) => json<Dashboard>('POST', '/dashboards', dashboard),
+  saveDashboard: (id: string, dashboard: DashboardDefinition) => json<Dashboard>('PUT', `/dashboards/${segment(id)}`, dashboard),
+  copyDashboard: (id: string, title?: string) => json<Dashboard>('POST', `/dashboards/${segment(id)}/copy`, title === undefined ? {} : { title }),
+  deleteDashboard: (id: string) => json<void>('DELETE', `/dashboards/${segment(id)}`),
+  renderDashboard: (id: string, request: { from: string; to: string; refresh?: boolean }) => json<RenderAnswer>('POST', `/dashboards/${segment(id)}/render`, request),
+  previewPanel: (request: { panel: Panel; from: string; to: string }) => json<{ data: PanelData }>('POST', '/dashboards/preview', request),
+  /** An export file as a response whose body the caller saves: one dashboard, or every one without `id`. */
+  exportDashboards: (id?: string) => send('GET', id === undefined ? '/dashboards/export' : `/dashboards/${segment(id)}/export`),
+  importDashboards: (file: unknown, overwrite: boolean) => json<ImportAnswer>('POST', `/dashboards/import${query({ overwrite: String(overwrite) })}`, file),
 };

@@ -6,7 +6,7 @@ import type { ApiError } from '../api';
  * The KQL-like query bar; a malformed query is shown with a caret at the column MLog named. In a form
  * (`inForm`) it has no Search button and reports each change through `onChange`.
  */
-export function QueryBar(props: { query: string; error?: ApiError; onSubmit: (query: string) => void; busy: boolean; inForm?: boolean; onChange?: (query: string) => void }) {
+export function QueryBar(props: { query: string; error?: ApiError; onSubmit: (query: string) => void; busy: boolean; inForm?: boolean; onChange?: (query: string) => void; submitLabel?: string }) {
   const [text, setText] = useState(props.query);
   useEffect(() => setText(props.query), [props.query]);
   const error = props.error;
@@ -37,7 +37,7 @@ export function QueryBar(props: { query: string; error?: ApiError; onSubmit: (qu
         </EuiFlexItem>
         {props.inForm !== true && <EuiFlexItem grow={false}>
           <EuiButton fill iconType="refresh" isLoading={props.busy} onClick={() => props.onSubmit(text)} data-test-subj="querySubmit">
-            Search
+            {props.submitLabel ?? 'Search'}
           </EuiButton>
         </EuiFlexItem>}
       </EuiFlexGroup>
