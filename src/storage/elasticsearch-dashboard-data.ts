@@ -109,7 +109,7 @@ export class ElasticsearchDashboardData implements DashboardDataStore {
       },
     };
     if (split === undefined) {
-      // The histogram's bounds are the range's, so every match is in a bucket: their sum is the total.
+      // Every match is in a bucket (the query bounds them, the histogram drops none): their sum is the total.
       const response = await this.aggregate(index, query, { histogram }, false);
       const buckets = ((response.aggregations as any)?.histogram?.buckets ?? []) as Bucket[];
       const points = buckets.map((bucket) => ({ time: Number(bucket.key), series: 'Events', count: bucket.doc_count }));
