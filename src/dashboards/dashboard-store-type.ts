@@ -84,7 +84,7 @@ export interface DashboardDataStore {
   topValues(request: PanelQuery, field: string, topN: number): Promise<TopValues>;
   /**
    * The count of matching documents, or the number of distinct values of `field` (HyperLogLog: exact
-   * below 3,000), in the request's range and in `previous` (the period just before it), read in one search.
+   * below 3,000), in the request's range and in `previous` (the period just before it).
    */
   metric(request: PanelQuery, measure: MetricMeasure, previous: TimeRange): Promise<{ value: number; previous: number }>;
   /** The newest `size` matching documents, with only `columns` of each. */
