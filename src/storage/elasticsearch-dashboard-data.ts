@@ -75,9 +75,8 @@ export class ElasticsearchDashboardData implements DashboardDataStore {
   }
 
   /**
-   * One search of size 0: only the aggregations come back. The total of hits is counted only when
-   * `totalHits` asks for it (the aggregations visit every match anyway, but a search without them
-   * need not count past the first).
+   * One search of size 0: only the aggregations come back. The hits are counted only when
+   * `totalHits` asks for it, for the panels that show their total.
    */
   private async aggregate(index: string, query: Query, aggregations?: Record<string, estypes.AggregationsAggregationContainer>, totalHits = true): Promise<estypes.SearchResponse> {
     try {
