@@ -13,7 +13,8 @@ import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { AlertChannel } from '../../src/alerts/alert-notifier-type.js';
 import { outboxEntryId } from '../../src/alerts/outbox-notifier.js';
-import { ALERT_OUTBOX_INDEX } from '../../src/storage/index-names.js';
+import { ALERT_OUTBOX_INDEX, ALERT_STATE_INDEX } from '../../src/storage/index-names.js';
+import type { AlertRuleState } from '../../src/alerts/alert-store-type.js';
 import { MailSink, readableMail, subjectOf, waitFor, WebhookReceiver, type ReceivedCall } from '../helpers/alert-receivers.js';
 import { auditRecords, closeInspectionClient, inspectionClient, storedEvents } from '../helpers/elasticsearch-inspection.js';
 import { event, TestMLog, type TestSystem } from '../helpers/test-mlog.js';
@@ -254,6 +255,38 @@ describe('one notification per transition across instances', () => {
       assert.deepEqual(kinds(await settledCalls(rule, 2)), ['fired:', 'recovered:']);
     } finally {
       await Promise.all([first.stop(), second.stop()]);
+    }
+  });
+
+  test('an evaluation that stopped after storing its state, before announcing, is finished by the next tick: recorded and sent once', async () => {
+    const mlog = await TestMLog.start(SETTINGS);
+    try {
+      const system = await mlog.addSystem();
+      const name = `Interrupted ${system.code}`;
+      const rule = await createRule(mlog, silence(system, 'Test.Interrupted', { name, channels: [webhook('/interrupted')] }));
+      // What an evaluation stores before it records or queues anything: the rule's new state with the
+      // transition still to announce. The instance that wrote it stopped there.
+      const at = new Date(Date.now() - 2_000).toISOString();
+      const id = `${rule}::1:fired`;
+      const state: AlertRuleState = {
+        rule_id: rule,
+        last_evaluated_to: at,
+        last_fired_at: at,
+        groups: [{ group: '', state: 'active', since: at, value: 0, last_notified_at: at, sequence: 1 }],
+        pending: [{ notification: { id, kind: 'fired', rule: { id: rule, name, type: 'threshold' }, group: '', value: 0, since: at, window: { from: new Date(Date.parse(at) - 60_000).toISOString(), to: at }, events: [], at }, notify: true }],
+      };
+      await inspectionClient().index({ index: ALERT_STATE_INDEX, id: rule, document: state, refresh: true });
+
+      await evaluate(mlog);
+      await evaluate(mlog);
+      const calls = await settledCalls(rule, 1);
+      assert.deepEqual(kinds(calls), ['fired:']);
+      assert.equal(calls[0]?.json?.id, id, 'announced under the id the interrupted evaluation chose');
+      const records = await auditRecords('MLog.Alert.Fired', { rule_id: rule });
+      assert.deepEqual(records.map((record) => record.notification_id), [id], 'recorded once, and the group, still active, is not fired again');
+      assert.deepEqual((await inspectionClient().get<AlertRuleState>({ index: ALERT_STATE_INDEX, id: rule }))._source?.pending, []);
+    } finally {
+      await mlog.stop();
     }
   });
 
