@@ -169,9 +169,9 @@ async function main(): Promise<void> {
     );
     const querySystem: BenchSystem = { code: `bench-query-${runId}`, prefix: 'MRegistry', certificate: await issueClientCertificate(ca, pkiDir, { name: 'bench-query' }) };
 
-    // --- MLog as a child process ---
+    // --- MLog as a child process (alert rules are evaluated by the alerts scenario's own MLog, never by this one) ---
     log(`starting MLog (${options.workers} worker${options.workers === 1 ? '' : 's'}${Object.keys(options.mlogEnv).length === 0 ? '' : `; ${Object.entries(options.mlogEnv).map(([name, value]) => `${name}=${value}`).join(', ')}`})`);
-    const mlog = await MLogUnderTest.start(elasticsearchUrl, { serverCertPath: server.certPath, serverKeyPath: server.keyPath, caPath: ca.certPath }, { ...options.mlogEnv, MLOG_WORKERS: String(options.workers) }, options.profile === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', options.profile]);
+    const mlog = await MLogUnderTest.start(elasticsearchUrl, { serverCertPath: server.certPath, serverKeyPath: server.keyPath, caPath: ca.certPath }, { MLOG_ALERTS_SCHEDULE: 'off', ...options.mlogEnv, MLOG_WORKERS: String(options.workers) }, options.profile === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', options.profile]);
     cleanups.push(() => mlog.stop());
     for (const system of [...systems, querySystem]) await mlog.addSystem(system.code, system.certificate);
     const rss = new RssSampler(mlog.pid);

@@ -47,6 +47,7 @@ async function main(): Promise<void> {
   env.MLOG_TLS_CERT ??= pki.server.certPath;
   env.MLOG_TLS_KEY ??= pki.server.keyPath;
   env.MLOG_TLS_CLIENT_CA ??= pki.ca.certPath;
+  env.MLOG_SYSLOG_TLS_PORT ??= '6514';
   env.MLOG_ADMIN_TOKEN ??= adminToken();
 
   const config = loadConfig(env);

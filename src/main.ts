@@ -11,11 +11,15 @@ import { createLogger, type Logger } from './logging/logger.js';
 import { Metrics } from './metrics/metrics.js';
 import { answerMetricsRequests, workerMetrics } from './process/cluster-metrics.js';
 import { WorkerPool } from './process/worker-pool.js';
+import { listenSyslog, type SyslogListening } from './syslog/syslog-listeners.js';
+import type { SyslogDoor, SyslogDoorKind } from './syslog/syslog-door.js';
 import type { SystemRegistry } from './systems/system-registry.js';
 
 export interface RunningMLog {
   publicPort: number;
   adminPort: number;
+  /** The ports of the syslog listeners that are on (MLOG_SYSLOG_TLS_PORT, MLOG_RELP_PORT, MLOG_SYSLOG_TCP_PORT). */
+  syslogPorts: Partial<Record<SyslogDoorKind, number>>;
   logger: Logger;
   registry: SystemRegistry;
   /** The console's administrator accounts (`npm start` creates the first one). */
@@ -56,10 +60,13 @@ export async function startMLog(config: MLogConfig, options: { logger?: Logger; 
     if (adminTls === undefined && !isLoopbackHost(adminApi.host)) {
       logger.warn('the administration listener serves plain HTTP on a non-loopback address: console passwords and session cookies cross the network unencrypted; set MLOG_ADMIN_TLS_CERT and MLOG_ADMIN_TLS_KEY', { adminHost: adminApi.host });
     }
-    logger.info('MLog started', { publicPort: publicListener.port, adminPort: adminListener.port, adminHost: adminApi.host, adminTls: adminTls !== undefined });
+    const syslogListeners = await startSyslogListeners(config, mlog.syslog, (listener) => listeners.push(listener));
+    const syslogPorts = Object.fromEntries(syslogListeners.map((listener) => [listener.door, listener.port]));
+    logger.info('MLog started', { publicPort: publicListener.port, adminPort: adminListener.port, adminHost: adminApi.host, adminTls: adminTls !== undefined, syslogPorts });
     return {
       publicPort: publicListener.port,
       adminPort: adminListener.port,
+      syslogPorts,
       logger,
       registry: mlog.services.registry,
       accounts: mlog.services.accounts,
@@ -79,6 +86,28 @@ export async function startMLog(config: MLogConfig, options: { logger?: Logger; 
     await mlog.close(0);
     throw error;
   }
+}
+
+/** The syslog listeners whose ports are set, on MLOG_HOST; TLS ones with the public listener's certificate and client CAs. */
+async function startSyslogListeners(config: MLogConfig, door: SyslogDoor, started: (listener: SyslogListening) => void): Promise<SyslogListening[]> {
+  const { publicApi, syslog } = config;
+  const tls = { certPath: publicApi.tlsCertPath, keyPath: publicApi.tlsKeyPath, clientCaPath: publicApi.tlsClientCaPath, handshakeTimeoutMs: publicApi.tlsHandshakeTimeoutSeconds * 1000 };
+  const wanted: [SyslogDoorKind, number | undefined][] = [
+    ['tls', syslog.tlsPort],
+    ['relp', syslog.relpPort],
+    ['tcp', syslog.tcpPort],
+  ];
+  const listening: SyslogListening[] = [];
+  for (const [kind, port] of wanted) {
+    if (port === undefined) continue;
+    const listener = await listenSyslog(door, kind, { host: publicApi.host, port, ...(kind === 'tcp' ? {} : { tls }) });
+    started(listener);
+    listening.push(listener);
+    if (kind === 'tcp') {
+      door.logger.warn('syslog over plain TCP is on (MLOG_SYSLOG_TCP_PORT): messages cross the network unencrypted and their system is known only by source address (syslog_addresses)', { port: listener.port });
+    }
+  }
+  return listening;
 }
 
 /** With MLOG_WORKERS > 1: a logger whose every line names the process that wrote it. */

@@ -15,6 +15,7 @@ import { rejectionRoutes } from '../http/routes/rejection-routes.js';
 import type { ScheduledJob } from '../jobs/scheduler.js';
 import { createLogger, type Logger } from '../logging/logger.js';
 import type { Metrics } from '../metrics/metrics.js';
+import { SyslogDoor } from '../syslog/syslog-door.js';
 import { createServices, type Services } from './create-services.js';
 import { createStores } from './create-stores.js';
 import { scheduleJobs } from './schedule-jobs.js';
@@ -26,6 +27,8 @@ export interface ComposedMLog {
   jobs: readonly ScheduledJob[];
   publicApp: ReturnType<typeof createPublicApp>;
   adminApp: ReturnType<typeof createAdminApp>;
+  /** The syslog door's service calls, for the syslog listeners (src/syslog). */
+  syslog: SyslogDoor;
   /** Stops the scheduled jobs and the background installs of the index templates. */
   stopJobs(): Promise<void>;
   /** Once the listeners are closed: lets writes in flight finish (bounded by `graceMs`), writes the rejections queued, closes storage. */
@@ -78,6 +81,7 @@ export async function composeMLog(config: MLogConfig, logger: Logger, metrics: M
     jobs,
     publicApp,
     adminApp,
+    syslog: new SyslogDoor({ registry, ingest, rejections, metrics, logger, maxMessageBytes: config.syslog.maxMessageBytes }),
     async stopJobs() {
       stores.readiness.stop();
       await Promise.all(jobs.map((job) => job.stop()));

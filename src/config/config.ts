@@ -112,6 +112,32 @@ export const CONFIGURATION = {
     }),
     caPath: optional({ variable: 'MLOG_OIDC_CA', doc: "PEM CA(s) of the provider's HTTPS certificate, when not a public one", parse: anyText, defaultNote: "unset: Node's public CAs" }),
   },
+  syslog: {
+    tlsPort: optional({
+      variable: 'MLOG_SYSLOG_TLS_PORT',
+      doc: 'port of syslog over TLS (RFC 5425, conventionally 6514), client certificates required, on `MLOG_HOST`: [docs/syslog.md](docs/syslog.md)',
+      parse: portNumber,
+      defaultNote: 'unset: off (`npm start`: 6514)',
+    }),
+    relpPort: optional({
+      variable: 'MLOG_RELP_PORT',
+      doc: 'port of RELP over TLS (rsyslog `omrelp`), client certificates required: each message acknowledged only once durably stored',
+      parse: portNumber,
+      defaultNote: 'unset: off',
+    }),
+    tcpPort: optional({
+      variable: 'MLOG_SYSLOG_TCP_PORT',
+      doc: 'port of syslog over plain TCP, accepted only from an address in a system\'s `syslog_addresses` (a warning is logged when on)',
+      parse: portNumber,
+      defaultNote: 'unset: off',
+    }),
+    maxMessageBytes: withDefault({
+      variable: 'MLOG_SYSLOG_MAX_MESSAGE_BYTES',
+      doc: 'largest syslog message (or RELP frame data); a longer one is refused and skipped, the connection goes on',
+      parse: byteCount,
+      default: '65536',
+    }),
+  },
   workers: withDefault({
     variable: 'MLOG_WORKERS',
     doc: 'processes serving the listeners together (node:cluster, supervised by a primary; `1` = one process): [docs/workers.md](docs/workers.md)',

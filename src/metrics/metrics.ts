@@ -69,6 +69,36 @@ export class Metrics {
     labelNames: ['cause'] as const,
     registers: [this.registry],
   });
+  readonly syslogMessages = new Counter({
+    name: 'mlog_syslog_messages_total',
+    help: 'Syslog messages, by door ("tls", "relp", "tcp"), information system and outcome: "received" (de-framed), "stored" (durably), "refused" (not a valid event, or oversized).',
+    labelNames: ['door', 'system', 'outcome'] as const,
+    registers: [this.registry],
+  });
+  readonly syslogFramingErrors = new Counter({
+    name: 'mlog_syslog_framing_errors_total',
+    help: 'Syslog connections closed because their bytes could not be de-framed, by door and information system ("" when not identified).',
+    labelNames: ['door', 'system'] as const,
+    registers: [this.registry],
+  });
+  readonly syslogConnections = new Counter({
+    name: 'mlog_syslog_connections_total',
+    help: 'Syslog connections accepted and identified, by door and information system.',
+    labelNames: ['door', 'system'] as const,
+    registers: [this.registry],
+  });
+  readonly syslogOpenConnections = new Gauge({
+    name: 'mlog_syslog_open_connections',
+    help: 'Syslog connections open now, by door.',
+    labelNames: ['door'] as const,
+    registers: [this.registry],
+  });
+  readonly syslogPausedSeconds = new Counter({
+    name: 'mlog_syslog_paused_seconds_total',
+    help: 'Seconds syslog connections were not read (back-pressure while Elasticsearch was slow or down, or while the connection had its most messages in flight), by door and information system.',
+    labelNames: ['door', 'system'] as const,
+    registers: [this.registry],
+  });
 
   constructor(private readonly source: MetricsSource = thisProcess) {
     collectDefaultMetrics({ register: this.registry, prefix: 'mlog_' });

@@ -154,8 +154,9 @@ export class ElasticsearchConsoleSearchStore implements ConsoleSearchStore {
           field: scoped.timeField,
           fixed_interval: interval[0],
           min_doc_count: 0,
+          // No hard_bounds: with a range that does not start on a bucket boundary Elasticsearch drops
+          // the events of the last, partial bucket; the query's range already bounds the documents.
           extended_bounds: { min: request.range.fromMillis, max: request.range.toMillis - 1 },
-          hard_bounds: { min: request.range.fromMillis, max: request.range.toMillis - 1 },
         },
       };
     }

@@ -91,8 +91,8 @@ export class ElasticsearchDashboardData implements DashboardDataStore {
         field: timeField,
         fixed_interval: interval,
         min_doc_count: 0,
+        // The range filter bounds the documents; hard_bounds would also drop the last, partial interval's.
         extended_bounds: { min: request.range.fromMillis, max: request.range.toMillis - 1 },
-        hard_bounds: { min: request.range.fromMillis, max: request.range.toMillis - 1 },
       },
     };
     if (split === undefined) {

@@ -9,6 +9,16 @@ export function normalizeAddress(address: string): string {
 /** Checks IPs and CIDRs (10.0.0.0/8, 2001:db8::/32) and builds a matcher; an empty list allows any address. */
 export function compileAllowedAddresses(entries: readonly string[]): (address: string) => boolean {
   if (entries.length === 0) return () => true;
+  return compileAddressList(entries, 'allowed_addresses');
+}
+
+/** The matcher of a system's `syslog_addresses` (plain-TCP syslog): an empty list matches no address. */
+export function compileSyslogAddresses(entries: readonly string[]): (address: string) => boolean {
+  if (entries.length === 0) return () => false;
+  return compileAddressList(entries, 'syslog_addresses');
+}
+
+function compileAddressList(entries: readonly string[], field: string): (address: string) => boolean {
   const list = new BlockList();
   for (const entry of entries) {
     const [network = '', prefixText, extra] = entry.split('/');
@@ -16,7 +26,7 @@ export function compileAllowedAddresses(entries: readonly string[]): (address: s
     const prefix = prefixText === undefined ? undefined : Number(prefixText);
     const maxPrefix = family === 4 ? 32 : 128;
     if (family === 0 || extra !== undefined || (prefix !== undefined && (!/^\d{1,3}$/.test(prefixText ?? '') || prefix > maxPrefix))) {
-      throw new ValidationError(`allowed_addresses contains "${entry}", which is not an IP address or CIDR range (for example 10.1.2.3 or 10.1.0.0/16).`);
+      throw new ValidationError(`${field} contains "${entry}", which is not an IP address or CIDR range (for example 10.1.2.3 or 10.1.0.0/16).`);
     }
     const type = family === 4 ? 'ipv4' : 'ipv6';
     if (prefix === undefined) list.addAddress(network, type);

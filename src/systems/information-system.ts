@@ -25,6 +25,10 @@ export interface InformationSystem {
   /** IPs and CIDRs the IS may call from; empty means any address. */
   allowed_addresses: string[];
   require_signature: boolean;
+  /** IPs and CIDRs from which its syslog may arrive over plain TCP (MLOG_SYSLOG_TCP_PORT); empty means never. Absent in records written before the syslog door. */
+  syslog_addresses?: string[];
+  /** IANA time zone of its RFC 3164 syslog timestamps, which carry none; absent means UTC. */
+  syslog_timezone?: string;
   permissions: SystemPermission[];
   event_types: string[];
   retention_months: number;
@@ -34,6 +38,19 @@ export interface InformationSystem {
 }
 
 export const DEFAULT_RETENTION_MONTHS = 60;
+
+/** The zone assumed for RFC 3164 timestamps of a system that names none. */
+export const DEFAULT_SYSLOG_TIMEZONE = 'UTC';
+
+/** True for a time zone name the runtime knows (IANA, e.g. "Europe/Chisinau", or "UTC"). */
+export function isKnownTimeZone(name: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: name });
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 /** What the admin API answers: the registry record without the certificates' PEM bodies. */
 export function describeSystem(system: InformationSystem): Omit<InformationSystem, 'certificates'> & {

@@ -1,9 +1,9 @@
-import { compileAllowedAddresses } from './address-matcher.js';
+import { compileAllowedAddresses, compileSyslogAddresses, normalizeAddress } from './address-matcher.js';
 import { describeCertificate, readCertificate, readSystemCertificate, type CertificateRecord } from './certificate.js';
 import type { SigningCertificate } from './certificate.js';
 import { ConflictError, NotFoundError, ValidationError } from '../errors/mlog-error.js';
 import type { Logger } from '../logging/logger.js';
-import { DEFAULT_RETENTION_MONTHS, type InformationSystem } from './information-system.js';
+import { DEFAULT_RETENTION_MONTHS, DEFAULT_SYSLOG_TIMEZONE, isKnownTimeZone, type InformationSystem } from './information-system.js';
 import type { NewSystem, SystemChanges } from './system-schemas.js';
 import type { SystemStore } from './system-store-type.js';
 
@@ -11,6 +11,10 @@ import type { SystemStore } from './system-store-type.js';
 export interface KnownSystem {
   system: InformationSystem;
   isAllowedAddress: (address: string) => boolean;
+  /** True for an address in its `syslog_addresses` (never when the list is empty or absent). */
+  isSyslogAddress: (address: string) => boolean;
+  /** Its `syslog_timezone`, or UTC. */
+  syslogTimezone: string;
   certificatesBySerial: ReadonlyMap<string, SigningCertificate>;
 }
 
@@ -25,7 +29,21 @@ function prepare(system: InformationSystem): KnownSystem {
   for (const record of system.certificates) {
     certificatesBySerial.set(record.serial, { record, publicKey: readCertificate(record.pem).publicKey });
   }
-  return { system, isAllowedAddress: compileAllowedAddresses(system.allowed_addresses), certificatesBySerial };
+  return {
+    system,
+    isAllowedAddress: compileAllowedAddresses(system.allowed_addresses),
+    isSyslogAddress: compileSyslogAddresses(system.syslog_addresses ?? []),
+    syslogTimezone: system.syslog_timezone ?? DEFAULT_SYSLOG_TIMEZONE,
+    certificatesBySerial,
+  };
+}
+
+/** Refuses a system whose syslog settings cannot be used: addresses that are not IPs or CIDRs, an unknown time zone. */
+function checkSyslogSettings(system: InformationSystem): void {
+  compileSyslogAddresses(system.syslog_addresses ?? []);
+  if (system.syslog_timezone !== undefined && !isKnownTimeZone(system.syslog_timezone)) {
+    throw new ValidationError(`syslog_timezone "${system.syslog_timezone}" is not a time zone MLog knows; give an IANA name such as "Europe/Chisinau" or "UTC".`);
+  }
 }
 
 /**
@@ -83,6 +101,18 @@ export class SystemRegistry {
     return found;
   }
 
+  /**
+   * The system whose `syslog_addresses` hold this source address (plain-TCP syslog). Undefined when
+   * none does; `ambiguous` lists the codes when several do (the connection is then refused).
+   */
+  async findBySyslogAddress(address: string): Promise<{ known: KnownSystem } | { ambiguous: string[] } | undefined> {
+    const snapshot = await this.current();
+    const matching = [...snapshot.byCode.values()].filter((known) => known.isSyslogAddress(normalizeAddress(address)));
+    if (matching.length === 0) return undefined;
+    if (matching.length > 1) return { ambiguous: matching.map((known) => known.system.code).sort() };
+    return { known: matching[0] as KnownSystem };
+  }
+
   async findByCode(code: string): Promise<KnownSystem | undefined> {
     return (await this.current()).byCode.get(code);
   }
@@ -111,6 +141,8 @@ export class SystemRegistry {
       certificates: this.readCertificates(input.certificates),
       allowed_addresses: input.allowed_addresses ?? [],
       require_signature: input.require_signature ?? false,
+      ...(input.syslog_addresses === undefined ? {} : { syslog_addresses: input.syslog_addresses }),
+      ...(input.syslog_timezone === undefined ? {} : { syslog_timezone: input.syslog_timezone }),
       permissions: input.permissions ?? [],
       event_types: input.event_types ?? [],
       retention_months: input.retention_months ?? DEFAULT_RETENTION_MONTHS,
@@ -119,6 +151,7 @@ export class SystemRegistry {
       updated_at: now,
     };
     compileAllowedAddresses(system.allowed_addresses);
+    checkSyslogSettings(system);
     await this.ensureCertificatesAreFree(system);
     await this.store.create(system);
     this.invalidate();
@@ -137,6 +170,7 @@ export class SystemRegistry {
       updated_at: new Date().toISOString(),
     };
     compileAllowedAddresses(system.allowed_addresses);
+    checkSyslogSettings(system);
     if (certificates !== undefined) await this.ensureCertificatesAreFree(system);
     await this.store.replace(system, found.version);
     this.invalidate();

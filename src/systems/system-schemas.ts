@@ -9,6 +9,8 @@ const editableProperties = {
   certificates: { type: 'array', minItems: 1, maxItems: 20, items: { type: 'string', minLength: 1 } },
   allowed_addresses: { type: 'array', maxItems: 200, items: { type: 'string', minLength: 1, maxLength: 64 } },
   require_signature: { type: 'boolean' },
+  syslog_addresses: { type: 'array', maxItems: 200, items: { type: 'string', minLength: 1, maxLength: 64 } },
+  syslog_timezone: { type: 'string', minLength: 1, maxLength: 64 },
   permissions: { type: 'array', uniqueItems: true, items: { enum: [...SYSTEM_PERMISSIONS] } },
   event_types: { type: 'array', maxItems: 1000, uniqueItems: true, items: { type: 'string', minLength: 1, maxLength: 200 } },
   retention_months: { type: 'integer', minimum: 1, maximum: 1200 },
@@ -38,6 +40,8 @@ export interface NewSystem {
   certificates: string[];
   allowed_addresses?: string[];
   require_signature?: boolean;
+  syslog_addresses?: string[];
+  syslog_timezone?: string;
   permissions?: (typeof SYSTEM_PERMISSIONS)[number][];
   event_types?: string[];
   retention_months?: number;

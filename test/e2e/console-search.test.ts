@@ -72,6 +72,17 @@ describe('the console reading the record through HTTP', () => {
     assert.equal(record.result_count, 2);
   });
 
+  test('the histogram counts every hit when the range does not start on a bucket boundary', async () => {
+    // 100 minutes ending just after the newest check: one-minute buckets, the range starting part way
+    // into a minute, and the newest event in the last, partial bucket.
+    const to = base + 60_001;
+    const answer = await auditor.post('/search', { scope: { kind: 'events', systems: [mpass.code] }, query: '', from: new Date(to - 100 * 60_000).toISOString(), to: new Date(to).toISOString() });
+    assert.equal(answer.status, 200, answer.text);
+    assert.equal(answer.json.total, 7);
+    assert.equal(answer.json.histogram.interval, '1m');
+    assert.equal(answer.json.histogram.buckets.reduce((sum: number, bucket: any) => sum + bucket.count, 0), 7);
+  });
+
   test('paging past the first page with the cursor', async () => {
     const ids: string[] = [];
     let cursor: string | undefined;

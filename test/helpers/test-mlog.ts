@@ -100,6 +100,8 @@ export interface SystemOptions {
   keyType?: KeyType;
   require_signature?: boolean;
   allowed_addresses?: string[];
+  syslog_addresses?: string[];
+  syslog_timezone?: string;
   permissions?: string[];
   status?: 'staging' | 'active' | 'suspended';
   event_types?: string[];
@@ -301,8 +303,18 @@ export class TestMLog extends MLogCaller {
     super(dir, ca, server, mlog, adminToken);
   }
 
-  /** Starts MLog; `overrides` set further environment variables (e.g. MLOG_MAX_IN_FLIGHT_PER_IS) over the defaults of the tests; `adminTls` serves the admin listener over HTTPS with the test server certificate. */
-  static async start(overrides: Record<string, string> = {}, options: { adminTls?: boolean } = {}): Promise<TestMLog> {
+  /** The ports of the syslog listeners started (see the `syslog` option of start). */
+  get syslogPorts(): RunningMLog['syslogPorts'] {
+    return this.mlog.syslogPorts;
+  }
+
+  /**
+   * Starts MLog; `overrides` set further environment variables (e.g. MLOG_MAX_IN_FLIGHT_PER_IS) over the defaults of the tests; `adminTls` serves the admin listener over HTTPS with the test server certificate;
+   * `syslog` turns on syslog listeners on free ports ('tls': MLOG_SYSLOG_TLS_PORT, 'relp': MLOG_RELP_PORT, 'tcp': MLOG_SYSLOG_TCP_PORT).
+   */
+  static async start(overrides: Record<string, string> = {}, options: { adminTls?: boolean; syslog?: ('tls' | 'relp' | 'tcp')[] } = {}): Promise<TestMLog> {
+    const syslogVariables = { tls: 'MLOG_SYSLOG_TLS_PORT', relp: 'MLOG_RELP_PORT', tcp: 'MLOG_SYSLOG_TCP_PORT' } as const;
+    for (const door of options.syslog ?? []) overrides = { [syslogVariables[door]]: '0', ...overrides };
     const dir = mkdtempSync(join(tmpdir(), 'mlog-e2e-'));
     const ca = await createCertificateAuthority(dir, 'MLog Test CA');
     const server = await issueServerCertificate(ca, dir, { name: 'server', hosts: ['localhost', '127.0.0.1', '::1'] });

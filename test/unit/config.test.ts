@@ -37,6 +37,7 @@ describe('loadConfig', () => {
       adminApi: { host: '127.0.0.1', port: 8081 },
       console: { sessionIdleSeconds: 1800, sessionMaxSeconds: 43_200, lockoutSeconds: 900 },
       oidc: { roleClaim: 'mlog_role' },
+      syslog: { maxMessageBytes: 65536 },
       workers: 1,
       logLevel: 'info',
       registryCacheSeconds: 5,
@@ -49,6 +50,12 @@ describe('loadConfig', () => {
       alerts: { schedule: '* * * * *', overlapSeconds: 120 },
     });
     assert.equal(config.adminApi.token, undefined);
+  });
+
+  test('syslog listeners: off unless their port is set; a bad port or message limit names the variable', () => {
+    assert.deepEqual(loadConfig({ ...minimal, MLOG_SYSLOG_TLS_PORT: '6514', MLOG_RELP_PORT: '2514', MLOG_SYSLOG_MAX_MESSAGE_BYTES: '8192' }).syslog, { tlsPort: 6514, relpPort: 2514, maxMessageBytes: 8192 });
+    assert.throws(() => loadConfig({ ...minimal, MLOG_SYSLOG_TCP_PORT: '70000' }), /MLOG_SYSLOG_TCP_PORT="70000" is not a port number/);
+    assert.throws(() => loadConfig({ ...minimal, MLOG_SYSLOG_MAX_MESSAGE_BYTES: '0' }), /MLOG_SYSLOG_MAX_MESSAGE_BYTES="0" is not a number of bytes/);
   });
 
   test('limits are read; zero or a non-number names the variable', () => {

@@ -29,7 +29,7 @@ function caller(permissions: InformationSystem['permissions']): KnownSystem {
     created_at: '',
     updated_at: '',
   };
-  return { system, isAllowedAddress: () => true, certificatesBySerial: new Map() };
+  return { system, isAllowedAddress: () => true, isSyslogAddress: () => false, syslogTimezone: 'UTC', certificatesBySerial: new Map() };
 }
 
 class FakeStore implements PersonalDataStore {

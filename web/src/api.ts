@@ -1,3 +1,5 @@
+import type { Dashboard, DashboardDefinition, DashboardSummary, ImportAnswer, Panel, PanelData, RenderAnswer } from './dashboards';
+
 /** The console's only door to MLog: the JSON API under /console/api/ (docs/console-api.md). */
 
 export type Role = 'viewer' | 'auditor' | 'administrator';
@@ -74,6 +76,53 @@ export interface AdminAccount {
   disabled: boolean;
   source: 'local' | 'oidc';
   createdAt: string;
+}
+
+export type AlertRuleType = 'threshold' | 'absence' | 'new-value' | 'refusals';
+export type Comparator = '>' | '>=' | '<' | '<=';
+export type RefusalCause = 'refused' | 'signature';
+
+export type AlertChannel = { kind: 'webhook'; url: string; secret?: string; secret_set?: boolean } | { kind: 'email'; to: string[] };
+
+/** An alert rule as MLog answers it (docs/console-api.md); webhook secrets are write-only. */
+export interface AlertRule {
+  id: string;
+  name: string;
+  enabled: boolean;
+  schedule: string;
+  type: AlertRuleType;
+  params: Record<string, unknown>;
+  channels: AlertChannel[];
+  renotify_minutes: number;
+  muted_until: string | null;
+  managed?: { by: 'system'; system: string };
+  state?: { active_groups: number; last_evaluated_to: string | null; last_fired_at: string | null };
+  created_at?: string;
+  created_by?: string;
+  updated_at?: string;
+  version?: string;
+}
+
+/** What the console sends to create or change a rule. */
+export type AlertRuleInput = Omit<AlertRule, 'id' | 'state' | 'created_at' | 'created_by' | 'updated_at' | 'managed'> & { managed?: AlertRule['managed'] };
+
+export interface AlertHistoryEntry {
+  time: string;
+  kind: 'fired' | 'recovered' | 'notified' | 'notification-failed';
+  group?: string | null;
+  value?: number | null;
+  channel?: string;
+  error?: string;
+  events: { index: string; id: string }[];
+}
+
+export interface ActiveAlert {
+  rule_id: string;
+  rule_name: string;
+  group?: string | null;
+  state: 'active';
+  since: string;
+  value?: number | null;
 }
 
 /** An error answer of the API, with MLog's envelope and, for a query, the column. */
@@ -176,4 +225,26 @@ export const api = {
   addAdmin: (account: { username: string; role: Role; password: string }) => json<void>('POST', '/admins', account),
   changeAdmin: (username: string, change: { role?: Role; disabled?: boolean; password?: string }) =>
     json<void>('PATCH', `/admins/${segment(username)}`, change),
+
+  alertRules: () => json<{ rules: AlertRule[] }>('GET', '/alert-rules'),
+  alertRule: (id: string) => json<AlertRule>('GET', `/alert-rules/${segment(id)}`),
+  addAlertRule: (rule: AlertRuleInput) => json<AlertRule>('POST', '/alert-rules', rule),
+  changeAlertRule: (id: string, rule: AlertRuleInput) => json<AlertRule>('PUT', `/alert-rules/${segment(id)}`, rule),
+  removeAlertRule: (id: string) => json<void>('DELETE', `/alert-rules/${segment(id)}`),
+  muteAlertRule: (id: string, until: string) => json<AlertRule>('PUT', `/alert-rules/${segment(id)}/mute`, { until }),
+  unmuteAlertRule: (id: string) => json<AlertRule>('DELETE', `/alert-rules/${segment(id)}/mute`),
+  alertHistory: (id: string, parameters: { size?: number; after?: string } = {}) =>
+    json<{ entries: AlertHistoryEntry[]; cursor?: string }>('GET', `/alert-rules/${segment(id)}/history${query(parameters)}`),
+  activeAlerts: () => json<{ alerts: ActiveAlert[] }>('GET', '/alerts'),
+  dashboards: () => json<{ dashboards: DashboardSummary[] }>('GET', '/dashboards'),
+  dashboard: (id: string) => json<Dashboard>('GET', `/dashboards/${segment(id)}`),
+  createDashboard: (dashboard: DashboardDefinition) => json<Dashboard>('POST', '/dashboards', dashboard),
+  saveDashboard: (id: string, dashboard: DashboardDefinition) => json<Dashboard>('PUT', `/dashboards/${segment(id)}`, dashboard),
+  copyDashboard: (id: string, title?: string) => json<Dashboard>('POST', `/dashboards/${segment(id)}/copy`, title === undefined ? {} : { title }),
+  deleteDashboard: (id: string) => json<void>('DELETE', `/dashboards/${segment(id)}`),
+  renderDashboard: (id: string, request: { from: string; to: string; refresh?: boolean }) => json<RenderAnswer>('POST', `/dashboards/${segment(id)}/render`, request),
+  previewPanel: (request: { panel: Panel; from: string; to: string }) => json<{ data: PanelData }>('POST', '/dashboards/preview', request),
+  /** An export file as a response whose body the caller saves: one dashboard, or every one without `id`. */
+  exportDashboards: (id?: string) => send('GET', id === undefined ? '/dashboards/export' : `/dashboards/${segment(id)}/export`),
+  importDashboards: (file: unknown, overwrite: boolean) => json<ImportAnswer>('POST', `/dashboards/import${query({ overwrite: String(overwrite) })}`, file),
 };

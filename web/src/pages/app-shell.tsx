@@ -3,9 +3,11 @@ import { useEffect, type MouseEvent } from 'react';
 import { hrefOf, navigate, type Location, type View } from '../router';
 import { canRead, useSession } from '../session';
 import { AdminsPage } from './admins-page';
+import { AlertsPage } from './alerts-page';
 import { AuditPage } from './audit-page';
 import { CorrelationPage } from './correlation-page';
-import { DashboardsPage } from './dashboards-page';
+import { DashboardPage } from './dashboard-page';
+import { DashboardsPage, NotAllowedPage } from './dashboards-page';
 import { DiscoverPage } from './discover-page';
 
 function link(view: View, label: string, current: View) {
@@ -32,16 +34,19 @@ export function AppShell({ location }: { location: Location }) {
   const view = location.view;
 
   useEffect(() => {
-    if (view === 'home' && reader) navigate(hrefOf('discover'), true);
+    if (view === 'home') navigate(hrefOf(reader ? 'discover' : 'dashboards'), true);
   }, [view, reader]);
 
-  const allowed = view === 'home' || (view !== 'admins' ? reader : session.role === 'administrator');
+  const allowed = view === 'home' || view === 'dashboards' || (view !== 'admins' ? reader : session.role === 'administrator');
+  const dashboardId = view === 'dashboards' ? location.rest[0] : undefined;
   let page;
-  if (!allowed) page = <DashboardsPage denied />;
+  if (!allowed) page = <NotAllowedPage />;
+  else if (dashboardId !== undefined) page = <DashboardPage key={dashboardId} id={dashboardId} params={location.params} />;
   else if (view === 'discover') page = <DiscoverPage params={location.params} />;
   else if (view === 'correlation') page = <CorrelationPage params={location.params} />;
   else if (view === 'audit') page = <AuditPage params={location.params} />;
   else if (view === 'admins') page = <AdminsPage />;
+  else if (view === 'alerts') page = <AlertsPage location={location} />;
   else page = <DashboardsPage />;
 
   return (
@@ -64,9 +69,8 @@ export function AppShell({ location }: { location: Location }) {
           </EuiHeaderSectionItem>
           <EuiHeaderSectionItem>
             <EuiHeaderLinks>
-              {reader
-                ? [link('discover', 'Discover', view), link('correlation', 'Correlation', view), link('audit', 'Audit trail', view)]
-                : [link('home', 'Dashboards', view)]}
+              {reader && [link('discover', 'Discover', view), link('correlation', 'Correlation', view), link('audit', 'Audit trail', view), link('alerts', 'Alerts', view)]}
+              {link('dashboards', 'Dashboards', view)}
               {session.role === 'administrator' && link('admins', 'Administrators', view)}
             </EuiHeaderLinks>
           </EuiHeaderSectionItem>

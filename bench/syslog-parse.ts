@@ -1,0 +1,40 @@
+/**
+ * `npm run bench:syslog-parse`: what parsing a syslog message and mapping it to its /register body
+ * costs, in this process, without a listener or Elasticsearch: typical RFC 5424 and RFC 3164 lines,
+ * a JSON event carried in MSG, and a 64 KiB message. Prints messages per second and µs per message;
+ * asserts nothing.
+ */
+import { performance } from 'node:perf_hooks';
+import { syslogRegistrationBody } from '../src/syslog/syslog-event.js';
+import { parseSyslogMessage } from '../src/syslog/syslog-message.js';
+
+const ROUNDS = 50_000;
+
+const receivedAt = new Date();
+const cases: Array<[string, string, string, number?]> = [
+  [
+    'RFC 5424, logger with timeQuality and mlog@32473',
+    '<156>1 2026-11-28T10:49:10.582206+00:00 web-01 billing 4123 INVOICE [timeQuality tzKnown="1" isSynced="0"][mlog@32473 event_type="Billing.Invoice.Issued" user="2000000000001" legal_basis="Law 133/2011"] invoice 42 issued for 1,250.00 MDL',
+    'UTC',
+  ],
+  ['RFC 5424, rsyslog RSYSLOG_SyslogProtocol23Format', '<155>1 2026-11-28T10:49:24.721268+00:00 web-01 sshd 4123 - -  Accepted publickey for deploy from 10.0.0.7 port 52144 ssh2\n', 'UTC'],
+  ['RFC 3164 with HOSTNAME and TAG[PID], zone Europe/Chisinau', '<38>Nov 28 10:49:10 web-01 sshd[4123]: Accepted publickey for deploy from 10.0.0.7 port 52144 ssh2', 'Europe/Chisinau'],
+  ['RFC 5424 carrying a JSON event in MSG', '<134>1 2026-11-28T10:49:10Z web-01 app - - - {"event_time":"2026-11-28T10:49:10Z","event_type":"MPass.User.Authenticated","user":"2000000000001","event_message":"login"}', 'UTC'],
+  ['RFC 5424 with a 64 KiB MSG', `<134>1 2026-11-28T10:49:10Z web-01 app - - - ${'x'.repeat(64 * 1024 - 50)}`, 'UTC', 500],
+];
+
+console.log(`syslog parse + map, ${ROUNDS.toLocaleString('en-US')} rounds each (node ${process.version})`);
+for (const [name, text, timezone, rounds = ROUNDS] of cases) {
+  const once = () => {
+    const parsed = parseSyslogMessage(text, { receivedAt, timezone });
+    if (!parsed.ok) throw new Error(`${name}: ${parsed.reason}`);
+    return syslogRegistrationBody(parsed.message, receivedAt).length;
+  };
+  for (let i = 0; i < Math.min(rounds, 2_000); i++) once();
+  let bytes = 0;
+  const started = performance.now();
+  for (let i = 0; i < rounds; i++) bytes += once();
+  const seconds = (performance.now() - started) / 1000;
+  const micros = (seconds * 1e6) / rounds;
+  console.log(`${Math.round(rounds / seconds).toLocaleString('en-US').padStart(12)} messages/s ${micros.toFixed(2).padStart(9)} µs/message  ${name}${bytes === 0 ? ' (empty)' : ''}`);
+}

@@ -1,0 +1,115 @@
+import { isCompactJws } from '../auth/compact-jws.js';
+import type { SyslogMessage } from './syslog-message.js';
+
+/**
+ * From a parsed syslog message to the body of a registration (docs/syslog.md, "From a syslog message
+ * to an event"). The body then goes through the same ingest pipeline as /register, which validates it:
+ * nothing here refuses, so a message that cannot make a valid event is refused there, with /register's
+ * own reason.
+ */
+
+/** The keyword of each severity, 0 to 7, as rsyslog and syslog(3) name them; event_level holds it. */
+export const SEVERITY_KEYWORDS = ['emerg', 'alert', 'crit', 'err', 'warning', 'notice', 'info', 'debug'] as const;
+
+/** The keyword of each facility, 0 to 23, as rsyslog names them; syslog.facility holds it. */
+export const FACILITY_KEYWORDS = [
+  'kern',
+  'user',
+  'mail',
+  'daemon',
+  'auth',
+  'syslog',
+  'lpr',
+  'news',
+  'uucp',
+  'cron',
+  'authpriv',
+  'ftp',
+  'ntp',
+  'audit',
+  'alert',
+  'clock',
+  'local0',
+  'local1',
+  'local2',
+  'local3',
+  'local4',
+  'local5',
+  'local6',
+  'local7',
+] as const;
+
+/** The structured data element whose parameters are event fields: mlog@ and any private enterprise number. */
+const MLOG_SD_ID = /^mlog@[0-9]+$/;
+
+/** The event_type of a message that names neither its type (mlog@<PEN> event_type) nor its APP-NAME. */
+export const DEFAULT_APP_NAME = 'Syslog';
+
+/** The second part of the event_type when there is no MSGID. */
+export const DEFAULT_MSG_ID = 'Log';
+
+/** True when every non-blank line of `text` is a JSON object ("{…}") or a compact JWS whose header is a JSON object, as /register reads its body. */
+export function isEventLines(text: string): boolean {
+  let lines = 0;
+  for (const line of text.split('\n')) {
+    const trimmed = line.trim();
+    if (trimmed === '') continue;
+    const json = trimmed.charCodeAt(0) === 123 /* { */ && trimmed.charCodeAt(trimmed.length - 1) === 125; /* } */
+    // A JWS header is a JSON object, so its base64url starts "ey": a line such as "a.b.c" stays text.
+    if (!json && !(trimmed.startsWith('ey') && isCompactJws(trimmed))) return false;
+    lines++;
+  }
+  return lines > 0;
+}
+
+/** The /register body for one parsed message: MSG itself when it is a JSON object or a compact JWS (one or several lines); otherwise the mapped event as one JSON line (docs/syslog.md). */
+export function syslogRegistrationBody(message: SyslogMessage, receivedAt: Date): string {
+  if (isEventLines(message.message)) return message.message;
+  return mappedEventLine(message, receivedAt);
+}
+
+/**
+ * The mapped event as one JSON line. Members are written in order; a parameter of mlog@<PEN> named
+ * after a mapped field (event_time, event_type, event_level, event_source, event_message) replaces it,
+ * one named `syslog` is written beside MLog's own, so /register refuses the key given twice.
+ */
+export function mappedEventLine(message: SyslogMessage, receivedAt: Date): string {
+  const fields = new Map<string, unknown>();
+  fields.set('event_time', message.timestamp ?? receivedAt.toISOString());
+  fields.set('event_type', `${message.appName ?? DEFAULT_APP_NAME}.${message.msgId ?? DEFAULT_MSG_ID}`);
+  fields.set('event_level', SEVERITY_KEYWORDS[message.severity] ?? String(message.severity));
+  const source: string[] = [];
+  if (message.hostname !== undefined) source.push(message.hostname);
+  if (message.appName !== undefined) source.push(message.procId === undefined ? message.appName : `${message.appName}[${message.procId}]`);
+  if (source.length > 0) fields.set('event_source', source.length === 1 ? source[0] : source);
+  // Trimmed: rsyslog's %msg% keeps the space that followed the TAG's colon.
+  const text = message.message.trim();
+  if (text !== '') fields.set('event_message', text);
+
+  // Maps, not plain objects, so that an SD-ID or PARAM-NAME such as __proto__ stays a name.
+  const given = new Map<string, string[]>();
+  const sd = new Map<string, Map<string, string[]>>();
+  for (const element of message.structuredData) {
+    const mlog = MLOG_SD_ID.test(element.id);
+    let params = mlog ? given : sd.get(element.id);
+    if (params === undefined) sd.set(element.id, (params = new Map()));
+    for (const { name, value } of element.params) {
+      const values = params.get(name);
+      if (values === undefined) params.set(name, [value]);
+      else values.push(value);
+    }
+  }
+  for (const [name, values] of given) fields.set(name, oneOrMany(values));
+
+  const syslog: Record<string, unknown> = { facility: FACILITY_KEYWORDS[message.facility] ?? String(message.facility) };
+  if (sd.size > 0) {
+    syslog.sd = Object.fromEntries([...sd].map(([id, params]) => [id, Object.fromEntries([...params].map(([name, values]) => [name, oneOrMany(values)]))]));
+  }
+  let line = '{';
+  for (const [name, value] of fields) line += `${JSON.stringify(name)}:${JSON.stringify(value)},`;
+  return `${line}"syslog":${JSON.stringify(syslog)}}`;
+}
+
+function oneOrMany(values: string[]): string | string[] {
+  return values.length === 1 ? values[0]! : values;
+}
