@@ -6,7 +6,7 @@
  * Time is compressed: MLog's alerts tick runs every `tickSeconds` and every rule's schedule is every
  * second, so each tick evaluates all 200 rules — one round of what a per-minute schedule does once a
  * minute. MLog's CPU seconds (user + system, from /proc, the whole process tree) are read over the
- * idle phase (the same MLog, its tick running, no rule) and over the measured rounds; a round's cost
+ * idle phase (the same MLog, its tick running, before any of the bench's rules exists) and over the measured rounds; a round's cost
  * is the CPU of the loaded phase less the idle rate over the same time, divided by the rounds; the
  * share of one core at a per-minute schedule is that cost over 60 s. Each round's duration is the
  * scheduler's own "job finished" record of the alerts job. Used by `npm run bench` (scenario
