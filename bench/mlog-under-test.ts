@@ -17,6 +17,8 @@ export interface MLogTls {
 
 export class MLogUnderTest {
   private output = '';
+  private readonly listeners: ((line: string) => void)[] = [];
+  private partial = '';
   private readonly admin: HttpClient;
   readonly exited: Promise<number | null>;
 
@@ -39,6 +41,15 @@ export class MLogUnderTest {
 
   private keep(chunk: Buffer): void {
     this.output = (this.output + chunk.toString()).slice(-20_000);
+    if (this.listeners.length === 0) return;
+    const lines = (this.partial + chunk.toString()).split('\n');
+    this.partial = lines.pop() ?? '';
+    for (const line of lines) for (const listener of this.listeners) listener(line);
+  }
+
+  /** Calls `listener` with every whole line MLog writes from now on (its log, at the MLOG_LOG_LEVEL it was started with). */
+  onLine(listener: (line: string) => void): void {
+    this.listeners.push(listener);
   }
 
   get pid(): number {
@@ -71,7 +82,8 @@ export class MLogUnderTest {
     return mlog;
   }
 
-  private call(method: string, path: string, body?: unknown): Promise<{ status: number; body: string }> {
+  /** A call to the administration API, with the admin token. */
+  call(method: string, path: string, body?: unknown): Promise<{ status: number; body: string }> {
     return this.admin.requestWithHeaders(method, path, body === undefined ? undefined : JSON.stringify(body), { Authorization: `Bearer ${this.token}` });
   }
 

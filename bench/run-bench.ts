@@ -13,11 +13,12 @@ import { batchBodies, buildEventPools, openStoredDocuments, Random, type BenchSy
 import { MtlsClient, runLoad, type LoadResult } from './load-runner.js';
 import { MLogUnderTest } from './mlog-under-test.js';
 import { measureDashboardRender } from './dashboard-bench.js';
+import { describeAlertCost, measureAlertCost } from './alert-bench.js';
 import { QueryBench, seedSystem, type QueryTarget } from './query-bench.js';
 import { formatReport, type ReportRow } from './report.js';
 import { RssSampler } from './rss-sampler.js';
 
-const SCENARIOS = ['ceiling', 'batch', 'signed', 'unsigned', 'query', 'dashboards'] as const;
+const SCENARIOS = ['ceiling', 'batch', 'signed', 'unsigned', 'query', 'dashboards', 'alerts'] as const;
 type Scenario = (typeof SCENARIOS)[number];
 
 /** Connections of the batch scenarios (MLog batches of 100, and the _bulk ceiling). */
@@ -168,9 +169,9 @@ async function main(): Promise<void> {
     );
     const querySystem: BenchSystem = { code: `bench-query-${runId}`, prefix: 'MRegistry', certificate: await issueClientCertificate(ca, pkiDir, { name: 'bench-query' }) };
 
-    // --- MLog as a child process ---
+    // --- MLog as a child process (alert rules are evaluated by the alerts scenario's own MLog, never by this one) ---
     log(`starting MLog (${options.workers} worker${options.workers === 1 ? '' : 's'}${Object.keys(options.mlogEnv).length === 0 ? '' : `; ${Object.entries(options.mlogEnv).map(([name, value]) => `${name}=${value}`).join(', ')}`})`);
-    const mlog = await MLogUnderTest.start(elasticsearchUrl, { serverCertPath: server.certPath, serverKeyPath: server.keyPath, caPath: ca.certPath }, { ...options.mlogEnv, MLOG_WORKERS: String(options.workers) }, options.profile === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', options.profile]);
+    const mlog = await MLogUnderTest.start(elasticsearchUrl, { serverCertPath: server.certPath, serverKeyPath: server.keyPath, caPath: ca.certPath }, { MLOG_ALERTS_SCHEDULE: 'off', ...options.mlogEnv, MLOG_WORKERS: String(options.workers) }, options.profile === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', options.profile]);
     cleanups.push(() => mlog.stop());
     for (const system of [...systems, querySystem]) await mlog.addSystem(system.code, system.certificate);
     const rss = new RssSampler(mlog.pid);
@@ -347,6 +348,33 @@ async function main(): Promise<void> {
           met: measured.mlog.p95 < 1000,
         },
       );
+    }
+
+    // 7. The cost of 200 alert rules evaluated every minute, in a separate MLog process (its CPU apart), against the same MLog idle.
+    if (selected.has('alerts')) {
+      const measured = await measureAlertCost({
+        elasticsearchUrl,
+        tls: { serverCertPath: server.certPath, serverKeyPath: server.keyPath, caPath: ca.certPath },
+        events: options.quick ? 40_000 : 400_000,
+        rules: 200,
+        tickSeconds: 10,
+        rounds: options.quick ? 5 : 20,
+        warmupRounds: 2,
+        idleSeconds: options.quick ? 30 : 60,
+        runId,
+        log,
+      });
+      for (const line of describeAlertCost(measured)) log(`  ${line}`);
+      const perSecond = measured.roundP50 > 0 ? measured.rules / (measured.roundP50 / 1000) : 0;
+      rows.push({
+        scenario: `MLog alert rules ×${measured.rules}, a round (every minute)`,
+        result: { unitsPerSecond: perSecond, callsPerSecond: perSecond, calls: measured.rounds, units: measured.rounds * measured.rules, seconds: 0, p50: measured.roundP50, p95: measured.roundP95, p99: measured.roundP95, max: measured.roundMax, failures: {} },
+        unit: 'rules/s',
+        cpu: measured.shareAtPerMinute,
+        ratio: `idle ${(measured.idleShare * 100).toFixed(1)}%`,
+        target: '< 10% of a core',
+        met: measured.shareAtPerMinute < 0.1,
+      });
     }
 
     const peaks = rows.map((row) => row.rssBytes).filter((bytes): bytes is number => bytes !== undefined);

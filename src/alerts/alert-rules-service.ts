@@ -3,6 +3,7 @@ import type { AuditLog } from '../audit/audit-log.js';
 import { ConflictError, NotFoundError, StorageUnavailableError, ValidationError } from '../errors/mlog-error.js';
 import type { Logger } from '../logging/logger.js';
 import type { RecordVersion } from '../systems/system-store-type.js';
+import { channelProblems, type ChannelConfig } from './channel-problems.js';
 import { describeChannels, MAX_RULES, parseRuleInput, readInstant, ruleIdFrom, type AlertRule, type ChannelView, type RuleStateSummary } from './alert-rule.js';
 import type { AlertHistoryEntry, AlertHistoryReader, AlertRuleState, AlertRuleStore, AlertStateStore, StoredRule } from './alert-store-type.js';
 
@@ -58,7 +59,15 @@ export class AlertRulesService {
     private readonly historyReader: AlertHistoryReader,
     private readonly audit: AuditLog,
     private readonly logger: Logger,
+    /** Whether e-mail can be sent (MLOG_SMTP_URL and MLOG_SMTP_FROM): a rule with an e-mail channel is refused without it. */
+    private readonly channelConfig: ChannelConfig = {},
   ) {}
+
+  /** Refuses (400, naming the path) channels MLog cannot use: a webhook that is not http(s), an e-mail channel while SMTP is not configured. */
+  private checkChannels(channels: unknown): void {
+    const [problem] = channelProblems(channels, this.channelConfig);
+    if (problem !== undefined) throw new ValidationError(problem);
+  }
 
   private async stored(id: string): Promise<StoredRule> {
     const found = id.length <= 64 ? await this.rules.get(id) : undefined;
@@ -80,6 +89,7 @@ export class AlertRulesService {
   /** Creates a rule from `body`; `by` is who (a username, "admin-api"). */
   async create(body: unknown, by: string, now = new Date()): Promise<RuleView> {
     const input = parseRuleInput(body);
+    this.checkChannels(input.channels);
     if ((await this.rules.list()).length >= MAX_RULES) throw new ConflictError(`MLog keeps at most ${MAX_RULES} alert rules; remove one first.`);
     const at = now.toISOString();
     const { id: wanted, ...fields } = input;
@@ -95,6 +105,7 @@ export class AlertRulesService {
     const version = readVersion((body as Record<string, unknown> | null)?.version);
     const stored = await this.stored(id);
     const input = parseRuleInput(body, stored.rule);
+    this.checkChannels(input.channels);
     const { id: _ignored, ...fields } = input;
     if (stored.rule.managed !== undefined && (fields.type !== 'absence' || !('system' in fields.params) || fields.params.system !== stored.rule.managed.system)) {
       throw new ValidationError(`params.system of the default rule "${id}" must stay "${stored.rule.managed.system}"; change its duration, channels, schedule or mute instead.`);

@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { withCommandLineServices, type Services } from '../composition/index.js';
-import { loadElasticsearchConfig, type MLogConfig } from '../config/config.js';
+import { CONFIGURATION, loadElasticsearchConfig, type MLogConfig } from '../config/config.js';
+import { loadDeclared } from '../config/settings.js';
 import { processPasswordInput, type PasswordInput } from './password-input.js';
 
 /** Where the CLI finds Elasticsearch when MLOG_ELASTICSEARCH_URL is unset: the one `npm start` runs. */
@@ -35,7 +36,7 @@ export function createCliContext(output: Output, env: Record<string, string | un
     env,
     passwords,
     withServices(action, scope = {}) {
-      return withCommandLineServices({ elasticsearch: loadElasticsearchConfig(env, LOCAL_ELASTICSEARCH_URL), ...scope }, action);
+      return withCommandLineServices({ elasticsearch: loadElasticsearchConfig(env, LOCAL_ELASTICSEARCH_URL), smtp: loadDeclared(env, CONFIGURATION.smtp), ...scope }, action);
     },
   };
 }

@@ -112,6 +112,8 @@ export interface CommandLineSettings {
   /** Declared defaults when unset (commands other than `mlog retention` do not read them). */
   retention?: MLogConfig['retention'];
   retentionIndices?: readonly string[];
+  /** MLOG_SMTP_URL and MLOG_SMTP_FROM as the command's environment has them: `mlog alerts add` refuses an e-mail channel without them, as the server does. */
+  smtp?: MLogConfig['smtp'];
 }
 
 /**
@@ -134,7 +136,7 @@ export async function withCommandLineServices<T>(settings: CommandLineSettings, 
   try {
     await stores.readiness.installTemplates();
     const services = createServices(
-      { registryCacheSeconds: 0, limits, retention: settings.retention ?? loadDeclared({}, CONFIGURATION.retention), console: loadDeclared({}, CONFIGURATION.console) },
+      { registryCacheSeconds: 0, limits, retention: settings.retention ?? loadDeclared({}, CONFIGURATION.retention), console: loadDeclared({}, CONFIGURATION.console), ...(settings.smtp === undefined ? {} : { smtp: settings.smtp }) },
       stores,
       logger,
     );

@@ -80,7 +80,7 @@ export function createServices(settings: ServiceSettings, stores: Stores, logger
     alertNotifier,
     accounts,
     consoleSessions,
-    alertRules: new AlertRulesService(stores.alertRules, stores.alertStates, stores.alertHistory, stores.audit, logger),
+    alertRules: new AlertRulesService(stores.alertRules, stores.alertStates, stores.alertHistory, stores.audit, logger, { smtp: settings.smtp ?? {} }),
     alertEngine: new AlertEngine(
       { rules: stores.alertRules, states: stores.alertStates, data: stores.alertData, audit: stores.audit, leases: stores.leases, systems: registry, notifier: alertNotifier, logger },
       { overlapMs: (settings.alerts?.overlapSeconds ?? 120) * 1000, holder: newLeaseHolder(), runBy: `alerts on ${hostname()}` },

@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { ensureConsoleBuilt } from '../../scripts/build-console.js';
+import { MailSink } from '../helpers/alert-receivers.js';
 import { closeInspectionClient, inspectionClient } from '../helpers/elasticsearch-inspection.js';
 import { TestMLog, type TestSystem } from '../helpers/test-mlog.js';
 
@@ -41,6 +42,8 @@ describe('the Alerts view in a browser', { skip: existsSync(CHROMIUM) ? false : 
   let receiver: Server;
   let receiverUrl: string;
   const received: { body: string; signature: string | undefined }[] = [];
+  /** The SMTP server of the rule's e-mail channel (MLog refuses an e-mail channel without one). */
+  const smtp = new MailSink();
 
   async function shoot(target: Page, name: string): Promise<void> {
     if (SCREENSHOTS === undefined) return;
@@ -78,7 +81,8 @@ describe('the Alerts view in a browser', { skip: existsSync(CHROMIUM) ? false : 
     await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
     const address = receiver.address();
     receiverUrl = `http://127.0.0.1:${typeof address === 'object' && address !== null ? address.port : 0}/mlog-alerts`;
-    mlog = await TestMLog.start({ MLOG_ALERTS_SCHEDULE: '*/2 * * * * *' });
+    await smtp.listen();
+    mlog = await TestMLog.start({ MLOG_ALERTS_SCHEDULE: '*/2 * * * * *', MLOG_SMTP_URL: smtp.url(), MLOG_SMTP_FROM: 'MLog alerts <mlog@example.org>' });
     base = `http://127.0.0.1:${mlog.ports.adminPort}`;
     mpass = await mlog.addSystem({ code: `mpass-${suffix}` });
     browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
@@ -90,6 +94,7 @@ describe('the Alerts view in a browser', { skip: existsSync(CHROMIUM) ? false : 
     await browser?.close();
     await mlog?.stop();
     await new Promise((resolve) => receiver?.close(resolve));
+    await smtp.close();
     await closeInspectionClient();
   });
 
@@ -186,7 +191,15 @@ describe('the Alerts view in a browser', { skip: existsSync(CHROMIUM) ? false : 
     const links = fired.locator('[data-test-subj="eventLink"]');
     assert.equal(await links.count(), 3, 'the three events of bob');
     await until('notified');
-    assert.match(await entries('notified').first().innerText(), /webhook/, 'the webhook of the rule was notified');
+    const notified = async () => (await entries('notified').allInnerTexts()).join('\n');
+    const deadline = Date.now() + FIRING.timeout;
+    while (!/email/.test(await notified()) || !/webhook/.test(await notified())) {
+      assert.ok(Date.now() < deadline, `the webhook and the e-mail are notified within 90 seconds: ${await notified()}`);
+      await page.waitForTimeout(2_000);
+      await page.locator('[data-test-subj="refreshHistory"]').click();
+      await page.locator('[data-test-subj="refreshHistory"]:not([disabled])').waitFor(WAIT);
+    }
+    assert.ok(smtp.mails.some((mail) => mail.raw.includes(ruleName) && mail.to.includes('security@example.org')), 'the test\'s SMTP server got the e-mail');
     assert.ok(received.some((delivery) => delivery.body.includes(ruleName) && delivery.signature !== undefined), 'the test\'s webhook receiver got the signed notification');
     const kinds = await page.locator('[data-test-subj="historyTable"] tbody tr').evaluateAll((rows) => rows.map((row) => row.querySelector('[data-test-subj^="history-"]')?.getAttribute('data-test-subj')));
     assert.equal(kinds.at(-1), 'history-fired', `newest first, the firing last: ${kinds.join(', ')}`);

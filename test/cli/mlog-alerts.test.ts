@@ -9,10 +9,13 @@ import { describe, test } from 'node:test';
 import { runMlogCli as mlog } from '../helpers/run-mlog-cli.js';
 import { uniqueCode } from '../helpers/test-mlog.js';
 
+/** E-mail channels are accepted only where the command's environment says how MLog sends e-mail. */
+const SMTP = { MLOG_SMTP_URL: 'smtp://127.0.0.1:2525', MLOG_SMTP_FROM: 'MLog <mlog@example.org>' };
+
 describe('mlog alerts (command line)', () => {
   test('a rule is added from options, listed, muted for an hour and removed', async () => {
     const name = uniqueCode('cli-alert');
-    const added = await mlog(['alerts', 'add', '--name', name, '--query', 'event_type:MPass.User.AuthenticationFailed', '--window', '5', '--above', '20', '--group-by', 'user', '--webhook', 'https://hooks.example.org/x', '--secret', 'sixteen-characters-secret', '--email', 'soc@example.org']);
+    const added = await mlog(['alerts', 'add', '--name', name, '--query', 'event_type:MPass.User.AuthenticationFailed', '--window', '5', '--above', '20', '--group-by', 'user', '--webhook', 'https://hooks.example.org/x', '--secret', 'sixteen-characters-secret', '--email', 'soc@example.org'], SMTP);
     assert.equal(added.code, 0, added.stderr);
     const id = /Alert rule "([a-z0-9-]+)" is created \(threshold, \* \* \* \* \*\)\./.exec(added.stdout)?.[1];
     assert.ok(id, added.stdout);
@@ -48,5 +51,13 @@ describe('mlog alerts (command line)', () => {
     const unknown = await mlog(['alerts', 'remove', 'no-such-rule']);
     assert.equal(unknown.code, 1);
     assert.match(unknown.stderr, /There is no alert rule "no-such-rule"/);
+  });
+
+  test('an e-mail channel is refused, naming it, when MLOG_SMTP_URL and MLOG_SMTP_FROM are not set', async () => {
+    const name = uniqueCode('cli-alert-mail');
+    const refused = await mlog(['alerts', 'add', '--name', name, '--query', 'event_type:MPass.User.AuthenticationFailed', '--window', '5', '--above', '20', '--email', 'soc@example.org'], { MLOG_SMTP_URL: '', MLOG_SMTP_FROM: '' });
+    assert.equal(refused.code, 1, refused.stdout);
+    assert.match(refused.stderr, /^mlog: channels\[0\] is an e-mail channel, but MLOG_SMTP_URL and MLOG_SMTP_FROM are not both set/);
+    assert.ok(!(await mlog(['alerts', 'list'])).stdout.includes(name), 'nothing was stored');
   });
 });

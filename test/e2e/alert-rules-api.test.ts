@@ -1,8 +1,9 @@
 /**
  * End-to-end: alert rules through the administration API (bearer token) and the console API (a
  * session): create, read, replace at a version (409 when stale), mute, remove; refusals name the
- * path of the value at fault, a query that does not parse names its column; roles decide who reads
- * and who changes; reading a history in the console is recorded in mlog_audit.
+ * path of the value at fault, a query that does not parse names its column, channels MLog cannot
+ * use (an e-mail channel without SMTP configured) are refused; roles decide who reads and who changes;
+ * reading a history in the console is recorded in mlog_audit.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -10,9 +11,11 @@ import { TestMLog } from '../helpers/test-mlog.js';
 import { auditRecords } from '../helpers/elasticsearch-inspection.js';
 
 let mlog: TestMLog;
+const SMTP = { MLOG_SMTP_URL: 'smtp://127.0.0.1:2525', MLOG_SMTP_FROM: 'MLog <mlog@example.org>' };
 
 before(async () => {
-  mlog = await TestMLog.start({ MLOG_ALERTS_SCHEDULE: 'off' });
+  // E-mail channels are accepted only where MLog can send e-mail; nothing is sent in these tests.
+  mlog = await TestMLog.start({ MLOG_ALERTS_SCHEDULE: 'off', ...SMTP });
 });
 
 after(async () => {
@@ -85,6 +88,33 @@ describe('/admin/alert-rules', () => {
     assert.match(broken.json.message, /^params\.query: /);
     assert.equal(typeof broken.json.column, 'number');
     assert.ok(broken.json.column > 1);
+  });
+});
+
+describe('channels MLog cannot use', () => {
+  test('without MLOG_SMTP_URL and MLOG_SMTP_FROM a rule with an e-mail channel is refused naming the channel, in both APIs; a webhook alone is accepted', async () => {
+    const withoutSmtp = await TestMLog.start({ MLOG_ALERTS_SCHEDULE: 'off' });
+    try {
+      const refused = await withoutSmtp.callAdmin('/admin/alert-rules', { method: 'POST', body: JSON.stringify(threshold) });
+      assert.equal(refused.status, 400, refused.text);
+      assert.equal(refused.json.message, 'channels[1] is an e-mail channel, but MLOG_SMTP_URL and MLOG_SMTP_FROM are not both set: MLog cannot send e-mail.');
+      const administrator = await withoutSmtp.signedInAs('administrator');
+      const inConsole = await administrator.post('/alert-rules', threshold);
+      assert.equal(inConsole.status, 400, inConsole.text);
+      assert.match(inConsole.json.message, /^channels\[1\] is an e-mail channel/);
+
+      const webhookOnly = await withoutSmtp.callAdmin('/admin/alert-rules', { method: 'POST', body: JSON.stringify({ ...threshold, channels: [threshold.channels[0]] }) });
+      assert.equal(webhookOnly.status, 201, webhookOnly.text);
+      // A change that adds the e-mail channel is refused as well, and the rule is left as it was.
+      const rule = webhookOnly.json.rule;
+      const changed = await withoutSmtp.callAdmin(`/admin/alert-rules/${rule.id}`, { method: 'PUT', body: JSON.stringify({ ...threshold, version: rule.version }) });
+      assert.equal(changed.status, 400, changed.text);
+      assert.match(changed.json.message, /^channels\[1\] is an e-mail channel/);
+      assert.equal((await withoutSmtp.callAdmin(`/admin/alert-rules/${rule.id}`)).json.rule.channels.length, 1);
+      assert.equal((await withoutSmtp.callAdmin(`/admin/alert-rules/${rule.id}`, { method: 'DELETE' })).status, 204);
+    } finally {
+      await withoutSmtp.stop();
+    }
   });
 });
 
