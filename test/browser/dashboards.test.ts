@@ -35,6 +35,25 @@ async function until<T>(read: () => Promise<T>, ok: (value: T) => boolean): Prom
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
+/**
+ * A mouse gesture on the grid, repeated (up to three times, bounding boxes read afresh) until the
+ * layout shows its effect: on a loaded machine the grid may still be settling its width when the first
+ * gesture lands, and react-grid-layout then places the panel from stale measures.
+ */
+async function gestureUntil<T>(gesture: () => Promise<void>, read: () => Promise<T>, ok: (value: T) => boolean): Promise<T> {
+  let last: T | undefined;
+  for (let attempt = 1; attempt <= 3; attempt++) {
+    await gesture();
+    const deadline = Date.now() + 5_000;
+    for (;;) {
+      last = await read();
+      if (ok(last)) return last;
+      if (Date.now() > deadline) break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+  throw new Error(`still ${JSON.stringify(last)} after three gestures`);
+}
 const title = `Sign-ins ${marker}`;
 
 describe('dashboards in a browser', { skip: existsSync(CHROMIUM) ? false : `${CHROMIUM} is missing: apt-get install -y chromium` }, () => {
@@ -176,23 +195,31 @@ describe('dashboards in a browser', { skip: existsSync(CHROMIUM) ? false : `${CH
   });
 
   test('the administrator moves the table beside the chart, makes the chart taller and saves; MLog keeps the layout', async () => {
-    const handle = panel(admin, 'p2').locator('[data-test-subj="panelDragHandle"]');
-    const from = (await handle.boundingBox())!;
-    const target = (await panel(admin, 'p1').boundingBox())!;
-    await admin.mouse.move(from.x + from.width / 2, from.y + from.height / 2);
-    await admin.mouse.down();
-    await admin.mouse.move(target.x + target.width + 40, target.y + 10, { steps: 12 });
-    await admin.mouse.move(target.x + target.width + 48, target.y + 8, { steps: 4 });
-    await admin.mouse.up();
-    await until(() => gridOf(admin, 'p2'), (grid) => grid.x === 6 && grid.y === 0);
+    await gestureUntil(
+      async () => {
+        const from = (await panel(admin, 'p2').locator('[data-test-subj="panelDragHandle"]').boundingBox())!;
+        const target = (await panel(admin, 'p1').boundingBox())!;
+        await admin.mouse.move(from.x + from.width / 2, from.y + from.height / 2);
+        await admin.mouse.down();
+        await admin.mouse.move(target.x + target.width + 40, target.y + 10, { steps: 12 });
+        await admin.mouse.move(target.x + target.width + 48, target.y + 8, { steps: 4 });
+        await admin.mouse.up();
+      },
+      () => gridOf(admin, 'p2'),
+      (grid) => grid.x === 6 && grid.y === 0,
+    );
 
-    const resize = panel(admin, 'p1').locator('.react-resizable-handle-se');
-    const corner = (await resize.boundingBox())!;
-    await admin.mouse.move(corner.x + corner.width / 2, corner.y + corner.height / 2);
-    await admin.mouse.down();
-    await admin.mouse.move(corner.x + corner.width / 2, corner.y + corner.height / 2 + 4 * 42, { steps: 12 });
-    await admin.mouse.up();
-    const resized = await until(() => gridOf(admin, 'p1'), (grid) => grid.h >= 11);
+    const resized = await gestureUntil(
+      async () => {
+        const corner = (await panel(admin, 'p1').locator('.react-resizable-handle-se').boundingBox())!;
+        await admin.mouse.move(corner.x + corner.width / 2, corner.y + corner.height / 2);
+        await admin.mouse.down();
+        await admin.mouse.move(corner.x + corner.width / 2, corner.y + corner.height / 2 + 4 * 42, { steps: 12 });
+        await admin.mouse.up();
+      },
+      () => gridOf(admin, 'p1'),
+      (grid) => grid.h >= 11,
+    );
     assert.deepEqual({ x: resized.x, y: resized.y, w: resized.w }, { x: 0, y: 0, w: 6 });
 
     await admin.locator('[data-test-subj="saveDashboard"]').click();
