@@ -67,7 +67,8 @@ export interface ReadMessage {
 
 /** What became of one message. */
 export type MessageOutcome =
-  | { kind: 'stored'; events: number }
+  /** `uid`: the registration's UID, as `/register` answers it (RELP sends it after `200 OK`). */
+  | { kind: 'stored'; events: number; uid: string }
   /** Not a valid event, or its system may no longer send (`closeConnection`): refused, recorded. */
   | { kind: 'refused'; status: number; reason: string; closeConnection: boolean }
   /** Storage stayed unavailable until the shutdown grace ran out: not stored (RELP leaves it unacknowledged). */
@@ -175,7 +176,7 @@ export class SyslogDoor {
             const message = calls[index] as (typeof pending)[number];
             if (registration.ok) {
               events += registration.registration.events;
-              outcomes[message.position] = { kind: 'stored', events: registration.registration.events };
+              outcomes[message.position] = { kind: 'stored', events: registration.registration.events, uid: registration.registration.uid };
             } else if (isTransient(registration.error)) retry.push(message);
             else outcomes[message.position] = this.refusalOf(registration.error, peer, caller.system.code);
           }

@@ -291,7 +291,8 @@ function serveRelp(door: SyslogDoor, socket: Socket, peer: SyslogPeer, caller: K
         work.add({ data, receivedAt }, (outcome) => {
           account(door, peer, system, outcome, data);
           // An abandoned message is left unanswered: the client resends it to the next MLog.
-          if (outcome.kind === 'stored') answer('200 OK');
+          // The UID after OK is RELP's human-readable text (RSP-CODE SP HUMANMSG); omrelp reads only the code.
+          if (outcome.kind === 'stored') answer(`200 OK ${outcome.uid}`);
           else if (outcome.kind === 'refused') {
             answer(`500 ${outcome.reason}`);
             if (outcome.closeConnection) end();

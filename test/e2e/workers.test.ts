@@ -216,7 +216,8 @@ describe('MLOG_WORKERS=2: a primary and two workers', () => {
     assert.equal(whileStarting.headers['retry-after'], '5');
     assert.match(whileStarting.json.message, /^The metrics of the whole instance are not available now: worker 3 \(pid \d+\) is still starting\.$/);
     await mlog.waitForLines({ message: 'worker serving', role: 'primary' }, 3, 60);
-    const started = mlog.lines({ message: 'MLog started', role: 'worker' });
+    // "worker serving" comes with the worker's first listener; "MLog started" once all of them (the syslog ones last) listen.
+    const started = await mlog.waitForLines({ message: 'MLog started', role: 'worker' }, 3, 60);
     assert.equal(started.length, 3);
     assert.ok(!started.slice(0, 2).some((line) => line.pid === started[2]?.pid), 'a new process');
     assert.equal(isAlive(victim), false);
