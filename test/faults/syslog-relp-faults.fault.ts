@@ -56,18 +56,27 @@ function printRow(figures: Record<string, string | number>): void {
   process.stdout.write(`\n| ${Object.entries(figures).map(([name, value]) => (name === 'scenario' ? String(value) : `${name} ${value}`)).join(' | ')} |\n`);
 }
 
-/** The numbers after `marker` in the stored event messages of `code` (each message's own number), and how many documents hold the marker. */
+/** The number each stored message of `code` holding `marker` ends with, and how many documents hold the marker (read in pages). */
 async function storedNumbers(code: string, marker: string): Promise<{ documents: number; numbers: Set<string> }> {
   const pattern = `mlog-${code}-*`;
   await es.es('POST', `/${pattern}/_refresh?ignore_unavailable=true&allow_no_indices=true`);
-  const answer = await es.es('POST', `/${pattern}/_search?ignore_unavailable=true&allow_no_indices=true`, {
-    size: 10_000,
-    track_total_hits: true,
-    _source: ['event_message'],
-    query: { match_phrase: { event_message: marker } },
-  });
-  const hits: { _source: { event_message: string } }[] = answer?.hits?.hits ?? [];
-  return { documents: answer?.hits?.total?.value ?? 0, numbers: new Set(hits.map((hit) => hit._source.event_message.split(' ').at(-1) ?? '')) };
+  const numbers = new Set<string>();
+  let documents = 0;
+  let after: unknown[] | undefined;
+  for (;;) {
+    const answer = await es.es('POST', `/${pattern}/_search?ignore_unavailable=true&allow_no_indices=true`, {
+      size: 5_000,
+      _source: ['event_message'],
+      query: { match_phrase: { event_message: marker } },
+      sort: [{ '@id': 'asc' }],
+      ...(after === undefined ? {} : { search_after: after }),
+    });
+    const hits: { _source: { event_message: string }; sort: unknown[] }[] = answer?.hits?.hits ?? [];
+    for (const hit of hits) numbers.add(hit._source.event_message.split(' ').at(-1) ?? '');
+    documents += hits.length;
+    if (hits.length < 5_000) return { documents, numbers };
+    after = hits.at(-1)?.sort;
+  }
 }
 
 /**
@@ -182,7 +191,8 @@ for (const block of ['index', 'cluster'] as const) {
     await mlog.addSystem(code, certificate);
     const socket = await tlsSyslogClient(Number(ports.env.MLOG_SYSLOG_TLS_PORT), pki.caPem, certificate);
     const marker = randomUUID().replace(/-/g, '');
-    const total = 6_000;
+    // More than MLog holds unstored (4,000 messages, 8 MiB) plus what the kernel's socket buffers take, so that the block holds the sender.
+    const total = 15_000;
     const padding = 'p'.repeat(1500);
     let written = 0;
     const writer = (async () => {
