@@ -142,7 +142,9 @@ for (const signal of ['SIGKILL', 'SIGTERM'] as const) {
         }
       })();
       const client = await countingRelpClient(certificate, marker, 100_000, 16);
-      await sleep(2_500);
+      // The fault comes once messages are flowing: some acknowledged, others in flight.
+      await waitFor('20 messages acknowledged to the RELP client', async () => (client.acknowledged.size >= 20 ? true : undefined), 60_000);
+      await sleep(500);
       mlog.kill(signal);
       const exit = await mlog.exited;
       await client.done;
