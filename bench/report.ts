@@ -4,7 +4,7 @@ import type { LoadResult } from './load-runner.js';
 export interface ReportRow {
   scenario: string;
   result: LoadResult;
-  unit: 'events/s' | 'queries/s' | 'renders/s' | 'rules/s';
+  unit: 'events/s' | 'queries/s' | 'renders/s' | 'rules/s' | 'messages/s';
   /** MLog's peak RSS during the scenario, bytes; undefined for Elasticsearch-only rows. */
   rssBytes?: number;
   /** MLog's CPU during the scenario (warm-up included), share of one core. */

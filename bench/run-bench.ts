@@ -17,8 +17,10 @@ import { describeAlertCost, measureAlertCost } from './alert-bench.js';
 import { QueryBench, seedSystem, type QueryTarget } from './query-bench.js';
 import { formatReport, type ReportRow } from './report.js';
 import { RssSampler } from './rss-sampler.js';
+import { octetCountedFrames, quantile, relpAcknowledgements, timeMLogOverTls, timeRsyslogToElasticsearch } from './syslog-scenario.js';
+import { freePort } from '../scripts/mlog-child-process.js';
 
-const SCENARIOS = ['ceiling', 'batch', 'signed', 'unsigned', 'query', 'dashboards', 'alerts'] as const;
+const SCENARIOS = ['ceiling', 'batch', 'signed', 'unsigned', 'query', 'dashboards', 'alerts', 'syslog'] as const;
 type Scenario = (typeof SCENARIOS)[number];
 
 /** Connections of the batch scenarios (MLog batches of 100, and the _bulk ceiling). */
@@ -26,6 +28,9 @@ const BATCH_CONNECTIONS = 8;
 const SINGLE_CONNECTIONS = 64;
 const QUERY_CONNECTIONS = 8;
 const SYSTEM_PREFIXES = ['MPass', 'MPay', 'MSign', 'MConnect'] as const;
+/** The syslog scenario: connections of syslog over TLS (to MLog, and plain TCP to rsyslog), and the RELP window. */
+const SYSLOG_CONNECTIONS = 4;
+const RELP_WINDOW = 32;
 /** Elasticsearch HTTP ports tried in turn (transport: +100). Never 9200, 9400/9401, 97xx. */
 const ELASTICSEARCH_PORTS = [9800, 9810, 9820, 9830, 9840];
 
@@ -69,7 +74,7 @@ function parseOptions(argv: string[]): Options {
   const program = new Command()
     .name('npm run bench --')
     .description('Measures MLog /register and /query against Elasticsearch _bulk and _search, on this machine.')
-    .option('--quick', 'short run for CI smoke use (3 s per scenario after 2 s of warm-up, 20,000 seeded events, 10 s Elasticsearch warm-up)', false)
+    .option('--quick', 'short run for CI smoke use (3 s per scenario after 2 s of warm-up, 20,000 seeded events, 10 s Elasticsearch warm-up, 5,000 syslog messages)', false)
     .option('--seconds <n>', 'measured seconds per scenario (default 30; 3 with --quick)', positive)
     .option('--warmup <n>', 'warm-up seconds before each scenario (default 10; 2 with --quick)', positive)
     .option('--only <scenarios>', `comma-separated subset of ${SCENARIOS.join(', ')}`, scenarios)
@@ -168,12 +173,14 @@ async function main(): Promise<void> {
       SYSTEM_PREFIXES.map(async (prefix) => ({ code: `bench-${prefix.toLowerCase()}-${runId}`, prefix, certificate: await issueClientCertificate(ca, pkiDir, { name: `bench-${prefix.toLowerCase()}` }) })),
     );
     const querySystem: BenchSystem = { code: `bench-query-${runId}`, prefix: 'MRegistry', certificate: await issueClientCertificate(ca, pkiDir, { name: 'bench-query' }) };
+    const syslogSystem: BenchSystem = { code: `bench-syslog-${runId}`, prefix: 'Billing', certificate: await issueClientCertificate(ca, pkiDir, { name: 'bench-syslog' }) };
+    const syslogPorts: Record<string, string> = selected.has('syslog') ? { MLOG_SYSLOG_TLS_PORT: String(await freePort()), MLOG_RELP_PORT: String(await freePort()) } : {};
 
     // --- MLog as a child process (alert rules are evaluated by the alerts scenario's own MLog, never by this one) ---
     log(`starting MLog (${options.workers} worker${options.workers === 1 ? '' : 's'}${Object.keys(options.mlogEnv).length === 0 ? '' : `; ${Object.entries(options.mlogEnv).map(([name, value]) => `${name}=${value}`).join(', ')}`})`);
-    const mlog = await MLogUnderTest.start(elasticsearchUrl, { serverCertPath: server.certPath, serverKeyPath: server.keyPath, caPath: ca.certPath }, { MLOG_ALERTS_SCHEDULE: 'off', ...options.mlogEnv, MLOG_WORKERS: String(options.workers) }, options.profile === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', options.profile]);
+    const mlog = await MLogUnderTest.start(elasticsearchUrl, { serverCertPath: server.certPath, serverKeyPath: server.keyPath, caPath: ca.certPath }, { MLOG_ALERTS_SCHEDULE: 'off', ...syslogPorts, ...options.mlogEnv, MLOG_WORKERS: String(options.workers) }, options.profile === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', options.profile]);
     cleanups.push(() => mlog.stop());
-    for (const system of [...systems, querySystem]) await mlog.addSystem(system.code, system.certificate);
+    for (const system of [...systems, querySystem, syslogSystem]) await mlog.addSystem(system.code, system.certificate);
     const rss = new RssSampler(mlog.pid);
     cleanups.push(async () => rss.stop());
     const tlsOf = (system: BenchSystem) => ({ caPem: ca.certPem, certPem: system.certificate.certPem, keyPem: system.certificate.keyPem });
@@ -375,6 +382,62 @@ async function main(): Promise<void> {
         target: '< 10% of a core',
         met: measured.shareAtPerMinute < 0.1,
       });
+    }
+
+    // 8. Syslog: the same messages through MLog's syslog over TLS and through rsyslog's omelasticsearch, then RELP acknowledgements.
+    if (selected.has('syslog')) {
+      const messages = options.quick ? 5_000 : 20_000;
+      const relpMessages = options.quick ? 500 : 2_000;
+      const tls = { caPem: ca.certPem, certPem: syslogSystem.certificate.certPem, keyPem: syslogSystem.certificate.keyPem };
+      const frames = octetCountedFrames(runId, messages);
+      log(`syslog: ${messages.toLocaleString('en')} RFC 5424 messages over ${SYSLOG_CONNECTIONS} connections, MLog over TLS, then rsyslog imtcp → omelasticsearch`);
+      rss.reset();
+      const mlogSeconds = await timeMLogOverTls({ url: elasticsearchUrl, port: Number(syslogPorts.MLOG_SYSLOG_TLS_PORT), tls, frames, connections: SYSLOG_CONNECTIONS, indexPattern: `mlog-${syslogSystem.code}-*`, expected: messages });
+      const mlogCpu = rss.cpuShare();
+      const mlogRss = rss.peak();
+      const rsyslogSeconds = await timeRsyslogToElasticsearch({ url: elasticsearchUrl, workDir, frames, connections: SYSLOG_CONNECTIONS });
+      log(`  MLog ${(messages / mlogSeconds).toFixed(0)} messages/s, rsyslog ${(messages / rsyslogSeconds).toFixed(0)} messages/s; RELP: ${relpMessages} messages, ${RELP_WINDOW} in flight`);
+      rss.reset();
+      const relpStarted = performance.now();
+      const latencies = await relpAcknowledgements({ port: Number(syslogPorts.MLOG_RELP_PORT), tls, messages: relpMessages, window: RELP_WINDOW });
+      const relpSeconds = (performance.now() - relpStarted) / 1000;
+      const relpCpu = rss.cpuShare();
+      const relpRss = rss.peak();
+      const whole = (rate: number, seconds: number, count: number, latency?: number[]): LoadResult => ({
+        unitsPerSecond: rate,
+        callsPerSecond: rate,
+        calls: count,
+        units: count,
+        seconds,
+        p50: latency === undefined ? Number.NaN : quantile(latency, 0.5),
+        p95: latency === undefined ? Number.NaN : quantile(latency, 0.95),
+        p99: latency === undefined ? Number.NaN : quantile(latency, 0.99),
+        max: latency?.at(-1) ?? Number.NaN,
+        failures: {},
+      });
+      const ratio = rsyslogSeconds / mlogSeconds;
+      const cpuPerMessage = (share: number, seconds: number, count: number) => `${((share * seconds * 1e6) / count).toFixed(0)} µs CPU/message`;
+      rows.push(
+        { scenario: `rsyslog imtcp → omelasticsearch (${SYSLOG_CONNECTIONS} conn)`, result: whole(messages / rsyslogSeconds, rsyslogSeconds, messages), unit: 'messages/s' },
+        {
+          scenario: `MLog syslog over TLS (${SYSLOG_CONNECTIONS} conn, ${cpuPerMessage(mlogCpu, mlogSeconds, messages)})`,
+          result: whole(messages / mlogSeconds, mlogSeconds, messages),
+          unit: 'messages/s',
+          rssBytes: mlogRss,
+          cpu: mlogCpu,
+          ratio: `${ratio.toFixed(2)} × rsyslog`,
+          target: '≥ 1.00 × rsyslog',
+          met: ratio >= 1,
+        },
+        {
+          scenario: `MLog RELP acknowledged (${RELP_WINDOW} in flight, ${cpuPerMessage(relpCpu, relpSeconds, relpMessages)})`,
+          result: whole(relpMessages / relpSeconds, relpSeconds, relpMessages, latencies),
+          unit: 'messages/s',
+          rssBytes: relpRss,
+          cpu: relpCpu,
+          target: '(p99 reported)',
+        },
+      );
     }
 
     const peaks = rows.map((row) => row.rssBytes).filter((bytes): bytes is number => bytes !== undefined);

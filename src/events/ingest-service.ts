@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { verifyCompactJws, type VerifiedJws } from '../auth/jws-verifier.js';
-import { AuthenticationError, ValidationError } from '../errors/mlog-error.js';
+import { AuthenticationError, MLogError, ValidationError } from '../errors/mlog-error.js';
 import type { Logger } from '../logging/logger.js';
-import type { EventStore } from './event-store-type.js';
+import type { DocumentToWrite, EventStore } from './event-store-type.js';
 import type { KnownSystem } from '../systems/system-registry.js';
 import { isCompactJws } from '../auth/compact-jws.js';
 import { decodeBody, readBodyLines, type BodyLine } from './event-body-reader.js';
@@ -24,6 +24,18 @@ export interface Registration {
   uid: string;
   events: number;
   signed: number;
+}
+
+/** What became of one call of `registerEach`: stored, or refused with the error `register` would have thrown. */
+export type RegistrationOutcome = { ok: true; registration: Registration } | { ok: false; error: unknown };
+
+/** A call checked and ready to store: its documents, under its UID. */
+interface PreparedRegistration extends Registration {
+  documents: DocumentToWrite[];
+}
+
+function registrationOf(prepared: PreparedRegistration): Registration {
+  return { uid: prepared.uid, events: prepared.events, signed: prepared.signed };
 }
 
 /**
@@ -79,6 +91,66 @@ export class IngestService {
   ) {}
 
   async register(call: RegistrationCall): Promise<Registration> {
+    const prepared = await this.prepare(call);
+    await this.store.writeAll(prepared.documents, 'events', call.caller.system.code);
+    this.logger.info('events registered', { system: call.caller.system.code, uid: prepared.uid, events: prepared.events, signed: prepared.signed });
+    return { uid: prepared.uid, events: prepared.events, signed: prepared.signed };
+  }
+
+  /**
+   * Several registrations of one caller, each judged on its own (a refused one is refused alone,
+   * with its reason) and the accepted ones stored together, in one `writeAll`. Resolves with one
+   * outcome per call, in order; each `stored` outcome carries the same promise as `register` (every
+   * event of that call durably stored). When the shared write fails for a reason that belongs to the
+   * whole write (storage unavailable, too much waiting: 503/429), every accepted call has that
+   * error; when Elasticsearch refuses a document, the accepted calls are written one by one so that
+   * only the call holding it is refused.
+   */
+  async registerEach(caller: KnownSystem, calls: Omit<RegistrationCall, 'caller'>[]): Promise<RegistrationOutcome[]> {
+    const outcomes: (RegistrationOutcome | undefined)[] = [];
+    const accepted: { position: number; prepared: PreparedRegistration }[] = [];
+    for (const [position, call] of calls.entries()) {
+      if (position > 0 && position % LINES_PER_TURN === 0) await nextTurn();
+      try {
+        accepted.push({ position, prepared: await this.prepare({ ...call, caller }) });
+        outcomes.push(undefined);
+      } catch (error) {
+        outcomes.push({ ok: false, error });
+      }
+    }
+    if (accepted.length === 0) return outcomes as RegistrationOutcome[];
+    const system = caller.system.code;
+    try {
+      await this.store.writeAll(accepted.flatMap((entry) => entry.prepared.documents), 'events', system);
+      for (const { position, prepared } of accepted) outcomes[position] = { ok: true, registration: registrationOf(prepared) };
+    } catch (error) {
+      if (!(error instanceof MLogError) || error.status === 503 || error.status === 429 || accepted.length === 1) {
+        for (const { position } of accepted) outcomes[position] = { ok: false, error };
+      } else {
+        // One document refused by Elasticsearch refuses the shared write: each call is written alone to find whose it is.
+        await Promise.all(
+          accepted.map(async ({ position, prepared }) => {
+            try {
+              await this.store.writeAll(prepared.documents, 'events', system);
+              outcomes[position] = { ok: true, registration: registrationOf(prepared) };
+            } catch (alone) {
+              outcomes[position] = { ok: false, error: alone };
+            }
+          }),
+        );
+      }
+    }
+    const stored = outcomes.filter((outcome): outcome is { ok: true; registration: Registration } => outcome?.ok === true);
+    if (stored.length > 0) {
+      const events = stored.reduce((sum, outcome) => sum + outcome.registration.events, 0);
+      const signed = stored.reduce((sum, outcome) => sum + outcome.registration.signed, 0);
+      this.logger.info('events registered', { system, registrations: stored.length, events, signed });
+    }
+    return outcomes as RegistrationOutcome[];
+  }
+
+  /** Parse → verify → validate one call, and build its documents under its UID; throws the call's refusal. Stores nothing. */
+  private async prepare(call: RegistrationCall): Promise<PreparedRegistration> {
     const text = decodeBody(call.body);
     const accepted: AcceptedEvent[] = [];
     const spread = objectSpreadOverLines(text);
@@ -108,10 +180,8 @@ export class IngestService {
     }
     const uid = call.uid ?? randomUUID();
     const documents = buildRegistrationDocuments(accepted, { uid, isCode: call.caller.system.code, receivedAt: call.receivedAt });
-    await this.store.writeAll(documents, 'events', call.caller.system.code);
     const signed = accepted.filter((event) => event.signature !== undefined).length;
-    this.logger.info('events registered', { system: call.caller.system.code, uid, events: accepted.length, signed });
-    return { uid, events: accepted.length, signed };
+    return { uid, documents, events: accepted.length, signed };
   }
 
   private check(event: JsonObject, origin: string, line: number): AcceptedEvent {

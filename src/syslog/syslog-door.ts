@@ -22,8 +22,24 @@ export type SyslogDoorKind = 'tls' | 'relp' | 'tcp';
 /** How a door names itself in the rejections index (`method`) and in the log. */
 export const DOOR_NAMES: Record<SyslogDoorKind, string> = { tls: 'SYSLOG-TLS', relp: 'RELP', tcp: 'SYSLOG-TCP' };
 
-/** Messages of one connection being stored at once; they share Elasticsearch bulks through the group commit. */
-export const MESSAGES_IN_FLIGHT_PER_CONNECTION = 64;
+/**
+ * Messages of one connection read and not yet answered; past it the connection is not read. They are
+ * stored in groups (below), each group one write, so they share Elasticsearch bulks.
+ */
+export const MESSAGES_IN_FLIGHT_PER_CONNECTION = 4_000;
+
+/** Bytes of messages of one connection read and not yet answered; past it the connection is not read. */
+export const BYTES_IN_FLIGHT_PER_CONNECTION = 8 * 1024 * 1024;
+
+/** The most messages of one connection stored in one write (one bulk of the group commit holds up to 500 operations). */
+export const MESSAGES_PER_GROUP = 500;
+
+/**
+ * Groups of one connection being stored at once: while some are written, the next are gathered and
+ * parsed. Measured with `npm run bench -- --only syslog`: 2 groups (of at most 1,000 messages in flight)
+ * reached 2,900 messages/s, 8 (of 4,000) 5,800–7,100, MLog still below one core.
+ */
+export const GROUPS_IN_FLIGHT_PER_CONNECTION = 8;
 
 /** The first and longest wait between two attempts to store a message while storage is unavailable. */
 export const RETRY_FIRST_MS = 100;
@@ -47,9 +63,16 @@ export interface SyslogPeer {
   sourceAddress: string;
 }
 
+/** One message as read from a connection: its bytes (one de-framed frame) and when it was read. */
+export interface ReadMessage {
+  data: Buffer;
+  receivedAt: Date;
+}
+
 /** What became of one message. */
 export type MessageOutcome =
-  | { kind: 'stored'; events: number }
+  /** `uid`: the registration's UID, as `/register` answers it (RELP sends it after `200 OK`). */
+  | { kind: 'stored'; events: number; uid: string }
   /** Not a valid event, or its system may no longer send (`closeConnection`): refused, recorded. */
   | { kind: 'refused'; status: number; reason: string; closeConnection: boolean }
   /** Storage stayed unavailable until the shutdown grace ran out: not stored (RELP leaves it unacknowledged). */
@@ -105,56 +128,93 @@ export class SyslogDoor {
   }
 
   /**
-   * Stores one message of `caller`: resolves `stored` only once it is durably written (the ingest
-   * pipeline's promise), `refused` when it does not make a valid event or its system may no longer
-   * send. While storage is unavailable it calls `hold(true)`, retries with backoff, and `hold(false)`
+   * Stores a group of messages read from one connection, in the order read: each message is judged on
+   * its own (parsed, mapped, validated: a refused one is refused alone, with its reason) and the valid
+   * ones are written together, in one write through the group commit. Resolves with one outcome per
+   * message: `stored` only once its event is durably written (the ingest pipeline's promise),
+   * `refused` when it does not make a valid event or its system may no longer send. While storage is
+   * unavailable it calls `hold(true)`, retries what is not stored yet with backoff, and `hold(false)`
    * when it is through; it gives up (`abandoned`) only when the shutdown grace runs out.
    */
-  async store(peer: SyslogPeer, data: Buffer, receivedAt: Date, hold: (held: boolean) => void): Promise<MessageOutcome> {
-    // Every attempt registers under the same UID (so the same document ids): an attempt whose write
-    // Elasticsearch applied after MLog stopped waiting makes the next attempt find its events, not store them twice.
-    const uid = randomUUID();
-    let prepared: { caller: KnownSystem; body: Buffer } | undefined;
+  async storeGroup(peer: SyslogPeer, messages: readonly ReadMessage[], hold: (held: boolean) => void): Promise<MessageOutcome[]> {
+    // Every attempt registers a message under the same UID (so the same document ids): an attempt whose
+    // write Elasticsearch applied after MLog stopped waiting makes the next attempt find its events, not store them twice.
+    const pending = messages.map((message, position) => ({ ...message, position, uid: randomUUID(), body: undefined as Buffer | undefined }));
+    const outcomes: (MessageOutcome | undefined)[] = messages.map(() => undefined);
+    let remaining = pending;
     let wait = RETRY_FIRST_MS;
     let held = false;
     try {
       for (;;) {
+        const retry: typeof pending = [];
         try {
-          if (prepared === undefined) {
-            // The registry is read from storage when its cache is stale: identification waits out an outage too.
-            let caller: KnownSystem;
-            try {
-              caller = await this.identify(peer, receivedAt);
-            } catch (error) {
-              if (error instanceof MLogError && !isTransient(error)) return { kind: 'refused', status: error.status, reason: error.message, closeConnection: true };
-              throw error;
+          // The registry is read from storage when its cache is stale: identification waits out an outage too.
+          let caller: KnownSystem;
+          try {
+            caller = await this.identify(peer, remaining[0]?.receivedAt ?? new Date());
+          } catch (error) {
+            if (error instanceof MLogError && !isTransient(error)) {
+              for (const message of remaining) outcomes[message.position] = { kind: 'refused', status: error.status, reason: error.message, closeConnection: true };
+              return outcomes as MessageOutcome[];
             }
-            const parsed = parseSyslogMessage(data.toString('utf8'), { receivedAt, timezone: caller.syslogTimezone });
-            if (!parsed.ok) return { kind: 'refused', status: 400, reason: `The syslog message cannot be read at column ${parsed.column}: ${parsed.reason}.`, closeConnection: false };
-            prepared = { caller, body: Buffer.from(syslogRegistrationBody(parsed.message, receivedAt), 'utf8') };
+            throw error;
           }
-          const { caller, body } = prepared;
-          const registration = await this.dependencies.ingest.register({ caller, body, receivedAt, uid });
-          this.metrics.eventsRegistered.inc({ system: caller.system.code }, registration.events);
-          return { kind: 'stored', events: registration.events };
+          const calls: typeof pending = [];
+          for (const message of remaining) {
+            if (message.body === undefined) {
+              const parsed = parseSyslogMessage(message.data.toString('utf8'), { receivedAt: message.receivedAt, timezone: caller.syslogTimezone });
+              if (!parsed.ok) {
+                outcomes[message.position] = { kind: 'refused', status: 400, reason: `The syslog message cannot be read at column ${parsed.column}: ${parsed.reason}.`, closeConnection: false };
+                continue;
+              }
+              message.body = Buffer.from(syslogRegistrationBody(parsed.message, message.receivedAt), 'utf8');
+            }
+            calls.push(message);
+          }
+          const registered = await this.dependencies.ingest.registerEach(
+            caller,
+            calls.map((message) => ({ body: message.body as Buffer, receivedAt: message.receivedAt, uid: message.uid })),
+          );
+          let events = 0;
+          for (const [index, registration] of registered.entries()) {
+            const message = calls[index] as (typeof pending)[number];
+            if (registration.ok) {
+              events += registration.registration.events;
+              outcomes[message.position] = { kind: 'stored', events: registration.registration.events, uid: registration.registration.uid };
+            } else if (isTransient(registration.error)) retry.push(message);
+            else outcomes[message.position] = this.refusalOf(registration.error, peer, caller.system.code);
+          }
+          if (events > 0) this.metrics.eventsRegistered.inc({ system: caller.system.code }, events);
         } catch (error) {
           if (!isTransient(error)) {
-            if (error instanceof MLogError) return { kind: 'refused', status: error.status, reason: error.message, closeConnection: false };
-            this.logger.error('a syslog message could not be registered because of a defect', { system: prepared?.caller.system.code, door: peer.door, error: (error as Error).message });
-            return { kind: 'refused', status: 500, reason: 'MLog could not register this message because of a defect; the MLog administrators have it in their log.', closeConnection: false };
+            for (const message of remaining) outcomes[message.position] ??= this.refusalOf(error, peer, undefined);
+            return outcomes as MessageOutcome[];
           }
-          if (this.deadline !== undefined && Date.now() + wait > this.deadline) return { kind: 'abandoned' };
-          if (!held) {
-            held = true;
-            hold(true);
-          }
-          await sleep(wait);
-          wait = Math.min(wait * 2, RETRY_MAX_MS);
+          retry.push(...remaining.filter((message) => outcomes[message.position] === undefined));
         }
+        if (retry.length === 0) return outcomes as MessageOutcome[];
+        remaining = retry;
+        if (this.deadline !== undefined && Date.now() + wait > this.deadline) {
+          for (const message of remaining) outcomes[message.position] = { kind: 'abandoned' };
+          return outcomes as MessageOutcome[];
+        }
+        if (!held) {
+          held = true;
+          hold(true);
+        }
+        await sleep(wait);
+        wait = Math.min(wait * 2, RETRY_MAX_MS);
       }
     } finally {
       if (held) hold(false);
     }
+  }
+
+  /** The refusal of a message for a lasting reason: an MLog error's status and message, or a defect (logged, its detail kept from the sender). */
+  private refusalOf(error: unknown, peer: SyslogPeer, system: string | undefined): MessageOutcome {
+    if (error instanceof MLogError) return { kind: 'refused', status: error.status, reason: error.message, closeConnection: false };
+    this.logger.error('a syslog message could not be registered because of a defect', { system, door: peer.door, error: (error as Error).message });
+    return { kind: 'refused', status: 500, reason: 'MLog could not register this message because of a defect; the MLog administrators have it in their log.', closeConnection: false };
   }
 
   /** Records a refused message or connection in the rejections index (the first 4 KB of what was sent). */

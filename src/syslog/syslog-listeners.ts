@@ -1,7 +1,7 @@
 /**
  * The syslog listeners (docs/syslog.md, "Listeners"): syslog over TLS (RFC 5425), RELP over TLS, and
  * plain TCP. Each connection is de-framed (syslog-framing.ts, relp-framing.ts), its messages stored
- * concurrently through the door (syslog-door.ts), and its reading paused while it has its most
+ * in groups through the door (syslog-door.ts), and its reading paused while it has its most
  * messages in flight or storage is unavailable (TCP back-pressure holds the sender).
  */
 import { readFileSync } from 'node:fs';
@@ -11,7 +11,7 @@ import type { PeerCredentials } from '../auth/caller-identifier.js';
 import { MLogError } from '../errors/mlog-error.js';
 import type { KnownSystem } from '../systems/system-registry.js';
 import { RELP_OFFERS, RELP_SERVERCLOSE, RelpFramer, relpResponse } from './relp-framing.js';
-import { DOOR_NAMES, MESSAGES_IN_FLIGHT_PER_CONNECTION, type MessageOutcome, type SyslogDoor, type SyslogDoorKind, type SyslogPeer } from './syslog-door.js';
+import { BYTES_IN_FLIGHT_PER_CONNECTION, DOOR_NAMES, GROUPS_IN_FLIGHT_PER_CONNECTION, MESSAGES_IN_FLIGHT_PER_CONNECTION, MESSAGES_PER_GROUP, type MessageOutcome, type ReadMessage, type SyslogDoor, type SyslogDoorKind, type SyslogPeer } from './syslog-door.js';
 import { FRAME_EXCERPT_BYTES, SyslogFramer } from './syslog-framing.js';
 
 export interface SyslogListening {
@@ -43,12 +43,18 @@ function credentialsOf(socket: TLSSocket): PeerCredentials {
 }
 
 /**
- * One connection's work: messages stored at most MESSAGES_IN_FLIGHT_PER_CONNECTION at once, the rest
- * queued; the socket is not read while anything is queued or a message waits for storage.
+ * One connection's work: the messages read are gathered into groups of at most MESSAGES_PER_GROUP,
+ * each stored in one write, GROUPS_IN_FLIGHT_PER_CONNECTION groups at once (while one is written the
+ * next is gathered); each message's outcome is settled in the order read within its group. The socket
+ * is not read while MESSAGES_IN_FLIGHT_PER_CONNECTION messages or BYTES_IN_FLIGHT_PER_CONNECTION
+ * bytes are unanswered, or a group waits for storage.
  */
 class ConnectionWork {
-  private inFlight = 0;
-  private readonly queue: (() => Promise<void>)[] = [];
+  private readonly queue: { message: ReadMessage; settle: (outcome: MessageOutcome) => void }[] = [];
+  private groupsInFlight = 0;
+  private messages = 0;
+  private bytes = 0;
+  private pumpScheduled = false;
   private holds = 0;
   private pausedSince: number | undefined;
   private stopped = false;
@@ -58,12 +64,22 @@ class ConnectionWork {
   constructor(
     private readonly socket: Socket,
     private readonly door: SyslogDoor,
-    private readonly kind: SyslogDoorKind,
+    private readonly peer: SyslogPeer,
   ) {}
 
-  add(task: () => Promise<void>): void {
-    this.queue.push(task);
-    this.pump();
+  /** Queues a message read; `settle` is called with its outcome. Groups start on the next turn of the event loop, so the messages of one read travel together. */
+  add(message: ReadMessage, settle: (outcome: MessageOutcome) => void): void {
+    this.queue.push({ message, settle });
+    this.messages++;
+    this.bytes += message.data.length;
+    this.flow();
+    if (!this.pumpScheduled) {
+      this.pumpScheduled = true;
+      setImmediate(() => {
+        this.pumpScheduled = false;
+        this.pump();
+      });
+    }
   }
 
   hold = (held: boolean): void => {
@@ -79,30 +95,37 @@ class ConnectionWork {
 
   /** Resolves when every message read so far has its outcome. */
   drained(): Promise<void> {
-    if (this.inFlight === 0 && this.queue.length === 0) return Promise.resolve();
+    if (this.messages === 0) return Promise.resolve();
     return new Promise((resolve) => this.idle.push(resolve));
   }
 
   private pump(): void {
-    while (this.inFlight < MESSAGES_IN_FLIGHT_PER_CONNECTION && this.queue.length > 0) {
-      const task = this.queue.shift() as () => Promise<void>;
-      this.inFlight++;
-      void task().finally(() => {
-        this.inFlight--;
-        this.pump();
-        if (this.inFlight === 0 && this.queue.length === 0) for (const resolve of this.idle.splice(0)) resolve();
-      });
+    while (this.groupsInFlight < GROUPS_IN_FLIGHT_PER_CONNECTION && this.queue.length > 0) {
+      const group = this.queue.splice(0, MESSAGES_PER_GROUP);
+      this.groupsInFlight++;
+      void this.door
+        .storeGroup(this.peer, group.map((entry) => entry.message), this.hold)
+        .then((outcomes) => {
+          for (const [index, entry] of group.entries()) entry.settle(outcomes[index] as MessageOutcome);
+        })
+        .finally(() => {
+          this.groupsInFlight--;
+          this.messages -= group.length;
+          for (const entry of group) this.bytes -= entry.message.data.length;
+          this.pump();
+          if (this.messages === 0) for (const resolve of this.idle.splice(0)) resolve();
+        });
     }
     this.flow();
   }
 
   private flow(): void {
-    const pause = this.stopped || this.holds > 0 || this.queue.length > 0 || this.inFlight >= MESSAGES_IN_FLIGHT_PER_CONNECTION;
+    const pause = this.stopped || this.holds > 0 || this.messages >= MESSAGES_IN_FLIGHT_PER_CONNECTION || this.bytes >= BYTES_IN_FLIGHT_PER_CONNECTION;
     if (pause && this.pausedSince === undefined) {
       this.pausedSince = Date.now();
       this.socket.pause();
     } else if (!pause && this.pausedSince !== undefined) {
-      this.door.metrics.syslogPausedSeconds.inc({ door: this.kind, system: this.system }, (Date.now() - this.pausedSince) / 1000);
+      this.door.metrics.syslogPausedSeconds.inc({ door: this.peer.door, system: this.system }, (Date.now() - this.pausedSince) / 1000);
       this.pausedSince = undefined;
       this.socket.resume();
     }
@@ -111,7 +134,7 @@ class ConnectionWork {
   /** Counts the time paused so far (at close). */
   settle(): void {
     if (this.pausedSince === undefined) return;
-    this.door.metrics.syslogPausedSeconds.inc({ door: this.kind, system: this.system }, (Date.now() - this.pausedSince) / 1000);
+    this.door.metrics.syslogPausedSeconds.inc({ door: this.peer.door, system: this.system }, (Date.now() - this.pausedSince) / 1000);
     this.pausedSince = Date.now();
   }
 }
@@ -143,7 +166,7 @@ function oversizedReason(door: SyslogDoor, bytes: number): string {
 /** Syslog over TLS or plain TCP: no answers; refusals recorded, the connection goes on (a broken frame closes it). */
 function serveSyslog(door: SyslogDoor, socket: Socket, peer: SyslogPeer, caller: KnownSystem): OpenConnection {
   const system = caller.system.code;
-  const work = new ConnectionWork(socket, door, peer.door);
+  const work = new ConnectionWork(socket, door, peer);
   work.system = system;
   const framer = new SyslogFramer(door.maxMessageBytes);
   let ending = false;
@@ -158,8 +181,7 @@ function serveSyslog(door: SyslogDoor, socket: Socket, peer: SyslogPeer, caller:
     for (const frame of framer.push(chunk)) {
       if (frame.kind === 'message') {
         door.metrics.syslogMessages.inc({ door: peer.door, system, outcome: 'received' });
-        work.add(async () => {
-          const outcome = await door.store(peer, frame.data, receivedAt, work.hold);
+        work.add({ data: frame.data, receivedAt }, (outcome) => {
           account(door, peer, system, outcome, frame.data);
           if (outcome.kind === 'refused' && outcome.closeConnection && !ending) {
             ending = true;
@@ -195,7 +217,7 @@ function serveSyslog(door: SyslogDoor, socket: Socket, peer: SyslogPeer, caller:
  */
 function serveRelp(door: SyslogDoor, socket: Socket, peer: SyslogPeer, caller: KnownSystem | MLogError): OpenConnection {
   const system = caller instanceof MLogError ? '' : caller.system.code;
-  const work = new ConnectionWork(socket, door, 'relp');
+  const work = new ConnectionWork(socket, door, peer);
   work.system = system;
   const framer = new RelpFramer(door.maxMessageBytes);
   const answers: { txnr: number; text: string | undefined; then?: () => void }[] = [];
@@ -266,11 +288,11 @@ function serveRelp(door: SyslogDoor, socket: Socket, peer: SyslogPeer, caller: K
       } else if (command === 'syslog' && opened && !(caller instanceof MLogError)) {
         door.metrics.syslogMessages.inc({ door: 'relp', system, outcome: 'received' });
         const answer = answerLater(txnr);
-        work.add(async () => {
-          const outcome = await door.store(peer, data, receivedAt, work.hold);
+        work.add({ data, receivedAt }, (outcome) => {
           account(door, peer, system, outcome, data);
           // An abandoned message is left unanswered: the client resends it to the next MLog.
-          if (outcome.kind === 'stored') answer('200 OK');
+          // The UID after OK is RELP's human-readable text (RSP-CODE SP HUMANMSG); omrelp reads only the code.
+          if (outcome.kind === 'stored') answer(`200 OK ${outcome.uid}`);
           else if (outcome.kind === 'refused') {
             answer(`500 ${outcome.reason}`);
             if (outcome.closeConnection) end();

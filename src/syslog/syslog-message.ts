@@ -87,7 +87,8 @@ interface Raw5424 {
   procId: RawField | null;
   msgId: RawField | null;
   structuredData: RawSdElement[];
-  message: string;
+  /** The offset where MSG begins: MSG is the rest of the text. */
+  message: number;
 }
 
 interface Raw3164 {
@@ -97,7 +98,8 @@ interface Raw3164 {
   hostname: string | null;
   tag: string | null;
   procId: string | null;
-  content: string;
+  /** The offset where the content begins: the content is the rest of the text. */
+  content: number;
 }
 
 const grammar = readFileSync(new URL('./syslog.peggy', import.meta.url), 'utf8');
@@ -121,8 +123,9 @@ function refuse(offset: number, reason: string): never {
 export function parseSyslogMessage(text: string, context: { receivedAt: Date; timezone: string }): SyslogParse {
   const trimmed = trimOneNewline(text);
   try {
-    const raw = parser.parse(trimmed, { refuse }) as Raw5424 | Raw3164;
-    const message = raw.format === 'rfc5424' ? from5424(raw) : from3164(raw, context);
+    const raw = parseHeader(trimmed);
+    const rest = trimmed.slice(raw.format === 'rfc5424' ? raw.message : raw.content);
+    const message = raw.format === 'rfc5424' ? from5424(raw, rest) : from3164(raw, rest, context);
     return { ok: true, message };
   } catch (error) {
     if (error instanceof Refusal) return { ok: false, reason: error.reason, column: error.column };
@@ -133,6 +136,17 @@ export function parseSyslogMessage(text: string, context: { receivedAt: Date; ti
     }
     throw error;
   }
+}
+
+/**
+ * The grammar's raw tree of `text`, read up to where MSG begins. Peggy's library mode (`peg$library`,
+ * the interface peggy's own imported grammars use) answers where the parse stopped instead of
+ * requiring the end of the input; the grammar's last rules stop at MSG, which is the rest of the text.
+ */
+function parseHeader(text: string): Raw5424 | Raw3164 {
+  const result = parser.parse(text, { refuse, peg$library: true } as peggy.ParserOptions) as unknown as { peg$result: unknown; peg$FAILED: unknown; peg$throw?: () => never };
+  if (result.peg$result === result.peg$FAILED) (result.peg$throw as () => never)();
+  return result.peg$result as Raw5424 | Raw3164;
 }
 
 /** One trailing "\n" or "\r\n" removed (RSYSLOG_SyslogProtocol23Format ends MSG with one inside the frame). */
@@ -152,7 +166,7 @@ function priority(pri: RawPri): { facility: number; severity: number } {
   return { facility: value >> 3, severity: value & 7 };
 }
 
-function from5424(raw: Raw5424): SyslogMessage {
+function from5424(raw: Raw5424, msg: string): SyslogMessage {
   const { facility, severity } = priority(raw.pri);
   if (raw.version.text !== '1') {
     refuse(raw.version.offset, `the VERSION ${raw.version.text} at column ${raw.version.offset + 1} is not supported: MLog reads VERSION 1 (RFC 5424)`);
@@ -167,7 +181,7 @@ function from5424(raw: Raw5424): SyslogMessage {
     }
     timestamp = checkStamp(raw.timestamp, 'TIMESTAMP');
   }
-  const message: SyslogMessage = { format: 'rfc5424', facility, severity, timestamp, structuredData: [], message: withoutBom(raw.message) };
+  const message: SyslogMessage = { format: 'rfc5424', facility, severity, timestamp, structuredData: [], message: withoutBom(msg) };
   const hostname = headerField(raw.hostname, 'HOSTNAME');
   const appName = headerField(raw.appName, 'APP-NAME');
   const procId = headerField(raw.procId, 'PROCID');
@@ -225,14 +239,14 @@ function checkStamp(stamp: RawStamp, name: string): string {
   return stamp.text;
 }
 
-function from3164(raw: Raw3164, context: { receivedAt: Date; timezone: string }): SyslogMessage {
+function from3164(raw: Raw3164, content: string, context: { receivedAt: Date; timezone: string }): SyslogMessage {
   // RFC 3164 section 4.3.3: a message without a PRI is user.notice (13), all of it content.
   const { facility, severity } = raw.pri === null ? { facility: 1, severity: 5 } : priority(raw.pri);
   let timestamp: string | undefined;
   if (raw.timestamp !== null) {
     timestamp = 'bsd' in raw.timestamp ? assumeYearAndZone(raw.timestamp, context) : checkStamp(raw.timestamp, 'timestamp');
   }
-  const message: SyslogMessage = { format: 'rfc3164', facility, severity, timestamp, structuredData: [], message: withoutBom(raw.content) };
+  const message: SyslogMessage = { format: 'rfc3164', facility, severity, timestamp, structuredData: [], message: withoutBom(content) };
   if (raw.hostname !== null) message.hostname = raw.hostname;
   if (raw.tag !== null) message.appName = raw.tag;
   if (raw.procId !== null && raw.procId !== '') message.procId = raw.procId;

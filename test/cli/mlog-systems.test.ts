@@ -73,4 +73,34 @@ describe('mlog systems (command line)', () => {
     assert.equal(down.code, 1);
     assert.match(down.stderr, /Elasticsearch does not answer at http:\/\/127\.0\.0\.1:9/);
   });
+
+  test('syslog settings: --syslog-address and --syslog-timezone set, show, replace and empty them; bad values are refused naming the field', async () => {
+    const code = uniqueCode('cli');
+    const added = await mlog([
+      'systems', 'add', '--code', code, '--name', 'Billing', '--idno', '1003600000000', '--cert', pem.certPath,
+      '--syslog-address', '10.1.2.0/24,10.9.9.9', '--syslog-timezone', 'Europe/Chisinau',
+    ]);
+    assert.equal(added.code, 0, added.stderr);
+    assert.match(added.stdout, /syslog_addresses\s+10\.1\.2\.0\/24, 10\.9\.9\.9/);
+    assert.match(added.stdout, /syslog_timezone\s+Europe\/Chisinau/);
+    const shown = JSON.parse((await mlog(['systems', 'show', code, '--json'])).stdout);
+    assert.deepEqual([shown.syslog_addresses, shown.syslog_timezone], [['10.1.2.0/24', '10.9.9.9'], 'Europe/Chisinau']);
+
+    const replaced = await mlog(['systems', 'update', code, '--syslog-address', '192.168.7.7', '--syslog-timezone', 'UTC']);
+    assert.equal(replaced.code, 0, replaced.stderr);
+    const after = JSON.parse((await mlog(['systems', 'show', code, '--json'])).stdout);
+    assert.deepEqual([after.syslog_addresses, after.syslog_timezone], [['192.168.7.7'], 'UTC']);
+
+    const emptied = await mlog(['systems', 'update', code, '--syslog-address', '']);
+    assert.equal(emptied.code, 0, emptied.stderr);
+    assert.match(emptied.stdout, /syslog_addresses\s+\(none: plain-TCP syslog refused\)/);
+
+    const badZone = await mlog(['systems', 'update', code, '--syslog-timezone', 'Mars/Olympus']);
+    assert.equal(badZone.code, 1);
+    assert.match(badZone.stderr, /syslog_timezone "Mars\/Olympus" is not a time zone MLog knows/);
+    const badAddress = await mlog(['systems', 'update', code, '--syslog-address', 'not-an-address']);
+    assert.equal(badAddress.code, 1);
+    assert.match(badAddress.stderr, /syslog_addresses/);
+    await mlog(['systems', 'remove', code]);
+  });
 });

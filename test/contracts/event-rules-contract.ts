@@ -127,7 +127,8 @@ export function eventRulesContract(door: RegisterDoor): void {
     const refusedMarker = `refused-${randomUUID()}`;
 
     before(async () => {
-      mlog = await TestMLog.start(door.environment);
+      mlog = await TestMLog.start(door.environment, door.syslog === undefined ? {} : { syslog: door.syslog });
+      door.attach?.(mlog);
       system = await mlog.addSystem(door.system);
     });
 

@@ -2,10 +2,11 @@
  * The doors through which an information system hands MLog its events, as adapters for the
  * event-rules contract (test/contracts/event-rules-contract.ts): each sends a list of events as one
  * call and says how MLog's refusal names an event of that call. A new door is one more adapter here
- * and one more test file calling eventRulesContract with it.
+ * (the syslog doors' are in syslog-register-doors.ts) and one more test file calling
+ * eventRulesContract with it.
  */
 import { randomUUID } from 'node:crypto';
-import type { HttpAnswer, SystemOptions, TestSystem } from '../helpers/test-mlog.js';
+import type { HttpAnswer, SystemOptions, TestMLog, TestSystem } from '../helpers/test-mlog.js';
 
 export type Event = Record<string, unknown>;
 
@@ -15,6 +16,10 @@ export interface RegisterDoor {
   system?: SystemOptions;
   /** Environment of the MLog started for this door, over the tests' defaults. */
   environment?: Record<string, string>;
+  /** Syslog listeners the MLog started for this door turns on (test/contracts/syslog-register-doors.ts). */
+  syslog?: ('tls' | 'relp')[];
+  /** Told the MLog started for this door before the first call (a syslog door needs its ports and CA). */
+  attach?(mlog: TestMLog): void;
   /** Sends `events` as one call of `system`; MLog's answer. */
   send(system: TestSystem, events: Event[]): Promise<HttpAnswer>;
   /** How MLog's messages name the event at `position` (from 0) of `count` sent in one call. */

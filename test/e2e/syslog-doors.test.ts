@@ -154,7 +154,11 @@ describe('RELP over TLS', () => {
     const marker = randomUUID();
     socket.write(Buffer.concat([relpFrame(2, 'syslog', `<14>1 - host app - Acked - stored ${marker}\n`), relpFrame(3, 'syslog', '<14>1 - host app - - - {"event_type":"Test.NoTime"}'), relpFrame(4, 'syslog', `<14>1 - host app - Acked - second ${marker}`)]));
     const second = await answers.next();
-    assert.deepEqual([second.txnr, second.data], [2, '200 OK']);
+    assert.equal(second.txnr, 2);
+    assert.match(second.data, /^200 OK [0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/, 'the UID of the registration follows OK');
+    const byUid = await is.call(`/query/${second.data.slice('200 OK '.length)}`);
+    assert.equal(byUid.status, 200, byUid.text);
+    assert.ok(byUid.text.includes(`stored ${marker}`), 'GET /query/{uid} finds the acknowledged message by the UID of its answer');
     const stored = (await queryEvents(is)).filter((event) => String(event.event_message).includes(marker));
     assert.equal(stored.length >= 1, true, 'an acknowledged message is found at once');
     assert.equal(stored.find((event) => event.event_message === `stored ${marker}`)?.event_type, 'app.Acked');
@@ -162,7 +166,9 @@ describe('RELP over TLS', () => {
     assert.equal(third.txnr, 3);
     assert.match(third.data, /^500 .*event_time/);
     const fourth = await answers.next();
-    assert.deepEqual([fourth.txnr, fourth.data], [4, '200 OK']);
+    assert.equal(fourth.txnr, 4);
+    assert.match(fourth.data, /^200 OK [0-9a-f-]{36}$/);
+    assert.notEqual(fourth.data, second.data, 'each message is its own registration, with its own UID');
     socket.write(relpFrame(5, 'close', ''));
     const closing = await answers.next();
     assert.equal(closing.txnr, 5);

@@ -11,6 +11,8 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { createCertificateAuthority, issueServerCertificate, type CertificateAuthority, type IssuedCertificate } from '../../scripts/dev-pki.js';
+import { eventIndexPattern, refresh, searchDocuments } from '../helpers/elasticsearch-inspection.js';
+import { closed, tlsSyslogClient, waitFor } from '../helpers/syslog-peers.js';
 import { elasticsearchUrl, event, MLogCaller, type HttpAnswer, type TestSystem } from '../helpers/test-mlog.js';
 
 const MAIN = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
@@ -119,6 +121,7 @@ describe('MLOG_WORKERS=2: a primary and two workers', () => {
       MLOG_ADMIN_TOKEN: token,
       MLOG_RETENTION_SCHEDULE: 'off',
       MLOG_WORKERS: '2',
+      MLOG_SYSLOG_TLS_PORT: '0',
     });
     const started = await mlog.waitForLines({ message: 'MLog started', role: 'worker' }, 2, 60);
     await mlog.waitForLines({ message: 'worker serving', role: 'primary' }, 2);
@@ -144,6 +147,33 @@ describe('MLOG_WORKERS=2: a primary and two workers', () => {
     for (let i = 0; i < 8; i++) assert.equal((await api.callAdmin('/healthz', { token: null })).status, 200);
     const answered = await mlog.waitForLines({ message: 'request', route: '/healthz' }, 8);
     assert.equal(pids(answered).size, 2, 'calls on new connections are answered by both workers (round-robin)');
+  });
+
+  test('syslog over TLS: both workers listen on one port, each connection is served whole by one worker, and every message is stored', async () => {
+    const listening = mlog.lines({ message: 'syslog listener started', role: 'worker' });
+    assert.equal(pids(listening).size, 2, 'each worker runs the syslog listener');
+    assert.equal(new Set(listening.map((line) => line.port)).size, 1, 'on the same port, shared through the primary');
+    const port = Number(listening[0]?.port);
+    const marker = `syslog-${randomUUID()}`;
+    const connections = 6;
+    for (let connection = 0; connection < connections; connection++) {
+      const socket = await tlsSyslogClient(port, ca.certPem, system.certificate);
+      const frames = [0, 1].map((message) => {
+        const text = `<134>1 - host app - - - ${marker} ${connection}.${message}`;
+        return `${Buffer.byteLength(text)} ${text}`;
+      });
+      socket.end(frames.join(''));
+      await closed(socket);
+    }
+    const pattern = eventIndexPattern(system.code);
+    await waitFor('every syslog message stored', async () => {
+      await refresh(pattern);
+      return (await searchDocuments(pattern, { match_phrase: { event_message: marker } })).length === connections * 2 ? true : undefined;
+    });
+    // The two messages of a connection, sent in one write, are stored together by the worker that has the connection.
+    await mlog.waitForLines({ message: 'events registered', system: system.code, registrations: 2 }, 1);
+    const accepted = mlog.lines({ message: 'events registered', system: system.code }).filter((line) => line.registrations !== undefined);
+    assert.equal(pids(accepted).size, 2, 'connections went to both workers (round-robin)');
   });
 
   test('an event registered through one worker is found by /query/{uid}, whichever worker answers', async () => {
@@ -186,7 +216,8 @@ describe('MLOG_WORKERS=2: a primary and two workers', () => {
     assert.equal(whileStarting.headers['retry-after'], '5');
     assert.match(whileStarting.json.message, /^The metrics of the whole instance are not available now: worker 3 \(pid \d+\) is still starting\.$/);
     await mlog.waitForLines({ message: 'worker serving', role: 'primary' }, 3, 60);
-    const started = mlog.lines({ message: 'MLog started', role: 'worker' });
+    // "worker serving" comes with the worker's first listener; "MLog started" once all of them (the syslog ones last) listen.
+    const started = await mlog.waitForLines({ message: 'MLog started', role: 'worker' }, 3, 60);
     assert.equal(started.length, 3);
     assert.ok(!started.slice(0, 2).some((line) => line.pid === started[2]?.pid), 'a new process');
     assert.equal(isAlive(victim), false);

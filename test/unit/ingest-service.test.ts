@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { IngestService, LINES_PER_TURN } from '../../src/events/ingest-service.js';
 import { createLogger } from '../../src/logging/logger.js';
 import type { DocumentToWrite, EventStore } from '../../src/events/event-store-type.js';
+import { MLogError, StorageUnavailableError, ValidationError } from '../../src/errors/mlog-error.js';
 import type { KnownSystem } from '../../src/systems/system-registry.js';
 
 /** Keeps what it is asked to write, in memory; the order of writes is what the test reads. */
@@ -53,4 +54,62 @@ test('a bad line is still the first one reported, whichever slice it is in', asy
     assert.match(error.message, new RegExp(`^Line ${LINES_PER_TURN * 2 + 6}[: ]`), error.message);
     return true;
   });
+});
+
+/** A store that refuses, as Elasticsearch would, any write holding an event of type "Refused.ByStore", and fails every write while `down`. */
+class GroupStore implements EventStore {
+  readonly written: DocumentToWrite[][] = [];
+  down = false;
+  async writeAll(documents: DocumentToWrite[]): Promise<void> {
+    if (this.down) throw new StorageUnavailableError('Elasticsearch is unavailable; nothing was registered. Retry later.');
+    const refused = documents.find((doc) => doc.document['event_type'] === 'Refused.ByStore');
+    if (refused !== undefined) throw new ValidationError(`${refused.origin}: the event cannot be stored: a field of it does not fit the index.`);
+    this.written.push(documents);
+  }
+  search(): never {
+    throw new Error('not used');
+  }
+  fieldTypes(): never {
+    throw new Error('not used');
+  }
+}
+
+const body = (text: string) => new TextEncoder().encode(text);
+const typed = (type: string) => body(`{"event_time":"2025-06-01","event_type":"${type}"}`);
+
+test('registerEach judges each call on its own and stores the accepted ones in one write, under their own UIDs', async () => {
+  const store = new GroupStore();
+  const ingest = new IngestService(store, createLogger('error', true));
+  const receivedAt = new Date();
+  const outcomes = await ingest.registerEach(caller, [
+    { body: typed('A.One'), receivedAt, uid: 'uid-1' },
+    { body: body('{"event_time":"2025-06-01"}'), receivedAt, uid: 'uid-2' },
+    { body: typed('A.Three'), receivedAt, uid: 'uid-3' },
+  ]);
+  assert.deepEqual(outcomes.map((outcome) => (outcome.ok ? outcome.registration.uid : (outcome.error as Error).message)), ['uid-1', 'Line 1: event_type is missing.', 'uid-3']);
+  assert.equal(store.written.length, 1, 'the two accepted calls are one write');
+  assert.deepEqual(store.written[0]?.map((doc) => doc.document['@uid']), ['uid-1', 'uid-3']);
+});
+
+test('registerEach: a document the store refuses refuses only its own call; the others are written alone', async () => {
+  const store = new GroupStore();
+  const ingest = new IngestService(store, createLogger('error', true));
+  const receivedAt = new Date();
+  const outcomes = await ingest.registerEach(caller, ['A.One', 'Refused.ByStore', 'A.Three'].map((type, index) => ({ body: typed(type), receivedAt, uid: `uid-${index + 1}` })));
+  assert.deepEqual(outcomes.map((outcome) => outcome.ok), [true, false, true]);
+  assert.match(((outcomes[1] as { error: Error }).error).message, /does not fit the index/);
+  assert.deepEqual(store.written.map((write) => write.map((doc) => doc.document['@uid'])).sort(), [['uid-1'], ['uid-3']]);
+});
+
+test('registerEach: storage unavailable is every accepted call\'s answer, while a refused call keeps its own reason', async () => {
+  const store = new GroupStore();
+  store.down = true;
+  const ingest = new IngestService(store, createLogger('error', true));
+  const receivedAt = new Date();
+  const outcomes = await ingest.registerEach(caller, [{ body: typed('A.One'), receivedAt }, { body: body('not json'), receivedAt }, { body: typed('A.Three'), receivedAt }]);
+  assert.deepEqual(
+    outcomes.map((outcome) => (outcome.ok ? 'stored' : (outcome.error as MLogError).status)),
+    [503, 400, 503],
+  );
+  assert.equal(store.written.length, 0);
 });

@@ -105,6 +105,13 @@ describe('RFC 5424: the header', () => {
   test('MSG keeps its spaces (rsyslog sends two before a legacy message)', () => {
     assert.equal(parsed('<13>1 - - - - - -  indented ').message, ' indented ');
   });
+
+  test('MSG is the rest of the text, whatever it holds: 64 KiB of it, brackets, quotes and newlines', () => {
+    const long = `${'x'.repeat(64 * 1024 - 40)}] "quoted" [not sd]\n{"a":1}`;
+    const message = parsed(`<13>1 - host app - - [a b="c"] ${long}`);
+    assert.equal(message.message, long);
+    assert.deepEqual(message.structuredData, [{ id: 'a', params: [{ name: 'b', value: 'c' }] }]);
+  });
 });
 
 describe('RFC 5424: structured data', () => {
@@ -240,6 +247,12 @@ describe('RFC 3164: the forms met in practice', () => {
     assert.deepEqual(parsed('<13>'), { format: 'rfc3164', facility: 1, severity: 5, timestamp: undefined, structuredData: [], message: '' });
     const stampOnly = parsed('<13>Jun 15 11:59:00');
     assert.deepEqual([stampOnly.timestamp, stampOnly.hostname, stampOnly.message], ['2025-06-15T11:59:00Z', undefined, '']);
+  });
+
+  test('the content is the rest of the text after the header, spaces kept, even after two spaces where HOSTNAME would be', () => {
+    assert.equal(parsed('<13>Jun 15 11:59:00  two spaces before it').message, ' two spaces before it');
+    assert.equal(parsed(`<13>Jun 15 11:59:00 host app[7]: ${'y'.repeat(70_000)}`).message.length, 70_000);
+    assert.equal(parsed('<13>Jun 15 11:59:00 host').hostname, 'host');
   });
 
   test('text that only looks like a PRI is content', () => {

@@ -30,6 +30,8 @@ function printSystem(output: Output, system: InformationSystem): void {
     ['permissions', described.permissions.join(', ') || '(none)'],
     ['event_types', described.event_types.join(', ') || '(none declared)'],
     ['retention_months', String(described.retention_months)],
+    ['syslog_addresses', (described.syslog_addresses ?? []).join(', ') || '(none: plain-TCP syslog refused)'],
+    ['syslog_timezone', described.syslog_timezone ?? 'UTC'],
     ...described.certificates.map(
       (certificate, index): [string, string] => [`certificate ${index + 1}`, `serial ${certificate.serial}, ${certificate.subject}, valid ${certificate.not_before} to ${certificate.not_after}`],
     ),
@@ -57,6 +59,8 @@ export function systemCommands(program: Command, context: CliContext): void {
     .option('--event-type <type>', 'declared event type; repeat or comma-separate', collect)
     .option('--retention-months <months>', 'retention period of its events', wholeNumber)
     .option('--status <status>', 'staging, active or suspended')
+    .option('--syslog-address <address>', 'IP or CIDR from which its syslog is accepted over plain TCP; repeat or comma-separate (default: none)', collect)
+    .option('--syslog-timezone <zone>', 'IANA time zone of its RFC 3164 syslog timestamps (default: UTC)')
     .action(async (options: Record<string, unknown>) => {
       const input = parseNewSystem({
         code: options.code,
@@ -69,6 +73,8 @@ export function systemCommands(program: Command, context: CliContext): void {
         ...(options.eventType === undefined ? {} : { event_types: options.eventType }),
         ...(options.retentionMonths === undefined ? {} : { retention_months: options.retentionMonths }),
         ...(options.status === undefined ? {} : { status: options.status }),
+        ...(options.syslogAddress === undefined ? {} : { syslog_addresses: options.syslogAddress }),
+        ...(options.syslogTimezone === undefined ? {} : { syslog_timezone: options.syslogTimezone }),
       });
       const system = await withRegistry((registry) => registry.add(input));
       output.out(`Registered information system "${system.code}" (${system.status}).`);
@@ -120,6 +126,8 @@ export function systemCommands(program: Command, context: CliContext): void {
     .option('--event-type <type>', 'declared event types; replaces the list', collect)
     .option('--retention-months <months>', 'retention period of its events', wholeNumber)
     .option('--status <status>', 'staging, active or suspended')
+    .option('--syslog-address <address>', 'IP or CIDR for plain-TCP syslog; replaces the list ("" empties it)', collect)
+    .option('--syslog-timezone <zone>', 'IANA time zone of its RFC 3164 syslog timestamps')
     .action(async (code: string, options: Record<string, unknown>) => {
       const changes: SystemChanges = parseSystemChanges({
         ...(options.name === undefined ? {} : { name: options.name }),
@@ -131,6 +139,8 @@ export function systemCommands(program: Command, context: CliContext): void {
         ...(options.eventType === undefined ? {} : { event_types: options.eventType }),
         ...(options.retentionMonths === undefined ? {} : { retention_months: options.retentionMonths }),
         ...(options.status === undefined ? {} : { status: options.status }),
+        ...(options.syslogAddress === undefined ? {} : { syslog_addresses: options.syslogAddress }),
+        ...(options.syslogTimezone === undefined ? {} : { syslog_timezone: options.syslogTimezone }),
       });
       const system = await withRegistry((registry) => registry.update(code, changes));
       output.out(`Changed information system "${system.code}".`);
