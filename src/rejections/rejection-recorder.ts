@@ -10,8 +10,9 @@ export interface Rejection {
   /** SHA-256 fingerprint of the presented client certificate, when one was presented. */
   certificateFingerprint?: string;
   sourceAddress: string;
-  method: string;
-  path: string;
+  /** Method and path of the call; absent when the request line could not be read. */
+  method?: string;
+  path?: string;
   requestId: string;
   /** The body (or query string) of the call; only its first 4 KB are kept. */
   body?: Uint8Array | string;
