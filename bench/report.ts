@@ -39,9 +39,12 @@ export function cpuPerCallMicros(row: Pick<ReportRow, 'result' | 'window'>): num
   return seconds === undefined || row.result.calls === 0 ? undefined : (seconds / row.result.calls) * 1e6;
 }
 
+/** µs per call; for calls of several events (batches) also per event. */
 function cpuPerCall(row: ReportRow): string {
   const micros = cpuPerCallMicros(row);
-  return micros === undefined ? '—' : `${number(micros)} µs`;
+  if (micros === undefined) return '—';
+  const eventsPerCall = row.result.calls === 0 ? 0 : row.result.units / row.result.calls;
+  return eventsPerCall > 1.5 ? `${number(micros)} µs (${number(micros / eventsPerCall)}/event)` : `${number(micros)} µs`;
 }
 
 /** The generator's CPU as a share of the machine's cores, flagged when its event loop was saturated. */

@@ -34,6 +34,12 @@ describe('the benchmark report', () => {
     assert.doesNotMatch(table, /MLog ×1 signed: the load generator/);
   });
 
+  test('a row of calls of 100 events also shows the CPU per event', () => {
+    const batch: LoadResult = { ...result(10), units: 1_000, unitsPerSecond: 1_000 };
+    const table = formatReport([{ scenario: 'MLog batch ×100', result: batch, unit: 'events/s', window: window({ serverSeconds: 0.25 }) }]);
+    assert.match(table, /25,000 µs \(250\/event\)/);
+  });
+
   test('runLoad tells the start and the end of the measured window once each, the start after the warm-up', async () => {
     const edges: [string, number][] = [];
     const started = performance.now();
