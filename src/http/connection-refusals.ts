@@ -1,6 +1,6 @@
 import type { TLSSocket } from 'node:tls';
 import { identifyCaller } from '../auth/caller-identifier.js';
-import type { RejectionRecorder } from '../rejections/rejection-recorder.js';
+import { REJECTION_EXCERPT_BYTES, type RejectionRecorder } from '../rejections/rejection-recorder.js';
 import type { SystemRegistry } from '../systems/system-registry.js';
 import { connectionCredentials } from './peer-credentials.js';
 
@@ -35,6 +35,8 @@ export function requestLineOf(sent: Buffer | undefined): { method?: string; path
 export function connectionRefusalRecorder(registry: SystemRegistry, rejections: RejectionRecorder): ConnectionRefusalRecorder {
   return (socket, refusal) => {
     const at = new Date();
+    // Only the excerpt is kept while the record waits in the queue (a copy: Node's chunk may share a larger buffer).
+    const excerpt = refusal.sent === undefined ? undefined : Buffer.from(refusal.sent.subarray(0, REJECTION_EXCERPT_BYTES));
     void (async () => {
       const peer = connectionCredentials(socket);
       let system: string | undefined;
@@ -53,7 +55,7 @@ export function connectionRefusalRecorder(registry: SystemRegistry, rejections: 
         ...(refusal.method === undefined ? {} : { method: refusal.method }),
         ...(refusal.path === undefined ? {} : { path: refusal.path }),
         requestId: refusal.requestId,
-        ...(refusal.sent === undefined ? {} : { body: refusal.sent }),
+        ...(refusal.sent === undefined || excerpt === undefined ? {} : { body: excerpt, bodyBytes: refusal.sent.length }),
       });
     })().catch(() => {});
   };

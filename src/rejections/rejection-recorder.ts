@@ -16,6 +16,8 @@ export interface Rejection {
   requestId: string;
   /** The body (or query string) of the call; only its first 4 KB are kept. */
   body?: Uint8Array | string;
+  /** The size of what was sent, when `body` holds only its beginning (otherwise the size of `body`). */
+  bodyBytes?: number;
 }
 
 /** What became of a batch that the store wrote: how many it could only store in reduced form, and how many it could not store at all. */
