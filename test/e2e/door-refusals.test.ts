@@ -1,12 +1,14 @@
 /**
  * Calls the public door refuses before any route runs, through raw TLS sockets: an oversized head
  * (431) and bytes that are not HTTP (400) are answered in the envelope and recorded in the rejections
- * index, naming the IS of the client certificate (or, unregistered, its fingerprint); a caller without
+ * index, naming the IS of the client certificate (or, unregistered, its fingerprint), and so is a
+ * CONNECT (the administration listener records nothing); a caller without
  * a certificate is told 401 whatever its method, an identified one 405 for a method MLog does not answer.
  */
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { connect as netConnect } from 'node:net';
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import { Client } from '@elastic/elasticsearch';
 import { elasticsearchUrl, TestMLog, uniqueCode, type TestSystem } from '../helpers/test-mlog.js';
@@ -148,6 +150,38 @@ describe('refusals answered before the router runs are recorded in the rejection
     assert.equal(stored.status, 431);
     assert.equal(stored.is, undefined);
     assert.equal(stored.certificate_fingerprint, undefined);
+  });
+});
+
+describe('CONNECT, and the administration listener', () => {
+  test('CONNECT on the public listener → 405, recorded with method, target and IS', async () => {
+    const answer = await exchange('CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n', system.certificate);
+    assertEnvelope(answer, 405, /MLog is not a proxy/);
+    const stored = await findRejection(answer.requestId);
+    assert.equal(stored.status, 405);
+    assert.equal(stored.method, 'CONNECT');
+    assert.equal(stored.path, 'example.com:443');
+    assert.equal(stored.is, system.code);
+  });
+
+  test('a 431 on the administration listener is answered but not recorded (only the public door records refusals)', async () => {
+    const admin = await new Promise<Answer>((resolve) => {
+      const socket = netConnect(mlog.mlog.adminPort, '127.0.0.1', () => socket.write(`GET /healthz?x=${'c'.repeat(70_000)} HTTP/1.1\r\nHost: localhost\r\n\r\n`));
+      const chunks: Buffer[] = [];
+      socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+      socket.on('error', () => {});
+      socket.on('close', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        resolve({ status: Number(/^HTTP\/1\.1 (\d{3}) /.exec(text)?.[1] ?? 0), requestId: /\r\nX-Request-Id: ([0-9a-f-]{36})\r\n/i.exec(text)?.[1] ?? '', json: undefined, closedByServer: true });
+      });
+    });
+    assert.equal(admin.status, 431);
+    assert.match(admin.requestId, /^[0-9a-f-]{36}$/);
+    // A public refusal after it: once that one is stored, anything queued before it would be too.
+    const later = await exchange('\u0001 not HTTP\r\n\r\n', system.certificate);
+    await findRejection(later.requestId);
+    const found = await client.search({ index: 'mlog_rejections-*', ignore_unavailable: true, allow_no_indices: true, query: { term: { request_id: admin.requestId } } });
+    assert.equal(found.hits.hits.length, 0);
   });
 });
 
