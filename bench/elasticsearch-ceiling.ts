@@ -1,5 +1,5 @@
 /**
- * The ceiling: the documents MLog would store (event fields plus @is, @uid, @id, @received, @signed,
+ * The references of the write scenarios. The ceiling: the documents MLog would store (event fields plus @is, @uid, @id, @received, @signed,
  * @line, @kid, @alg, @jws; PersonalData events also their personaldata projection), sent straight to
  * Elasticsearch `_bulk` with create semantics and fresh ids, into fresh indices made with MLog's own
  * index templates (translog durability "request", so each _bulk is fsynced before it is answered, as
@@ -24,6 +24,8 @@ export interface CeilingOptions {
   documents: OpenDocument[];
   /** Makes the index names unique in this run. */
   name: string;
+  /** Told when the measured window starts and ends (LoadOptions.onWindow). */
+  onWindow?(edge: 'start' | 'end'): void;
 }
 
 export async function measureBulkCeiling(options: CeilingOptions): Promise<LoadResult> {
@@ -42,6 +44,7 @@ export async function measureBulkCeiling(options: CeilingOptions): Promise<LoadR
       concurrency: options.concurrency,
       warmupMs: options.warmupMs,
       durationMs: options.durationMs,
+      ...(options.onWindow === undefined ? {} : { onWindow: options.onWindow }),
       async call() {
         const uid = randomUUID();
         let body = '';
@@ -63,6 +66,42 @@ export async function measureBulkCeiling(options: CeilingOptions): Promise<LoadR
   } finally {
     // Gone before the next scenario, so its merges do not compete with it.
     await es.json('DELETE', `/${eventIndex},${personalDataIndex}?ignore_unavailable=true`).catch(() => undefined);
+    es.close();
+  }
+}
+
+/**
+ * The reference for single-event calls: what a system writing straight to Elasticsearch gets from its
+ * single-document API, `POST /<index>/_doc` (Elasticsearch picks the id), one event per request, from
+ * `concurrency` keep-alive connections, into a fresh index made with MLog's events template
+ * (translog durability "request": each document is fsynced before it is answered, as MLog's are). Each
+ * request carries the document MLog would store for the event; a PersonalData event's projection is
+ * not written (a system writing straight to Elasticsearch would have none), so the reference is, if
+ * anything, faster than the work MLog does for the same events.
+ */
+export async function measureSingleDocument(options: Omit<CeilingOptions, 'batchSize'>): Promise<LoadResult> {
+  const es = new HttpClient(options.elasticsearchUrl, options.concurrency);
+  const index = `bench-single-${options.name}`;
+  try {
+    await es.json('DELETE', `/${index}?ignore_unavailable=true`);
+    await es.json('PUT', `/${index}`, templateBody('mlog-events.json'));
+    await es.json('GET', `/_cluster/health/${index}?wait_for_status=yellow&timeout=30s`);
+    const path = `/${index}/_doc?refresh=false&timeout=10s`;
+    let next = 0;
+    return await runLoad({
+      concurrency: options.concurrency,
+      warmupMs: options.warmupMs,
+      durationMs: options.durationMs,
+      ...(options.onWindow === undefined ? {} : { onWindow: options.onWindow }),
+      async call() {
+        const doc = options.documents[next++ % options.documents.length] as OpenDocument;
+        const uid = randomUUID();
+        const answer = await es.request('POST', path, `${doc.open},"@uid":"${uid}","@id":"${uid}-00000"}`);
+        return answer.status === 201 ? { ok: true, units: 1, outcome: '201' } : { ok: false, units: 0, outcome: `${answer.status} ${answer.body.slice(0, 80)}` };
+      },
+    });
+  } finally {
+    await es.json('DELETE', `/${index}?ignore_unavailable=true`).catch(() => undefined);
     es.close();
   }
 }

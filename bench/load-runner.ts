@@ -116,6 +116,8 @@ export interface LoadOptions {
   ratePerSecond?: number;
   /** Sends call number `seq` of worker `worker`. */
   call(worker: number, seq: number): Promise<CallOutcome>;
+  /** Told when the measured window starts and ends (for CPU figures of exactly that window). */
+  onWindow?(edge: 'start' | 'end'): void;
 }
 
 export interface LoadResult {
@@ -154,6 +156,13 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   const failures: Record<string, number> = {};
   let ticket = 0;
   const interval = options.ratePerSecond === undefined ? 0 : 1000 / options.ratePerSecond;
+  const told = new Set<'start' | 'end'>();
+  const tell = (edge: 'start' | 'end'): void => {
+    if (options.onWindow === undefined || told.has(edge)) return;
+    told.add(edge);
+    options.onWindow(edge);
+  };
+  const edges = [setTimeout(() => tell('start'), options.warmupMs), setTimeout(() => tell('end'), options.warmupMs + options.durationMs)];
 
   const worker = async (index: number): Promise<void> => {
     for (let seq = 0; ; seq++) {
@@ -179,6 +188,10 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     }
   };
   await Promise.all(Array.from({ length: options.concurrency }, (_, index) => worker(index)));
+  for (const edge of edges) clearTimeout(edge);
+  // Paced workers may all be done a moment before the window's timer: the window closes with them.
+  tell('start');
+  tell('end');
   const seconds = options.durationMs / 1000;
   const sorted = Float64Array.from(latencies).sort();
   return {

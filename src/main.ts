@@ -51,6 +51,7 @@ export async function startMLog(config: MLogConfig, options: { logger?: Logger; 
       keyPath: publicApi.tlsKeyPath,
       clientCaPath: publicApi.tlsClientCaPath,
       handshakeTimeoutMs: publicApi.tlsHandshakeTimeoutSeconds * 1000,
+      recordRefusal: mlog.publicRefusals,
     });
     listeners = [publicListener];
     const adminTls = adminApi.tlsCertPath !== undefined && adminApi.tlsKeyPath !== undefined ? { certPath: adminApi.tlsCertPath, keyPath: adminApi.tlsKeyPath } : undefined;

@@ -4,6 +4,7 @@ import { ConfigurationError } from '../errors/mlog-error.js';
 import { createAdminApp } from '../http/admin-app.js';
 import { consoleApi } from '../http/console/console-api.js';
 import { oidcRoutes } from '../http/console/oidc-routes.js';
+import { connectionRefusalRecorder, type ConnectionRefusalRecorder } from '../http/connection-refusals.js';
 import { createPublicApp } from '../http/public-app.js';
 import { readingRoutes } from '../http/console/reading-routes.js';
 import { dashboardRoutes } from '../http/console/dashboard-routes.js';
@@ -26,6 +27,8 @@ export interface ComposedMLog {
   /** The scheduled jobs (retention, idempotency-purge), each of which can also be run now. */
   jobs: readonly ScheduledJob[];
   publicApp: ReturnType<typeof createPublicApp>;
+  /** Records the calls the public listener refuses before publicApp runs (listenPublic's `recordRefusal`). */
+  publicRefusals: ConnectionRefusalRecorder;
   adminApp: ReturnType<typeof createAdminApp>;
   /** The syslog door's service calls, for the syslog listeners (src/syslog). */
   syslog: SyslogDoor;
@@ -80,6 +83,7 @@ export async function composeMLog(config: MLogConfig, logger: Logger, metrics: M
     services,
     jobs,
     publicApp,
+    publicRefusals: connectionRefusalRecorder(registry, rejections),
     adminApp,
     syslog: new SyslogDoor({ registry, ingest, rejections, metrics, logger, maxMessageBytes: config.syslog.maxMessageBytes }),
     async stopJobs() {

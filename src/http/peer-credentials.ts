@@ -7,7 +7,11 @@ const byConnection = new WeakMap<TLSSocket, PeerCredentials>();
 
 /** What the TLS connection of a request tells about the caller; read once per connection (keep-alive calls reuse it). */
 export function peerCredentials(request: Request): PeerCredentials {
-  const socket = request.socket as TLSSocket;
+  return connectionCredentials(request.socket as TLSSocket);
+}
+
+/** What a TLS connection tells about its peer, also when no request could be read from it; read once per connection. */
+export function connectionCredentials(socket: TLSSocket): PeerCredentials {
   const known = byConnection.get(socket);
   if (known !== undefined) return known;
   const certificate = typeof socket.getPeerX509Certificate === 'function' ? socket.getPeerX509Certificate() : undefined;

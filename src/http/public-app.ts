@@ -75,8 +75,9 @@ export function createPublicApp(services: PublicAppServices): Express {
   app.set('query parser', false);
   app.use(requestContext('public', services.logger, services.metrics));
   app.use(requestHead());
-  app.use(onlyMethods(['GET', 'POST']));
+  // Identified first: an unidentified caller is told so (401) whatever its method; an identified one learns which methods MLog answers.
   app.use(authenticate(services.registry));
+  app.use(onlyMethods(['GET', 'POST']));
   // Admitted (or refused at once) before any body is read; the slot is freed when the call is over.
   app.use(['/register', '/query', '/personal-data'], admission(services.admission, services.metrics));
   app.use(registerRoutes(services.ingest, services.metrics, services.idempotency, services.registerBytes));

@@ -1,9 +1,12 @@
+import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer as createHttpServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { Express } from 'express';
+import type { ConnectionRefusal, ConnectionRefusalRecorder } from './connection-refusals.js';
+import { requestLineOf } from './connection-refusals.js';
 import { envelope } from './envelope.js';
 
 export interface Listening {
@@ -28,10 +31,20 @@ const answered = new WeakSet<Socket>();
  * with unread bytes would reset the connection and lose the answer), and the socket is destroyed when
  * the client closes or after LINGER_MS, whichever comes first.
  */
-function answerAndClose(socket: Socket, status: number, message: string): void {
+function answerAndClose(socket: Socket, status: number, message: string, refused?: Omit<ConnectionRefusal, 'status' | 'reason' | 'requestId'>, record?: ConnectionRefusalRecorder): void {
   answered.add(socket);
+  const requestId = randomUUID();
   const body = JSON.stringify(envelope(status, message));
-  socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nX-Request-Id: ${requestId}\r\nConnection: close\r\n\r\n${body}`,
+  );
+  if (record !== undefined) {
+    try {
+      record(socket as TLSSocket, { status, reason: message, requestId, ...refused });
+    } catch {
+      // Recording never stands in the way of the answer.
+    }
+  }
   socket.on('error', () => socket.destroy());
   socket.resume();
   const linger = setTimeout(() => socket.destroy(), LINGER_MS);
@@ -43,8 +56,9 @@ function answerAndClose(socket: Socket, status: number, message: string): void {
  * Answers, in the envelope, requests that Node refuses before they reach MLog (oversized or malformed
  * heads, timeouts), and CONNECT. A connection whose TLS handshake failed or timed out (`speaksHttp`
  * false) cannot carry an answer and is destroyed at once. Every socket that fails is destroyed.
+ * With `record` (the public listener), every answered refusal is also recorded in the rejections index.
  */
-function answerClientErrors(server: Server, speaksHttp: (socket: Socket) => boolean): void {
+function answerClientErrors(server: Server, speaksHttp: (socket: Socket) => boolean, record?: ConnectionRefusalRecorder): void {
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => {
     if (answered.has(socket)) return;
     if (!speaksHttp(socket) || !socket.writable || error.code === 'ECONNRESET') {
@@ -57,17 +71,22 @@ function answerClientErrors(server: Server, speaksHttp: (socket: Socket) => bool
         : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
           ? [408, 'The request was not received in time.']
           : [400, 'The request is not valid HTTP.'];
-    answerAndClose(socket, status, message);
+    // What the parser could not take (Node's rawPacket): for an oversized head, the chunk where the limit was crossed.
+    const rawPacket: unknown = (error as { rawPacket?: unknown }).rawPacket;
+    const sent = Buffer.isBuffer(rawPacket) ? rawPacket : undefined;
+    answerAndClose(socket, status, message, { ...requestLineOf(sent), ...(sent === undefined ? {} : { sent }) }, record);
   });
   // Without a listener Node closes a CONNECT silently; MLog is no proxy and says so.
-  server.on('connect', (_request: IncomingMessage, socket: Socket) => answerAndClose(socket, 405, 'The method CONNECT is not accepted; MLog is not a proxy.'));
+  server.on('connect', (request: IncomingMessage, socket: Socket) =>
+    answerAndClose(socket, 405, 'The method CONNECT is not accepted; MLog is not a proxy.', { method: 'CONNECT', path: (request.url ?? '').slice(0, 1024) }, record),
+  );
 }
 
-function applyTimeouts(server: Server, speaksHttp: (socket: Socket) => boolean): void {
+function applyTimeouts(server: Server, speaksHttp: (socket: Socket) => boolean, record?: ConnectionRefusalRecorder): void {
   server.headersTimeout = 10_000;
   server.requestTimeout = 60_000;
   server.keepAliveTimeout = 5_000;
-  answerClientErrors(server, speaksHttp);
+  answerClientErrors(server, speaksHttp, record);
 }
 
 /**
@@ -122,11 +141,12 @@ async function listen(server: Server, host: string, port: number): Promise<Liste
 
 /**
  * The public listener: HTTPS that asks every client for its certificate. Chain errors do not end the
- * handshake, so that MLog can answer 401 in its envelope with the reason.
+ * handshake, so that MLog can answer 401 in its envelope with the reason. `recordRefusal` records the
+ * calls refused before the app runs (oversized or unparsable heads, timeouts, CONNECT).
  */
 export function listenPublic(
   app: Express,
-  options: { host: string; port: number; certPath: string; keyPath: string; clientCaPath: string; handshakeTimeoutMs: number },
+  options: { host: string; port: number; certPath: string; keyPath: string; clientCaPath: string; handshakeTimeoutMs: number; recordRefusal?: ConnectionRefusalRecorder },
 ): Promise<Listening> {
   const server = createHttpsServer(
     {
@@ -151,7 +171,7 @@ export function listenPublic(
     // during one, so TLS 1.2 renegotiation is refused (TLS 1.3 has none).
     socket.disableRenegotiation();
   });
-  applyTimeouts(server, (socket) => secured.has(socket));
+  applyTimeouts(server, (socket) => secured.has(socket), options.recordRefusal);
   routeAllRequests(server, app);
   return listen(server, options.host, options.port);
 }

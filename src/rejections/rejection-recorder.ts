@@ -10,11 +10,14 @@ export interface Rejection {
   /** SHA-256 fingerprint of the presented client certificate, when one was presented. */
   certificateFingerprint?: string;
   sourceAddress: string;
-  method: string;
-  path: string;
+  /** Method and path of the call; absent when the request line could not be read. */
+  method?: string;
+  path?: string;
   requestId: string;
   /** The body (or query string) of the call; only its first 4 KB are kept. */
   body?: Uint8Array | string;
+  /** The size of what was sent, when `body` holds only its beginning (otherwise the size of `body`). */
+  bodyBytes?: number;
 }
 
 /** What became of a batch that the store wrote: how many it could only store in reduced form, and how many it could not store at all. */

@@ -58,7 +58,7 @@ export function rejectionDocument(rejection: Rejection): Record<string, unknown>
     path: cutField(rejection.path),
     request_id: cutField(rejection.requestId),
     body_excerpt: bodyExcerpt(rejection.body),
-    body_bytes: rejection.body?.length ?? 0,
+    body_bytes: rejection.bodyBytes ?? rejection.body?.length ?? 0,
   };
 }
 
@@ -73,7 +73,7 @@ export function reducedRejectionDocument(rejection: Rejection): Record<string, u
     is: cutField(rejection.system),
     certificate_fingerprint: cutField(rejection.certificateFingerprint),
     request_id: cutField(rejection.requestId),
-    body_bytes: rejection.body?.length ?? 0,
+    body_bytes: rejection.bodyBytes ?? rejection.body?.length ?? 0,
     reduced: true,
   };
 }

@@ -119,4 +119,14 @@ describe('rejectionDocument', () => {
     assert.ok(Buffer.byteLength(reason) <= 4096 && Buffer.byteLength(reason) > 4092);
     assert.ok(`There is no GET ${long}`.startsWith(reason));
   });
+
+  test('body_bytes is the size of what was sent when only its beginning is kept, else the size of the body; method and path absent when unknown', () => {
+    const base = { at: new Date('2026-01-02T03:04:05Z'), status: 431, reason: 'too large', sourceAddress: '127.0.0.1', requestId: 'r' };
+    const excerpt = rejectionDocument({ ...base, body: Buffer.alloc(4096, 0x61), bodyBytes: 16_384 });
+    assert.equal(excerpt.body_bytes, 16_384);
+    assert.equal(excerpt.body_excerpt, 'a'.repeat(4096));
+    assert.equal(excerpt.method, undefined);
+    assert.equal(excerpt.path, undefined);
+    assert.equal(rejectionDocument({ ...base, body: Buffer.alloc(10, 0x61) }).body_bytes, 10);
+  });
 });

@@ -1,0 +1,62 @@
+import type { TLSSocket } from 'node:tls';
+import { identifyCaller } from '../auth/caller-identifier.js';
+import { REJECTION_EXCERPT_BYTES, type RejectionRecorder } from '../rejections/rejection-recorder.js';
+import type { SystemRegistry } from '../systems/system-registry.js';
+import { connectionCredentials } from './peer-credentials.js';
+
+/** A call the public listener refused before any route ran (an oversized or unparsable head, a timeout, CONNECT). */
+export interface ConnectionRefusal {
+  status: number;
+  reason: string;
+  /** The X-Request-Id of the answer. */
+  requestId: string;
+  /** Method and path, when the request line could be read. */
+  method?: string;
+  path?: string;
+  /** What the client sent that Node could not parse (for an oversized head, the part where the limit was crossed). */
+  sent?: Buffer;
+}
+
+/** Records a refusal of the public listener; never throws and never delays the answer. */
+export type ConnectionRefusalRecorder = (socket: TLSSocket, refusal: ConnectionRefusal) => void;
+
+/** The method and path of a request line at the start of `sent` (no query string), when it starts with one. */
+export function requestLineOf(sent: Buffer | undefined): { method?: string; path?: string } {
+  if (sent === undefined) return {};
+  const line = /^([A-Z]{1,16}) ([^\s?#]{1,1024})/.exec(sent.subarray(0, 1100).toString('latin1'));
+  return line === null ? {} : { method: line[1], path: line[2] };
+}
+
+/**
+ * Records refusals of the public listener in the rejections index like every refused call: the IS is
+ * identified from the client certificate of the TLS connection (as for a request), an unidentified
+ * one is recorded with the fingerprint it presented. The recording runs after the answer is on its way.
+ */
+export function connectionRefusalRecorder(registry: SystemRegistry, rejections: RejectionRecorder): ConnectionRefusalRecorder {
+  return (socket, refusal) => {
+    const at = new Date();
+    // Only the excerpt is kept while the record waits in the queue (a copy: Node's chunk may share a larger buffer).
+    const excerpt = refusal.sent === undefined ? undefined : Buffer.from(refusal.sent.subarray(0, REJECTION_EXCERPT_BYTES));
+    void (async () => {
+      const peer = connectionCredentials(socket);
+      let system: string | undefined;
+      try {
+        system = (await identifyCaller(registry, peer, at)).system.code;
+      } catch {
+        // Unidentified (or refused) callers are recorded with their certificate fingerprint only.
+      }
+      rejections.record({
+        at,
+        status: refusal.status,
+        reason: refusal.reason,
+        ...(system === undefined ? {} : { system }),
+        ...(peer.fingerprint256 === undefined ? {} : { certificateFingerprint: peer.fingerprint256 }),
+        sourceAddress: peer.sourceAddress,
+        ...(refusal.method === undefined ? {} : { method: refusal.method }),
+        ...(refusal.path === undefined ? {} : { path: refusal.path }),
+        requestId: refusal.requestId,
+        ...(refusal.sent === undefined || excerpt === undefined ? {} : { body: excerpt, bodyBytes: refusal.sent.length }),
+      });
+    })().catch(() => {});
+  };
+}
