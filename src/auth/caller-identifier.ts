@@ -1,7 +1,7 @@
 import { AuthenticationError, ForbiddenError } from '../errors/mlog-error.js';
 import type { KnownSystem, SystemRegistry } from '../systems/system-registry.js';
 import { normalizeAddress } from '../systems/address-matcher.js';
-import { validityProblem } from '../systems/certificate.js';
+import { validityProblem, type CertificateRecord } from '../systems/certificate.js';
 
 /** What a door (HTTPS, syslog over TLS) learned about its peer. */
 export interface PeerCredentials {
@@ -20,10 +20,28 @@ const DATE_ERRORS = new Set(['CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID']);
  * from an allowed address. 401 when the caller cannot be identified, 403 when it may not call.
  */
 export async function identifyCaller(registry: SystemRegistry, peer: PeerCredentials, now: Date): Promise<KnownSystem> {
+  const fingerprint = presentedFingerprint(peer);
+  return judgeCaller(registry.cachedByFingerprint(fingerprint) ?? (await registry.findByFingerprint(fingerprint)), peer, now);
+}
+
+/**
+ * identifyCaller without waiting, for the request path: the same verdict (the same errors thrown)
+ * from the registry in memory, or undefined when the registry must be read first (not loaded, no
+ * longer fresh, or the certificate unknown to it); then call identifyCaller.
+ */
+export function identifyCallerAtOnce(registry: SystemRegistry, peer: PeerCredentials, now: Date): KnownSystem | undefined {
+  const found = registry.cachedByFingerprint(presentedFingerprint(peer));
+  return found === undefined ? undefined : judgeCaller(found, peer, now);
+}
+
+function presentedFingerprint(peer: PeerCredentials): string {
   if (peer.fingerprint256 === undefined) {
     throw new AuthenticationError('No client certificate was presented; call MLog with your system certificate (mutual TLS).');
   }
-  const found = await registry.findByFingerprint(peer.fingerprint256);
+  return peer.fingerprint256;
+}
+
+function judgeCaller(found: { known: KnownSystem; certificate: CertificateRecord } | undefined, peer: PeerCredentials, now: Date): KnownSystem {
   if (found === undefined) {
     throw new AuthenticationError(`The client certificate (SHA-256 ${peer.fingerprint256}) is not registered to any information system.`);
   }

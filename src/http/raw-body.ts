@@ -48,7 +48,8 @@ export function rawBody(limit: number): RequestHandler {
         next(error);
         return;
       }
-      request.body = Buffer.concat(chunks, size);
+      // A body that came in one chunk (most single events) is used as it came, not copied.
+      request.body = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size);
       next();
     };
     const onData = (chunk: Buffer): void => {

@@ -3,6 +3,39 @@ import type { RequestHandler } from 'express';
 import { requestScope, type Logger } from '../logging/logger.js';
 import type { Metrics } from '../metrics/metrics.js';
 
+interface RouteMetrics {
+  count: (status: number) => void;
+  observe: (seconds: number) => void;
+}
+
+/**
+ * The metric series of a listener's routes, looked up once per route and status: prom-client hashes
+ * the label object on every `inc`/`observe` otherwise, a cost paid on every call.
+ */
+function routeMetrics(listener: 'public' | 'admin', metrics: Metrics): (route: string) => RouteMetrics {
+  const byRoute = new Map<string, RouteMetrics>();
+  return (route) => {
+    let known = byRoute.get(route);
+    if (known === undefined) {
+      const counters = new Map<number, { inc: () => void }>();
+      const histogram = metrics.requestSeconds.labels({ listener, route });
+      known = {
+        count: (status) => {
+          let counter = counters.get(status);
+          if (counter === undefined) {
+            counter = metrics.requests.labels({ listener, route, status: String(status) });
+            counters.set(status, counter);
+          }
+          counter.inc();
+        },
+        observe: (seconds) => histogram.observe(seconds),
+      };
+      byRoute.set(route, known);
+    }
+    return known;
+  };
+}
+
 /**
  * Gives each request an id (X-Request-Id), carried to every log line written while handling it, and
  * when answered one log line and its metrics. The log
@@ -10,6 +43,7 @@ import type { Metrics } from '../metrics/metrics.js';
  * query string, the body or headers, which may carry personal data or signatures.
  */
 export function requestContext(listener: 'public' | 'admin', logger: Logger, metrics: Metrics): RequestHandler {
+  const seriesOf = routeMetrics(listener, metrics);
   return (request, response, next) => {
     const requestId = randomUUID();
     const started = process.hrtime.bigint();
@@ -18,8 +52,11 @@ export function requestContext(listener: 'public' | 'admin', logger: Logger, met
     response.on('finish', () => {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       const route = (request.route as { path?: string } | undefined)?.path ?? 'unmatched';
-      metrics.requests.inc({ listener, route, status: String(response.statusCode) });
-      metrics.requestSeconds.observe({ listener, route }, seconds);
+      const series = seriesOf(route);
+      series.count(response.statusCode);
+      series.observe(seconds);
+      // The line is built only when it is written (info is off in production runs at warn).
+      if (!logger.isLevelEnabled('info')) return;
       logger.info('request', {
         requestId,
         listener,

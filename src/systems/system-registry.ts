@@ -102,6 +102,17 @@ export class SystemRegistry {
   }
 
   /**
+   * The same look-up without waiting, from the registry already in memory: the IS of this fingerprint
+   * while the cached registry is fresh; undefined when it is not in memory, not fresh, or has no such
+   * certificate (then ask `findByFingerprint`, which reads the registry again).
+   */
+  cachedByFingerprint(fingerprint256: string): { known: KnownSystem; certificate: CertificateRecord } | undefined {
+    const snapshot = this.snapshot;
+    if (snapshot === undefined || Date.now() - snapshot.loadedAt >= this.cacheSeconds * 1000) return undefined;
+    return snapshot.byFingerprint.get(fingerprint256);
+  }
+
+  /**
    * The system whose `syslog_addresses` hold this source address (plain-TCP syslog). Undefined when
    * none does; `ambiguous` lists the codes when several do (the connection is then refused).
    */

@@ -16,6 +16,16 @@ import { rawBody } from '../raw-body.js';
  */
 export function registerRoutes(ingest: IngestService, metrics: Metrics, idempotency: IdempotencyService, registerBytes: AdmissionControl): Router {
   const router = Router();
+  // The events-registered series of each system, looked up once (prom-client hashes labels per call otherwise).
+  const registered = new Map<string, { inc: (value: number) => void }>();
+  const countRegistered = (system: string, events: number): void => {
+    let series = registered.get(system);
+    if (series === undefined) {
+      series = metrics.eventsRegistered.labels({ system });
+      registered.set(system, series);
+    }
+    series.inc(events);
+  };
   router.post(
     '/register',
     // Bytes of bodies being registered, per IS and for the instance: refused at once, before the body is read.
@@ -28,7 +38,7 @@ export function registerRoutes(ingest: IngestService, metrics: Metrics, idempote
       const call = { caller, body, receivedAt: new Date() };
       const registration = key === undefined ? { ...(await ingest.register(call)), replayed: false } : await idempotency.register(call, key);
       if (registration.replayed) response.setHeader('Idempotent-Replayed', 'true');
-      else metrics.eventsRegistered.inc({ system: caller.system.code }, registration.events);
+      else countRegistered(caller.system.code, registration.events);
       response.status(200).json(envelope(200, 'OK', { UID: registration.uid }));
     },
   );
