@@ -1,5 +1,6 @@
 /**
- * MLog as a child process (`node --import tsx src/main.ts`) on fresh loopback ports, for the tools
+ * MLog as a child process (`node --import tsx src/main.ts`, or with `compiled` the production build's
+ * `node dist/main.js`, which `npm run build` makes) on fresh loopback ports, for the tools
  * that must watch or stop it from outside: the benchmark (its memory, its CPU profile) and the
  * fault-injection suite (SIGKILL, SIGTERM). The caller adds its own settings (TLS files, limits).
  */
@@ -9,6 +10,7 @@ import { createServer, type AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 
 const MAIN = fileURLToPath(new URL('../src/main.ts', import.meta.url));
+const COMPILED_MAIN = fileURLToPath(new URL('../dist/main.js', import.meta.url));
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 /** A TCP port free on 127.0.0.1 right now. */
@@ -37,12 +39,13 @@ export interface MLogChild {
  */
 export async function spawnMLog(
   elasticsearchUrl: string,
-  options: { publicPort?: number; adminPort?: number; token?: string; env?: Record<string, string>; nodeArgs?: string[] } = {},
+  options: { publicPort?: number; adminPort?: number; token?: string; env?: Record<string, string>; nodeArgs?: string[]; compiled?: boolean } = {},
 ): Promise<MLogChild> {
   const publicPort = options.publicPort ?? (await freePort());
   const adminPort = options.adminPort ?? (await freePort());
   const token = options.token ?? randomBytes(24).toString('hex');
-  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), '--import', 'tsx', MAIN], {
+  const entry = options.compiled === true ? [COMPILED_MAIN] : ['--import', 'tsx', MAIN];
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), ...entry], {
     cwd: ROOT,
     env: {
       PATH: process.env.PATH ?? '',

@@ -1,17 +1,22 @@
 /**
  * `npm start`: MLog for a newcomer. With no configuration it provisions and starts a local
  * Elasticsearch (when MLOG_ELASTICSEARCH_URL is unset), makes a development CA, a server certificate
- * and a demo information system with its client certificate under .local/ (git-ignored), starts MLog,
- * creates the console's administrator "admin" with a random password (.local/admin-password) when
- * absent, and prints how to register a first event, query it, and open the console.
+ * and a demo information system with its client certificate under .local/ (git-ignored), builds the
+ * console and MLog itself when missing or stale (dist/, `npm run build`), creates the demo system and
+ * the console's administrator "admin" with a random password (.local/admin-password) when absent,
+ * starts the compiled MLog (`node dist/main.js`, as production runs it) as a child process, and prints
+ * how to register a first event, query it, and open the console.
  */
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { withCommandLineServices } from '../src/composition/index.js';
 import { loadConfig } from '../src/config/config.js';
 import { ConfigurationError } from '../src/errors/mlog-error.js';
-import { startMLog } from '../src/main.js';
+import { DIST_MAIN, ensureBuilt } from './build.js';
 import { ensureConsoleBuilt } from './build-console.js';
 import { ensureDevelopmentPki } from './dev-pki.js';
 import { startLocalElasticsearch, type LocalElasticsearch } from './local-elasticsearch.js';
@@ -22,6 +27,50 @@ const DEMO_CODE = 'demo';
 
 function say(line = ''): void {
   process.stdout.write(`${line}\n`);
+}
+
+interface CompiledMLog {
+  publicPort: number;
+  adminPort: number;
+  stopping: boolean;
+  /** The child's exit code. */
+  exited: Promise<number>;
+  /** SIGTERM, then its exit code. */
+  stop(): Promise<number>;
+}
+
+/**
+ * Runs `node dist/main.js` with `env`, its output passed through; resolves with its ports once it
+ * logs "MLog started", rejects when it exits before.
+ */
+function startCompiledMLog(env: Record<string, string | undefined>): Promise<CompiledMLog> {
+  const child = spawn(process.execPath, [DIST_MAIN], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'inherit'] });
+  const exited = new Promise<number>((resolveExit) => child.on('exit', (code, signal) => resolveExit(code ?? (signal === null ? 1 : 128))));
+  return new Promise((resolveStart, reject) => {
+    let started = false;
+    createInterface({ input: child.stdout }).on('line', (line) => {
+      say(line);
+      if (started || !line.includes('"message":"MLog started"')) return;
+      started = true;
+      const { publicPort, adminPort } = JSON.parse(line) as { publicPort: number; adminPort: number };
+      const mlog: CompiledMLog = {
+        publicPort,
+        adminPort,
+        stopping: false,
+        exited,
+        stop() {
+          mlog.stopping = true;
+          child.kill('SIGTERM');
+          return exited;
+        },
+      };
+      resolveStart(mlog);
+    });
+    child.on('error', reject);
+    void exited.then((code) => {
+      if (!started) reject(new Error(`node dist/main.js exited with code ${code} before it started.`));
+    });
+  });
 }
 
 function adminToken(): string {
@@ -50,37 +99,46 @@ async function main(): Promise<void> {
   env.MLOG_SYSLOG_TLS_PORT ??= '6514';
   env.MLOG_ADMIN_TOKEN ??= adminToken();
 
+  const adminPasswordFile = join(LOCAL, 'admin-password');
   const config = loadConfig(env);
-  const mlog = await startMLog(config);
+  await ensureBuilt((line) => say(line));
+
+  await withCommandLineServices({ elasticsearch: config.elasticsearch }, async ({ registry, accounts }) => {
+    if ((await registry.findByCode(DEMO_CODE)) === undefined) {
+      await registry.add({
+        code: DEMO_CODE,
+        name: 'Demo information system',
+        idno: '1000000000000',
+        certificates: [pki.client.certPem],
+        status: 'active',
+        event_types: ['Demo.Hello', 'Demo.PersonalData.Access'],
+      });
+    }
+    if ((await accounts.find('admin')) === undefined) {
+      const password = randomBytes(18).toString('base64url');
+      await accounts.add({ username: 'admin', role: 'administrator', password }, 'npm start');
+      writeFileSync(adminPasswordFile, `${password}\n`, { mode: 0o600 });
+    }
+  });
+
+  const mlog = await startCompiledMLog(env);
   const stop = async (signal: string) => {
     say(`\n${signal}: stopping MLog${elasticsearch === undefined ? '' : ' and Elasticsearch'}…`);
-    await mlog.stop();
+    const code = await mlog.stop();
     if (elasticsearch !== undefined) {
       await elasticsearch.stop();
       say('Elasticsearch stopped.');
     }
-    process.exit(0);
+    process.exit(code);
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
-
-  if ((await mlog.registry.findByCode(DEMO_CODE)) === undefined) {
-    await mlog.registry.add({
-      code: DEMO_CODE,
-      name: 'Demo information system',
-      idno: '1000000000000',
-      certificates: [pki.client.certPem],
-      status: 'active',
-      event_types: ['Demo.Hello', 'Demo.PersonalData.Access'],
-    });
-  }
-
-  const adminPasswordFile = join(LOCAL, 'admin-password');
-  if ((await mlog.accounts.find('admin')) === undefined) {
-    const password = randomBytes(18).toString('base64url');
-    await mlog.accounts.add({ username: 'admin', role: 'administrator', password }, 'npm start');
-    writeFileSync(adminPasswordFile, `${password}\n`, { mode: 0o600 });
-  }
+  mlog.exited.then(async (code) => {
+    if (mlog.stopping) return;
+    process.stderr.write(`MLog exited (code ${code}).\n`);
+    await elasticsearch?.stop();
+    process.exit(1);
+  });
 
   const rel = (path: string) => relative(process.cwd(), path) || '.';
   const tls = `--cacert ${rel(pki.ca.certPath)} --cert ${rel(pki.client.certPath)} --key ${rel(pki.client.keyPath)}`;

@@ -1,6 +1,6 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { closest, distance } from 'fastest-levenshtein';
-import peggy from 'peggy';
+import type peggy from 'peggy';
 import { QuerySyntaxError } from '../errors/mlog-error.js';
 import { countFullTextWords } from '../events/query-limits.js';
 
@@ -91,8 +91,14 @@ export const MAX_QUERY_DEPTH = 32;
  */
 export const MAX_QUERY_CLAUSES = 512;
 
-const grammar = readFileSync(new URL('./query-language.peggy', import.meta.url), 'utf8');
-const parser = peggy.generate(grammar, { output: 'parser', grammarSource: 'query-language.peggy' });
+/**
+ * The parser `npm run build` compiled from the grammar into a module beside this one (dist/), else
+ * (run from src/ through tsx) generated from the grammar as this module loads.
+ */
+const compiledParser = new URL('./query-language.peggy.js', import.meta.url);
+const parser: peggy.Parser = existsSync(compiledParser)
+  ? ((await import(compiledParser.href)) as peggy.Parser)
+  : (await import('peggy')).default.generate(readFileSync(new URL('./query-language.peggy', import.meta.url), 'utf8'), { output: 'parser', grammarSource: 'query-language.peggy' });
 
 interface ParseOptions {
   checkField(name: string, offset: number): void;

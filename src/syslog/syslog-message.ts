@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs';
-import peggy from 'peggy';
+import { existsSync, readFileSync } from 'node:fs';
+import type peggy from 'peggy';
 import { daysInMonth } from '../events/event-time.js';
 
 /**
@@ -102,8 +102,14 @@ interface Raw3164 {
   content: number;
 }
 
-const grammar = readFileSync(new URL('./syslog.peggy', import.meta.url), 'utf8');
-const parser = peggy.generate(grammar, { output: 'parser', grammarSource: 'syslog.peggy' });
+/**
+ * The parser `npm run build` compiled from the grammar into a module beside this one (dist/), else
+ * (run from src/ through tsx) generated from the grammar as this module loads.
+ */
+const compiledParser = new URL('./syslog.peggy.js', import.meta.url);
+const parser: peggy.Parser = existsSync(compiledParser)
+  ? ((await import(compiledParser.href)) as peggy.Parser)
+  : (await import('peggy')).default.generate(readFileSync(new URL('./syslog.peggy', import.meta.url), 'utf8'), { output: 'parser', grammarSource: 'syslog.peggy' });
 
 /** A refusal with its 1-based column, thrown out of the grammar's actions and the checks below. */
 class Refusal {

@@ -1,5 +1,5 @@
 /**
- * `mlog alerts list|add|mute|remove` through the real bin/mlog.js against the real Elasticsearch.
+ * `mlog alerts list|add|mute|remove` through the real `mlog` command against the real Elasticsearch.
  */
 import assert from 'node:assert/strict';
 import { writeFileSync, mkdtempSync } from 'node:fs';

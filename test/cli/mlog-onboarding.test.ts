@@ -1,5 +1,5 @@
 /**
- * `mlog systems conformance` and `mlog systems activate` through the real bin/mlog.js, over events an
+ * `mlog systems conformance` and `mlog systems activate` through the real `mlog` command, over events an
  * IS in staging registered through a real MLog (mutual TLS).
  */
 import assert from 'node:assert/strict';

@@ -1,5 +1,5 @@
 /**
- * `mlog rejections list` through the real bin/mlog.js against the real Elasticsearch. The rejections
+ * `mlog rejections list` through the real `mlog` command against the real Elasticsearch. The rejections
  * are written with the store MLog's recorder uses, for a unique IS code, so the searches by system see
  * only this file's rejections.
  */

@@ -1,5 +1,5 @@
 /**
- * `mlog retention` through the real bin/mlog.js. The cluster is shared: every command is narrowed
+ * `mlog retention` through the real `mlog` command. The cluster is shared: every command is narrowed
  * with --index to the indices of this file's unique IS code (the unrestricted catalog is covered by
  * test/e2e/retention.test.ts, read only).
  */
