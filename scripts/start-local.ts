@@ -41,18 +41,18 @@ interface CompiledMLog {
 
 /**
  * Runs `node dist/main.js` with `env`, its output passed through; resolves with its ports once it
- * logs "MLog started", rejects when it exits before.
+ * logs "MLog started" — or, when MLOG_LOG_LEVEL hides that line, once its /readyz answers 200 on the
+ * configured ports —; rejects when it exits before.
  */
-function startCompiledMLog(env: Record<string, string | undefined>): Promise<CompiledMLog> {
+function startCompiledMLog(env: Record<string, string | undefined>, configured: { publicPort: number; adminHost: string; adminPort: number }): Promise<CompiledMLog> {
   const child = spawn(process.execPath, [DIST_MAIN], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'inherit'] });
   const exited = new Promise<number>((resolveExit) => child.on('exit', (code, signal) => resolveExit(code ?? (signal === null ? 1 : 128))));
   return new Promise((resolveStart, reject) => {
     let started = false;
-    createInterface({ input: child.stdout }).on('line', (line) => {
-      say(line);
-      if (started || !line.includes('"message":"MLog started"')) return;
+    const ready = (publicPort: number, adminPort: number): void => {
+      if (started) return;
       started = true;
-      const { publicPort, adminPort } = JSON.parse(line) as { publicPort: number; adminPort: number };
+      clearInterval(probe);
       const mlog: CompiledMLog = {
         publicPort,
         adminPort,
@@ -65,9 +65,23 @@ function startCompiledMLog(env: Record<string, string | undefined>): Promise<Com
         },
       };
       resolveStart(mlog);
+    };
+    createInterface({ input: child.stdout }).on('line', (line) => {
+      say(line);
+      if (started || !line.includes('"message":"MLog started"')) return;
+      const { publicPort, adminPort } = JSON.parse(line) as { publicPort: number; adminPort: number };
+      ready(publicPort, adminPort);
     });
+    const probe = setInterval(() => {
+      if (configured.adminPort === 0) return;
+      fetch(`http://${configured.adminHost}:${configured.adminPort}/readyz`).then(
+        (answer) => answer.status === 200 && ready(configured.publicPort, configured.adminPort),
+        () => undefined,
+      );
+    }, 1_000);
     child.on('error', reject);
     void exited.then((code) => {
+      clearInterval(probe);
       if (!started) reject(new Error(`node dist/main.js exited with code ${code} before it started.`));
     });
   });
@@ -121,7 +135,7 @@ async function main(): Promise<void> {
     }
   });
 
-  const mlog = await startCompiledMLog(env);
+  const mlog = await startCompiledMLog(env, { publicPort: config.publicApi.port, adminHost: config.adminApi.host, adminPort: config.adminApi.port });
   const stop = async (signal: string) => {
     say(`\n${signal}: stopping MLog${elasticsearch === undefined ? '' : ' and Elasticsearch'}…`);
     const code = await mlog.stop();
