@@ -25,9 +25,12 @@ export interface StoredRejection {
   is?: string;
   certificate_fingerprint?: string;
   source_address: string;
-  method: string;
-  path: string;
+  /** Absent when the call was refused before its request line was read (a 431, unparsable HTTP). */
+  method?: string;
+  path?: string;
   request_id: string;
+  /** True when the record was stored in a reduced form (docs/reliability.md). */
+  reduced?: boolean;
   body_excerpt?: string;
   body_bytes: number;
 }

@@ -5,6 +5,7 @@
  * CONNECT (the administration listener records nothing); a caller without
  * a certificate is told 401 whatever its method, an identified one 405 for a method MLog does not answer.
  */
+import type { StoredRejection } from '../../src/rejections/rejection-search.js';
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -14,18 +15,6 @@ import { Client } from '@elastic/elasticsearch';
 import { elasticsearchUrl, TestMLog, uniqueCode, type TestSystem } from '../helpers/test-mlog.js';
 import type { IssuedCertificate } from '../../scripts/dev-pki.js';
 
-interface StoredRejection {
-  status: number;
-  reason: string;
-  is?: string;
-  certificate_fingerprint?: string;
-  source_address: string;
-  method?: string;
-  path?: string;
-  request_id: string;
-  body_excerpt?: string;
-  body_bytes: number;
-}
 
 interface Answer {
   status: number;

@@ -1,3 +1,4 @@
+import type { StoredRejection } from '../../src/rejections/rejection-search.js';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Writable } from 'node:stream';
@@ -10,19 +11,6 @@ import { ElasticsearchRejectionStore } from '../../src/storage/elasticsearch-rej
 import { rejectionsIndexName } from '../../src/storage/index-names.js';
 import { elasticsearchUrl, event, TestMLog, uniqueCode } from '../helpers/test-mlog.js';
 
-interface StoredRejection {
-  status: number;
-  reason: string;
-  is?: string;
-  certificate_fingerprint?: string;
-  source_address: string;
-  method?: string;
-  path?: string;
-  request_id: string;
-  reduced?: boolean;
-  body_excerpt?: string;
-  body_bytes: number;
-}
 
 describe('every refused call is recorded in the rejections index', () => {
   let mlog: TestMLog;
