@@ -36,7 +36,7 @@ module.exports = {
       name: 'services-never-import-storage',
       comment: 'Doors and services see storage only through the interfaces they declare; the composition wires the implementations in.',
       severity: 'error',
-      from: { path: '^src/(http|syslog|events|search|admins|systems|onboarding|rejections|audit|jobs|auth|json|errors|config|logging|metrics)/' },
+      from: { path: '^src/(http|syslog|events|search|admins|systems|onboarding|rejections|audit|jobs|auth|evidence|json|errors|config|logging|metrics)/' },
       to: { path: '^src/storage/' },
     },
     {
