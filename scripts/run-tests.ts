@@ -1,7 +1,9 @@
 /**
  * `npm test`: starts a real Elasticsearch for the run (unless MLOG_TEST_ELASTICSEARCH_URL names one),
  * then runs every test file under test/ with node's test runner, and stops Elasticsearch.
- * `--unit` runs only test/unit, which needs no server.
+ * `--unit` runs only test/unit, which needs no server. Files named `*.slow.test.ts` (minutes of
+ * waiting for timers, or a contract suite repeated through another door) are left out; `--slow`
+ * (`npm run test:slow`, also run by CI) runs just them.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
@@ -12,19 +14,22 @@ import { startLocalElasticsearch, type LocalElasticsearch } from './local-elasti
 
 const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
 
-function testFiles(dir: string): string[] {
+const SLOW_SUFFIX = '.slow.test.ts';
+
+function testFiles(dir: string, slow: boolean): string[] {
   return readdirSync(dir)
     .sort()
     .flatMap((name) => {
       const path = join(dir, name);
-      if (statSync(path).isDirectory()) return testFiles(path);
-      return name.endsWith('.test.ts') ? [path] : [];
+      if (statSync(path).isDirectory()) return testFiles(path, slow);
+      return name.endsWith('.test.ts') && name.endsWith(SLOW_SUFFIX) === slow ? [path] : [];
     });
 }
 
 async function main(): Promise<number> {
   const unitOnly = process.argv.includes('--unit');
-  const files = testFiles(join(ROOT, 'test', unitOnly ? 'unit' : ''));
+  const slow = process.argv.includes('--slow');
+  const files = testFiles(join(ROOT, 'test', unitOnly ? 'unit' : ''), slow);
   const env = { ...process.env };
   let elasticsearch: LocalElasticsearch | undefined;
   let dataDir: string | undefined;

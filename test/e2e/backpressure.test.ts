@@ -2,17 +2,17 @@
  * Load and backpressure end to end, through real mutual TLS: limits on calls in flight (per IS → 429,
  * for the instance → 503, both with Retry-After; slots freed when a call ends or its client goes
  * away), and the listener's defences against slow and oversized clients (header and request
- * timeouts, keep-alive timeout, the 256 KB limit applied while the body streams, compressed bodies).
+ * timeouts — in slow-clients.slow.test.ts, run by `npm run test:slow` —, keep-alive timeout, the 256 KB limit applied while the body streams, compressed bodies).
  */
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { request as httpsRequest } from 'node:https';
-import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import type { ClientRequest, IncomingMessage } from 'node:http';
 import { gzipSync } from 'node:zlib';
 import { TestMLog, event, type HttpAnswer, type TestSystem } from '../helpers/test-mlog.js';
 import { closeInspectionClient, documentsWithMarker } from '../helpers/elasticsearch-inspection.js';
+import { inFlightCalls, rawConnection, waitForInFlightCalls } from '../helpers/raw-tls-connection.js';
 
 // Global limit 3, per IS 2: two held calls of A fill A's share; one of B then fills the instance.
 let mlog: TestMLog;
@@ -36,22 +36,12 @@ function body(mark = `bp-${randomUUID()}`): string {
   return JSON.stringify(event({ event_correlation: mark }));
 }
 
-/** In-flight gauge values from /metrics. */
 async function inFlight(): Promise<{ total: number; bySystem: Map<string, number> }> {
-  const answer = await mlog.callAdmin('/metrics', { token: null });
-  const total = Number(/^mlog_in_flight_calls (\d+)/m.exec(answer.text)?.[1] ?? NaN);
-  const bySystem = new Map<string, number>();
-  for (const match of answer.text.matchAll(/^mlog_in_flight_calls_by_system\{system="([^"]+)"\} (\d+)/gm)) bySystem.set(match[1] as string, Number(match[2]));
-  return { total, bySystem };
+  return inFlightCalls(mlog);
 }
 
 async function waitForInFlight(total: number): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    if ((await inFlight()).total === total) return;
-    if (Date.now() > deadline) assert.fail(`in-flight calls did not reach ${total}: ${JSON.stringify((await inFlight()).total)}`);
-    await sleep(20);
-  }
+  await waitForInFlightCalls(mlog, total);
 }
 
 interface HeldCall {
@@ -150,63 +140,9 @@ describe('limits on calls in flight', () => {
 // ---------------------------------------------------------------------------------------------------
 
 /** A raw mutual-TLS connection to the public listener, for clients that misbehave at the HTTP level. */
-async function rawConnection(system: TestSystem): Promise<{ socket: TLSSocket; received: () => string; closed: Promise<number> }> {
-  const started = Date.now();
-  const socket = tlsConnect({
-    host: '127.0.0.1',
-    port: mlog.mlog.publicPort,
-    ca: mlog.ca.certPem,
-    servername: 'localhost',
-    cert: system.certificate.certPem,
-    key: system.certificate.keyPem,
-  });
-  await new Promise<void>((resolve, reject) => {
-    socket.once('secureConnect', resolve);
-    socket.once('error', reject);
-  });
-  let text = '';
-  socket.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
-  socket.on('error', () => {});
-  const closed = new Promise<number>((resolve) => socket.once('close', () => resolve(Date.now() - started)));
-  return { socket, received: () => text, closed };
-}
-
-/** Writes `parts` one every `everyMs` until the socket closes; returns how many were written. */
-async function trickle(socket: TLSSocket, parts: string[], everyMs: number): Promise<number> {
-  let written = 0;
-  for (const part of parts) {
-    if (socket.destroyed || !socket.writable) break;
-    socket.write(part);
-    written++;
-    await sleep(everyMs);
-  }
-  return written;
-}
-
 describe('slow and oversized clients', () => {
-  test('slowloris (headers trickled) is cut off by the headers timeout; a body trickled slowly is cut off by the request timeout', { timeout: 150_000 }, async () => {
-    const loris = await rawConnection(c);
-    const headerLines = ['POST /register HTTP/1.1\r\n', 'Host: localhost\r\n', ...Array.from({ length: 200 }, (_, n) => `X-Slow-${n}: ${n}\r\n`)];
-    const slowBody = await rawConnection(c);
-    slowBody.socket.write(`POST /register HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n`);
-    const [lorisWritten, , lorisMs, slowBodyMs] = await Promise.all([
-      trickle(loris.socket, headerLines, 1_000),
-      trickle(slowBody.socket, Array.from({ length: 200 }, () => ' '), 1_000),
-      loris.closed,
-      slowBody.closed,
-    ]);
-    // headersTimeout is 10 s, checked every 30 s (Node's connectionsCheckingInterval); requestTimeout is 60 s.
-    assert.ok(lorisMs >= 9_000 && lorisMs <= 45_000, `slowloris cut off after ${lorisMs} ms`);
-    assert.ok(lorisWritten < headerLines.length);
-    assert.match(loris.received(), /^HTTP\/1\.1 408 /, 'answered 408 in the envelope');
-    assert.ok(slowBodyMs >= 59_000 && slowBodyMs <= 100_000, `slow body cut off after ${slowBodyMs} ms`);
-    assert.match(slowBody.received(), /^HTTP\/1\.1 408 |^$/);
-    await waitForInFlight(0);
-    console.log(`# slowloris closed after ${lorisMs} ms, slow body after ${slowBodyMs} ms`);
-  });
-
   test('an idle keep-alive connection is closed after the keep-alive timeout', { timeout: 30_000 }, async () => {
-    const connection = await rawConnection(c);
+    const connection = await rawConnection(mlog, c);
     connection.socket.write('GET /query?uid=00000000-0000-4000-8000-000000000000 HTTP/1.1\r\nHost: localhost\r\nConnection: keep-alive\r\n\r\n');
     const answeredAt = Date.now();
     const closedAfter = await connection.closed;
@@ -216,7 +152,7 @@ describe('slow and oversized clients', () => {
   });
 
   test('a 10 MB body with its Content-Length is refused with 413 before it is sent', { timeout: 30_000 }, async () => {
-    const connection = await rawConnection(c);
+    const connection = await rawConnection(mlog, c);
     connection.socket.write(`POST /register HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: ${10 * 1024 * 1024}\r\n\r\n`);
     const deadline = Date.now() + 5_000;
     while (!/\r\n\r\n/.test(connection.received()) && Date.now() < deadline) await sleep(20);
