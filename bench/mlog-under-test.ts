@@ -1,12 +1,14 @@
 /**
- * MLog under test, as a separate process (`node --import tsx src/main.ts`) so its memory can be
- * sampled apart from the load generator's. Its own TLS files come from scripts/dev-pki.ts; systems
+ * MLog under test, as a separate process so its memory and CPU can be sampled apart from the load
+ * generator's: the production build (`node dist/main.js`, built first when stale), or with
+ * MLOG_BENCH_RUNTIME=tsx the sources through tsx (`node --import tsx src/main.ts`). Its own TLS files come from scripts/dev-pki.ts; systems
  * are registered through the administration API.
  */
 import type { ChildProcess } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { IssuedCertificate } from '../scripts/dev-pki.js';
 import { spawnMLog } from '../scripts/mlog-child-process.js';
+import { ensureBuilt } from '../scripts/build.js';
 import { HttpClient } from './load-runner.js';
 
 export interface MLogTls {
@@ -58,7 +60,10 @@ export class MLogUnderTest {
 
   /** `nodeArgs` go before the entry point (for example --cpu-prof). */
   static async start(elasticsearchUrl: string, tls: MLogTls, env: Record<string, string> = {}, nodeArgs: string[] = []): Promise<MLogUnderTest> {
+    const compiled = process.env.MLOG_BENCH_RUNTIME !== 'tsx';
+    if (compiled) await ensureBuilt((line) => process.stderr.write(`${line}\n`));
     const { child, publicPort, adminPort, token } = await spawnMLog(elasticsearchUrl, {
+      compiled,
       env: {
         MLOG_TLS_CERT: tls.serverCertPath,
         MLOG_TLS_KEY: tls.serverKeyPath,
