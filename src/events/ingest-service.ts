@@ -97,6 +97,11 @@ export class IngestService {
     return { uid: prepared.uid, events: prepared.events, signed: prepared.signed };
   }
 
+  /** Makes the IS's event index of this month exist before its first write (see EventStore.prepareIndex); never throws. */
+  async prepareIndex(caller: KnownSystem, at = new Date()): Promise<void> {
+    await this.store.prepareIndex?.(caller.system.code, at);
+  }
+
   /**
    * Several registrations of one caller, each judged on its own (a refused one is refused alone,
    * with its reason) and the accepted ones stored together, in one `writeAll`. Resolves with one

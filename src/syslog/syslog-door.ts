@@ -128,6 +128,14 @@ export class SyslogDoor {
   }
 
   /**
+   * A connection of `caller` was accepted: its system's index of this month is created now if it does
+   * not exist, so that the first messages do not wait for it. Returns at once; never throws.
+   */
+  connectionAccepted(caller: KnownSystem): void {
+    void this.dependencies.ingest.prepareIndex(caller);
+  }
+
+  /**
    * Stores a group of messages read from one connection, in the order read: each message is judged on
    * its own (parsed, mapped, validated: a refused one is refused alone, with its reason) and the valid
    * ones are written together, in one write through the group commit. Resolves with one outcome per

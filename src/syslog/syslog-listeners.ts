@@ -328,6 +328,7 @@ export async function listenSyslog(door: SyslogDoor, kind: SyslogDoorKind, optio
     door.identify(peer).then(
       (caller) => {
         door.metrics.syslogConnections.inc({ door: kind, system: caller.system.code });
+        door.connectionAccepted(caller);
         const connection = kind === 'relp' ? serveRelp(door, socket, peer, caller) : serveSyslog(door, socket, peer, caller);
         open.add(connection);
         socket.once('close', () => {

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { randomUUID, X509Certificate } from 'node:crypto';
 import { hostname } from 'node:os';
 import { after, before, describe, test } from 'node:test';
-import { searchDocuments } from '../helpers/elasticsearch-inspection.js';
+import { inspectionClient, monthOf, searchDocuments } from '../helpers/elasticsearch-inspection.js';
 import { closed, logger, loggerBytes, relpFrame, RelpAnswers, Rsyslog, tcpSyslogClient, tlsSyslogClient, waitFor } from '../helpers/syslog-peers.js';
 import { TestMLog, uniqueLoopbackAddress, type TestSystem } from '../helpers/test-mlog.js';
 
@@ -76,6 +76,17 @@ describe('syslog over TLS (RFC 5425)', () => {
     assert.equal(stored.syslog.sd['audit@32473'].ref, 'A-17');
     assert.ok(Array.isArray(stored.event_source) && stored.event_source.some((part: string) => part.startsWith('billing')), JSON.stringify(stored.event_source));
     assert.ok(Math.abs(Date.parse(stored.event_time) - Date.now()) < 120_000, `event_time ${stored.event_time} is the message's timestamp`);
+  });
+
+  test('an accepted connection has its system\'s index of this month created before any message arrives', async () => {
+    const is = await mlog.addSystem();
+    const index = `mlog-${is.code}-${monthOf(new Date())}`;
+    assert.equal(await inspectionClient().indices.exists({ index }), false);
+    const socket = await tlsSyslogClient(mlog.syslogPorts.tls as number, mlog.ca.certPem, is.certificate);
+    await waitFor(`the index ${index}`, async () => ((await inspectionClient().indices.exists({ index })) ? true : undefined));
+    socket.end();
+    const mapping = await inspectionClient().indices.getMapping({ index });
+    assert.equal(mapping[index]?.mappings.properties?.event_time?.type, 'date', 'created with MLog\'s index template');
   });
 
   test('an unregistered certificate is refused: the connection is closed and the refusal recorded with its fingerprint', async () => {
