@@ -20,6 +20,18 @@ export interface RegistrationCall {
   uid?: string;
 }
 
+/**
+ * One event a door has already built as an object (a mapped syslog message), registered exactly as
+ * the same event sent alone as a one-line body: "Line 1" in its refusals, every rule of `/register`
+ * (validation, `require_signature`, the PersonalData projection), without JSON text in between.
+ */
+export interface EventRegistrationCall {
+  caller: KnownSystem;
+  event: JsonObject;
+  receivedAt: Date;
+  uid?: string;
+}
+
 export interface Registration {
   uid: string;
   events: number;
@@ -111,7 +123,7 @@ export class IngestService {
    * error; when Elasticsearch refuses a document, the accepted calls are written one by one so that
    * only the call holding it is refused.
    */
-  async registerEach(caller: KnownSystem, calls: Omit<RegistrationCall, 'caller'>[]): Promise<RegistrationOutcome[]> {
+  async registerEach(caller: KnownSystem, calls: (Omit<RegistrationCall, 'caller'> | Omit<EventRegistrationCall, 'caller'>)[]): Promise<RegistrationOutcome[]> {
     const outcomes: (RegistrationOutcome | undefined)[] = [];
     const accepted: { position: number; prepared: PreparedRegistration }[] = [];
     for (const [position, call] of calls.entries()) {
@@ -155,7 +167,22 @@ export class IngestService {
   }
 
   /** Parse → verify → validate one call, and build its documents under its UID; throws the call's refusal. Stores nothing. */
-  private async prepare(call: RegistrationCall): Promise<PreparedRegistration> {
+  private async prepare(call: RegistrationCall | EventRegistrationCall): Promise<PreparedRegistration> {
+    const accepted = 'event' in call ? [this.check(call.event, 'Line 1', 1)] : await this.readBody(call);
+    if (call.caller.system.require_signature) {
+      const unsigned = accepted.find((event) => event.signature === undefined);
+      if (unsigned !== undefined) {
+        throw new AuthenticationError(`${unsigned.origin}: information system "${call.caller.system.code}" must sign its events, and this one is not signed.`);
+      }
+    }
+    const uid = call.uid ?? randomUUID();
+    const documents = buildRegistrationDocuments(accepted, { uid, isCode: call.caller.system.code, receivedAt: call.receivedAt });
+    const signed = accepted.filter((event) => event.signature !== undefined).length;
+    return { uid, documents, events: accepted.length, signed };
+  }
+
+  /** The events of a body: decoded, split into lines, signatures verified, each event parsed and validated; throws the call's refusal. */
+  private async readBody(call: RegistrationCall): Promise<AcceptedEvent[]> {
     const text = decodeBody(call.body);
     const accepted: AcceptedEvent[] = [];
     const spread = objectSpreadOverLines(text);
@@ -177,16 +204,7 @@ export class IngestService {
         }
       }
     }
-    if (call.caller.system.require_signature) {
-      const unsigned = accepted.find((event) => event.signature === undefined);
-      if (unsigned !== undefined) {
-        throw new AuthenticationError(`${unsigned.origin}: information system "${call.caller.system.code}" must sign its events, and this one is not signed.`);
-      }
-    }
-    const uid = call.uid ?? randomUUID();
-    const documents = buildRegistrationDocuments(accepted, { uid, isCode: call.caller.system.code, receivedAt: call.receivedAt });
-    const signed = accepted.filter((event) => event.signature !== undefined).length;
-    return { uid, documents, events: accepted.length, signed };
+    return accepted;
   }
 
   private check(event: JsonObject, origin: string, line: number): AcceptedEvent {

@@ -13,7 +13,7 @@ import type { Metrics } from '../metrics/metrics.js';
 import type { RejectionRecorder } from '../rejections/rejection-recorder.js';
 import { normalizeAddress } from '../systems/address-matcher.js';
 import type { KnownSystem, SystemRegistry } from '../systems/system-registry.js';
-import { syslogRegistrationBody } from './syslog-event.js';
+import { syslogRegistration } from './syslog-event.js';
 import { parseSyslogMessage } from './syslog-message.js';
 
 /** The three syslog listeners: RFC 5425 syslog over TLS, RELP over TLS, plain TCP. */
@@ -147,7 +147,7 @@ export class SyslogDoor {
   async storeGroup(peer: SyslogPeer, messages: readonly ReadMessage[], hold: (held: boolean) => void): Promise<MessageOutcome[]> {
     // Every attempt registers a message under the same UID (so the same document ids): an attempt whose
     // write Elasticsearch applied after MLog stopped waiting makes the next attempt find its events, not store them twice.
-    const pending = messages.map((message, position) => ({ ...message, position, uid: randomUUID(), body: undefined as Buffer | undefined }));
+    const pending = messages.map((message, position) => ({ ...message, position, uid: randomUUID(), input: undefined as { body: Buffer } | { event: Record<string, unknown> } | undefined }));
     const outcomes: (MessageOutcome | undefined)[] = messages.map(() => undefined);
     let remaining = pending;
     let wait = RETRY_FIRST_MS;
@@ -169,19 +169,21 @@ export class SyslogDoor {
           }
           const calls: typeof pending = [];
           for (const message of remaining) {
-            if (message.body === undefined) {
+            if (message.input === undefined) {
               const parsed = parseSyslogMessage(message.data.toString('utf8'), { receivedAt: message.receivedAt, timezone: caller.syslogTimezone });
               if (!parsed.ok) {
                 outcomes[message.position] = { kind: 'refused', status: 400, reason: `The syslog message cannot be read at column ${parsed.column}: ${parsed.reason}.`, closeConnection: false };
                 continue;
               }
-              message.body = Buffer.from(syslogRegistrationBody(parsed.message, message.receivedAt), 'utf8');
+              // A mapped event goes to the pipeline as the object it is; MSG holding events, as the body it is.
+              const registration = syslogRegistration(parsed.message, message.receivedAt);
+              message.input = 'event' in registration ? registration : { body: Buffer.from(registration.body, 'utf8') };
             }
             calls.push(message);
           }
           const registered = await this.dependencies.ingest.registerEach(
             caller,
-            calls.map((message) => ({ body: message.body as Buffer, receivedAt: message.receivedAt, uid: message.uid })),
+            calls.map((message) => ({ ...message.input!, receivedAt: message.receivedAt, uid: message.uid })),
           );
           let events = 0;
           for (const [index, registration] of registered.entries()) {
