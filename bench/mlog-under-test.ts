@@ -56,8 +56,8 @@ export class MLogUnderTest {
     return this.child.pid as number;
   }
 
-  /** `nodeArgs` go before the entry point (for example --cpu-prof). */
-  static async start(elasticsearchUrl: string, tls: MLogTls, env: Record<string, string> = {}, nodeArgs: string[] = []): Promise<MLogUnderTest> {
+  /** `nodeArgs` go before the entry point (for example --cpu-prof); `compiled` runs the production build (`node dist/main.js`) instead of the sources through tsx. */
+  static async start(elasticsearchUrl: string, tls: MLogTls, env: Record<string, string> = {}, nodeArgs: string[] = [], compiled = false): Promise<MLogUnderTest> {
     const { child, publicPort, adminPort, token } = await spawnMLog(elasticsearchUrl, {
       env: {
         MLOG_TLS_CERT: tls.serverCertPath,
@@ -68,6 +68,7 @@ export class MLogUnderTest {
         ...env,
       },
       nodeArgs,
+      compiled,
     });
     const mlog = new MLogUnderTest(child, publicPort, adminPort, token);
     const started = Date.now();
