@@ -69,6 +69,16 @@ export interface ReadMessage {
   receivedAt: Date;
 }
 
+/** The ingest pipeline's call for one message: its mapped event, or MSG as a /register body. */
+type IngestCall = Parameters<IngestService['registerEach']>[1][number];
+
+/** A message of a group being stored: its UID kept over retries, its call once parsed and mapped. */
+interface PendingMessage extends ReadMessage {
+  position: number;
+  uid: string;
+  call: IngestCall | undefined;
+}
+
 /** What became of one message. */
 export type MessageOutcome =
   /** `uid`: the registration's UID, as `/register` answers it (RELP sends it after `200 OK`). */
@@ -147,14 +157,15 @@ export class SyslogDoor {
   async storeGroup(peer: SyslogPeer, messages: readonly ReadMessage[], hold: (held: boolean) => void): Promise<MessageOutcome[]> {
     // Every attempt registers a message under the same UID (so the same document ids): an attempt whose
     // write Elasticsearch applied after MLog stopped waiting makes the next attempt find its events, not store them twice.
-    const pending = messages.map((message, position) => ({ ...message, position, uid: randomUUID(), input: undefined as { body: Buffer } | { event: Record<string, unknown> } | undefined }));
+    // Built member by member, not spread: object spread measured ~4 % of MLog's CPU under syslog load.
+    const pending: PendingMessage[] = messages.map((message, position) => ({ data: message.data, receivedAt: message.receivedAt, position, uid: randomUUID(), call: undefined }));
     const outcomes: (MessageOutcome | undefined)[] = messages.map(() => undefined);
     let remaining = pending;
     let wait = RETRY_FIRST_MS;
     let held = false;
     try {
       for (;;) {
-        const retry: typeof pending = [];
+        const retry: PendingMessage[] = [];
         try {
           // The registry is read from storage when its cache is stale: identification waits out an outage too.
           let caller: KnownSystem;
@@ -167,9 +178,9 @@ export class SyslogDoor {
             }
             throw error;
           }
-          const calls: typeof pending = [];
+          const calls: PendingMessage[] = [];
           for (const message of remaining) {
-            if (message.input === undefined) {
+            if (message.call === undefined) {
               const parsed = parseSyslogMessage(message.data.toString('utf8'), { receivedAt: message.receivedAt, timezone: caller.syslogTimezone });
               if (!parsed.ok) {
                 outcomes[message.position] = { kind: 'refused', status: 400, reason: `The syslog message cannot be read at column ${parsed.column}: ${parsed.reason}.`, closeConnection: false };
@@ -177,17 +188,20 @@ export class SyslogDoor {
               }
               // A mapped event goes to the pipeline as the object it is; MSG holding events, as the body it is.
               const registration = syslogRegistration(parsed.message, message.receivedAt);
-              message.input = 'event' in registration ? registration : { body: Buffer.from(registration.body, 'utf8') };
+              message.call =
+                'event' in registration
+                  ? { event: registration.event, receivedAt: message.receivedAt, uid: message.uid }
+                  : { body: Buffer.from(registration.body, 'utf8'), receivedAt: message.receivedAt, uid: message.uid };
             }
             calls.push(message);
           }
           const registered = await this.dependencies.ingest.registerEach(
             caller,
-            calls.map((message) => ({ ...message.input!, receivedAt: message.receivedAt, uid: message.uid })),
+            calls.map((message) => message.call as IngestCall),
           );
           let events = 0;
           for (const [index, registration] of registered.entries()) {
-            const message = calls[index] as (typeof pending)[number];
+            const message = calls[index] as PendingMessage;
             if (registration.ok) {
               events += registration.registration.events;
               outcomes[message.position] = { kind: 'stored', events: registration.registration.events, uid: registration.registration.uid };
