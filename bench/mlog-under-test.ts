@@ -1,14 +1,13 @@
 /**
  * MLog under test, as a separate process so its memory and CPU can be sampled apart from the load
- * generator's: the production build (`node dist/main.js`, built first when stale), or with
- * MLOG_BENCH_RUNTIME=tsx the sources through tsx (`node --import tsx src/main.ts`). Its own TLS files come from scripts/dev-pki.ts; systems
+ * generator's: the production build (`node dist/main.js`) by default, or the sources through tsx
+ * (`node --import tsx src/main.ts`). Its own TLS files come from scripts/dev-pki.ts; systems
  * are registered through the administration API.
  */
 import type { ChildProcess } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { IssuedCertificate } from '../scripts/dev-pki.js';
 import { spawnMLog } from '../scripts/mlog-child-process.js';
-import { ensureBuilt } from '../scripts/build.js';
 import { HttpClient } from './load-runner.js';
 
 export interface MLogTls {
@@ -58,12 +57,9 @@ export class MLogUnderTest {
     return this.child.pid as number;
   }
 
-  /** `nodeArgs` go before the entry point (for example --cpu-prof). */
-  static async start(elasticsearchUrl: string, tls: MLogTls, env: Record<string, string> = {}, nodeArgs: string[] = []): Promise<MLogUnderTest> {
-    const compiled = process.env.MLOG_BENCH_RUNTIME !== 'tsx';
-    if (compiled) await ensureBuilt((line) => process.stderr.write(`${line}\n`));
+  /** `nodeArgs` go before the entry point (for example --cpu-prof); `compiled` runs the production build (`node dist/main.js`) instead of the sources through tsx. */
+  static async start(elasticsearchUrl: string, tls: MLogTls, env: Record<string, string> = {}, nodeArgs: string[] = [], compiled = true): Promise<MLogUnderTest> {
     const { child, publicPort, adminPort, token } = await spawnMLog(elasticsearchUrl, {
-      compiled,
       env: {
         MLOG_TLS_CERT: tls.serverCertPath,
         MLOG_TLS_KEY: tls.serverKeyPath,
@@ -73,6 +69,7 @@ export class MLogUnderTest {
         ...env,
       },
       nodeArgs,
+      compiled,
     });
     const mlog = new MLogUnderTest(child, publicPort, adminPort, token);
     const started = Date.now();

@@ -2,6 +2,7 @@
  * `npm run bench`: MLog's throughput and latency against Elasticsearch's own, in one run on this
  * machine. See docs/performance.md. Prints figures; asserts nothing.
  */
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -44,6 +45,8 @@ interface Options {
   only: Scenario[];
   json?: string;
   profile?: string;
+  /** Run MLog's production build (`node dist/main.js`, made by `npm run build` first) instead of the sources through tsx. */
+  compiled: boolean;
   queryRate?: number;
   workers: number;
   mlogEnv: Record<string, string>;
@@ -88,8 +91,9 @@ function parseOptions(argv: string[]): Options {
     .option('--workers <n>', 'MLog worker processes (MLOG_WORKERS; default 1)', positive)
     .option('--query-rate <n>', 'queries/s of the paced query measurements (default: half the rate MLog reached in the closed loop)', positive)
     .option('--profile <dir>', 'run MLog with --cpu-prof and write its CPU profile (.cpuprofile, for Chrome DevTools) to this directory')
+    .option('--tsx', "run MLog's sources through tsx instead of its production build (node dist/main.js, built first with npm run build)", false)
     .parse(argv);
-  const raw = program.opts<{ quick: boolean; seconds?: number; warmup?: number; only?: Scenario[]; json?: string; profile?: string; queryRate?: number; workers?: number; mlogEnv?: Record<string, string>; esWarmup?: number; seedEvents?: number }>();
+  const raw = program.opts<{ quick: boolean; seconds?: number; warmup?: number; only?: Scenario[]; json?: string; profile?: string; tsx: boolean; queryRate?: number; workers?: number; mlogEnv?: Record<string, string>; esWarmup?: number; seedEvents?: number }>();
   const options: Options = {
     quick: raw.quick,
     seconds: raw.seconds ?? (raw.quick ? 3 : 30),
@@ -99,6 +103,7 @@ function parseOptions(argv: string[]): Options {
     workers: Math.round(raw.workers ?? 1),
     mlogEnv: raw.mlogEnv ?? {},
     esWarmup: raw.esWarmup ?? (raw.quick ? 10 : 60),
+    compiled: !raw.tsx,
   };
   if (raw.json !== undefined) options.json = raw.json;
   if (raw.profile !== undefined) options.profile = path.resolve(raw.profile);
@@ -180,8 +185,12 @@ async function main(): Promise<void> {
     const syslogPorts: Record<string, string> = selected.has('syslog') ? { MLOG_SYSLOG_TLS_PORT: String(await freePort()), MLOG_RELP_PORT: String(await freePort()) } : {};
 
     // --- MLog as a child process (alert rules are evaluated by the alerts scenario's own MLog, never by this one) ---
-    log(`starting MLog (${options.workers} worker${options.workers === 1 ? '' : 's'}${Object.keys(options.mlogEnv).length === 0 ? '' : `; ${Object.entries(options.mlogEnv).map(([name, value]) => `${name}=${value}`).join(', ')}`})`);
-    const mlog = await MLogUnderTest.start(elasticsearchUrl, { serverCertPath: server.certPath, serverKeyPath: server.keyPath, caPath: ca.certPath }, { MLOG_ALERTS_SCHEDULE: 'off', ...syslogPorts, ...options.mlogEnv, MLOG_WORKERS: String(options.workers) }, options.profile === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', options.profile]);
+    if (options.compiled) {
+      log('building MLog (npm run build) to run the compiled build');
+      execFileSync('npm', ['run', '--silent', 'build'], { stdio: ['ignore', 'ignore', 'inherit'] });
+    }
+    log(`starting MLog${options.compiled ? ', compiled,' : ''} (${options.workers} worker${options.workers === 1 ? '' : 's'}${Object.keys(options.mlogEnv).length === 0 ? '' : `; ${Object.entries(options.mlogEnv).map(([name, value]) => `${name}=${value}`).join(', ')}`})`);
+    const mlog = await MLogUnderTest.start(elasticsearchUrl, { serverCertPath: server.certPath, serverKeyPath: server.keyPath, caPath: ca.certPath }, { MLOG_ALERTS_SCHEDULE: 'off', ...syslogPorts, ...options.mlogEnv, MLOG_WORKERS: String(options.workers) }, options.profile === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', options.profile], options.compiled);
     cleanups.push(() => mlog.stop());
     for (const system of [...systems, querySystem, syslogSystem]) await mlog.addSystem(system.code, system.certificate);
     const rss = new RssSampler(mlog.pid);

@@ -173,7 +173,7 @@ export const CONFIGURATION = {
     waitMs: withDefault({ variable: 'MLOG_GROUP_COMMIT_WAIT_MS', doc: 'longest a registration waits for others to share its `_bulk` (0 = next tick)', parse: milliseconds, default: '1' }),
     maxOperations: withDefault({ variable: 'MLOG_GROUP_COMMIT_MAX_OPERATIONS', doc: 'a shared bulk leaves once it holds this many operations…', parse: wholeCount, default: '500' }),
     maxBytes: withDefault({ variable: 'MLOG_GROUP_COMMIT_MAX_BYTES', doc: '… or this many bytes of NDJSON', parse: wholeCount, default: String(5 * 1024 * 1024) }),
-    maxInFlight: withDefault({ variable: 'MLOG_GROUP_COMMIT_MAX_IN_FLIGHT', doc: 'shared bulks on their way at once', parse: wholeCount, default: '4' }),
+    maxInFlight: withDefault({ variable: 'MLOG_GROUP_COMMIT_MAX_IN_FLIGHT', doc: 'shared bulks on their way at once', parse: wholeCount, default: '8' }),
     maxWaitingEventsPerSystem: withDefault({
       variable: 'MLOG_GROUP_COMMIT_MAX_WAITING_EVENTS_PER_IS',
       doc: 'events of one IS waiting for a shared bulk; past it, 429: [docs/group-commit.md](docs/group-commit.md)',

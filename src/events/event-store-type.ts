@@ -64,4 +64,9 @@ export interface EventStore {
   search(search: EventSearch): Promise<EventPage>;
   /** The mapped types of the named fields in the IS's indices ('object' for a field holding nested fields); a field never seen is absent. */
   fieldTypes(isCode: string, fields: string[]): Promise<Map<string, string[]>>;
+  /**
+   * Makes the IS's event index of `at`'s month exist before its first write, which would otherwise
+   * wait for the store to create it. Never throws (a failure leaves the first write to create it).
+   */
+  prepareIndex?(isCode: string, at: Date): Promise<void>;
 }

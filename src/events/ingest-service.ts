@@ -20,6 +20,18 @@ export interface RegistrationCall {
   uid?: string;
 }
 
+/**
+ * One event a door has already built as an object (a mapped syslog message), registered exactly as
+ * the same event sent alone as a one-line body: "Line 1" in its refusals, every rule of `/register`
+ * (validation, `require_signature`, the PersonalData projection), without JSON text in between.
+ */
+export interface EventRegistrationCall {
+  caller: KnownSystem;
+  event: JsonObject;
+  receivedAt: Date;
+  uid?: string;
+}
+
 export interface Registration {
   uid: string;
   events: number;
@@ -97,6 +109,11 @@ export class IngestService {
     return { uid: prepared.uid, events: prepared.events, signed: prepared.signed };
   }
 
+  /** Makes the IS's event index of this month exist before its first write (see EventStore.prepareIndex); never throws. */
+  async prepareIndex(caller: KnownSystem, at = new Date()): Promise<void> {
+    await this.store.prepareIndex?.(caller.system.code, at);
+  }
+
   /**
    * Several registrations of one caller, each judged on its own (a refused one is refused alone,
    * with its reason) and the accepted ones stored together, in one `writeAll`. Resolves with one
@@ -106,13 +123,15 @@ export class IngestService {
    * error; when Elasticsearch refuses a document, the accepted calls are written one by one so that
    * only the call holding it is refused.
    */
-  async registerEach(caller: KnownSystem, calls: Omit<RegistrationCall, 'caller'>[]): Promise<RegistrationOutcome[]> {
+  async registerEach(caller: KnownSystem, calls: (Omit<RegistrationCall, 'caller'> | Omit<EventRegistrationCall, 'caller'>)[]): Promise<RegistrationOutcome[]> {
     const outcomes: (RegistrationOutcome | undefined)[] = [];
     const accepted: { position: number; prepared: PreparedRegistration }[] = [];
     for (const [position, call] of calls.entries()) {
       if (position > 0 && position % LINES_PER_TURN === 0) await nextTurn();
       try {
-        accepted.push({ position, prepared: await this.prepare({ ...call, caller }) });
+        // The caller passed beside the call, not spread into a copy of it; a mapped event is checked without an await.
+        const events = 'event' in call ? [this.check(call.event, 'Line 1', 1)] : await this.readBody(call, caller);
+        accepted.push({ position, prepared: this.prepareChecked(call, caller, events) });
         outcomes.push(undefined);
       } catch (error) {
         outcomes.push({ ok: false, error });
@@ -150,7 +169,26 @@ export class IngestService {
   }
 
   /** Parse → verify → validate one call, and build its documents under its UID; throws the call's refusal. Stores nothing. */
-  private async prepare(call: RegistrationCall): Promise<PreparedRegistration> {
+  private async prepare(call: RegistrationCall | EventRegistrationCall): Promise<PreparedRegistration> {
+    return this.prepareChecked(call, call.caller, 'event' in call ? [this.check(call.event, 'Line 1', 1)] : await this.readBody(call, call.caller));
+  }
+
+  /** The documents of a call whose events passed their checks, under its UID; throws when its system must sign and an event is not signed. */
+  private prepareChecked(call: { receivedAt: Date; uid?: string }, caller: KnownSystem, accepted: AcceptedEvent[]): PreparedRegistration {
+    if (caller.system.require_signature) {
+      const unsigned = accepted.find((event) => event.signature === undefined);
+      if (unsigned !== undefined) {
+        throw new AuthenticationError(`${unsigned.origin}: information system "${caller.system.code}" must sign its events, and this one is not signed.`);
+      }
+    }
+    const uid = call.uid ?? randomUUID();
+    const documents = buildRegistrationDocuments(accepted, { uid, isCode: caller.system.code, receivedAt: call.receivedAt });
+    const signed = accepted.filter((event) => event.signature !== undefined).length;
+    return { uid, documents, events: accepted.length, signed };
+  }
+
+  /** The events of a body: decoded, split into lines, signatures verified, each event parsed and validated; throws the call's refusal. */
+  private async readBody(call: Omit<RegistrationCall, 'caller'>, caller: KnownSystem): Promise<AcceptedEvent[]> {
     const text = decodeBody(call.body);
     const accepted: AcceptedEvent[] = [];
     const spread = objectSpreadOverLines(text);
@@ -158,7 +196,7 @@ export class IngestService {
     else {
       const lines = readBodyLines(text);
       // Signatures are checked concurrently (on the crypto thread pool); lines are then taken in order, so the first bad line is the one reported.
-      const verifications = lines.map((line) => (line.kind === 'jws' ? this.verify(line, call) : undefined));
+      const verifications = lines.map((line) => (line.kind === 'jws' ? this.verify(line, caller, call.receivedAt) : undefined));
       for (const verification of verifications) verification?.catch(() => {});
       for (const [position, line] of lines.entries()) {
         if (position > 0 && position % LINES_PER_TURN === 0) await nextTurn();
@@ -172,16 +210,7 @@ export class IngestService {
         }
       }
     }
-    if (call.caller.system.require_signature) {
-      const unsigned = accepted.find((event) => event.signature === undefined);
-      if (unsigned !== undefined) {
-        throw new AuthenticationError(`${unsigned.origin}: information system "${call.caller.system.code}" must sign its events, and this one is not signed.`);
-      }
-    }
-    const uid = call.uid ?? randomUUID();
-    const documents = buildRegistrationDocuments(accepted, { uid, isCode: call.caller.system.code, receivedAt: call.receivedAt });
-    const signed = accepted.filter((event) => event.signature !== undefined).length;
-    return { uid, documents, events: accepted.length, signed };
+    return accepted;
   }
 
   private check(event: JsonObject, origin: string, line: number): AcceptedEvent {
@@ -190,8 +219,8 @@ export class IngestService {
     return { event, origin, line };
   }
 
-  private verify(line: BodyLine, call: RegistrationCall): Promise<VerifiedJws> {
-    return verifyCompactJws(line.text, call.caller.certificatesBySerial, `Line ${line.number}`, call.receivedAt);
+  private verify(line: BodyLine, caller: KnownSystem, receivedAt: Date): Promise<VerifiedJws> {
+    return verifyCompactJws(line.text, caller.certificatesBySerial, `Line ${line.number}`, receivedAt);
   }
 
   /** The events of a verified JWS line; `position` is how many events of the call come before them. */

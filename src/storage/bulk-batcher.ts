@@ -73,13 +73,16 @@ export interface BulkBatcherOptions {
 /**
  * Measured on a 2-CPU machine (see docs/group-commit.md): 4 bulks of up to 500 operations beat 2 of
  * up to 2,000 — one large bulk into one shard is indexed by one write thread, so a few smaller bulks
- * keep more of them busy while still sharing each fsync among many calls.
+ * keep more of them busy while still sharing each fsync among many calls. 8 on their way rather than
+ * 4: a syslog stream's groups waited for a free slot longer than their own bulk took, most of all
+ * while the first bulks into a new month's index waited for Elasticsearch to create it and update its
+ * mapping (docs/performance.md, "Syslog door").
  */
 export const DEFAULT_BULK_BATCHER_OPTIONS: BulkBatcherOptions = {
   maxWaitMs: 1,
   maxOperations: 500,
   maxChars: 5 * 1024 * 1024,
-  maxInFlight: 4,
+  maxInFlight: 8,
   maxQueuedOperationsPerLane: 20_000,
   maxQueuedCharsPerLane: 16 * 1024 * 1024,
   maxQueuedChars: 64 * 1024 * 1024,

@@ -9,7 +9,7 @@ import { CompensationDeletes, jittered, type LocatedDocument } from './compensat
 import { couldMatchQueryRecords, RefreshTracker } from './refresh-tracker.js';
 import { describeStorageFailure, isTransientFailure, storageFailure } from './elasticsearch-errors.js';
 import { BatchRefusedError, BulkBatcher, prepareCreate, type BulkBatcherOptions, type BulkItemResult, type BulkOutcome, type PreparedOperation } from './bulk-batcher.js';
-import { eventIndexPattern, indexNameOf } from './index-names.js';
+import { eventIndexName, eventIndexPattern, indexNameOf } from './index-names.js';
 
 export interface WriteRetryPolicy {
   /** Total time a write may take, retries included, before the call is answered 503. Each attempt's request timeout is what remains of it. */
@@ -31,6 +31,8 @@ const RETRY_TIMING: Omit<WriteRetryPolicy, 'deadlineMs'> = { firstBackoffMs: 50,
 const MIN_ATTEMPT_MS = 200;
 /** Documents serialised between two turns of the event loop (see writeAll). */
 const DOCUMENTS_PER_TURN = 256;
+/** Event indices prepareIndex remembers as existing, so that it asks Elasticsearch once per index; the set is emptied past it. */
+const PREPARED_INDICES_REMEMBERED = 10_000;
 /** Longest a refused call's answer waits for the first compensation delete; the rest happens in the background. */
 const FOREGROUND_COMPENSATION_MS = 2_000;
 
@@ -90,6 +92,8 @@ export class ElasticsearchEventStore implements EventStore {
   private readonly compensation: CompensationDeletes;
   private readonly batcher: BulkBatcher;
   private readonly visibility = new RefreshTracker();
+  /** Event indices known to exist (prepareIndex); forgotten in a block past PREPARED_INDICES_REMEMBERED. */
+  private readonly preparedIndices = new Set<string>();
 
   private readonly retry: WriteRetryPolicy;
 
@@ -272,6 +276,24 @@ export class ElasticsearchEventStore implements EventStore {
       };
     } catch (error) {
       throw this.readFailure(error);
+    }
+  }
+
+  /**
+   * Creates the IS's index of `at`'s month (with MLog's index template) when it does not exist yet,
+   * so that the first bulks into it do not wait for Elasticsearch to create the index and start its
+   * shard. Asks once per index and process; never throws (the first write then creates it, as before).
+   */
+  async prepareIndex(isCode: string, at: Date): Promise<void> {
+    const index = eventIndexName(isCode, at);
+    if (this.preparedIndices.has(index)) return;
+    if (this.preparedIndices.size >= PREPARED_INDICES_REMEMBERED) this.preparedIndices.clear();
+    this.preparedIndices.add(index);
+    try {
+      await this.client.indices.create({ index }, { ignore: [400], maxRetries: 0, ...UNTRACED });
+    } catch (error) {
+      this.preparedIndices.delete(index);
+      this.logger.debug('the event index could not be created ahead of its first write; the first write creates it', { index, error: (error as Error).message });
     }
   }
 

@@ -13,7 +13,7 @@ import type { Metrics } from '../metrics/metrics.js';
 import type { RejectionRecorder } from '../rejections/rejection-recorder.js';
 import { normalizeAddress } from '../systems/address-matcher.js';
 import type { KnownSystem, SystemRegistry } from '../systems/system-registry.js';
-import { syslogRegistrationBody } from './syslog-event.js';
+import { syslogRegistration } from './syslog-event.js';
 import { parseSyslogMessage } from './syslog-message.js';
 
 /** The three syslog listeners: RFC 5425 syslog over TLS, RELP over TLS, plain TCP. */
@@ -67,6 +67,16 @@ export interface SyslogPeer {
 export interface ReadMessage {
   data: Buffer;
   receivedAt: Date;
+}
+
+/** The ingest pipeline's call for one message: its mapped event, or MSG as a /register body. */
+type IngestCall = Parameters<IngestService['registerEach']>[1][number];
+
+/** A message of a group being stored: its UID kept over retries, its call once parsed and mapped. */
+interface PendingMessage extends ReadMessage {
+  position: number;
+  uid: string;
+  call: IngestCall | undefined;
 }
 
 /** What became of one message. */
@@ -128,6 +138,14 @@ export class SyslogDoor {
   }
 
   /**
+   * A connection of `caller` was accepted: its system's index of this month is created now if it does
+   * not exist, so that the first messages do not wait for it. Returns at once; never throws.
+   */
+  connectionAccepted(caller: KnownSystem): void {
+    void this.dependencies.ingest.prepareIndex(caller);
+  }
+
+  /**
    * Stores a group of messages read from one connection, in the order read: each message is judged on
    * its own (parsed, mapped, validated: a refused one is refused alone, with its reason) and the valid
    * ones are written together, in one write through the group commit. Resolves with one outcome per
@@ -139,14 +157,15 @@ export class SyslogDoor {
   async storeGroup(peer: SyslogPeer, messages: readonly ReadMessage[], hold: (held: boolean) => void): Promise<MessageOutcome[]> {
     // Every attempt registers a message under the same UID (so the same document ids): an attempt whose
     // write Elasticsearch applied after MLog stopped waiting makes the next attempt find its events, not store them twice.
-    const pending = messages.map((message, position) => ({ ...message, position, uid: randomUUID(), body: undefined as Buffer | undefined }));
+    // Built member by member, not spread: object spread measured ~4 % of MLog's CPU under syslog load.
+    const pending: PendingMessage[] = messages.map((message, position) => ({ data: message.data, receivedAt: message.receivedAt, position, uid: randomUUID(), call: undefined }));
     const outcomes: (MessageOutcome | undefined)[] = messages.map(() => undefined);
     let remaining = pending;
     let wait = RETRY_FIRST_MS;
     let held = false;
     try {
       for (;;) {
-        const retry: typeof pending = [];
+        const retry: PendingMessage[] = [];
         try {
           // The registry is read from storage when its cache is stale: identification waits out an outage too.
           let caller: KnownSystem;
@@ -159,25 +178,30 @@ export class SyslogDoor {
             }
             throw error;
           }
-          const calls: typeof pending = [];
+          const calls: PendingMessage[] = [];
           for (const message of remaining) {
-            if (message.body === undefined) {
+            if (message.call === undefined) {
               const parsed = parseSyslogMessage(message.data.toString('utf8'), { receivedAt: message.receivedAt, timezone: caller.syslogTimezone });
               if (!parsed.ok) {
                 outcomes[message.position] = { kind: 'refused', status: 400, reason: `The syslog message cannot be read at column ${parsed.column}: ${parsed.reason}.`, closeConnection: false };
                 continue;
               }
-              message.body = Buffer.from(syslogRegistrationBody(parsed.message, message.receivedAt), 'utf8');
+              // A mapped event goes to the pipeline as the object it is; MSG holding events, as the body it is.
+              const registration = syslogRegistration(parsed.message, message.receivedAt);
+              message.call =
+                'event' in registration
+                  ? { event: registration.event, receivedAt: message.receivedAt, uid: message.uid }
+                  : { body: Buffer.from(registration.body, 'utf8'), receivedAt: message.receivedAt, uid: message.uid };
             }
             calls.push(message);
           }
           const registered = await this.dependencies.ingest.registerEach(
             caller,
-            calls.map((message) => ({ body: message.body as Buffer, receivedAt: message.receivedAt, uid: message.uid })),
+            calls.map((message) => message.call as IngestCall),
           );
           let events = 0;
           for (const [index, registration] of registered.entries()) {
-            const message = calls[index] as (typeof pending)[number];
+            const message = calls[index] as PendingMessage;
             if (registration.ok) {
               events += registration.registration.events;
               outcomes[message.position] = { kind: 'stored', events: registration.registration.events, uid: registration.registration.uid };

@@ -69,11 +69,50 @@ export function syslogRegistrationBody(message: SyslogMessage, receivedAt: Date)
 }
 
 /**
+ * What one parsed message registers: MSG as a /register body when it is a JSON object or a compact
+ * JWS (one or several lines), otherwise the mapped event as an object, which the ingest pipeline
+ * validates as it would the same event sent as one JSON line, without writing it as JSON text and
+ * reading it back. A message that names a parameter `syslog` in mlog@<PEN> keeps the JSON line, whose
+ * key given twice /register refuses with its own reason.
+ */
+export function syslogRegistration(message: SyslogMessage, receivedAt: Date): { body: string } | { event: Record<string, unknown> } {
+  if (isEventLines(message.message)) return { body: message.message };
+  const mapped = mapMessage(message, receivedAt);
+  if (mapped.fields.has('syslog')) return { body: lineOf(mapped) };
+  // The members in the order the JSON line writes them, each an own property even when named __proto__ (as JSON.parse makes it).
+  const event: Record<string, unknown> = {};
+  for (const [name, value] of mapped.fields) defineMember(event, name, value);
+  event.syslog = mapped.syslog;
+  return { event };
+}
+
+/**
  * The mapped event as one JSON line. Members are written in order; a parameter of mlog@<PEN> named
  * after a mapped field (event_time, event_type, event_level, event_source, event_message) replaces it,
  * one named `syslog` is written beside MLog's own, so /register refuses the key given twice.
  */
 export function mappedEventLine(message: SyslogMessage, receivedAt: Date): string {
+  return lineOf(mapMessage(message, receivedAt));
+}
+
+/** A message's mapped fields, in order, and the `syslog` object written after them. */
+interface MappedMessage {
+  fields: Map<string, unknown>;
+  syslog: Record<string, unknown>;
+}
+
+function lineOf(mapped: MappedMessage): string {
+  let line = '{';
+  for (const [name, value] of mapped.fields) line += `${JSON.stringify(name)}:${JSON.stringify(value)},`;
+  return `${line}"syslog":${JSON.stringify(mapped.syslog)}}`;
+}
+
+function defineMember(target: Record<string, unknown>, name: string, value: unknown): void {
+  if (name === '__proto__') Object.defineProperty(target, name, { value, enumerable: true, writable: true, configurable: true });
+  else target[name] = value;
+}
+
+function mapMessage(message: SyslogMessage, receivedAt: Date): MappedMessage {
   const fields = new Map<string, unknown>();
   fields.set('event_time', message.timestamp ?? receivedAt.toISOString());
   fields.set('event_type', `${message.appName ?? DEFAULT_APP_NAME}.${message.msgId ?? DEFAULT_MSG_ID}`);
@@ -105,9 +144,7 @@ export function mappedEventLine(message: SyslogMessage, receivedAt: Date): strin
   if (sd.size > 0) {
     syslog.sd = Object.fromEntries([...sd].map(([id, params]) => [id, Object.fromEntries([...params].map(([name, values]) => [name, oneOrMany(values)]))]));
   }
-  let line = '{';
-  for (const [name, value] of fields) line += `${JSON.stringify(name)}:${JSON.stringify(value)},`;
-  return `${line}"syslog":${JSON.stringify(syslog)}}`;
+  return { fields, syslog };
 }
 
 function oneOrMany(values: string[]): string | string[] {

@@ -147,12 +147,44 @@ interface OpenConnection {
   socket: Socket;
 }
 
+/**
+ * The message counters of one connection, added up and handed to prom-client in one call per burst (the
+ * frames of one read, the outcomes of one group), in a microtask: prom-client hashes the label object
+ * on every `inc`, which cost ~2 % of MLog's CPU when done per message under syslog load.
+ */
+class MessageCounters {
+  private readonly counts = { received: 0, stored: 0, refused: 0 };
+  private scheduled = false;
+
+  constructor(
+    private readonly door: SyslogDoor,
+    private readonly kind: SyslogDoorKind,
+    private readonly system: string,
+  ) {}
+
+  count(outcome: 'received' | 'stored' | 'refused'): void {
+    this.counts[outcome]++;
+    if (this.scheduled) return;
+    this.scheduled = true;
+    queueMicrotask(() => this.flush());
+  }
+
+  private flush(): void {
+    this.scheduled = false;
+    for (const outcome of ['received', 'stored', 'refused'] as const) {
+      const count = this.counts[outcome];
+      if (count === 0) continue;
+      this.counts[outcome] = 0;
+      this.door.metrics.syslogMessages.inc({ door: this.kind, system: this.system, outcome }, count);
+    }
+  }
+}
+
 /** What every connection does with a message outcome: count it, and record a refusal. */
-function account(door: SyslogDoor, peer: SyslogPeer, system: string, outcome: MessageOutcome, data: Buffer): void {
-  const labels = { door: peer.door, system };
-  if (outcome.kind === 'stored') door.metrics.syslogMessages.inc({ ...labels, outcome: 'stored' });
+function account(door: SyslogDoor, peer: SyslogPeer, system: string, counters: MessageCounters, outcome: MessageOutcome, data: Buffer): void {
+  if (outcome.kind === 'stored') counters.count('stored');
   else if (outcome.kind === 'refused') {
-    door.metrics.syslogMessages.inc({ ...labels, outcome: 'refused' });
+    counters.count('refused');
     door.recordRefusal(peer, { status: outcome.status, reason: outcome.reason, system, excerpt: data.subarray(0, FRAME_EXCERPT_BYTES) });
   } else {
     door.logger.error('a syslog message read before shutdown could not be stored: Elasticsearch did not answer within the shutdown grace', { door: peer.door, system });
@@ -169,6 +201,7 @@ function serveSyslog(door: SyslogDoor, socket: Socket, peer: SyslogPeer, caller:
   const work = new ConnectionWork(socket, door, peer);
   work.system = system;
   const framer = new SyslogFramer(door.maxMessageBytes);
+  const counters = new MessageCounters(door, peer.door, system);
   let ending = false;
   const finish = async () => {
     work.stopReading();
@@ -180,17 +213,17 @@ function serveSyslog(door: SyslogDoor, socket: Socket, peer: SyslogPeer, caller:
     const receivedAt = new Date();
     for (const frame of framer.push(chunk)) {
       if (frame.kind === 'message') {
-        door.metrics.syslogMessages.inc({ door: peer.door, system, outcome: 'received' });
+        counters.count('received');
         work.add({ data: frame.data, receivedAt }, (outcome) => {
-          account(door, peer, system, outcome, frame.data);
+          account(door, peer, system, counters, outcome, frame.data);
           if (outcome.kind === 'refused' && outcome.closeConnection && !ending) {
             ending = true;
             void finish();
           }
         });
       } else if (frame.kind === 'oversized') {
-        door.metrics.syslogMessages.inc({ door: peer.door, system, outcome: 'received' });
-        door.metrics.syslogMessages.inc({ door: peer.door, system, outcome: 'refused' });
+        counters.count('received');
+        counters.count('refused');
         door.recordRefusal(peer, { status: 413, reason: oversizedReason(door, frame.bytes), system, excerpt: frame.excerpt });
       } else {
         door.metrics.syslogFramingErrors.inc({ door: peer.door, system });
@@ -220,6 +253,7 @@ function serveRelp(door: SyslogDoor, socket: Socket, peer: SyslogPeer, caller: K
   const work = new ConnectionWork(socket, door, peer);
   work.system = system;
   const framer = new RelpFramer(door.maxMessageBytes);
+  const counters = new MessageCounters(door, 'relp', system);
   const answers: { txnr: number; text: string | undefined; then?: () => void }[] = [];
   let opened = false;
   let ending = false;
@@ -266,8 +300,8 @@ function serveRelp(door: SyslogDoor, socket: Socket, peer: SyslogPeer, caller: K
       }
       if (frame.kind === 'oversized') {
         const reason = frame.command === 'syslog' ? oversizedReason(door, frame.bytes) : `The RELP command "${frame.command}" carries ${frame.bytes} bytes, over MLOG_SYSLOG_MAX_MESSAGE_BYTES (${door.maxMessageBytes}).`;
-        door.metrics.syslogMessages.inc({ door: 'relp', system, outcome: 'received' });
-        door.metrics.syslogMessages.inc({ door: 'relp', system, outcome: 'refused' });
+        counters.count('received');
+        counters.count('refused');
         door.recordRefusal(peer, { status: 413, reason, system });
         answerLater(frame.txnr)(`500 ${reason}`);
         continue;
@@ -286,10 +320,10 @@ function serveRelp(door: SyslogDoor, socket: Socket, peer: SyslogPeer, caller: K
         void work.drained().then(() => answerClose(''));
         return;
       } else if (command === 'syslog' && opened && !(caller instanceof MLogError)) {
-        door.metrics.syslogMessages.inc({ door: 'relp', system, outcome: 'received' });
+        counters.count('received');
         const answer = answerLater(txnr);
         work.add({ data, receivedAt }, (outcome) => {
-          account(door, peer, system, outcome, data);
+          account(door, peer, system, counters, outcome, data);
           // An abandoned message is left unanswered: the client resends it to the next MLog.
           // The UID after OK is RELP's human-readable text (RSP-CODE SP HUMANMSG); omrelp reads only the code.
           if (outcome.kind === 'stored') answer(`200 OK ${outcome.uid}`);
@@ -328,6 +362,7 @@ export async function listenSyslog(door: SyslogDoor, kind: SyslogDoorKind, optio
     door.identify(peer).then(
       (caller) => {
         door.metrics.syslogConnections.inc({ door: kind, system: caller.system.code });
+        door.connectionAccepted(caller);
         const connection = kind === 'relp' ? serveRelp(door, socket, peer, caller) : serveSyslog(door, socket, peer, caller);
         open.add(connection);
         socket.once('close', () => {

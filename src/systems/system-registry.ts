@@ -1,5 +1,6 @@
 import { compileAllowedAddresses, compileSyslogAddresses, normalizeAddress } from './address-matcher.js';
 import { describeCertificate, readCertificate, readSystemCertificate, type CertificateRecord } from './certificate.js';
+import type { KeyObject } from 'node:crypto';
 import type { SigningCertificate } from './certificate.js';
 import { ConflictError, NotFoundError, ValidationError } from '../errors/mlog-error.js';
 import type { Logger } from '../logging/logger.js';
@@ -24,10 +25,16 @@ interface Snapshot {
   byCode: Map<string, KnownSystem>;
 }
 
-function prepare(system: InformationSystem): KnownSystem {
+/**
+ * `publicKeys`: the keys of the previous load by PEM, reused (a certificate is parsed once, not at
+ * every reload of the registry); `keysNow` collects the keys of this load.
+ */
+function prepare(system: InformationSystem, publicKeys: ReadonlyMap<string, KeyObject>, keysNow: Map<string, KeyObject>): KnownSystem {
   const certificatesBySerial = new Map<string, SigningCertificate>();
   for (const record of system.certificates) {
-    certificatesBySerial.set(record.serial, { record, publicKey: readCertificate(record.pem).publicKey });
+    const publicKey = publicKeys.get(record.pem) ?? readCertificate(record.pem).publicKey;
+    keysNow.set(record.pem, publicKey);
+    certificatesBySerial.set(record.serial, { record, publicKey });
   }
   return {
     system,
@@ -54,6 +61,8 @@ function checkSyslogSettings(system: InformationSystem): void {
 export class SystemRegistry {
   private snapshot: Snapshot | undefined;
   private loading: Promise<Snapshot> | undefined;
+  /** The public keys of the last load, by certificate PEM. */
+  private publicKeys: ReadonlyMap<string, KeyObject> = new Map();
 
   constructor(
     private readonly store: SystemStore,
@@ -66,9 +75,10 @@ export class SystemRegistry {
       try {
         const systems = await this.store.list();
         const snapshot: Snapshot = { loadedAt: Date.now(), byFingerprint: new Map(), byCode: new Map() };
+        const keysNow = new Map<string, KeyObject>();
         for (const system of systems) {
           try {
-            const known = prepare(system);
+            const known = prepare(system, this.publicKeys, keysNow);
             snapshot.byCode.set(system.code, known);
             for (const certificate of system.certificates) snapshot.byFingerprint.set(certificate.fingerprint256, { known, certificate });
           } catch (error) {
@@ -76,6 +86,7 @@ export class SystemRegistry {
           }
         }
         this.snapshot = snapshot;
+        this.publicKeys = keysNow;
         return snapshot;
       } finally {
         this.loading = undefined;

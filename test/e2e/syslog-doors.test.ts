@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { randomUUID, X509Certificate } from 'node:crypto';
 import { hostname } from 'node:os';
 import { after, before, describe, test } from 'node:test';
-import { searchDocuments } from '../helpers/elasticsearch-inspection.js';
+import { inspectionClient, monthOf, searchDocuments } from '../helpers/elasticsearch-inspection.js';
 import { closed, logger, loggerBytes, relpFrame, RelpAnswers, Rsyslog, tcpSyslogClient, tlsSyslogClient, waitFor } from '../helpers/syslog-peers.js';
 import { TestMLog, uniqueLoopbackAddress, type TestSystem } from '../helpers/test-mlog.js';
 
@@ -55,6 +55,18 @@ function rejectionsOf(code: string, enough: (found: Event[]) => boolean): Promis
   });
 }
 
+/** The system's message counters of one door, from /metrics (mlog_syslog_messages_total by outcome). */
+async function messageCounts(code: string, door: string): Promise<Record<string, number>> {
+  const metrics = await mlog.callAdmin('/metrics', { token: null });
+  assert.equal(metrics.status, 200);
+  const counts: Record<string, number> = {};
+  for (const match of metrics.text.matchAll(/^mlog_syslog_messages_total\{([^}]*)\} (\S+)$/gm)) {
+    const labels = Object.fromEntries([...match[1]!.matchAll(/(\w+)="([^"]*)"/g)].map((label) => [label[1], label[2]]));
+    if (labels.system === code && labels.door === door) counts[labels.outcome as string] = Number(match[2]);
+  }
+  return counts;
+}
+
 describe('syslog over TLS (RFC 5425)', () => {
   test('rsyslog forwards logger\'s messages with the system certificate; every mapped field comes back from /query', async () => {
     const is = await mlog.addSystem();
@@ -76,6 +88,17 @@ describe('syslog over TLS (RFC 5425)', () => {
     assert.equal(stored.syslog.sd['audit@32473'].ref, 'A-17');
     assert.ok(Array.isArray(stored.event_source) && stored.event_source.some((part: string) => part.startsWith('billing')), JSON.stringify(stored.event_source));
     assert.ok(Math.abs(Date.parse(stored.event_time) - Date.now()) < 120_000, `event_time ${stored.event_time} is the message's timestamp`);
+  });
+
+  test('an accepted connection has its system\'s index of this month created before any message arrives', async () => {
+    const is = await mlog.addSystem();
+    const index = `mlog-${is.code}-${monthOf(new Date())}`;
+    assert.equal(await inspectionClient().indices.exists({ index }), false);
+    const socket = await tlsSyslogClient(mlog.syslogPorts.tls as number, mlog.ca.certPem, is.certificate);
+    await waitFor(`the index ${index}`, async () => ((await inspectionClient().indices.exists({ index })) ? true : undefined));
+    socket.end();
+    const mapping = await inspectionClient().indices.getMapping({ index });
+    assert.equal(mapping[index]?.mappings.properties?.event_time?.type, 'date', 'created with MLog\'s index template');
   });
 
   test('an unregistered certificate is refused: the connection is closed and the refusal recorded with its fingerprint', async () => {
@@ -109,6 +132,7 @@ describe('syslog over TLS (RFC 5425)', () => {
     const statuses = refusals.map((record) => record.status).sort();
     assert.deepEqual(statuses, [400, 413]);
     assert.match(String(refusals.find((record) => record.status === 413)?.reason), /over MLOG_SYSLOG_MAX_MESSAGE_BYTES \(2048\)/);
+    assert.deepEqual(await messageCounts(is.code, 'tls'), { received: 3, stored: 1, refused: 2 });
   });
 
   test('a broken frame closes the connection and is recorded; what came before it is stored', async () => {
@@ -173,6 +197,7 @@ describe('RELP over TLS', () => {
     const closing = await answers.next();
     assert.equal(closing.txnr, 5);
     await closed(socket);
+    assert.deepEqual(await messageCounts(is.code, 'relp'), { received: 3, stored: 2, refused: 1 });
   });
 
   test('rsyslog omrelp sends with the system certificate: every message it had acknowledged is stored', async () => {

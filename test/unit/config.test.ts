@@ -42,7 +42,7 @@ describe('loadConfig', () => {
       logLevel: 'info',
       registryCacheSeconds: 5,
       limits: { maxInFlight: 512, maxInFlightPerSystem: 128, maxRegisterBytes: 8 * 1024 * 1024, maxRegisterBytesPerSystem: 768 * 1024, writeDeadlineSeconds: 10, shutdownGraceSeconds: 10 },
-      groupCommit: { waitMs: 1, maxOperations: 500, maxBytes: 5 * 1024 * 1024, maxInFlight: 4, maxWaitingEventsPerSystem: 20_000, maxWaitingBytesPerSystem: 16 * 1024 * 1024, maxWaitingBytes: 64 * 1024 * 1024 },
+      groupCommit: { waitMs: 1, maxOperations: 500, maxBytes: 5 * 1024 * 1024, maxInFlight: 8, maxWaitingEventsPerSystem: 20_000, maxWaitingBytesPerSystem: 16 * 1024 * 1024, maxWaitingBytes: 64 * 1024 * 1024 },
       retention: { schedule: '15 2 * * *', personalDataMonths: 120, rejectionsMonths: 12 },
       idempotency: { purgeSchedule: '41 * * * *' },
       notifications: { retryMinutes: 10, firstRetryDelaySeconds: 5, attemptTimeoutSeconds: 10 },

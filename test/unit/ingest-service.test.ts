@@ -113,3 +113,33 @@ test('registerEach: storage unavailable is every accepted call\'s answer, while 
   );
   assert.equal(store.written.length, 0);
 });
+
+test('registerEach with event objects: each judged as the same event sent alone as a one-line body, with the same reasons, documents and projection', async () => {
+  const receivedAt = new Date('2025-06-01T12:00:00Z');
+  const events = [
+    { event_time: '2025-06-01', event_type: 'Demo.PersonalData.Access', user: '2000000000001', legal_basis: 'Law 133/2011', tag: ['a', 'b'], syslog: { facility: 'auth' } },
+    { event_time: '2025-06-01' },
+    { event_time: 'yesterday', event_type: 'A.Late' },
+    { event_time: '2025-06-01', event_type: 'A.Reserved', _id: 'x' },
+  ];
+  const asObjects = new GroupStore();
+  const asBodies = new GroupStore();
+  const fromObjects = await new IngestService(asObjects, createLogger('error', true)).registerEach(caller, events.map((event, index) => ({ event, receivedAt, uid: `uid-${index}` })));
+  const fromBodies = await new IngestService(asBodies, createLogger('error', true)).registerEach(caller, events.map((event, index) => ({ body: body(JSON.stringify(event)), receivedAt, uid: `uid-${index}` })));
+  const answers = (outcomes: typeof fromObjects) => outcomes.map((outcome) => (outcome.ok ? outcome.registration : `${(outcome.error as MLogError).status} ${(outcome.error as Error).message}`));
+  assert.deepEqual(answers(fromObjects), answers(fromBodies));
+  assert.deepEqual(answers(fromObjects), [
+    { uid: 'uid-0', events: 1, signed: 0 },
+    '400 Line 1: event_type is missing.',
+    '400 Line 1: event_time "yesterday" is not in the form YYYY-MM-dd[THH:mm:ss[.fraction][Z|±HH[mm]|±HH:mm]].',
+    '400 Line 1: field name "_id" is reserved: names starting with "_" or "@" are not accepted.',
+  ]);
+  assert.deepEqual(asObjects.written, asBodies.written, 'the same documents: the event and its personaldata projection');
+  assert.deepEqual(asObjects.written[0]?.map((doc) => doc.target.kind), ['events', 'personal-data']);
+
+  const signing = { ...caller, system: { ...caller.system, require_signature: true } } as KnownSystem;
+  const [unsigned] = await new IngestService(new GroupStore(), createLogger('error', true)).registerEach(signing, [{ event: events[0] as Record<string, unknown>, receivedAt }]);
+  assert.equal(unsigned?.ok, false);
+  assert.equal(((unsigned as { error: MLogError }).error).status, 401);
+  assert.equal(((unsigned as { error: Error }).error).message, 'Line 1: information system "acme" must sign its events, and this one is not signed.');
+});

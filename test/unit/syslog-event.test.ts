@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { findEventProblem } from '../../src/events/event-validator.js';
 import { parseJsonObject } from '../../src/json/json-object-parser.js';
-import { FACILITY_KEYWORDS, SEVERITY_KEYWORDS, syslogRegistrationBody } from '../../src/syslog/syslog-event.js';
+import { FACILITY_KEYWORDS, mappedEventLine, SEVERITY_KEYWORDS, syslogRegistration, syslogRegistrationBody } from '../../src/syslog/syslog-event.js';
 import { parseSyslogMessage, type SyslogMessage } from '../../src/syslog/syslog-message.js';
 
 const RECEIVED = new Date('2025-06-15T12:00:00.250Z');
@@ -14,9 +14,27 @@ function message(text: string): SyslogMessage {
   return result.message;
 }
 
+/**
+ * What the door hands the ingest pipeline for a parsed message, as the JSON body /register would read:
+ * the mapped event object must be exactly the event its JSON line parses to (members, values, order).
+ */
+function registeredAs(parsedMessage: SyslogMessage): string {
+  const registration = syslogRegistration(parsedMessage, RECEIVED);
+  if ('body' in registration) {
+    assert.equal(registration.body, syslogRegistrationBody(parsedMessage, RECEIVED));
+    return registration.body;
+  }
+  const line = mappedEventLine(parsedMessage, RECEIVED);
+  const parsed = parseJsonObject(line);
+  if (!parsed.ok) assert.fail(`the mapped event was handed over as an object, but its line ${line} ${parsed.reason}`);
+  assert.deepEqual(registration.event, parsed.value);
+  assert.deepEqual(Object.keys(registration.event), Object.keys(parsed.value), 'members in the order of the JSON line');
+  return line;
+}
+
 /** The mapped event of a syslog line, checked to be one JSON line that MLog's own rules accept. */
 function mapped(text: string): Record<string, unknown> {
-  const body = syslogRegistrationBody(message(text), RECEIVED);
+  const body = registeredAs(message(text));
   assert.ok(!body.includes('\n'), 'the mapped event is one line');
   const parsed = parseJsonObject(body);
   if (!parsed.ok) assert.fail(`the body ${body} is not a JSON object: ${parsed.reason}`);
@@ -26,7 +44,7 @@ function mapped(text: string): Record<string, unknown> {
 
 /** MLog's reason for refusing the body of a syslog line, as /register would give it. */
 function refusal(text: string): string {
-  const body = syslogRegistrationBody(message(text), RECEIVED);
+  const body = registeredAs(message(text));
   const parsed = parseJsonObject(body);
   const reason = parsed.ok ? findEventProblem(parsed.value) : parsed.reason;
   assert.notEqual(reason, undefined, `expected ${body} to be refused`);
@@ -161,6 +179,27 @@ describe('what MLog refuses downstream, with /register\'s own reason', () => {
   });
 });
 
+describe('the object handed to the ingest pipeline', () => {
+  test('a mapped message is handed over as its event object; names such as __proto__ stay own members', () => {
+    const registration = syslogRegistration(message('<13>1 - host app - - [mlog@1 __proto__="x" constructor="y" 5="z"] text'), RECEIVED);
+    assert.ok('event' in registration);
+    assert.deepEqual(Object.keys(registration.event), ['5', 'event_time', 'event_type', 'event_level', 'event_source', 'event_message', '__proto__', 'constructor', 'syslog']);
+    assert.equal(Object.getPrototypeOf(registration.event), Object.prototype);
+    assert.equal(Object.getOwnPropertyDescriptor(registration.event, '__proto__')?.value, 'x');
+    assert.equal(findEventProblem(registration.event), 'field name "__proto__" is reserved: names starting with "_" or "@" are not accepted');
+  });
+
+  test('a parameter named syslog keeps the JSON line, which /register refuses for the key given twice', () => {
+    const registration = syslogRegistration(message('<13>1 - - - - - [mlog@1 syslog="x"] text'), RECEIVED);
+    assert.deepEqual(registration, { body: '{"event_time":"2025-06-15T12:00:00.250Z","event_type":"Syslog.Log","event_level":"notice","event_message":"text","syslog":"x","syslog":{"facility":"user"}}' });
+  });
+
+  test('MSG holding JSON or JWS lines is handed over as the body it is', () => {
+    const event = '{"event_time":"2025-06-15T10:00:00Z","event_type":"Demo.Hello"}';
+    assert.deepEqual(syslogRegistration(message(`<13>1 - - - - - - ${event}`), RECEIVED), { body: event });
+  });
+});
+
 describe('JSON and JWS in MSG are the event itself', () => {
   const event = '{"event_time":"2025-06-15T10:00:00Z","event_type":"Demo.Hello","event_message":"hi"}';
   const jws = 'eyJhbGciOiJSUzI1NiJ9.eyJldmVudF90eXBlIjoiRGVtby5IZWxsbyJ9.c2lnbmF0dXJl';
@@ -216,7 +255,7 @@ describe('any parsed message', () => {
           parsed.message.structuredData,
           parts.sd.map(({ id, params }) => ({ id, params: params.map(({ name, value }) => ({ name, value })) })),
         );
-        const body = syslogRegistrationBody(parsed.message, RECEIVED);
+        const body = registeredAs(parsed.message);
         const lines = body.split('\n').filter((line) => line.trim() !== '');
         for (const line of lines) {
           const json = parseJsonObject(line.trim());
