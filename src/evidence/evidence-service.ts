@@ -291,6 +291,24 @@ export class EvidenceService {
     return { hashRange, leafAt };
   }
 
+  /**
+   * Every chain entry with seq ≥ `from`, in seq order, as stored (payload fields, JWS, hash, kid and
+   * public key), handed to `each` a page at a time; resolves with how many.
+   */
+  async exportChain(from: number, each: (entry: StoredChainEntry) => void | Promise<void>): Promise<number> {
+    let next = from;
+    let count = 0;
+    for (;;) {
+      const page = await this.deps.store.entriesFrom(next, 500);
+      for (const entry of page) {
+        await each(entry);
+        count++;
+        next = entry.seq + 1;
+      }
+      if (page.length < 500) return count;
+    }
+  }
+
   /** The newest entry of the chain, the newest checkpoint of each log, and this process's public key. */
   async latest(): Promise<LatestCheckpoints> {
     const head = await this.deps.store.head();
