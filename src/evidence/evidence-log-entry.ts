@@ -8,11 +8,12 @@ import { leafHash } from './merkle.js';
  * event is gone can be told "deleted with its index by retention" (a tombstone names that index)
  * from "deleted by someone".
  *
- * - `event`: an event stored in the IS's index of that month (UTC month of `@received`, "yyyy.MM").
+ * - `event`: the event of document id `id`, stored in the IS's index of that month (UTC month of
+ *   `@received`, "yyyy.MM"), whose `@hash` is `hash`.
  * - `void`: a position given to a document whose write was refused (nothing of that call remains).
  */
 export type LogLeaf =
-  | { kind: 'event'; hash: string; is: string; month: string }
+  | { kind: 'event'; id: string; hash: string; is: string; month: string }
   | { kind: 'void'; reason: string };
 
 /** The bytes of the leaf input: RFC 8785 canonical JSON of the leaf, UTF-8. */

@@ -29,6 +29,10 @@ export const ALERT_RULES_INDEX = 'mlog_alert_rules';
 export const ALERT_STATE_INDEX = 'mlog_alert_state';
 /** Alert notifications waiting for delivery (or delivered, for a week): one document per notification and channel. */
 export const ALERT_OUTBOX_INDEX = 'mlog_alert_outbox';
+/** The evidence chain: signed checkpoints and tombstones, one document per seq (docs/evidence.md). */
+export const EVIDENCE_INDEX = 'mlog_evidence';
+/** The leaves of the evidence logs, 1,024 positions per document (id "<log>:<first position>"). */
+export const EVIDENCE_LEAVES_INDEX = 'mlog_evidence_leaves';
 export const REJECTIONS_INDEX_PREFIX = 'mlog_rejections-';
 export const PERSONAL_DATA_INDEX_PREFIX = 'personaldata-';
 export const EVENT_INDEX_PREFIX = 'mlog-';
