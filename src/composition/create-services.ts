@@ -24,6 +24,7 @@ import { RejectionRecorder } from '../rejections/rejection-recorder.js';
 import { RejectionSearch } from '../rejections/rejection-search.js';
 import { ConsoleSearchService } from '../search/console-search-service.js';
 import { DashboardService } from '../dashboards/dashboard-service.js';
+import { EvidenceVerification } from '../evidence/evidence-verification.js';
 import { SystemRegistry } from '../systems/system-registry.js';
 import type { Stores } from './create-stores.js';
 
@@ -60,6 +61,8 @@ export interface Services {
   alertEngine: AlertEngine;
   /** Delivers alert notifications (webhook, e-mail) from the outbox, while started by the holder of the alerts lease. */
   alertNotifier: OutboxNotifier;
+  /** `mlog verify`: the evidence chain, the logs and the stored events checked against each other. */
+  evidenceVerification: EvidenceVerification;
 }
 
 /** Builds the services; `metrics` (the server's) are told about calls in flight and lost rejections. Starts nothing. */
@@ -110,6 +113,7 @@ export function createServices(settings: ServiceSettings, stores: Stores, logger
     personalData: new PersonalDataService(stores.personalData, registry, queries, logger),
     consoleSearch: new ConsoleSearchService(stores.consoleSearch, stores.audit, registry, logger),
     dashboards: new DashboardService(stores.dashboards, stores.dashboardData, stores.audit, registry, logger),
+    evidenceVerification: new EvidenceVerification(stores.evidenceReader, registry),
     retention: new RetentionJob({
       registry,
       catalog: stores.indexCatalog,

@@ -22,6 +22,8 @@ import { createElasticsearchClient } from '../storage/elasticsearch-client.js';
 import { ElasticsearchConsoleSearchStore } from '../storage/elasticsearch-console-search-store.js';
 import { ElasticsearchConformanceFacts } from '../storage/elasticsearch-conformance-facts.js';
 import { ElasticsearchEventStore } from '../storage/elasticsearch-event-store.js';
+import { ElasticsearchEvidenceReader } from '../storage/elasticsearch-evidence-reader.js';
+import type { EvidenceReader } from '../evidence/evidence-reader-type.js';
 import { ElasticsearchIdempotencyStore } from '../storage/elasticsearch-idempotency-store.js';
 import { ElasticsearchIndexCatalog } from '../storage/elasticsearch-index-catalog.js';
 import { ElasticsearchLeaseStore } from '../storage/elasticsearch-lease-store.js';
@@ -72,6 +74,8 @@ export interface Stores {
   alertHistory: AlertHistoryReader;
   /** Alert notifications waiting for delivery. */
   alertOutbox: AlertOutboxStore;
+  /** What `mlog verify` reads: the evidence chain, the log leaves and the stored events. */
+  evidenceReader: EvidenceReader;
   /** Index templates, the durability check and the readiness probe. */
   readiness: ElasticsearchReadiness;
   /** Closes the connection to Elasticsearch (after events.close). */
@@ -121,6 +125,7 @@ export function createStores(settings: StoreSettings, logger: Logger): Stores {
     alertData: new ElasticsearchAlertDataSource(client),
     alertHistory: new ElasticsearchAlertHistoryReader(client),
     alertOutbox: new ElasticsearchAlertOutboxStore(client),
+    evidenceReader: new ElasticsearchEvidenceReader(client),
     readiness,
     async close() {
       readiness.stop();
