@@ -50,7 +50,7 @@ export class ElasticsearchEvidenceReader implements EvidenceReader {
           ignore_unavailable: true,
           size: CHAIN_PAGE,
           _source: ['jws'],
-          sort: [{ seq: { order: 'asc', unmapped_type: 'long' } }, { _id: 'asc' }],
+          sort: [{ seq: { order: 'asc', unmapped_type: 'long' } }],
           ...(after === undefined ? {} : { search_after: after }),
         });
       } catch (error) {
