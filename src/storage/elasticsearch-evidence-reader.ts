@@ -101,10 +101,15 @@ export class ElasticsearchEvidenceReader implements EvidenceReader {
     }
   }
 
-  /** Pages of EVENT_PAGE events in _shard_doc order under one point in time; the next page is asked for while the caller checks this one. */
+  /**
+   * Pages of EVENT_PAGE events in _shard_doc order under one point in time; the next page is asked
+   * for while the caller checks this one. The indices are refreshed first, so every event written
+   * before a checkpoint read earlier is seen (a checkpoint covers only acknowledged writes).
+   */
   async *events(scope: VerifyScope): AsyncIterable<StoredEventHit[]> {
     let pit: string;
     try {
+      await this.client.indices.refresh({ index: eventIndices(scope), ignore_unavailable: true, allow_no_indices: true });
       pit = (await this.client.openPointInTime({ index: eventIndices(scope), keep_alive: KEEP_ALIVE, ignore_unavailable: true })).id;
     } catch (error) {
       throw storageFailure(error, 'The event indices could not be opened for reading');
