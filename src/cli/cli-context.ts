@@ -36,7 +36,11 @@ export function createCliContext(output: Output, env: Record<string, string | un
     env,
     passwords,
     withServices(action, scope = {}) {
-      return withCommandLineServices({ elasticsearch: loadElasticsearchConfig(env, LOCAL_ELASTICSEARCH_URL), smtp: loadDeclared(env, CONFIGURATION.smtp), ...scope }, action);
+      const { signingKeyPath } = loadDeclared(env, CONFIGURATION.evidence);
+      return withCommandLineServices(
+        { elasticsearch: loadElasticsearchConfig(env, LOCAL_ELASTICSEARCH_URL), smtp: loadDeclared(env, CONFIGURATION.smtp), ...(signingKeyPath === undefined ? {} : { signingKeyPath }), ...scope },
+        action,
+      );
     },
   };
 }

@@ -20,6 +20,10 @@ import { SyslogDoor } from '../syslog/syslog-door.js';
 import { createServices, type Services } from './create-services.js';
 import { createStores } from './create-stores.js';
 import { scheduleJobs } from './schedule-jobs.js';
+import { EvidenceEventStore } from '../evidence/evidence-event-store.js';
+import { EvidenceLog } from '../evidence/evidence-log.js';
+import { SigningKey } from '../evidence/signing-key.js';
+import { evidenceRoutes } from '../http/routes/evidence-routes.js';
 
 /** MLog put together, not yet listening. */
 export interface ComposedMLog {
@@ -46,6 +50,8 @@ export interface ComposedMLog {
  */
 export async function composeMLog(config: MLogConfig, logger: Logger, metrics: Metrics): Promise<ComposedMLog> {
   const writeDeadlineMs = config.limits.writeDeadlineSeconds * 1000;
+  const key = await loadSigningKey(config.evidence.signingKeyPath, logger);
+  const log = config.evidence.mode === 'on' ? new EvidenceLog() : undefined;
   const stores = createStores(
     { elasticsearch: config.elasticsearch, groupCommit: config.groupCommit, writeDeadlineSeconds: config.limits.writeDeadlineSeconds, requestTimeoutMs: writeDeadlineMs },
     logger,
@@ -55,12 +61,17 @@ export async function composeMLog(config: MLogConfig, logger: Logger, metrics: M
     await stores.close();
     throw new ConfigurationError(durabilityProblem);
   }
-  const services = createServices(config, stores, logger, metrics);
+  // Every write to an event index goes through this process's evidence log (docs/evidence.md).
+  if (log !== undefined) {
+    stores.events = new EvidenceEventStore(stores.events, log);
+    logger.info('evidence log opened', { log: log.id, kid: key.kid });
+  }
+  const services = createServices(config, stores, logger, metrics, { key, ...(log === undefined ? {} : { log }), checkpointSeconds: config.evidence.checkpointSeconds });
   const jobs = scheduleJobs(config, services, logger);
   await installShippedDashboards(services, logger);
 
   const { registry, ingest, idempotency, admission, registerBytes, queries, rejections } = services;
-  const publicApp = createPublicApp({ registry, ingest, idempotency, admission, registerBytes, queries, logger, metrics, rejections, routes: [personalDataRoutes(services.personalData)] });
+  const publicApp = createPublicApp({ registry, ingest, idempotency, admission, registerBytes, queries, logger, metrics, rejections, routes: [personalDataRoutes(services.personalData), ...(services.evidence === undefined ? [] : [evidenceRoutes(services.evidence)])] });
   const secureCookie = config.adminApi.tlsCertPath !== undefined;
   const adminApp = createAdminApp({
     registry,
@@ -94,10 +105,33 @@ export async function composeMLog(config: MLogConfig, logger: Logger, metrics: M
     },
     async close(graceMs) {
       await stores.events.close(graceMs);
+      await finalCheckpoint(services, logger);
       await services.rejections.flush();
       await stores.close();
     },
   };
+}
+
+/**
+ * MLog's signing key: MLOG_SIGNING_KEY's file (refusing to start when it holds no usable key), or a
+ * key made now that ends with the process, with a warning.
+ */
+async function loadSigningKey(path: string | undefined, logger: Logger): Promise<SigningKey> {
+  if (path !== undefined) return SigningKey.fromFile(path);
+  const key = await SigningKey.ephemeral();
+  logger.warn('MLOG_SIGNING_KEY is not set: checkpoints, tombstones and receipts are signed with a key that ends with this process', { kid: key.kid });
+  return key;
+}
+
+/** The last checkpoint of this process's log, once every write in flight has settled; a failure is logged (the leaves stay unsigned). */
+async function finalCheckpoint(services: Services, logger: Logger): Promise<void> {
+  if (services.evidence?.log === undefined) return;
+  try {
+    const entry = await services.evidence.close();
+    if (entry !== undefined && entry.kind === 'checkpoint') logger.info('final evidence checkpoint signed', { log: entry.log, size: entry.size, seq: entry.seq });
+  } catch (error) {
+    logger.warn('final evidence checkpoint not written', { error: (error as Error).message });
+  }
 }
 
 /** Installs MLog's shipped dashboards that are absent; when Elasticsearch cannot take them now, MLog starts without them (they come at the next start). */
@@ -118,6 +152,8 @@ export interface CommandLineSettings {
   retentionIndices?: readonly string[];
   /** MLOG_SMTP_URL and MLOG_SMTP_FROM as the command's environment has them: `mlog alerts add` refuses an e-mail channel without them, as the server does. */
   smtp?: MLogConfig['smtp'];
+  /** MLOG_SIGNING_KEY as the command's environment has it: `mlog retention run` signs its tombstones with it (unset: a key that ends with the command). */
+  signingKeyPath?: string;
 }
 
 /**
@@ -139,10 +175,13 @@ export async function withCommandLineServices<T>(settings: CommandLineSettings, 
   );
   try {
     await stores.readiness.installTemplates();
+    const key = settings.signingKeyPath === undefined ? await SigningKey.ephemeral() : await SigningKey.fromFile(settings.signingKeyPath);
     const services = createServices(
       { registryCacheSeconds: 0, limits, retention: settings.retention ?? loadDeclared({}, CONFIGURATION.retention), console: loadDeclared({}, CONFIGURATION.console), ...(settings.smtp === undefined ? {} : { smtp: settings.smtp }) },
       stores,
       logger,
+      undefined,
+      { key, checkpointSeconds: loadDeclared({}, CONFIGURATION.evidence).checkpointSeconds },
     );
     return await action(services);
   } finally {

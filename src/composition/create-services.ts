@@ -27,6 +27,10 @@ import { DashboardService } from '../dashboards/dashboard-service.js';
 import { EvidenceVerification } from '../evidence/evidence-verification.js';
 import { SystemRegistry } from '../systems/system-registry.js';
 import type { Stores } from './create-stores.js';
+import type { EvidenceLog } from '../evidence/evidence-log.js';
+import { EvidenceService } from '../evidence/evidence-service.js';
+import type { SigningKey } from '../evidence/signing-key.js';
+import type { StoredChainEntry } from '../evidence/chain-entry.js';
 
 export type ServiceSettings = Pick<MLogConfig, 'registryCacheSeconds' | 'limits' | 'retention' | 'console'> & Partial<Pick<MLogConfig, 'oidc'>> & Partial<Pick<MLogConfig, 'notifications' | 'smtp' | 'alerts'>>;
 
@@ -63,12 +67,27 @@ export interface Services {
   alertNotifier: OutboxNotifier;
   /** `mlog verify`: the evidence chain, the logs and the stored events checked against each other. */
   evidenceVerification: EvidenceVerification;
+  /** Checkpoints, receipts, proofs and tombstones (docs/evidence.md); absent when built without a signing key. */
+  evidence?: EvidenceService;
+}
+
+/** What the evidence service is built with: MLog's key, and in the server this process's log (MLOG_EVIDENCE=on). */
+export interface EvidenceSetup {
+  key: SigningKey;
+  log?: EvidenceLog;
+  checkpointSeconds: number;
+  /** Told about each new chain entry (the checkpoint webhook). */
+  onEntry?: (entry: StoredChainEntry) => void;
 }
 
 /** Builds the services; `metrics` (the server's) are told about calls in flight and lost rejections. Starts nothing. */
-export function createServices(settings: ServiceSettings, stores: Stores, logger: Logger, metrics?: Metrics): Services {
+export function createServices(settings: ServiceSettings, stores: Stores, logger: Logger, metrics?: Metrics, evidenceSetup?: EvidenceSetup): Services {
   const registry = new SystemRegistry(stores.systems, logger, settings.registryCacheSeconds);
-  const ingest = new IngestService(stores.events, logger);
+  const evidence =
+    evidenceSetup === undefined
+      ? undefined
+      : new EvidenceService({ ...evidenceSetup, store: stores.evidence, events: stores.events, logger });
+  const ingest = new IngestService(stores.events, logger, evidenceSetup?.log === undefined ? undefined : evidence);
   const queries = new QueryService(stores.events, logger);
   const accounts = new AdminAccounts(stores.admins, stores.audit);
   const lockMs = settings.console.lockoutSeconds * 1000;
@@ -80,6 +99,7 @@ export function createServices(settings: ServiceSettings, stores: Stores, logger
   const oidc = settings.oidc;
   const alertNotifier = createAlertNotifier(settings, stores, logger);
   return {
+    ...(evidence === undefined ? {} : { evidence }),
     alertNotifier,
     accounts,
     consoleSessions,
@@ -116,6 +136,7 @@ export function createServices(settings: ServiceSettings, stores: Stores, logger
     evidenceVerification: new EvidenceVerification(stores.evidenceReader, registry),
     retention: new RetentionJob({
       registry,
+      ...(evidence === undefined ? {} : { tombstones: evidence }),
       catalog: stores.indexCatalog,
       leases: stores.leases,
       audit: stores.audit,

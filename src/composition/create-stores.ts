@@ -38,6 +38,8 @@ import type { DashboardDataStore, DashboardStore } from '../dashboards/dashboard
 import { ElasticsearchDashboardData } from '../storage/elasticsearch-dashboard-data.js';
 import { ElasticsearchDashboardStore } from '../storage/elasticsearch-dashboard-store.js';
 import type { SystemStore } from '../systems/system-store-type.js';
+import type { EvidenceStore } from '../evidence/evidence-store-type.js';
+import { ElasticsearchEvidenceStore } from '../storage/elasticsearch-evidence-store.js';
 
 export interface StoreSettings extends Pick<MLogConfig, 'elasticsearch' | 'groupCommit'> {
   writeDeadlineSeconds: number;
@@ -76,6 +78,8 @@ export interface Stores {
   alertOutbox: AlertOutboxStore;
   /** What `mlog verify` reads: the evidence chain, the log leaves and the stored events. */
   evidenceReader: EvidenceReader;
+  /** The evidence chain and the leaves of the evidence logs. */
+  evidence: EvidenceStore;
   /** Index templates, the durability check and the readiness probe. */
   readiness: ElasticsearchReadiness;
   /** Closes the connection to Elasticsearch (after events.close). */
@@ -106,6 +110,7 @@ export function createStores(settings: StoreSettings, logger: Logger): Stores {
         },
       },
     ),
+    evidence: new ElasticsearchEvidenceStore(client),
     systems: new ElasticsearchSystemStore(client),
     rejections: new ElasticsearchRejectionStore(client),
     audit: new ElasticsearchAuditLog(client),
@@ -133,3 +138,4 @@ export function createStores(settings: StoreSettings, logger: Logger): Stores {
     },
   };
 }
+

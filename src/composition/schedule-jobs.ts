@@ -5,7 +5,7 @@ import type { Logger } from '../logging/logger.js';
 import type { Services } from './create-services.js';
 
 /** Schedules the jobs whose schedule is not "off": retention (MLOG_RETENTION_SCHEDULE), the Idempotency-Key purge (MLOG_IDEMPOTENCY_PURGE_SCHEDULE) and the alerts tick (MLOG_ALERTS_SCHEDULE). */
-export function scheduleJobs(config: Pick<MLogConfig, 'retention' | 'idempotency'> & Partial<Pick<MLogConfig, 'alerts'>>, services: Services, logger: Logger): ScheduledJob[] {
+export function scheduleJobs(config: Pick<MLogConfig, 'retention' | 'idempotency'> & Partial<Pick<MLogConfig, 'alerts' | 'evidence'>>, services: Services, logger: Logger): ScheduledJob[] {
   const jobs: ScheduledJob[] = [];
   if (config.retention.schedule !== undefined) {
     const runBy = scheduledRunBy();
@@ -55,5 +55,37 @@ export function scheduleJobs(config: Pick<MLogConfig, 'retention' | 'idempotency
       ),
     );
   }
+  // Checkpoints of this process's evidence log (MLOG_CHECKPOINT_SECONDS), off the ingest path: a failure is logged and the next one covers the same leaves.
+  const evidence = services.evidence;
+  if (config.evidence !== undefined && evidence?.log !== undefined) {
+    jobs.push(
+      scheduleJob(
+        {
+          name: 'evidence-checkpoint',
+          schedule: everySecondsCron(config.evidence.checkpointSeconds),
+          async run() {
+            try {
+              await evidence.checkpoint();
+            } catch (error) {
+              logger.warn('evidence checkpoint not written; the next one covers the same leaves', { error: (error as Error).message });
+            }
+          },
+        },
+        logger,
+      ),
+    );
+  }
   return jobs;
+}
+
+/**
+ * A six-field cron expression that fires about every `seconds`: under a minute, every n seconds of
+ * each minute; under an hour, every round(n / 60) minutes; else every round(n / 3600) hours.
+ */
+export function everySecondsCron(seconds: number): string {
+  const whole = Math.max(1, Math.round(seconds));
+  if (whole < 60) return `*/${whole} * * * * *`;
+  const minutes = Math.round(whole / 60);
+  if (minutes < 60) return `0 */${minutes} * * * *`;
+  return `0 0 */${Math.min(23, Math.round(minutes / 60))} * * *`;
 }

@@ -255,6 +255,32 @@ export const CONFIGURATION = {
     }),
     from: optional({ variable: 'MLOG_SMTP_FROM', doc: 'the From address of alert e-mail (with `MLOG_SMTP_URL`)', parse: anyText }),
   },
+  evidence: {
+    mode: withDefault({
+      variable: 'MLOG_EVIDENCE',
+      doc: 'the evidence log ([docs/evidence.md](docs/evidence.md)): `on` gives every stored event `@hash`, `@log` and `@position`, signs checkpoints and receipts; `off` writes none of them (for measuring its cost)',
+      parse: oneOf(['on', 'off'] as const),
+      default: 'on',
+    }),
+    checkpointSeconds: withDefault({
+      variable: 'MLOG_CHECKPOINT_SECONDS',
+      doc: 'seconds between two signed checkpoints of this process\'s evidence log (a final one is signed at shutdown)',
+      parse: positiveNumber('seconds'),
+      default: '60',
+    }),
+    signingKeyPath: optional({
+      variable: 'MLOG_SIGNING_KEY',
+      doc: "PEM (PKCS#8) private key, Ed25519 or P-256, that signs MLog's checkpoints, tombstones and receipts",
+      parse: anyText,
+      defaultNote: 'unset: `npm start` makes one in its data directory; otherwise a key that ends with the process (a warning says so)',
+    }),
+    webhookUrl: optional({
+      variable: 'MLOG_CHECKPOINT_WEBHOOK_URL',
+      doc: 'each new entry of the evidence chain (checkpoint or tombstone) is POSTed here as JSON, retried with backoff, so an outside authority keeps copies',
+      parse: urlOf(['http:', 'https:']),
+      defaultNote: 'unset: entries are only stored (and `mlog checkpoints export` reads them)',
+    }),
+  },
 };
 
 /** Everything MLog reads from its environment, checked once at start (see CONFIGURATION). */

@@ -114,6 +114,8 @@ export interface IdempotentRegistration {
   events: number;
   /** True when the UID is that of an earlier call with the same key, and nothing was stored now. */
   replayed: boolean;
+  /** The call's MLog-Receipt; a replay answers the first call's (absent when it had none). */
+  receipt?: string;
 }
 
 interface HeldKey {
@@ -145,7 +147,7 @@ export class IdempotencyService {
       switch (decision.action) {
         case 'replay':
           this.logger.info('idempotent call answered with the first UID', { system, uid: decision.uid });
-          return { uid: decision.uid, events: stored?.record.events ?? 0, replayed: true };
+          return { uid: decision.uid, events: stored?.record.events ?? 0, replayed: true, ...(stored?.record.receipt === undefined ? {} : { receipt: stored.record.receipt }) };
         case 'in-progress':
           throw this.inProgress();
         case 'different-body':
@@ -181,7 +183,13 @@ export class IdempotencyService {
       await this.release(id, held, error);
       throw error;
     }
-    const done: IdempotencyRecord = { ...held.record, state: 'done', events: registration.events, updated_at: this.clock().toISOString() };
+    const done: IdempotencyRecord = {
+      ...held.record,
+      state: 'done',
+      events: registration.events,
+      updated_at: this.clock().toISOString(),
+      ...(registration.receipt === undefined ? {} : { receipt: registration.receipt }),
+    };
     try {
       if ((await this.store.replace(id, done, held.version)) === undefined) {
         this.logger.warn('idempotency claim changed while its call was registering', { system, uid: done.uid });
@@ -191,7 +199,7 @@ export class IdempotencyService {
       // staleAfterMs and rewrites the same document ids, which stores nothing twice.
       this.logger.warn('idempotency claim not marked done', { system, uid: done.uid, error: (error as Error).message });
     }
-    return { uid: registration.uid, events: registration.events, replayed: false };
+    return { uid: registration.uid, events: registration.events, replayed: false, ...(registration.receipt === undefined ? {} : { receipt: registration.receipt }) };
   }
 
   /** Deletes the records whose 24-hour window has passed; returns how many. */

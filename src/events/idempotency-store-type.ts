@@ -27,6 +27,8 @@ export interface IdempotencyRecord {
   updated_at: string;
   /** Events registered, once done. */
   events?: number;
+  /** The MLog-Receipt the first call was answered with, once done: a replay answers it again. */
+  receipt?: string;
 }
 
 export interface StoredIdempotencyRecord {

@@ -24,6 +24,33 @@ export interface Registration {
   uid: string;
   events: number;
   signed: number;
+  /** The MLog-Receipt of the call (docs/evidence.md); absent when the evidence log is off. */
+  receipt?: string;
+}
+
+/** Where one stored event sits in the evidence log, read from the `@log`, `@position` and `@hash` the store set on it. */
+export interface StoredEventPlace {
+  id: string;
+  log: string;
+  position: number;
+  hash: string;
+}
+
+/** Signs the receipt of one registration (the evidence service); the ingest service only hands it the places. */
+export interface ReceiptIssuer {
+  receipt(request: { uid: string; is: string; received: Date; events: StoredEventPlace[] }): Promise<string | undefined>;
+}
+
+/** The evidence places of the documents of a call written to event indices, in order; empty when the store set none. */
+export function storedEventPlaces(documents: readonly DocumentToWrite[]): StoredEventPlace[] {
+  const places: StoredEventPlace[] = [];
+  for (const doc of documents) {
+    if (doc.target.kind !== 'events') continue;
+    const { '@log': log, '@position': position, '@hash': hash } = doc.document;
+    if (typeof log !== 'string' || typeof position !== 'number' || typeof hash !== 'string') return [];
+    places.push({ id: doc.id, log, position, hash });
+  }
+  return places;
 }
 
 /** What became of one call of `registerEach`: stored, or refused with the error `register` would have thrown. */
@@ -88,13 +115,29 @@ export class IngestService {
   constructor(
     private readonly store: EventStore,
     private readonly logger: Logger,
+    private readonly receipts?: ReceiptIssuer,
   ) {}
 
+  /** Stores the call's events; the answer carries the call's signed receipt when the evidence log is on. */
   async register(call: RegistrationCall): Promise<Registration> {
     const prepared = await this.prepare(call);
     await this.store.writeAll(prepared.documents, 'events', call.caller.system.code);
     this.logger.info('events registered', { system: call.caller.system.code, uid: prepared.uid, events: prepared.events, signed: prepared.signed });
-    return { uid: prepared.uid, events: prepared.events, signed: prepared.signed };
+    const receipt = await this.receiptOf(prepared, call);
+    return { uid: prepared.uid, events: prepared.events, signed: prepared.signed, ...(receipt === undefined ? {} : { receipt }) };
+  }
+
+  /** The receipt of a stored call; a receipt that cannot be signed is logged and left out (the events are stored and answered). */
+  private async receiptOf(prepared: PreparedRegistration, call: RegistrationCall): Promise<string | undefined> {
+    if (this.receipts === undefined) return undefined;
+    const events = storedEventPlaces(prepared.documents);
+    if (events.length === 0) return undefined;
+    try {
+      return await this.receipts.receipt({ uid: prepared.uid, is: call.caller.system.code, received: call.receivedAt, events });
+    } catch (error) {
+      this.logger.warn('receipt not signed', { system: call.caller.system.code, uid: prepared.uid, error: (error as Error).message });
+      return undefined;
+    }
   }
 
   /**

@@ -30,8 +30,15 @@ export function cliRunBy(): string {
   return `cli by ${user ?? `uid ${process.getuid?.() ?? 'unknown'}`} on ${hostname()}`;
 }
 
+/** Appends a signed tombstone for an event index to the evidence chain (docs/evidence.md); throws when it cannot. */
+export interface TombstoneWriter {
+  tombstone(request: { index: string; is: string; month: string; reason: string }): Promise<unknown>;
+}
+
 export interface RetentionJobOptions {
   registry: { list(): Promise<InformationSystem[]> };
+  /** With the evidence log: an event index is deleted only after its tombstone is in the chain. */
+  tombstones?: TombstoneWriter;
   catalog: IndexCatalog;
   leases: LeaseStore;
   audit: AuditLog;
@@ -212,7 +219,9 @@ export class RetentionJob {
    * repair. Recorded first, the worst case is a record of a deletion that did not happen: when the
    * deletion fails it is followed by MLog.Retention.IndexDeletionFailed, and after a crash the index
    * is still there, so the next run deletes it and records it again. When the audit write fails, the
-   * index is not deleted. Resolves with an error message, or undefined on success.
+   * index is not deleted. With the evidence log, an event index's signed tombstone goes to the
+   * evidence chain before even the audit record; when it cannot be written the index is not deleted.
+   * Resolves with an error message, or undefined on success.
    */
   private async deleteOne(entry: RetentionPlanEntry, runBy: string): Promise<string | undefined> {
     const { audit, catalog, logger } = this.options;
@@ -233,6 +242,22 @@ export class RetentionJob {
       user: runBy,
       ...facts,
     };
+    // The evidence chain says "deleted by policy" first (a tombstone of an index still there is harmless), so the events' positions are never "missing".
+    const tombstones = this.options.tombstones;
+    if (tombstones !== undefined && entry.kind === 'events' && entry.code !== undefined) {
+      try {
+        await tombstones.tombstone({
+          index: entry.index,
+          is: entry.code,
+          month: entry.month,
+          reason: `retention of ${entry.retentionMonths ?? '?'} months for information system ${entry.code}: its month ${entry.month} ended at or before the cut-off ${cutoff ?? '?'} (run by ${runBy})`,
+        });
+      } catch (error) {
+        logger.error('retention: the tombstone could not be written to the evidence chain; index kept', { index: entry.index, error: message(error) });
+        return `not deleted: the tombstone could not be written to the evidence chain (${message(error)})`;
+      }
+    }
+
     try {
       await audit.record(record);
     } catch (error) {

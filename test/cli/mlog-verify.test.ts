@@ -20,7 +20,7 @@ import { event, TestMLog, type TestSystem } from '../helpers/test-mlog.js';
 
 interface Report {
   ok: boolean;
-  counts: Record<string, number>;
+  counts: { modified: number; missing: number; added: number; checkpoint: number; signature: number };
   findings: { kind: string; message: string; index?: string; id?: string; uid?: string; log?: string; position?: number; seq?: number }[];
   events: { scanned: number; verified: number; not_yet_checkpointed: number; signatures_verified: number; pruned_by_retention: number };
   logs: { log: string; leaves: number; checkpointed: number }[];
@@ -146,7 +146,7 @@ describe('mlog verify and mlog verify-receipt (command line)', () => {
 
   test('an edit that also recomputes @hash is still found: the log recorded the original hash', async () => {
     const target = kept.documents[2] as StoredDocument;
-    const forged = { ...target.source, marker: 'edited and re-hashed' };
+    const forged: Record<string, unknown> = { ...target.source, marker: 'edited and re-hashed' };
     forged['@hash'] = hashOf(forged);
     const client = inspectionClient();
     await client.index({ index: target.index, id: target.id, document: forged, refresh: true });
@@ -182,7 +182,7 @@ describe('mlog verify and mlog verify-receipt (command line)', () => {
   test('an event inserted with a forged @hash is reported added, by its id; with no position, too', async () => {
     const original = kept.documents[0] as StoredDocument;
     const client = inspectionClient();
-    const squatter = { ...original.source, '@id': `${kept.uid}-99999`, marker: 'inserted' };
+    const squatter: Record<string, unknown> = { ...original.source, '@id': `${kept.uid}-99999`, marker: 'inserted' };
     squatter['@hash'] = hashOf(squatter);
     const loose: Record<string, unknown> = { ...original.source, '@id': `${kept.uid}-99998`, marker: 'inserted without a position' };
     delete loose['@log'];

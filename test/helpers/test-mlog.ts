@@ -3,10 +3,10 @@
  * real Elasticsearch that `npm test` started (MLOG_TEST_ELASTICSEARCH_URL). Systems are added through
  * the administration API, and calls go through real mutual TLS.
  */
-import { createPrivateKey, randomBytes } from 'node:crypto';
+import { createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CompactSign, importPKCS8 } from 'jose';
@@ -303,6 +303,14 @@ export class TestMLog extends MLogCaller {
     super(dir, ca, server, mlog, adminToken);
   }
 
+  /** The file of MLog's signing key (MLOG_SIGNING_KEY), made for this MLog: PKCS#8 PEM, Ed25519. */
+  signingKeyPath = '';
+
+  /** The public half of MLog's signing key, as PEM (SPKI). */
+  get signingPublicKeyPem(): string {
+    return createPublicKey(createPrivateKey(readFileSync(this.signingKeyPath, 'utf8'))).export({ format: 'pem', type: 'spki' }).toString();
+  }
+
   /** The ports of the syslog listeners started (see the `syslog` option of start). */
   get syslogPorts(): RunningMLog['syslogPorts'] {
     return this.mlog.syslogPorts;
@@ -320,6 +328,8 @@ export class TestMLog extends MLogCaller {
     const server = await issueServerCertificate(ca, dir, { name: 'server', hosts: ['localhost', '127.0.0.1', '::1'] });
     if (options.adminTls === true) overrides = { MLOG_ADMIN_TLS_CERT: server.certPath, MLOG_ADMIN_TLS_KEY: server.keyPath, ...overrides };
     const token = randomBytes(24).toString('hex');
+    const signingKeyPath = join(dir, 'signing-key.pem');
+    writeFileSync(signingKeyPath, generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' }), { mode: 0o600 });
     const config = loadConfig({
       MLOG_ELASTICSEARCH_URL: elasticsearchUrl(),
       MLOG_HOST: '127.0.0.1',
@@ -331,11 +341,13 @@ export class TestMLog extends MLogCaller {
       MLOG_ADMIN_TOKEN: token,
       MLOG_REGISTRY_CACHE_SECONDS: '5',
       MLOG_RETENTION_SCHEDULE: 'off',
+      MLOG_SIGNING_KEY: signingKeyPath,
       ...overrides,
     });
     const mlog = await startMLog(config, { logger: createLogger('error', process.env.MLOG_TEST_LOGS !== '1') });
     const started = new TestMLog(dir, ca, server, mlog, token);
     started.adminTls = config.adminApi.tlsCertPath !== undefined;
+    started.signingKeyPath = config.evidence.signingKeyPath ?? '';
     return started;
   }
 

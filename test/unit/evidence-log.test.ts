@@ -1,0 +1,100 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { EvidenceLog, newLogId } from '../../src/evidence/evidence-log.js';
+import type { LogLeaf } from '../../src/evidence/evidence-log-entry.js';
+
+// Leaf and tree hashes computed here from RFC 9162 directly, not with src/evidence/merkle.ts.
+const sha = (...parts: Buffer[]) => createHash('sha256').update(Buffer.concat(parts)).digest();
+const leafHashOf = (leaf: LogLeaf) => sha(Buffer.from([0]), Buffer.from(canonical(leaf)));
+function canonical(leaf: LogLeaf): string {
+  const keys = Object.keys(leaf).sort();
+  return `{${keys.map((key) => `${JSON.stringify(key)}:${JSON.stringify((leaf as Record<string, unknown>)[key])}`).join(',')}}`;
+}
+function mth(hashes: Buffer[]): Buffer {
+  if (hashes.length === 0) return sha();
+  if (hashes.length === 1) return hashes[0] as Buffer;
+  let k = 1;
+  while (k * 2 < hashes.length) k *= 2;
+  return sha(Buffer.from([1]), mth(hashes.slice(0, k)), mth(hashes.slice(k)));
+}
+const event = (n: number): LogLeaf => ({ kind: 'event', id: `uid-${n}`, hash: String(n).padStart(64, '0'), is: 'mpass', month: '2026.11' });
+
+test('positions are handed out in order, synchronously, and consecutive for one call', () => {
+  const log = new EvidenceLog('test-log');
+  assert.equal(log.reserve(3), 0);
+  assert.equal(log.reserve(1), 3);
+  assert.equal(log.reserve(0), 4);
+  assert.equal(log.reserve(2), 4);
+  assert.equal(log.size, 6);
+  assert.equal(log.settledSize, 0);
+});
+
+test('the settled prefix stops at the first position still in flight, and grows when it settles', () => {
+  const log = new EvidenceLog('test-log');
+  const a = log.reserve(2);
+  const b = log.reserve(1);
+  const c = log.reserve(2);
+  log.settle(c, [event(3), event(4)]);
+  assert.equal(log.settledSize, 0, 'a later call settled first: nothing before it is known yet');
+  log.settle(a, [event(0), event(1)]);
+  assert.equal(log.settledSize, 2);
+  log.voidPositions(b, 1, 'the write was refused (400 ValidationError); nothing of it is stored');
+  assert.equal(log.settledSize, 5);
+  const snapshot = log.snapshot();
+  const expected = [event(0), event(1), { kind: 'void', reason: 'the write was refused (400 ValidationError); nothing of it is stored' } as LogLeaf, event(3), event(4)];
+  assert.deepEqual(snapshot.leaves.map((leaf) => leaf.leaf), expected);
+  assert.equal(snapshot.root.toString('hex'), mth(expected.map(leafHashOf)).toString('hex'));
+});
+
+test('a position cannot settle twice, nor one never handed out', () => {
+  const log = new EvidenceLog('test-log');
+  const first = log.reserve(1);
+  log.settle(first, [event(0)]);
+  assert.throws(() => log.settle(first, [event(0)]), /not reserved or have settled/);
+  assert.throws(() => log.settle(1, [event(1)]), /not reserved/);
+});
+
+test('forgetting persisted leaves keeps the root and the positions, and never forgets past the settled prefix', () => {
+  const log = new EvidenceLog('test-log');
+  const all: LogLeaf[] = [];
+  for (let n = 0; n < 10; n++) {
+    const position = log.reserve(1);
+    all.push(event(n));
+    log.settle(position, [event(n)]);
+  }
+  const pending = log.reserve(1);
+  log.forgetBefore(20);
+  assert.equal(log.firstRetained, 10, 'only up to the settled prefix');
+  log.settle(pending, [event(10)]);
+  all.push(event(10));
+  const snapshot = log.snapshot();
+  assert.equal(snapshot.size, 11);
+  assert.equal(snapshot.leavesFrom, 10);
+  assert.deepEqual(snapshot.leaves.map((leaf) => leaf.leaf), [event(10)]);
+  assert.equal(snapshot.root.toString('hex'), mth(all.map(leafHashOf)).toString('hex'));
+});
+
+test('whenSettled waits for every position handed out before it, not for later ones', async () => {
+  const log = new EvidenceLog('test-log');
+  const first = log.reserve(1);
+  let settled = false;
+  const waiting = log.whenSettled().then(() => (settled = true));
+  const later = log.reserve(1);
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.equal(settled, false);
+  log.settle(first, [event(0)]);
+  await waiting;
+  assert.equal(settled, true);
+  assert.equal(log.settledSize, 1);
+  log.voidPositions(later, 1, 'refused');
+  await log.whenSettled();
+});
+
+test('log ids differ between processes started at the same instant and are safe as document ids', () => {
+  const now = new Date('2026-11-28T14:00:00.123Z');
+  const a = newLogId(now, 'host one/ä');
+  const b = newLogId(now, 'host one/ä');
+  assert.notEqual(a, b);
+  assert.match(a, /^[A-Za-z0-9.-]+-20261128T140000Z-[0-9a-f]{12}$/);
+});
