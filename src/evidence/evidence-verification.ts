@@ -2,11 +2,12 @@ import { verifyCompactJws } from '../auth/jws-verifier.js';
 import { MLogError } from '../errors/mlog-error.js';
 import type { SystemRegistry } from '../systems/system-registry.js';
 import type { EvidenceReader } from './evidence-reader-type.js';
-import type { TrustedKey } from './trusted-key.js';
+import { trustedKeyMap, type TrustedKey } from './trusted-key.js';
 import { verifyEvidence, type StoredEventHit, type VerifyReport, type VerifyScope } from './verifier.js';
 
 export interface VerificationRun {
-  key: TrustedKey;
+  /** MLog's keys to trust (the current one, and any retired one whose entries are still in the chain). */
+  keys: readonly TrustedKey[];
   scope: VerifyScope;
   /** Called after each page of events with the number scanned so far. */
   onEvents?: (scanned: number) => void;
@@ -29,8 +30,7 @@ export class EvidenceVerification {
       chain: this.reader.chain(),
       leafChunks: this.reader.leafChunks(),
       events: this.reader.events(run.scope),
-      publicKey: run.key.publicKey,
-      kid: run.key.kid,
+      keys: trustedKeyMap(run.keys),
       scope: run.scope,
       checkSignature: (hit) => this.checkClientSignature(hit),
       ...(run.onEvents === undefined ? {} : { onEvents: run.onEvents }),

@@ -1,8 +1,7 @@
-import type { KeyObject } from 'node:crypto';
 import type { JsonObject } from '../json/json-object-parser.js';
 import { hashLeaf, type LogLeaf } from './evidence-log-entry.js';
 import { treeRoot, verifyInclusion } from './merkle.js';
-import { verifyMlogJws } from './verifier.js';
+import { verifyMlogJws, type TrustedKeys } from './verifier.js';
 
 /**
  * `mlog verify-receipt`: a receipt MLog gave at /register, checked offline against the /proof/{uid}
@@ -68,9 +67,9 @@ function isProofEvent(value: unknown): value is ProofEvent {
 }
 
 /** Checks the receipt's signature, each event's hash and position against the proof, each proof against its signed checkpoint, and those checkpoints against the copies kept outside. */
-export function verifyReceiptBundle(bundle: ReceiptBundle, key: KeyObject, kid: string): ReceiptCheck {
+export function verifyReceiptBundle(bundle: ReceiptBundle, keys: TrustedKeys): ReceiptCheck {
   const check: ReceiptCheck = { ok: false, events: 0, proven: 0, passed: [], problems: [] };
-  const signed = verifyMlogJws(bundle.receipt, key, kid);
+  const signed = verifyMlogJws(bundle.receipt, keys);
   if (signed.problem !== undefined || signed.payload === undefined) {
     check.problems.push(`The receipt does not verify: ${signed.problem ?? 'its payload does not decode'}.`);
     return check;
@@ -83,7 +82,7 @@ export function verifyReceiptBundle(bundle: ReceiptBundle, key: KeyObject, kid: 
   check.uid = uid;
   check.log = log;
   check.events = count;
-  check.passed.push(`The receipt is signed by MLog's key ${kid}: UID ${uid}, ${count} event(s) at positions ${first} to ${first + count - 1} of log ${log}.`);
+  check.passed.push(`The receipt is signed by MLog's key ${receiptKid(bundle.receipt)}: UID ${uid}, ${count} event(s) at positions ${first} to ${first + count - 1} of log ${log}.`);
 
   if (bundle.proof === undefined) {
     check.problems.push('The file holds no proof (the answer of GET /proof/{uid}): the receipt is MLog\'s promise, but nothing shows the events are in a checkpoint.');
@@ -98,7 +97,7 @@ export function verifyReceiptBundle(bundle: ReceiptBundle, key: KeyObject, kid: 
   const checkpoints = new Map<number, JsonObject>();
   for (const entry of Array.isArray(proof.checkpoints) ? (proof.checkpoints as JsonObject[]) : []) {
     const jws = typeof entry?.jws === 'string' ? entry.jws : '';
-    const verified = verifyMlogJws(jws, key, kid);
+    const verified = verifyMlogJws(jws, keys);
     const seq = verified.payload?.seq;
     if (verified.problem !== undefined || verified.payload === undefined || typeof seq !== 'number') {
       check.problems.push(`Checkpoint ${JSON.stringify(entry?.seq ?? null)} of the proof does not verify: ${verified.problem ?? 'it has no seq'}.`);
@@ -107,7 +106,7 @@ export function verifyReceiptBundle(bundle: ReceiptBundle, key: KeyObject, kid: 
     checkpoints.set(seq, verified.payload);
   }
   for (const kept of bundle.checkpoints ?? []) {
-    const verified = verifyMlogJws(typeof kept.jws === 'string' ? kept.jws : '', key, kid);
+    const verified = verifyMlogJws(typeof kept.jws === 'string' ? kept.jws : '', keys);
     const seq = verified.payload?.seq;
     if (verified.problem !== undefined || verified.payload === undefined || typeof seq !== 'number') {
       check.problems.push(`A checkpoint kept outside does not verify: ${verified.problem ?? 'it has no seq'}.`);
@@ -129,8 +128,9 @@ export function verifyReceiptBundle(bundle: ReceiptBundle, key: KeyObject, kid: 
     byPosition.set(event.position, event);
     const leafHash = hashLeaf(event.leaf);
     const leaf = event.leaf;
-    if (leaf.kind !== 'event' || leaf.hash !== event.hash || leaf.id !== event.id) {
-      check.problems.push(`The proof's leaf at position ${event.position} is not event ${event.id} with hash ${event.hash}.`);
+    // The leaf is what the inclusion proof commits to: its id and hash are the ones that count.
+    if (leaf.kind !== 'event' || leaf.hash !== event.hash) {
+      check.problems.push(`The proof's leaf at position ${event.position} is not an event with hash ${event.hash}.`);
       continue;
     }
     const checkpoint = checkpoints.get(event.checkpoint);
@@ -155,8 +155,11 @@ export function verifyReceiptBundle(bundle: ReceiptBundle, key: KeyObject, kid: 
     for (const promised of listed) {
       const proven = byPosition.get(promised.position as number);
       if (proven === undefined) check.problems.push(`The receipt's event ${String(promised.id)} (position ${String(promised.position)}) has no proof in the file.`);
-      else if (proven.id !== promised.id || proven.hash !== promised.hash) {
-        check.problems.push(`Event ${String(promised.id)} at position ${String(promised.position)}: the receipt promised hash ${String(promised.hash)}, the proof shows ${proven.id} with hash ${proven.hash}.`);
+      else {
+        const leaf = proven.leaf as Extract<LogLeaf, { kind: 'event' }>;
+        if (leaf.id !== promised.id || leaf.hash !== promised.hash) {
+          check.problems.push(`Event ${String(promised.id)} at position ${String(promised.position)}: the receipt promised hash ${String(promised.hash)}, the proof's leaf holds event ${String(leaf.id)} with hash ${String(leaf.hash)}.`);
+        }
       }
     }
   }
@@ -170,4 +173,12 @@ export function verifyReceiptBundle(bundle: ReceiptBundle, key: KeyObject, kid: 
   if (check.proven === count && count > 0) check.passed.push(`Every event of the receipt is proven in a signed checkpoint (${count} of ${count}).`);
   check.ok = check.problems.length === 0 && check.proven === count;
   return check;
+}
+
+function receiptKid(jws: string): string {
+  try {
+    return String((JSON.parse(Buffer.from(jws.split('.')[0] ?? '', 'base64url').toString('utf8')) as { kid?: unknown }).kid);
+  } catch {
+    return 'unknown';
+  }
 }

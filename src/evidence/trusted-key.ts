@@ -36,3 +36,8 @@ export async function trustedKeyFrom(text: string, label: string): Promise<Trust
   }
   return { publicKey, kid: await calculateJwkThumbprint(await exportJWK(publicKey)) };
 }
+
+/** Trusted keys by thumbprint, as the verifiers take them. */
+export function trustedKeyMap(keys: readonly TrustedKey[]): Map<string, KeyObject> {
+  return new Map(keys.map((key) => [key.kid, key.publicKey]));
+}

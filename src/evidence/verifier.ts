@@ -93,9 +93,8 @@ export interface VerifyInput {
   leafChunks: AsyncIterable<StoredLeafChunk>;
   /** Pages of stored events in scope. */
   events: AsyncIterable<StoredEventHit[]>;
-  /** The key MLog's chain entries must be signed with, and its RFC 7638 thumbprint. */
-  publicKey: KeyObject;
-  kid: string;
+  /** The keys MLog's chain entries may be signed with, by RFC 7638 thumbprint. */
+  keys: TrustedKeys;
   scope?: VerifyScope;
   checkSignature?: SignatureCheck;
   onEvents?: (scanned: number) => void;
@@ -143,15 +142,19 @@ function decodeJson(segment: string): JsonObject | undefined {
   }
 }
 
-/** Whether a compact JWS verifies with `key` (EdDSA or ES256); its header and payload when they decode. */
-export function verifyMlogJws(jws: string, key: KeyObject, kid: string): { payload?: JsonObject; problem?: string } {
+/** Keys a verifier trusts, by RFC 7638 thumbprint (several when MLog's key was rotated). */
+export type TrustedKeys = ReadonlyMap<string, KeyObject>;
+
+/** Whether a compact JWS verifies with the trusted key its `kid` names (EdDSA or ES256); its payload when it decodes. */
+export function verifyMlogJws(jws: string, keys: TrustedKeys): { payload?: JsonObject; problem?: string } {
   const parts = jws.split('.');
   if (parts.length !== 3) return { problem: 'it is not a compact JWS (three base64url parts joined by dots)' };
   const [headerPart = '', payloadPart = '', signaturePart = ''] = parts;
   const header = decodeJson(headerPart);
   const payload = decodeJson(payloadPart);
   if (header === undefined || payload === undefined) return { problem: 'its header or payload is not a JSON object' };
-  if (header.kid !== kid) return { payload, problem: `it is signed with key ${JSON.stringify(header.kid ?? null)}, not MLog's key ${kid}` };
+  const key = typeof header.kid === 'string' ? keys.get(header.kid) : undefined;
+  if (key === undefined) return { payload, problem: `it is signed with key ${JSON.stringify(header.kid ?? null)}, which is not a trusted key of MLog (${[...keys.keys()].join(', ')})` };
   const data = Buffer.from(`${headerPart}.${payloadPart}`);
   const signature = Buffer.from(signaturePart, 'base64url');
   let valid = false;
@@ -162,13 +165,25 @@ export function verifyMlogJws(jws: string, key: KeyObject, kid: string): { paylo
   } catch {
     valid = false;
   }
-  return valid ? { payload } : { payload, problem: 'its signature does not verify with MLog\'s key' };
+  return valid ? { payload } : { payload, problem: `its signature does not verify with MLog's key ${String(header.kid)}` };
 }
 
 const HEX64 = /^[0-9a-f]{64}$/;
 
-async function readChain(entries: AsyncIterable<ChainRecord>, key: KeyObject, kid: string, findings: Findings): Promise<ChainState> {
-  const state: ChainState = { checkpointsByLog: new Map(), tombstonedIndices: new Set(), entries: 0, checkpoints: 0, tombstones: 0 };
+/** A chain entry whose signature does not verify: reported when it concerns the scope of the run. */
+interface UnverifiedEntry {
+  seq: number;
+  problem: string;
+  payload?: JsonObject;
+}
+
+/**
+ * Reads the chain: every link (seq without gap, `previous` = hash of the entry before) is checked
+ * whatever the scope; checkpoints and tombstones count only when their signature verifies, and the
+ * entries that do not are returned for the caller to report when they concern its scope.
+ */
+async function readChain(entries: AsyncIterable<ChainRecord>, keys: TrustedKeys, findings: Findings): Promise<ChainState & { unverified: UnverifiedEntry[] }> {
+  const state: ChainState & { unverified: UnverifiedEntry[] } = { checkpointsByLog: new Map(), tombstonedIndices: new Set(), entries: 0, checkpoints: 0, tombstones: 0, unverified: [] };
   const bySeq = new Map<number, { entry: ChainRecord; payload?: JsonObject; problem?: string }>();
   for await (const entry of entries) {
     state.entries += 1;
@@ -177,7 +192,7 @@ async function readChain(entries: AsyncIterable<ChainRecord>, key: KeyObject, ki
       findings.add({ kind: 'checkpoint', message: `The chain holds a document "${entry.id.slice(0, 80)}" whose id is not a sequence number.` });
       continue;
     }
-    bySeq.set(seq, { entry, ...verifyMlogJws(entry.jws, key, kid) });
+    bySeq.set(seq, { entry, ...verifyMlogJws(entry.jws, keys) });
   }
   if (bySeq.size === 0) return state;
   const head = Math.max(...bySeq.keys());
@@ -192,7 +207,7 @@ async function readChain(entries: AsyncIterable<ChainRecord>, key: KeyObject, ki
       continue;
     }
     const { payload, problem } = read;
-    if (problem !== undefined || payload === undefined) {
+    if (payload === undefined) {
       findings.add({ kind: 'checkpoint', seq, message: `Chain entry ${seq} does not verify: ${problem ?? 'its payload does not decode'}.` });
       previousPayload = undefined;
       continue;
@@ -210,6 +225,10 @@ async function readChain(entries: AsyncIterable<ChainRecord>, key: KeyObject, ki
     }
     previousPayload = payload;
     previousSeq = seq;
+    if (problem !== undefined) {
+      state.unverified.push({ seq, problem, payload });
+      continue;
+    }
     if (payload.kind === 'checkpoint') {
       const { log, size, root } = payload;
       if (typeof log !== 'string' || typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0 || typeof root !== 'string' || !HEX64.test(root)) {
@@ -336,6 +355,30 @@ function inScope(leaf: { is: string; month: string }, scope: VerifyScope): boole
   return true;
 }
 
+function scoped(scope: VerifyScope): boolean {
+  return scope.system !== undefined || scope.fromMonth !== undefined || scope.toMonth !== undefined;
+}
+
+/**
+ * A chain entry whose signature does not verify is a finding when it concerns the run: always with
+ * --all; in a narrowed run, a checkpoint of a log holding leaves in scope or a tombstone of an index
+ * in scope (other entries may be signed by keys this run was not given, such as another deployment's
+ * or a retired key's). Its link in the chain is checked whatever the scope.
+ */
+function reportUnverifiedEntries(unverified: readonly UnverifiedEntry[], logs: ReadonlyMap<string, LogState>, scope: VerifyScope, findings: Findings): void {
+  for (const entry of unverified) {
+    const payload = entry.payload ?? {};
+    let concerns = !scoped(scope);
+    if (!concerns && payload.kind === 'checkpoint' && typeof payload.log === 'string') {
+      const log = logs.get(payload.log);
+      concerns = log !== undefined && log.leaves.some((leaf) => leaf.kind === 'event' && inScope(leaf, scope));
+    } else if (!concerns && payload.kind === 'tombstone') {
+      concerns = inScope({ is: String(payload.is), month: String(payload.month) }, scope);
+    } else if (!concerns) concerns = true;
+    if (concerns) findings.add({ kind: 'checkpoint', seq: entry.seq, ...(typeof payload.log === 'string' ? { log: payload.log } : {}), message: `Chain entry ${entry.seq} does not verify: ${entry.problem}.` });
+  }
+}
+
 function describeEvent(hit: StoredEventHit): Pick<Finding, 'index' | 'id' | 'uid' | 'log' | 'position'> {
   const source = hit.source;
   return {
@@ -355,8 +398,9 @@ function describeEvent(hit: StoredEventHit): Pick<Finding, 'index' | 'id' | 'uid
 export async function verifyEvidence(input: VerifyInput): Promise<VerifyReport> {
   const scope = input.scope ?? {};
   const findings = new Findings(input.maxFindings ?? 10_000);
-  const chain = await readChain(input.chain, input.publicKey, input.kid, findings);
+  const chain = await readChain(input.chain, input.keys, findings);
   const logs = await readLogs(input.leafChunks, chain, findings);
+  reportUnverifiedEntries(chain.unverified, logs, scope, findings);
   const events = { scanned: 0, verified: 0, signatures_verified: 0, not_yet_checkpointed: 0, pruned_by_retention: 0 };
 
   for await (const page of input.events) {

@@ -66,7 +66,7 @@ async function world(): Promise<{ key: Signer; events: StoredEventHit[]; leaves:
 
 function input(key: Signer, chain: ChainRecord[], leaves: LogLeaf[], events: StoredEventHit[], extra: Partial<VerifyInput> = {}): VerifyInput {
   const chunk: StoredLeafChunk = { id: `${LOG}:0`, log: LOG, first: 0, leaves };
-  return { chain: iterate(chain), leafChunks: iterate([chunk]), events: iterate([events]), publicKey: key.publicKey, kid: key.kid, ...extra };
+  return { chain: iterate(chain), leafChunks: iterate([chunk]), events: iterate([events]), keys: new Map([[key.kid, key.publicKey]]), ...extra };
 }
 
 test('untouched evidence verifies: every event proven, no finding', async () => {
@@ -143,7 +143,7 @@ test('a chain entry replaced, removed or re-rooted is a checkpoint finding', asy
   const forged = chainOf(other, [{ kind: 'checkpoint', log: LOG, size: 10, root: treeRoot(leaves.map(hashLeaf)).toString('hex'), time: 'x', final: false }]);
   const replaced = await verifyEvidence(input(key, forged, leaves, events));
   assert.equal(replaced.counts.checkpoint, 1);
-  assert.match(replaced.findings[0]?.message ?? '', /not MLog's key/);
+  assert.match(replaced.findings[0]?.message ?? '', /not a trusted key of MLog/);
 
   const wrongRoot = chainOf(key, [{ kind: 'checkpoint', log: LOG, size: 10, root: 'ab'.repeat(32), time: 'x', final: false }]);
   const rerooted = await verifyEvidence(input(key, wrongRoot, leaves, events));

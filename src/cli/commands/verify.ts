@@ -3,7 +3,7 @@ import cliProgress from 'cli-progress';
 import { InvalidArgumentError, type Command } from 'commander';
 import { parseEventTime } from '../../events/event-time.js';
 import { verifyReceiptBundle, type ReceiptBundle } from '../../evidence/receipt-verifier.js';
-import { trustedKeyFrom, type TrustedKey } from '../../evidence/trusted-key.js';
+import { trustedKeyFrom, trustedKeyMap, type TrustedKey } from '../../evidence/trusted-key.js';
 import type { Finding, VerifyReport, VerifyScope } from '../../evidence/verifier.js';
 import { STORED_IS_CODE_PATTERN } from '../../systems/information-system.js';
 import type { CliContext, Output } from '../cli-context.js';
@@ -42,14 +42,14 @@ async function readKeyFile(path: string, label: string): Promise<TrustedKey> {
   }
 }
 
-/** The key to trust: --public-key, else the public half of MLOG_SIGNING_KEY. */
-async function trustedKey(file: string | undefined, env: Record<string, string | undefined>): Promise<TrustedKey> {
-  if (file !== undefined) return readKeyFile(file, '--public-key');
+/** The keys to trust: each --public-key, else the public half of MLOG_SIGNING_KEY. */
+async function trustedKeys(files: readonly string[] | undefined, env: Record<string, string | undefined>): Promise<TrustedKey[]> {
+  if (files !== undefined && files.length > 0) return Promise.all(files.map((file) => readKeyFile(file, '--public-key')));
   const signingKey = env.MLOG_SIGNING_KEY;
   if (signingKey === undefined || signingKey.trim() === '') {
     throw new Error("no key to trust: give --public-key FILE (MLog's public key: PEM, or the JWK of GET /checkpoints/latest) or set MLOG_SIGNING_KEY to MLog's key file.");
   }
-  return readKeyFile(signingKey, 'MLOG_SIGNING_KEY');
+  return [await readKeyFile(signingKey, 'MLOG_SIGNING_KEY')];
 }
 
 function count(value: number): string {
@@ -123,13 +123,13 @@ export function verifyCommands(program: Command, context: CliContext): void {
     .option('--to <time>', 'only events received in or before the month of this time', (value: string) => month(value, '--to'))
     .option('--all', 'every event')
     .option('--json', 'print one JSON report')
-    .option('--public-key <file>', "the key MLog's signatures must verify with (PEM, or a JWK); default: the public half of MLOG_SIGNING_KEY")
-    .action(async (options: { system?: string; from?: string; to?: string; all?: boolean; json?: boolean; publicKey?: string }) => {
+    .option('--public-key <file>', "a key MLog's signatures may verify with (PEM, or a JWK); repeat it for keys MLog used before a rotation; default: the public half of MLOG_SIGNING_KEY", (value: string, previous: string[] = []) => [...previous, value])
+    .action(async (options: { system?: string; from?: string; to?: string; all?: boolean; json?: boolean; publicKey?: string[] }) => {
       if (options.all !== true && options.system === undefined && options.from === undefined && options.to === undefined) {
         throw new Error('say what to verify: --all, or narrow with --system, --from and --to.');
       }
       if (options.from !== undefined && options.to !== undefined && options.from > options.to) throw new Error(`--from (${options.from}) is after --to (${options.to}).`);
-      const key = await trustedKey(options.publicKey, context.env);
+      const keys = await trustedKeys(options.publicKey, context.env);
       const scope: VerifyScope = {
         ...(options.system === undefined ? {} : { system: options.system }),
         ...(options.from === undefined ? {} : { fromMonth: options.from }),
@@ -140,7 +140,7 @@ export function verifyCommands(program: Command, context: CliContext): void {
         const total = await services.evidenceVerification.countEvents(scope);
         const bar = progressBar(total);
         try {
-          return await services.evidenceVerification.verify({ key, scope, onEvents: (scanned) => bar.update(scanned) });
+          return await services.evidenceVerification.verify({ keys, scope, onEvents: (scanned) => bar.update(scanned) });
         } finally {
           bar.stop();
         }
@@ -148,7 +148,7 @@ export function verifyCommands(program: Command, context: CliContext): void {
       const seconds = Number(process.hrtime.bigint() - startedAt) / 1e9;
       const rate = seconds > 0 ? report.events.scanned / seconds : 0;
       if (options.json === true) {
-        output.out(JSON.stringify({ ...report, kid: key.kid, duration_ms: Math.round(seconds * 1000), events_per_second: Math.round(rate) }, null, 2));
+        output.out(JSON.stringify({ ...report, kids: keys.map((key) => key.kid), duration_ms: Math.round(seconds * 1000), events_per_second: Math.round(rate) }, null, 2));
       } else printReport(output, report, seconds, rate);
       if (!report.ok) throw new VerificationFailed(failureSummary(report));
     });
@@ -159,9 +159,9 @@ export function verifyCommands(program: Command, context: CliContext): void {
       'Check a receipt offline (no Elasticsearch): FILE is JSON with "receipt" (the MLog-Receipt header), "proof" (the answer of GET /proof/{uid}) and optionally "checkpoints" kept outside and "key". Exit 0 only when the receipt is MLog\'s and every event it promises is proven in a signed checkpoint.',
     )
     .argument('<file>', 'the JSON file (docs/evidence.md, "Checking a receipt offline")')
-    .option('--public-key <file>', 'the key to trust (PEM, or a JWK); default: "key" in FILE, else the public half of MLOG_SIGNING_KEY')
+    .option('--public-key <file>', 'a key to trust (PEM, or a JWK; repeatable); default: "key" in FILE, else the public half of MLOG_SIGNING_KEY', (value: string, previous: string[] = []) => [...previous, value])
     .option('--json', 'print the result as JSON')
-    .action(async (file: string, options: { publicKey?: string; json?: boolean }) => {
+    .action(async (file: string, options: { publicKey?: string[]; json?: boolean }) => {
       let bundle: ReceiptBundle;
       try {
         const parsed = JSON.parse(await readFile(file, 'utf8')) as Partial<ReceiptBundle>;
@@ -170,10 +170,10 @@ export function verifyCommands(program: Command, context: CliContext): void {
       } catch (error) {
         throw new Error(`${file} is not a receipt file: ${(error as Error).message}; it is JSON with "receipt" (the MLog-Receipt header) and "proof" (the answer of GET /proof/{uid}).`);
       }
-      const key =
-        options.publicKey === undefined && bundle.key !== undefined ? await trustedKeyFrom(JSON.stringify(bundle.key), `"key" in ${file}`) : await trustedKey(options.publicKey, context.env);
-      const check = verifyReceiptBundle(bundle, key.publicKey, key.kid);
-      if (options.json === true) output.out(JSON.stringify({ ...check, kid: key.kid }, null, 2));
+      const keys =
+        options.publicKey === undefined && bundle.key !== undefined ? [await trustedKeyFrom(JSON.stringify(bundle.key), `"key" in ${file}`)] : await trustedKeys(options.publicKey, context.env);
+      const check = verifyReceiptBundle(bundle, trustedKeyMap(keys));
+      if (options.json === true) output.out(JSON.stringify({ ...check, kids: keys.map((key) => key.kid) }, null, 2));
       else {
         for (const line of check.passed) output.out(`ok       ${line}`);
         for (const line of check.problems) output.out(`FAILED   ${line}`);
