@@ -23,6 +23,8 @@ import { scheduleJobs } from './schedule-jobs.js';
 import { EvidenceEventStore } from '../evidence/evidence-event-store.js';
 import { EvidenceLog } from '../evidence/evidence-log.js';
 import { SigningKey } from '../evidence/signing-key.js';
+import { ChainWebhook } from '../evidence/checkpoint-webhook.js';
+import type { StoredChainEntry } from '../evidence/chain-entry.js';
 import { evidenceRoutes } from '../http/routes/evidence-routes.js';
 
 /** MLog put together, not yet listening. */
@@ -66,7 +68,13 @@ export async function composeMLog(config: MLogConfig, logger: Logger, metrics: M
     stores.events = new EvidenceEventStore(stores.events, log);
     logger.info('evidence log opened', { log: log.id, kid: key.kid });
   }
-  const services = createServices(config, stores, logger, metrics, { key, ...(log === undefined ? {} : { log }), checkpointSeconds: config.evidence.checkpointSeconds });
+  const webhook = config.evidence.webhookUrl === undefined ? undefined : new ChainWebhook(config.evidence.webhookUrl, logger);
+  const services = createServices(config, stores, logger, metrics, {
+    key,
+    ...(log === undefined ? {} : { log }),
+    checkpointSeconds: config.evidence.checkpointSeconds,
+    ...(webhook === undefined ? {} : { onEntry: (entry: StoredChainEntry) => webhook.publish(entry) }),
+  });
   const jobs = scheduleJobs(config, services, logger);
   await installShippedDashboards(services, logger);
 
@@ -106,6 +114,7 @@ export async function composeMLog(config: MLogConfig, logger: Logger, metrics: M
     async close(graceMs) {
       await stores.events.close(graceMs);
       await finalCheckpoint(services, logger);
+      await webhook?.stop(Math.max(graceMs, 1000));
       await services.rejections.flush();
       await stores.close();
     },

@@ -86,7 +86,7 @@ export function createServices(settings: ServiceSettings, stores: Stores, logger
   const evidence =
     evidenceSetup === undefined
       ? undefined
-      : new EvidenceService({ ...evidenceSetup, store: stores.evidence, events: stores.events, logger });
+      : new EvidenceService({ ...evidenceSetup, store: stores.evidence, logger });
   const ingest = new IngestService(stores.events, logger, evidenceSetup?.log === undefined ? undefined : evidence);
   const queries = new QueryService(stores.events, logger);
   const accounts = new AdminAccounts(stores.admins, stores.audit);

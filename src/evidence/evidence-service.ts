@@ -1,5 +1,4 @@
 import { ConflictError, NotFoundError, UnprocessableContentError } from '../errors/mlog-error.js';
-import type { EventStore } from '../events/event-store-type.js';
 import type { Logger } from '../logging/logger.js';
 import {
   CHAIN_ENTRY_TYP,
@@ -11,7 +10,7 @@ import {
   type StoredChainEntry,
   type TombstonePayload,
 } from './chain-entry.js';
-import { canonicalJson, HASH_FIELD, LOG_FIELD, POSITION_FIELD } from './event-hash.js';
+import { canonicalJson } from './event-hash.js';
 import { hashLeaf, monthOf, type LogLeaf } from './evidence-log-entry.js';
 import type { EvidenceLog } from './evidence-log.js';
 import type { EvidenceStore } from './evidence-store-type.js';
@@ -50,7 +49,6 @@ export interface EvidenceServiceDependencies {
   log?: EvidenceLog;
   key: SigningKey;
   store: EvidenceStore;
-  events: Pick<EventStore, 'search'>;
   logger: Logger;
   checkpointSeconds: number;
   /** Told about each entry this process appends (the checkpoint webhook); must not throw or wait. */
@@ -211,28 +209,27 @@ export class EvidenceService {
    * were registered without the evidence log.
    */
   async proof(isCode: string, uid: string): Promise<ProofAnswer> {
-    const page = await this.deps.events.search({ isCode, uid, conditions: [], from: 0, size: MAX_PROOF_EVENTS, order: 'registration-order' });
-    const events = page.events.filter((event) => event['event_type'] !== undefined);
+    const events = await this.deps.store.placesOfUid(isCode, uid, MAX_PROOF_EVENTS);
     if (events.length === 0) throw new NotFoundError('No data was found for the given parameters.');
-    const unlogged = events.find((event) => typeof event[LOG_FIELD] !== 'string' || typeof event[POSITION_FIELD] !== 'number');
+    const unlogged = events.find((event) => event.log === undefined || event.position === undefined || event.hash === undefined);
     if (unlogged !== undefined) {
-      throw new UnprocessableContentError(`Event ${String(unlogged['@id'])} of UID ${uid} was registered without the evidence log (before it was turned on, or with MLOG_EVIDENCE=off), so it has no inclusion proof.`);
+      throw new UnprocessableContentError(`Event ${unlogged.id} of UID ${uid} was registered without the evidence log (before it was turned on, or with MLOG_EVIDENCE=off), so it has no inclusion proof.`);
     }
+    const placed = events as PlacedEvent[];
     const checkpoints = new Map<string, StoredChainEntry>();
-    for (const log of new Set(events.map((event) => event[LOG_FIELD] as string))) {
+    for (const log of new Set(placed.map((event) => event.log))) {
       const checkpoint = await this.deps.store.latestCheckpoint(log);
       if (checkpoint !== undefined) checkpoints.set(log, checkpoint);
     }
     const proofs: EventProof[] = [];
-    const byLog = new Map<string, Record<string, unknown>[]>();
-    for (const event of events) {
-      const log = event[LOG_FIELD] as string;
-      const position = event[POSITION_FIELD] as number;
+    const byLog = new Map<string, PlacedEvent[]>();
+    for (const event of placed) {
+      const { log, position } = event;
       const checkpoint = checkpoints.get(log);
       if (checkpoint === undefined || checkpoint.kind !== 'checkpoint' || checkpoint.size <= position) {
         const seconds = this.secondsToNextCheckpoint();
         throw new ConflictError(
-          `Event ${String(event['@id'])} of UID ${uid} is not yet covered by a signed checkpoint; the next checkpoint is due in about ${seconds} s (MLOG_CHECKPOINT_SECONDS). Retry after it.`,
+          `Event ${event.id} of UID ${uid} is not yet covered by a signed checkpoint; the next checkpoint is due in about ${seconds} s (MLOG_CHECKPOINT_SECONDS). Retry after it.`,
           { retryAfterSeconds: seconds },
         );
       }
@@ -240,16 +237,14 @@ export class EvidenceService {
     }
     for (const [log, logged] of byLog) {
       const checkpoint = checkpoints.get(log) as Extract<StoredChainEntry, { kind: 'checkpoint' }>;
-      const positions = logged.map((event) => event[POSITION_FIELD] as number);
-      const hasher = await this.rangeHasher(log, checkpoint.size, positions);
-      for (const event of logged) {
-        const position = event[POSITION_FIELD] as number;
+      const hasher = await this.rangeHasher(log, checkpoint.size, logged.map((event) => event.position));
+      for (const { id, position, hash } of logged) {
         const leaf = hasher.leafAt(position);
         proofs.push({
-          id: String(event['@id']),
+          id,
           log,
           position,
-          hash: String(event[HASH_FIELD]),
+          hash,
           leaf,
           leaf_hash: hashLeaf(leaf).toString('hex'),
           audit_path: inclusionProof(position, checkpoint.size, hasher.hashRange).map((hash) => hash.toString('hex')),
@@ -294,6 +289,24 @@ export class EvidenceService {
       return chunk.leaves[position - chunkStart(position)] as LogLeaf;
     };
     return { hashRange, leafAt };
+  }
+
+  /**
+   * Every chain entry with seq ≥ `from`, in seq order, as stored (payload fields, JWS, hash, kid and
+   * public key), handed to `each` a page at a time; resolves with how many.
+   */
+  async exportChain(from: number, each: (entry: StoredChainEntry) => void | Promise<void>): Promise<number> {
+    let next = from;
+    let count = 0;
+    for (;;) {
+      const page = await this.deps.store.entriesFrom(next, 500);
+      for (const entry of page) {
+        await each(entry);
+        count++;
+        next = entry.seq + 1;
+      }
+      if (page.length < 500) return count;
+    }
   }
 
   /** The newest entry of the chain, the newest checkpoint of each log, and this process's public key. */

@@ -25,6 +25,8 @@ export interface EvidenceStore {
   latestCheckpoint(log: string): Promise<StoredChainEntry | undefined>;
   /** The newest checkpoint of each log, newest first, at most `limit`. */
   latestCheckpoints(limit: number): Promise<StoredChainEntry[]>;
+  /** Where each stored event of `uid` in the IS's own indices sits in the evidence log (log and position absent when it was stored without), by id; read-your-writes. */
+  placesOfUid(isCode: string, uid: string, limit: number): Promise<{ id: string; log?: string; position?: number; hash?: string }[]>;
   /** Entries with seq ≥ from, in seq order, `size` at a time (the next page starts after the last seq). */
   entriesFrom(from: number, size: number): Promise<StoredChainEntry[]>;
 }

@@ -4,7 +4,7 @@ import { GENESIS_PREVIOUS } from '../evidence/chain-entry.js';
 import type { ChainEntryBuilder, EvidenceStore } from '../evidence/evidence-store-type.js';
 import { chunkId, type LeafChunk } from '../evidence/leaf-chunk.js';
 import { statusOf, storageFailure } from './elasticsearch-errors.js';
-import { EVIDENCE_INDEX, EVIDENCE_LEAVES_INDEX } from './index-names.js';
+import { EVIDENCE_INDEX, EVIDENCE_LEAVES_INDEX, eventIndexPattern } from './index-names.js';
 
 const EVIDENCE_UNAVAILABLE = 'the evidence chain cannot be read or written now';
 /** Tries at the head before giving up: each lost race means another instance appended meanwhile. */
@@ -123,6 +123,34 @@ export class ElasticsearchEvidenceStore implements EvidenceStore {
       return response.hits.hits.flatMap((hit) => (hit._source === undefined ? [] : [hit._source]));
     } catch (error) {
       throw storageFailure(error, EVIDENCE_UNAVAILABLE);
+    }
+  }
+
+  async placesOfUid(isCode: string, uid: string, limit: number): Promise<{ id: string; log?: string; position?: number; hash?: string }[]> {
+    const index = eventIndexPattern(isCode);
+    try {
+      await this.client.indices.refresh({ index, ignore_unavailable: true, allow_no_indices: true });
+      const response = await this.client.search<Record<string, unknown>>({
+        index,
+        ignore_unavailable: true,
+        allow_no_indices: true,
+        size: limit,
+        query: { bool: { filter: [{ term: { '@uid': uid } }, { term: { '@is': isCode } }] } },
+        _source: { includes: ['@id', '@log', '@position', '@hash'] },
+        sort: [{ '@id': 'asc' }],
+      });
+      return response.hits.hits.map((hit) => {
+        const source = hit._source ?? {};
+        const { '@log': log, '@position': position, '@hash': hash } = source;
+        return {
+          id: String(source['@id'] ?? hit._id),
+          ...(typeof log === 'string' ? { log } : {}),
+          ...(typeof position === 'number' ? { position } : {}),
+          ...(typeof hash === 'string' ? { hash } : {}),
+        };
+      });
+    } catch (error) {
+      throw storageFailure(error, 'the events cannot be read now');
     }
   }
 

@@ -1,7 +1,7 @@
 import type { EventSearch } from '../events/event-store-type.js';
 
-/** MLog's own fields, kept out of query answers (the client gets back what it sent, plus @uid). */
-export const INTERNAL_FIELDS_HIDDEN_FROM_ANSWERS = ['@id', '@is', '@received', '@signed', '@kid', '@alg', '@jws', '@jws_ref', '@line'];
+/** MLog's own fields, kept out of query answers (the client gets back what it sent, plus @uid; GET /proof/{uid} gives the evidence fields). */
+export const INTERNAL_FIELDS_HIDDEN_FROM_ANSWERS = ['@id', '@is', '@received', '@signed', '@kid', '@alg', '@jws', '@jws_ref', '@line', '@hash', '@log', '@position'];
 
 type QueryClause = Record<string, unknown>;
 
