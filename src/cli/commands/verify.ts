@@ -136,6 +136,7 @@ export function verifyCommands(program: Command, context: CliContext): void {
         ...(options.to === undefined ? {} : { toMonth: options.to }),
       };
       const startedAt = process.hrtime.bigint();
+      const cpuBefore = process.cpuUsage();
       const report = await context.withServices(async (services) => {
         const total = await services.evidenceVerification.countEvents(scope);
         const bar = progressBar(total);
@@ -146,9 +147,24 @@ export function verifyCommands(program: Command, context: CliContext): void {
         }
       });
       const seconds = Number(process.hrtime.bigint() - startedAt) / 1e9;
+      const cpu = process.cpuUsage(cpuBefore);
       const rate = seconds > 0 ? report.events.scanned / seconds : 0;
       if (options.json === true) {
-        output.out(JSON.stringify({ ...report, kids: keys.map((key) => key.kid), duration_ms: Math.round(seconds * 1000), events_per_second: Math.round(rate) }, null, 2));
+        const cpuMs = (cpu.user + cpu.system) / 1000;
+        output.out(
+          JSON.stringify(
+            {
+              ...report,
+              kids: keys.map((key) => key.kid),
+              duration_ms: Math.round(seconds * 1000),
+              events_per_second: Math.round(rate),
+              cpu_ms: Math.round(cpuMs),
+              ...(report.events.scanned === 0 ? {} : { cpu_us_per_event: Number(((cpuMs * 1000) / report.events.scanned).toFixed(2)) }),
+            },
+            null,
+            2,
+          ),
+        );
       } else printReport(output, report, seconds, rate);
       if (!report.ok) throw new VerificationFailed(failureSummary(report));
     });
