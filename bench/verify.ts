@@ -1,5 +1,5 @@
 /**
- * `npm run bench:verify -- [--elasticsearch <url>] [--events 200000] [--batch 500] [--signed-share 0.1]`:
+ * `npm run bench:verify -- [--elasticsearch <url>] [--events 200000] [--batch 100] [--signed-share 0.1]`:
  * loads N events through /register of an MLog started for the run (batches over mutual TLS; a share
  * of them signed, RS256, so `mlog verify` re-verifies client signatures too), stops it (its final
  * checkpoint covers every acknowledged event), then runs `mlog verify --all --json` as a process and
@@ -38,7 +38,7 @@ const share = (value: string): number => {
 const program = new Command()
   .option('--elasticsearch <url>', 'an Elasticsearch that holds nothing else (default: one started for the run)')
   .option('--events <n>', 'events to register and verify', whole, 200_000)
-  .option('--batch <n>', 'events per /register call', whole, 500)
+  .option('--batch <n>', 'events per /register call (a call holds at most 256 KB)', whole, 100)
   .option('--signed-share <fraction>', 'share of the events signed by the IS (RS256)', share, 0.1);
 program.parse();
 const options = program.opts<{ elasticsearch?: string; events: number; batch: number; signedShare: number }>();
@@ -82,6 +82,7 @@ try {
   const client = new MtlsClient(mlog.publicPort, { caPem: ca.certPem, certPem: certificate.certPem, keyPem: certificate.keyPem }, CONNECTIONS);
   let sent = 0;
   let failed = 0;
+  let refusal: string | undefined;
   const loadStarted = performance.now();
   const worker = async (): Promise<void> => {
     while (sent < options.events) {
@@ -89,13 +90,16 @@ try {
       sent += size;
       const body = Array.from({ length: size }, line).join('\n');
       const answer = await client.request('POST', '/register', body);
-      if (answer.status !== 200) failed += size;
+      if (answer.status !== 200) {
+        failed += size;
+        refusal ??= `${answer.status} ${answer.body.slice(0, 300)}`;
+      }
     }
   };
   await Promise.all(Array.from({ length: CONNECTIONS }, worker));
   client.close();
   const loadSeconds = (performance.now() - loadStarted) / 1000;
-  log(`registered ${(sent - failed).toLocaleString('en')} events (${failed} refused) in ${loadSeconds.toFixed(0)} s, batches of ${options.batch}, ${Math.round(options.signedShare * 100)} % signed`);
+  log(`registered ${(sent - failed).toLocaleString('en')} events (${failed} refused) in ${loadSeconds.toFixed(0)} s, batches of ${options.batch}, ${Math.round(options.signedShare * 100)} % signed${refusal === undefined ? '' : `; first refusal: ${refusal}`}`);
   // SIGTERM: the final checkpoint covers every acknowledged event.
   await mlog.stop();
   cleanups.pop();

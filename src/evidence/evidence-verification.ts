@@ -1,6 +1,6 @@
 import { verifyCompactJws } from '../auth/jws-verifier.js';
 import { MLogError } from '../errors/mlog-error.js';
-import type { SystemRegistry } from '../systems/system-registry.js';
+import type { KnownSystem, SystemRegistry } from '../systems/system-registry.js';
 import type { EvidenceReader } from './evidence-reader-type.js';
 import { trustedKeyMap, type TrustedKey } from './trusted-key.js';
 import { verifyEvidence, type StoredEventHit, type VerifyReport, type VerifyScope } from './verifier.js';
@@ -26,13 +26,23 @@ export class EvidenceVerification {
 
   /** Checks the chain, every log, and every stored event in scope; the report lists each finding. */
   verify(run: VerificationRun): Promise<VerifyReport> {
+    // Each IS's certificates are read and parsed once per run, not once per signed event.
+    const systems = new Map<string, Promise<KnownSystem | undefined>>();
+    const known = (code: string): Promise<KnownSystem | undefined> => {
+      let found = systems.get(code);
+      if (found === undefined) {
+        found = this.registry.findByCode(code);
+        systems.set(code, found);
+      }
+      return found;
+    };
     return verifyEvidence({
       chain: this.reader.chain(),
       leafChunks: this.reader.leafChunks(),
       events: this.reader.events(run.scope),
       keys: trustedKeyMap(run.keys),
       scope: run.scope,
-      checkSignature: (hit) => this.checkClientSignature(hit),
+      checkSignature: (hit) => this.checkClientSignature(hit, known),
       ...(run.onEvents === undefined ? {} : { onEvents: run.onEvents }),
     });
   }
@@ -41,11 +51,11 @@ export class EvidenceVerification {
    * A stored `@jws`, verified again against the certificates its IS has registered now, each judged
    * valid or not at the event's `@received` (as at registration).
    */
-  private async checkClientSignature(hit: StoredEventHit): Promise<string | undefined> {
+  private async checkClientSignature(hit: StoredEventHit, systemOf: (code: string) => Promise<KnownSystem | undefined>): Promise<string | undefined> {
     const source = hit.source;
     const jws = source['@jws'] as string;
     const code = typeof source['@is'] === 'string' ? source['@is'] : '';
-    const known = await this.registry.findByCode(code);
+    const known = await systemOf(code);
     if (known === undefined) return `its system "${code}" is no longer registered.`;
     const received = new Date(typeof source['@received'] === 'string' ? source['@received'] : Number.NaN);
     try {
