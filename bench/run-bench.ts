@@ -20,8 +20,9 @@ import { cpuPerCallMicros, formatReport, type ReportRow } from './report.js';
 import { RssSampler } from './rss-sampler.js';
 import { octetCountedFrames, quantile, relpAcknowledgements, timeMLogOverTls, timeRsyslogToElasticsearch } from './syslog-scenario.js';
 import { freePort } from '../scripts/mlog-child-process.js';
+import { measureEventHashing } from './evidence-hash.js';
 
-const SCENARIOS = ['ceiling', 'batch', 'signed', 'unsigned', 'query', 'dashboards', 'alerts', 'syslog'] as const;
+const SCENARIOS = ['ceiling', 'batch', 'signed', 'unsigned', 'query', 'dashboards', 'alerts', 'syslog', 'evidence'] as const;
 type Scenario = (typeof SCENARIOS)[number];
 
 /** MLog's CPU per single-event call the target allows, µs. */
@@ -185,6 +186,7 @@ async function main(): Promise<void> {
     cleanups.push(() => mlog.stop());
     for (const system of [...systems, querySystem, syslogSystem]) await mlog.addSystem(system.code, system.certificate);
     const rss = new RssSampler(mlog.pid);
+    const mainRss = rss;
     cleanups.push(async () => rss.stop());
     const tlsOf = (system: BenchSystem) => ({ caPem: ca.certPem, certPem: system.certificate.certPem, keyPem: system.certificate.keyPem });
 
@@ -235,11 +237,12 @@ async function main(): Promise<void> {
     }
 
     // MLog /register scenarios: connection `worker` belongs to IS worker % 4.
-    const register = async (name: string, connections: number, bodies: string[][], eventsPerCall: number, ratePerSecond?: number): Promise<{ result: LoadResult; rssBytes: number; cpu: number; window: CpuFigures }> => {
+    const register = async (name: string, connections: number, bodies: string[][], eventsPerCall: number, ratePerSecond?: number, target: MLogUnderTest = mlog): Promise<{ result: LoadResult; rssBytes: number; cpu: number; window: CpuFigures }> => {
       log(`MLog: ${name}${ratePerSecond === undefined ? '' : ` at ${ratePerSecond.toFixed(0)} calls/s`}`);
-      const clients = systems.map((system) => new MtlsClient(mlog.publicPort, tlsOf(system), Math.ceil(connections / systems.length)));
+      const clients = systems.map((system) => new MtlsClient(target.publicPort, tlsOf(system), Math.ceil(connections / systems.length)));
+      const rss = target === mlog ? mainRss : new RssSampler(target.pid);
       rss.reset();
-      const cpuWindow = new CpuWindow(mlog.pid);
+      const cpuWindow = new CpuWindow(target.pid);
       try {
         const result = await runLoad({
           concurrency: connections,
@@ -264,6 +267,7 @@ async function main(): Promise<void> {
         return { result, rssBytes, cpu, window };
       } finally {
         for (const client of clients) client.close();
+        if (rss !== mainRss) rss.stop();
       }
     };
 
@@ -315,6 +319,55 @@ async function main(): Promise<void> {
       const bodies = pools.map((pool) => pool.unsigned);
       const { result, rssBytes, cpu, window } = await register(`one unsigned event per call, ${SINGLE_CONNECTIONS} connections`, SINGLE_CONNECTIONS, bodies, 1);
       rows.push({ scenario: `MLog ×1 unsigned (${SINGLE_CONNECTIONS} conn)`, result, unit: 'events/s', rssBytes, cpu, window, ratio: describeRatio(ratioToCeiling(result), ratioToSingleDocument(result)), target: '(no target)' });
+    }
+
+    // 4b. The evidence log's cost (docs/evidence.md): the batch and signed single-event runs against a
+    // second MLog with MLOG_EVIDENCE=off and this one (on), one after the other in the same run, on the
+    // same Elasticsearch; the rate ratio and, steadier on a shared machine, the CPU per event.
+    let evidenceLines: string[] = [];
+    if (selected.has('evidence')) {
+      const hashing = await measureEventHashing();
+      evidenceLines = [
+        `Evidence hashing alone: @hash (RFC 8785 + SHA-256) ${hashing.hashMicros.toFixed(1)} µs CPU/event, with the leaf hash ${hashing.hashAndLeafMicros.toFixed(1)} µs (JSON.stringify of the same document: ${hashing.stringifyMicros.toFixed(1)} µs); a receipt signed with Ed25519 ${hashing.receiptMicros.toFixed(1)} µs (jose: ${hashing.receiptJoseMicros.toFixed(1)} µs).`,
+      ];
+      log(evidenceLines[0] as string);
+      log('starting a second MLog with MLOG_EVIDENCE=off');
+      const off = await MLogUnderTest.start(elasticsearchUrl, { serverCertPath: server.certPath, serverKeyPath: server.keyPath, caPath: ca.certPath }, { MLOG_ALERTS_SCHEDULE: 'off', ...options.mlogEnv, MLOG_WORKERS: String(options.workers), MLOG_EVIDENCE: 'off' });
+      cleanups.push(() => off.stop());
+      const random = new Random(5);
+      const runs: [string, string[][], number, number][] = [
+        [`batch ×100 signed (${BATCH_CONNECTIONS} conn)`, pools.map((pool) => batchBodies(pool, 100, options.quick ? 20 : 50, random)), 100, BATCH_CONNECTIONS],
+        [`×1 signed (${SINGLE_CONNECTIONS} conn)`, pools.map((pool) => pool.signed), 1, SINGLE_CONNECTIONS],
+      ];
+      for (const [label, bodies, eventsPerCall, connections] of runs) {
+        // Off, on, on, off: a drift of the shared machine or of Elasticsearch over the four runs weighs on both sides alike.
+        const offFirst = await register(`${label}, evidence log off (1 of 2)`, connections, bodies, eventsPerCall, undefined, off);
+        const onFirst = await register(`${label}, evidence log on (1 of 2)`, connections, bodies, eventsPerCall);
+        const onSecond = await register(`${label}, evidence log on (2 of 2)`, connections, bodies, eventsPerCall);
+        const offSecond = await register(`${label}, evidence log off (2 of 2)`, connections, bodies, eventsPerCall, undefined, off);
+        const events = (...measured: (typeof onFirst)[]) => measured.reduce((sum, run) => sum + run.result.units, 0);
+        const seconds = (...measured: (typeof onFirst)[]) => measured.reduce((sum, run) => sum + run.result.seconds, 0);
+        const cpuSeconds = (...measured: (typeof onFirst)[]) => measured.reduce((sum, run) => sum + (run.window.serverSeconds ?? Number.NaN), 0);
+        const rateOn = events(onFirst, onSecond) / seconds(onFirst, onSecond);
+        const rateOff = events(offFirst, offSecond) / seconds(offFirst, offSecond);
+        const ratio = rateOn / rateOff;
+        const cpuOn = (cpuSeconds(onFirst, onSecond) / events(onFirst, onSecond)) * 1e6;
+        const cpuOff = (cpuSeconds(offFirst, offSecond) / events(offFirst, offSecond)) * 1e6;
+        const cpuRatio = cpuOn / cpuOff;
+        rows.push({ scenario: `MLog ${label}, evidence off`, ...offFirst, unit: 'events/s', target: 'reference of the row below' });
+        rows.push({
+          scenario: `MLog ${label}, evidence on`,
+          ...onFirst,
+          unit: 'events/s',
+          ratio: `${ratio.toFixed(2)} × off${Number.isFinite(cpuRatio) ? `, CPU/event ${cpuRatio.toFixed(2)} × off` : ''}`,
+          target: '≥ 0.95 × off',
+          met: ratio >= 0.95,
+        });
+        evidenceLines.push(
+          `Evidence log, ${label}, two runs each (off, on, on, off): ${rateOn.toFixed(0)} events/s on, ${rateOff.toFixed(0)} off (${ratio.toFixed(2)} ×, target ≥ 0.95)` +
+            (Number.isFinite(cpuRatio) ? `; MLog CPU ${cpuOn.toFixed(0)} µs/event on, ${cpuOff.toFixed(0)} off (${cpuRatio.toFixed(2)} ×)` : ''),
+        );
+      }
     }
 
     // 5. Queries over an IS holding many events (seeded once for the queries and the dashboard).
@@ -487,7 +540,7 @@ async function main(): Promise<void> {
     const setting = `${options.quick ? '--quick: ' : ''}${options.seconds} s measured after ${options.warmup} s warm-up per scenario; MLog with ${options.workers} worker process${options.workers === 1 ? '' : 'es'}`;
     const legend =
       "MLog CPU and MLog CPU/call (write rows): CPU seconds of MLog's processes in the measured window, as a share of one core and ÷ the calls answered in it; load gen CPU: this process's CPU ÷ wall time ÷ the machine's cores, CLIENT-BOUND when its event loop was busy ≥ 90% of the window";
-    process.stdout.write(`\n${table}\n${rssLine}\n${setting}\n${legend}\n`);
+    process.stdout.write(`\n${table}\n${rssLine}\n${setting}\n${legend}\n${evidenceLines.length === 0 ? '' : `\n${evidenceLines.join('\n')}\n`}`);
     const unexpected = mlog.log.split('\n').filter((line) => line.trim() !== '');
     if (unexpected.length > 0) process.stdout.write(`\nMLog logged ${unexpected.length} warning/error lines; the last: ${unexpected.at(-1)?.slice(0, 300)}\n`);
     if (options.json !== undefined) {

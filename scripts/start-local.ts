@@ -16,6 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { withCommandLineServices } from '../src/composition/index.js';
 import { loadConfig } from '../src/config/config.js';
 import { ConfigurationError } from '../src/errors/mlog-error.js';
+import { newSigningKeyPem } from '../src/evidence/signing-key.js';
 import { DIST_MAIN, ensureBuilt } from './build.js';
 import { ensureConsoleBuilt } from './build-console.js';
 import { ensureDevelopmentPki } from './dev-pki.js';
@@ -95,6 +96,16 @@ function adminToken(): string {
   return token;
 }
 
+/** MLog's signing key in .local (made once, Ed25519, PKCS#8 PEM): checkpoints and receipts stay verifiable across restarts. */
+function signingKey(): string {
+  const path = join(LOCAL, 'signing-key.pem');
+  if (!existsSync(path)) {
+    writeFileSync(path, newSigningKeyPem(), { mode: 0o600 });
+    say(`MLog's signing key (checkpoints, receipts) made in ${path}.`);
+  }
+  return path;
+}
+
 async function main(): Promise<void> {
   mkdirSync(LOCAL, { recursive: true });
   await ensureConsoleBuilt({ log: (line) => say(line) });
@@ -112,6 +123,7 @@ async function main(): Promise<void> {
   env.MLOG_TLS_CLIENT_CA ??= pki.ca.certPath;
   env.MLOG_SYSLOG_TLS_PORT ??= '6514';
   env.MLOG_ADMIN_TOKEN ??= adminToken();
+  env.MLOG_SIGNING_KEY ??= signingKey();
 
   const adminPasswordFile = join(LOCAL, 'admin-password');
   const config = loadConfig(env);

@@ -194,7 +194,7 @@ export class EvidenceService {
       events_root: treeRoot(leafHashes).toString('hex'),
     };
     if (request.events.length <= RECEIPT_LISTED_EVENTS_MAX) payload.events = request.events.map((event) => ({ id: event.id, position: event.position, hash: event.hash }));
-    return this.deps.key.sign(canonicalJson(payload), RECEIPT_TYP);
+    return this.deps.key.signNow(canonicalJson(payload), RECEIPT_TYP);
   }
 
   /** Seconds until this process's next checkpoint is due (at least 1). */

@@ -1,0 +1,107 @@
+/**
+ * The evidence log's CPU per event on its own: `@hash` (RFC 8785 canonical JSON of the stored
+ * document + SHA-256) and the leaf hash, over documents shaped like the bench's signed events (their
+ * 20-odd fields, MLog's @ fields and a JWS of about 700 characters). CPU time (process.cpuUsage), so
+ * that a busy machine changes it little. Run alone: `npx tsx bench/evidence-hash.ts`.
+ */
+import { randomUUID } from 'node:crypto';
+import { SigningKey } from '../src/evidence/signing-key.js';
+import { pathToFileURL } from 'node:url';
+import { storedEventHash } from '../src/evidence/event-hash.js';
+import { hashLeaf } from '../src/evidence/evidence-log-entry.js';
+
+export interface HashingCost {
+  events: number;
+  /** CPU µs per event of @hash alone, and of @hash plus its leaf hash. */
+  hashMicros: number;
+  hashAndLeafMicros: number;
+  /** CPU µs per event of JSON.stringify of the same document: the serialisation every write already pays. */
+  stringifyMicros: number;
+  /** CPU µs per receipt (one event listed) signed with Ed25519: node:crypto (what MLog uses) and jose. */
+  receiptMicros: number;
+  receiptJoseMicros: number;
+}
+
+function sampleDocument(n: number): Record<string, unknown> {
+  const uid = randomUUID();
+  return {
+    event_time: new Date(Date.UTC(2026, 10, 28, 12, 0, n % 60)).toISOString(),
+    event_type: 'MPass.User.Authenticated',
+    event_id: `evt-${n}`,
+    event_correlation: randomUUID(),
+    event_level: 'INFO',
+    event_source: 'mpass-web-03',
+    event_message: `User ${n} authenticated with a qualified certificate; session opened from the citizen portal`,
+    event_details: { method: 'certificate', issuer: 'STISC', attempts: 1, flags: ['mfa', 'qualified'] },
+    legal_entity: '1003600000000',
+    legal_basis: 'Law 142/2018 art. 5',
+    legal_reason: 'authentication',
+    user: `user-${n}@mpass.gov.md`,
+    user_session: randomUUID(),
+    user_address: `10.0.${n % 256}.${(n * 7) % 256}`,
+    subject: `200${String(n).padStart(10, '0')}`,
+    subject_type: 'IDNP',
+    subject_name: 'Ion Popescu',
+    object: `session-${n}`,
+    object_type: 'Session',
+    object_name: 'MPass session',
+    '@is': 'mpass',
+    '@uid': uid,
+    '@id': `${uid}-00000`,
+    '@received': new Date().toISOString(),
+    '@signed': true,
+    '@line': 1,
+    '@kid': '331eae227433fea6f011c2e89a3f928d',
+    '@alg': 'RS256',
+    '@jws': `eyJhbGciOiJSUzI1NiIsImtpZCI6IjMzMWVhZTIyNzQzM2ZlYTZmMDExYzJlODlhM2Y5MjhkIn0.${'x'.repeat(420)}.${'y'.repeat(342)}`,
+    '@log': 'bench-20261128T120000Z-0123456789ab',
+    '@position': n,
+  };
+}
+
+function cpuMicros(work: () => void): number {
+  const before = process.cpuUsage();
+  work();
+  const used = process.cpuUsage(before);
+  return used.user + used.system;
+}
+
+/** Measures `events` documents (after a warm-up of as many): CPU µs per event, and per receipt. */
+export async function measureEventHashing(events = 20_000): Promise<HashingCost> {
+  const documents = Array.from({ length: events }, (_, n) => sampleDocument(n));
+  let sink = 0;
+  for (const document of documents) sink += storedEventHash(document).length; // warm-up
+  const hash = cpuMicros(() => {
+    for (const document of documents) sink += storedEventHash(document).length;
+  });
+  const both = cpuMicros(() => {
+    for (const document of documents) {
+      const hashed = storedEventHash(document);
+      sink += hashLeaf({ kind: 'event', id: document['@id'] as string, hash: hashed, is: 'mpass', month: '2026.11' }).length;
+    }
+  });
+  const stringify = cpuMicros(() => {
+    for (const document of documents) sink += JSON.stringify(document).length;
+  });
+  if (sink === 0) throw new Error('nothing hashed');
+  const key = await SigningKey.ephemeral();
+  const receipt = JSON.stringify({ count: 1, events: [{ hash: 'a'.repeat(64), id: `${randomUUID()}-00000`, position: 1 }], events_root: 'b'.repeat(64), first_position: 1, is: 'mpass', iss: 'MLog', log: 'bench-log', received: new Date().toISOString(), uid: randomUUID() });
+  const receipts = 2_000;
+  for (let i = 0; i < 200; i++) key.signNow(receipt, 'mlog-receipt+jws');
+  const now = cpuMicros(() => {
+    for (let i = 0; i < receipts; i++) sink += key.signNow(receipt, 'mlog-receipt+jws').length;
+  });
+  const before = process.cpuUsage();
+  for (let i = 0; i < receipts; i++) sink += (await key.sign(receipt, 'mlog-receipt+jws')).length;
+  const used = process.cpuUsage(before);
+  return { events, hashMicros: hash / events, hashAndLeafMicros: both / events, stringifyMicros: stringify / events, receiptMicros: now / receipts, receiptJoseMicros: (used.user + used.system) / receipts };
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const cost = await measureEventHashing();
+  process.stdout.write(
+    `evidence hashing, ${cost.events.toLocaleString('en')} documents of 31 fields: @hash (RFC 8785 + SHA-256) ${cost.hashMicros.toFixed(1)} µs CPU/event, ` +
+      `with the leaf hash ${cost.hashAndLeafMicros.toFixed(1)} µs; JSON.stringify of the same document ${cost.stringifyMicros.toFixed(1)} µs (ratio ${(cost.hashAndLeafMicros / cost.stringifyMicros).toFixed(1)} ×)\n` +
+      `receipt (Ed25519, one event listed): ${cost.receiptMicros.toFixed(1)} µs CPU with node:crypto, ${cost.receiptJoseMicros.toFixed(1)} µs with jose\n`,
+  );
+}
