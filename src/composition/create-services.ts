@@ -25,6 +25,7 @@ import { RejectionSearch } from '../rejections/rejection-search.js';
 import { ConsoleSearchService } from '../search/console-search-service.js';
 import { DashboardService } from '../dashboards/dashboard-service.js';
 import { EvidenceVerification } from '../evidence/evidence-verification.js';
+import { DocumentEvidenceChecker } from '../evidence/document-evidence.js';
 import { SystemRegistry } from '../systems/system-registry.js';
 import type { Stores } from './create-stores.js';
 import type { EvidenceLog } from '../evidence/evidence-log.js';
@@ -131,7 +132,7 @@ export function createServices(settings: ServiceSettings, stores: Stores, logger
     rejectionSearch: new RejectionSearch(stores.rejections),
     onboarding: new OnboardingService(registry, stores.conformanceFacts, stores.audit, logger),
     personalData: new PersonalDataService(stores.personalData, registry, queries, logger),
-    consoleSearch: new ConsoleSearchService(stores.consoleSearch, stores.audit, registry, logger),
+    consoleSearch: new ConsoleSearchService(stores.consoleSearch, stores.audit, registry, logger, evidence === undefined ? undefined : new DocumentEvidenceChecker(evidence)),
     dashboards: new DashboardService(stores.dashboards, stores.dashboardData, stores.audit, registry, logger),
     evidenceVerification: new EvidenceVerification(stores.evidenceReader, registry),
     retention: new RetentionJob({
