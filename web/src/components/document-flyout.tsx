@@ -60,7 +60,7 @@ function EvidencePanel(props: { evidence: DocumentEvidence }) {
           { title: 'Signing key (kid)', description: mono(evidence.checkpoint.kid) },
         ]),
     ...(evidence.leafHash === undefined ? [] : [{ title: 'Leaf hash', description: mono(evidence.leafHash) }]),
-    ...(evidence.auditPath === undefined ? [] : [{ title: 'Audit path', description: `${evidence.auditPath.length} hashes, nearest first` }]),
+    ...(evidence.auditPath === undefined ? [] : [{ title: 'Audit path', description: `${evidence.auditPath.length} ${evidence.auditPath.length === 1 ? 'hash' : 'hashes'}, nearest first` }]),
   ];
   return (
     <div data-test-subj="evidencePanel">
