@@ -1,6 +1,19 @@
-import type { ChainRecord, StoredEventHit, StoredLeafChunk, VerifyScope } from './verifier.js';
+import type { ChainRecord, StoredLeafChunk, VerifyScope } from './verifier.js';
 
-/** What `mlog verify` reads: the chain, the leaf chunks and the stored events, in pages (src/storage/elasticsearch-evidence-reader.ts). */
+/** A scan of the stored events in scope under one point in time, split in `slices` that can be read at once. */
+export interface EventScan {
+  /**
+   * The raw JSON text of the search answer holding the next page of `slice` (0 ≤ slice < slices),
+   * after the hit whose sort values are `after` (the first page without). Read by checkSearchPage
+   * (event-check.ts), in a worker thread.
+   */
+  page(slice: number, after: unknown[] | undefined): Promise<string>;
+  /** Hits per page: a page with fewer is its slice's last. */
+  readonly pageSize: number;
+  close(): Promise<void>;
+}
+
+/** What `mlog verify` reads: the chain, the leaf chunks and the stored events (src/storage/elasticsearch-evidence-reader.ts). */
 export interface EvidenceReader {
   /** Every chain entry, in seq order. */
   chain(): AsyncIterable<ChainRecord>;
@@ -8,6 +21,6 @@ export interface EvidenceReader {
   leafChunks(): AsyncIterable<StoredLeafChunk>;
   /** How many stored events are in scope (for the progress bar). */
   countEvents(scope: VerifyScope): Promise<number>;
-  /** Every stored event in scope, `_source` whole, in pages; each event exactly once. */
-  events(scope: VerifyScope): AsyncIterable<StoredEventHit[]>;
+  /** Opens a scan of every stored event in scope, `_source` whole, each exactly once across its slices. */
+  openEventScan(scope: VerifyScope, slices: number): Promise<EventScan>;
 }

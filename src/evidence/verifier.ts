@@ -1,6 +1,7 @@
 import { createHash, verify as verifySignature, type KeyObject } from 'node:crypto';
 import type { JsonObject } from '../json/json-object-parser.js';
-import { canonicalJson, HASH_FIELD, LOG_FIELD, POSITION_FIELD, storedEventHash } from './event-hash.js';
+import { canonicalJson } from './event-hash.js';
+import type { CheckedEvent } from './event-check.js';
 import { hashLeaf, type LogLeaf } from './evidence-log-entry.js';
 import { MerkleFrontier } from './merkle.js';
 import { GENESIS_PREVIOUS } from './chain-entry.js';
@@ -30,15 +31,8 @@ export interface StoredLeafChunk {
   root?: string;
 }
 
-/** A stored event: its index, document id and its _source exactly as stored. */
-export interface StoredEventHit {
-  index: string;
-  id: string;
-  source: JsonObject;
-}
-
 /** Where a stored client signature no longer verifies: a sentence, or undefined when it holds. */
-export type SignatureCheck = (hit: StoredEventHit) => Promise<string | undefined>;
+export type SignatureCheck = (signed: NonNullable<CheckedEvent['signed']>) => Promise<string | undefined>;
 
 export const FINDING_KINDS = ['modified', 'missing', 'added', 'checkpoint', 'signature'] as const;
 export type FindingKind = (typeof FINDING_KINDS)[number];
@@ -91,8 +85,8 @@ export interface VerifyReport {
 export interface VerifyInput {
   chain: AsyncIterable<ChainRecord>;
   leafChunks: AsyncIterable<StoredLeafChunk>;
-  /** Pages of stored events in scope. */
-  events: AsyncIterable<StoredEventHit[]>;
+  /** Pages of stored events in scope, each checked by checkStoredEvent (event-check.ts). */
+  events: AsyncIterable<CheckedEvent[]>;
   /** The keys MLog's chain entries may be signed with, by RFC 7638 thumbprint. */
   keys: TrustedKeys;
   scope?: VerifyScope;
@@ -379,14 +373,13 @@ function reportUnverifiedEntries(unverified: readonly UnverifiedEntry[], logs: R
   }
 }
 
-function describeEvent(hit: StoredEventHit): Pick<Finding, 'index' | 'id' | 'uid' | 'log' | 'position'> {
-  const source = hit.source;
+function describeEvent(event: CheckedEvent): Pick<Finding, 'index' | 'id' | 'uid' | 'log' | 'position'> {
   return {
-    index: hit.index,
-    id: typeof source['@id'] === 'string' ? source['@id'] : hit.id,
-    ...(typeof source['@uid'] === 'string' ? { uid: source['@uid'] } : {}),
-    ...(typeof source[LOG_FIELD] === 'string' ? { log: source[LOG_FIELD] } : {}),
-    ...(typeof source[POSITION_FIELD] === 'number' ? { position: source[POSITION_FIELD] } : {}),
+    index: event.index,
+    id: event.id,
+    ...(event.uid === undefined ? {} : { uid: event.uid }),
+    ...(event.log === undefined ? {} : { log: event.log }),
+    ...(event.position === undefined ? {} : { position: event.position }),
   };
 }
 
@@ -406,28 +399,27 @@ export async function verifyEvidence(input: VerifyInput): Promise<VerifyReport> 
   for await (const page of input.events) {
     for (const hit of page) {
       events.scanned += 1;
-      const source = hit.source;
       const described = describeEvent(hit);
-      const storedHash = source[HASH_FIELD];
-      const log = source[LOG_FIELD];
-      const position = source[POSITION_FIELD];
-      if (typeof log !== 'string' || typeof position !== 'number' || !Number.isSafeInteger(position) || position < 0) {
+      const storedHash = hit.hash;
+      const log = hit.log;
+      const position = hit.position;
+      if (log === undefined || position === undefined) {
         findings.add({ kind: 'added', ...described, message: 'The event has no place in any evidence log (no @log and @position): MLog did not register it.' });
         continue;
       }
-      if (typeof storedHash !== 'string' || storedHash !== storedEventHash(source)) {
+      if (storedHash === undefined || !hit.hashHolds) {
         findings.add({
           kind: 'modified',
           ...described,
-          message: typeof storedHash === 'string' ? 'The event as stored no longer has the hash in its @hash: it was changed after MLog stored it.' : 'The event has no @hash.',
+          message: storedHash !== undefined ? 'The event as stored no longer has the hash in its @hash: it was changed after MLog stored it.' : 'The event has no @hash.',
         });
         // The event is there, changed: its position is not missing.
         const state = logs.get(log);
         if (state !== undefined && position < state.claimed.length) state.claimed[position] = 1;
         continue;
       }
-      if (input.checkSignature !== undefined && typeof source['@jws'] === 'string') {
-        const problem = await input.checkSignature(hit);
+      if (input.checkSignature !== undefined && hit.signed !== undefined) {
+        const problem = await input.checkSignature(hit.signed);
         if (problem === undefined) events.signatures_verified += 1;
         else findings.add({ kind: 'signature', ...described, message: `The stored client signature no longer verifies: ${problem}` });
       }

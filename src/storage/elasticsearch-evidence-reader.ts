@@ -1,8 +1,7 @@
 import type { Client, estypes } from '@elastic/elasticsearch';
-import type { EvidenceReader } from '../evidence/evidence-reader-type.js';
+import type { EventScan, EvidenceReader } from '../evidence/evidence-reader-type.js';
 import type { LogLeaf } from '../evidence/evidence-log-entry.js';
-import type { ChainRecord, StoredEventHit, StoredLeafChunk, VerifyScope } from '../evidence/verifier.js';
-import type { JsonObject } from '../json/json-object-parser.js';
+import type { ChainRecord, StoredLeafChunk, VerifyScope } from '../evidence/verifier.js';
 import { storageFailure } from './elasticsearch-errors.js';
 import { EVENT_INDEX_PREFIX, EVIDENCE_INDEX, EVIDENCE_LEAVES_INDEX, eventIndexPattern } from './index-names.js';
 
@@ -102,44 +101,48 @@ export class ElasticsearchEvidenceReader implements EvidenceReader {
   }
 
   /**
-   * Pages of EVENT_PAGE events in _shard_doc order under one point in time; the next page is asked
-   * for while the caller checks this one. The indices are refreshed first, so every event written
-   * before a checkpoint read earlier is seen (a checkpoint covers only acknowledged writes).
+   * A point in time over the event indices in scope, read in `slices` slices of EVENT_PAGE hits in
+   * _shard_doc order; each page is handed over as the raw text of the answer, to be parsed where it
+   * is checked. The indices are refreshed first, so every event written before a checkpoint read
+   * earlier is seen (a checkpoint covers only acknowledged writes).
    */
-  async *events(scope: VerifyScope): AsyncIterable<StoredEventHit[]> {
+  async openEventScan(scope: VerifyScope, slices: number): Promise<EventScan> {
+    const index = eventIndices(scope);
     let pit: string;
     try {
-      await this.client.indices.refresh({ index: eventIndices(scope), ignore_unavailable: true, allow_no_indices: true });
-      pit = (await this.client.openPointInTime({ index: eventIndices(scope), keep_alive: KEEP_ALIVE, ignore_unavailable: true })).id;
+      await this.client.indices.refresh({ index, ignore_unavailable: true, allow_no_indices: true });
+      pit = (await this.client.openPointInTime({ index, keep_alive: KEEP_ALIVE, ignore_unavailable: true })).id;
     } catch (error) {
       throw storageFailure(error, 'The event indices could not be opened for reading');
     }
     const query = eventQuery(scope);
-    const page = async (after: estypes.SortResults | undefined): Promise<estypes.SearchResponse<JsonObject>> => {
-      try {
-        return await this.client.search<JsonObject>({
-          pit: { id: pit, keep_alive: KEEP_ALIVE },
-          size: EVENT_PAGE,
-          query,
-          sort: [{ _shard_doc: 'asc' }],
-          track_total_hits: false,
-          ...(after === undefined ? {} : { search_after: after }),
-        });
-      } catch (error) {
-        throw storageFailure(error, 'The events could not be read');
-      }
+    const client = this.client;
+    return {
+      pageSize: EVENT_PAGE,
+      async page(slice, after) {
+        try {
+          const body = (await client.search(
+            {
+              pit: { id: pit, keep_alive: KEEP_ALIVE },
+              size: EVENT_PAGE,
+              query,
+              sort: [{ _shard_doc: 'asc' }],
+              track_total_hits: false,
+              ...(slices > 1 ? { slice: { id: String(slice), max: slices } } : {}),
+              ...(after === undefined ? {} : { search_after: after as estypes.SortResults }),
+            },
+            { asStream: true },
+          )) as unknown as AsyncIterable<Buffer>;
+          const chunks: Buffer[] = [];
+          for await (const chunk of body) chunks.push(chunk);
+          return Buffer.concat(chunks).toString('utf8');
+        } catch (error) {
+          throw storageFailure(error, 'The events could not be read');
+        }
+      },
+      async close() {
+        await client.closePointInTime({ id: pit }).catch(() => undefined);
+      },
     };
-    try {
-      let next: Promise<estypes.SearchResponse<JsonObject>> | undefined = page(undefined);
-      while (next !== undefined) {
-        const response: estypes.SearchResponse<JsonObject> = await next;
-        const hits = response.hits.hits;
-        if (response.pit_id !== undefined) pit = response.pit_id;
-        next = hits.length === EVENT_PAGE ? page(hits.at(-1)?.sort) : undefined;
-        yield hits.map((hit) => ({ index: hit._index, id: hit._id ?? '', source: hit._source ?? {} }));
-      }
-    } finally {
-      await this.client.closePointInTime({ id: pit }).catch(() => undefined);
-    }
   }
 }

@@ -5,7 +5,8 @@ import { calculateJwkThumbprint, exportJWK } from 'jose';
 import { canonicalJson, storedEventHash } from '../../src/evidence/event-hash.js';
 import { hashLeaf, type LogLeaf } from '../../src/evidence/evidence-log-entry.js';
 import { treeRoot } from '../../src/evidence/merkle.js';
-import { verifyEvidence, type ChainRecord, type StoredEventHit, type StoredLeafChunk, type VerifyInput } from '../../src/evidence/verifier.js';
+import { checkStoredEvent, type StoredEventHit } from '../../src/evidence/event-check.js';
+import { verifyEvidence, type ChainRecord, type StoredLeafChunk, type VerifyInput } from '../../src/evidence/verifier.js';
 import type { JsonObject } from '../../src/json/json-object-parser.js';
 
 const GENESIS = '0'.repeat(64);
@@ -66,7 +67,7 @@ async function world(): Promise<{ key: Signer; events: StoredEventHit[]; leaves:
 
 function input(key: Signer, chain: ChainRecord[], leaves: LogLeaf[], events: StoredEventHit[], extra: Partial<VerifyInput> = {}): VerifyInput {
   const chunk: StoredLeafChunk = { id: `${LOG}:0`, log: LOG, first: 0, leaves };
-  return { chain: iterate(chain), leafChunks: iterate([chunk]), events: iterate([events]), keys: new Map([[key.kid, key.publicKey]]), ...extra };
+  return { chain: iterate(chain), leafChunks: iterate([chunk]), events: iterate([events.map(checkStoredEvent)]), keys: new Map([[key.kid, key.publicKey]]), ...extra };
 }
 
 test('untouched evidence verifies: every event proven, no finding', async () => {

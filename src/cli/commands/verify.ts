@@ -7,6 +7,7 @@ import { trustedKeyFrom, trustedKeyMap, type TrustedKey } from '../../evidence/t
 import type { Finding, VerifyReport, VerifyScope } from '../../evidence/verifier.js';
 import { STORED_IS_CODE_PATTERN } from '../../systems/information-system.js';
 import type { CliContext, Output } from '../cli-context.js';
+import { wholeNumber } from '../option-parsers.js';
 
 /** Findings printed one per line; --json lists them all (up to the verifier's limit). */
 const PRINTED_FINDINGS = 1_000;
@@ -123,8 +124,9 @@ export function verifyCommands(program: Command, context: CliContext): void {
     .option('--to <time>', 'only events received in or before the month of this time', (value: string) => month(value, '--to'))
     .option('--all', 'every event')
     .option('--json', 'print one JSON report')
+    .option('--workers <n>', 'worker threads that parse and hash the events (0: none); default one per core', wholeNumber)
     .option('--public-key <file>', "a key MLog's signatures may verify with (PEM, or a JWK); repeat it for keys MLog used before a rotation; default: the public half of MLOG_SIGNING_KEY", (value: string, previous: string[] = []) => [...previous, value])
-    .action(async (options: { system?: string; from?: string; to?: string; all?: boolean; json?: boolean; publicKey?: string[] }) => {
+    .action(async (options: { system?: string; from?: string; to?: string; all?: boolean; json?: boolean; workers?: number; publicKey?: string[] }) => {
       if (options.all !== true && options.system === undefined && options.from === undefined && options.to === undefined) {
         throw new Error('say what to verify: --all, or narrow with --system, --from and --to.');
       }
@@ -141,7 +143,7 @@ export function verifyCommands(program: Command, context: CliContext): void {
         const total = await services.evidenceVerification.countEvents(scope);
         const bar = progressBar(total);
         try {
-          return await services.evidenceVerification.verify({ keys, scope, onEvents: (scanned) => bar.update(scanned) });
+          return await services.evidenceVerification.verify({ keys, scope, ...(options.workers === undefined ? {} : { workers: options.workers }), onEvents: (scanned) => bar.update(scanned) });
         } finally {
           bar.stop();
         }
