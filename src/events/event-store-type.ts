@@ -20,6 +20,8 @@ export interface DocumentToWrite {
   target: IndexTarget;
   id: string;
   document: JsonObject;
+  /** The document's JSON text when the writer already made it (the evidence log's canonical form); the store then sends it as is. */
+  serialized?: string;
   /** Where the document came from, for messages ("line 3"). */
   origin: string;
 }

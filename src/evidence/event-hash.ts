@@ -31,3 +31,15 @@ export function storedEventHash(document: JsonObject): string {
   }
   return createHash('sha256').update(canonicalJson(hashed)).digest('hex');
 }
+
+/**
+ * `@hash` of a document about to be stored, and the document's JSON text with it: `@hash` first,
+ * then the members of the canonical form hashed (what a store may send as it is, instead of
+ * serialising the document a second time). The document must not hold `@hash` yet.
+ */
+export function hashedEventText(document: JsonObject): { hash: string; text: string } {
+  const canonical = canonicalJson(document);
+  const hash = createHash('sha256').update(canonical).digest('hex');
+  const rest = canonical.slice(1);
+  return { hash, text: `{"${HASH_FIELD}":"${hash}"${rest === '}' ? '' : ','}${rest}` };
+}

@@ -2,7 +2,7 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import { MLogError } from '../errors/mlog-error.js';
 import type { DocumentToWrite, EventPage, EventSearch, EventStore, WriteKind } from '../events/event-store-type.js';
 import { utcMonth } from '../events/event-time.js';
-import { HASH_FIELD, LOG_FIELD, POSITION_FIELD, storedEventHash } from './event-hash.js';
+import { HASH_FIELD, hashedEventText, LOG_FIELD, POSITION_FIELD } from './event-hash.js';
 import type { LogLeaf } from './evidence-log-entry.js';
 import type { EvidenceLog } from './evidence-log.js';
 
@@ -18,7 +18,8 @@ export function voidReason(error: unknown): string {
 /**
  * The event store with the evidence log in front (docs/evidence.md): every document bound for an
  * event index gets `@log` and `@position` (handed out synchronously, before anything waits) and then
- * `@hash` over the whole document, before the store serialises it; the positions settle as event
+ * `@hash` over the whole document, and hands the store the canonical text hashed (with `@hash`
+ * first) to send as it is; the positions settle as event
  * leaves when the write resolves, or as void leaves when it throws. PersonalData projections pass
  * through untouched. The documents are changed in place, so the caller reads the fields after.
  */
@@ -36,10 +37,14 @@ export class EvidenceEventStore implements EventStore {
       for (const [offset, doc] of logged.entries()) {
         if (offset > 0 && offset % HASHED_PER_TURN === 0) await nextTurn();
         const document = doc.document;
+        // Written again (a shared write refused, then each call alone): new positions, a new hash.
+        if (HASH_FIELD in document) delete document[HASH_FIELD];
         document[LOG_FIELD] = this.log.id;
         document[POSITION_FIELD] = first + offset;
-        const hash = storedEventHash(document);
+        const { hash, text } = hashedEventText(document);
         document[HASH_FIELD] = hash;
+        // The store sends the canonical text it was hashed from, instead of serialising the document again.
+        doc.serialized = text;
         const target = doc.target as Extract<DocumentToWrite['target'], { kind: 'events' }>;
         leaves.push({ kind: 'event', id: doc.id, hash, is: target.isCode, month: utcMonth(target.receivedAt) });
       }

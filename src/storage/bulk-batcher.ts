@@ -96,9 +96,15 @@ export class BatchRefusedError extends Error {
   }
 }
 
-/** The NDJSON lines of a create operation of `source` (serialised here, once) at index/id. */
+/** A document already serialised by its writer: prepareCreate sends its text as it is. */
+export class SerializedJson {
+  constructor(readonly text: string) {}
+}
+
+/** The NDJSON lines of a create operation of `source` (serialised here, once, unless it comes as SerializedJson) at index/id. */
 export function prepareCreate(index: string, id: string, source: unknown): PreparedOperation {
-  return { index, id, lines: `{"create":{"_index":${JSON.stringify(index)},"_id":${JSON.stringify(id)}}}\n${JSON.stringify(source)}\n` };
+  const text = source instanceof SerializedJson ? source.text : JSON.stringify(source);
+  return { index, id, lines: `{"create":{"_index":${JSON.stringify(index)},"_id":${JSON.stringify(id)}}}\n${text}\n` };
 }
 
 /**

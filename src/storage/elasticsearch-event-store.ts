@@ -8,7 +8,7 @@ import type { DocumentToWrite, EventPage, EventSearch, EventStore, WriteKind } f
 import { CompensationDeletes, jittered, type LocatedDocument } from './compensation-deletes.js';
 import { couldMatchQueryRecords, RefreshTracker } from './refresh-tracker.js';
 import { describeStorageFailure, isTransientFailure, storageFailure } from './elasticsearch-errors.js';
-import { BatchRefusedError, BulkBatcher, prepareCreate, type BulkBatcherOptions, type BulkItemResult, type BulkOutcome, type PreparedOperation } from './bulk-batcher.js';
+import { BatchRefusedError, BulkBatcher, prepareCreate, SerializedJson, type BulkBatcherOptions, type BulkItemResult, type BulkOutcome, type PreparedOperation } from './bulk-batcher.js';
 import { eventIndexPattern, indexNameOf } from './index-names.js';
 
 export interface WriteRetryPolicy {
@@ -138,7 +138,7 @@ export class ElasticsearchEventStore implements EventStore {
       if (operations.length > 0 && operations.length % DOCUMENTS_PER_TURN === 0) await nextTurn();
       const index = indexNameOf(doc.target);
       located.push(Object.assign({ index }, doc));
-      operations.push(prepareCreate(index, doc.id, doc.document));
+      operations.push(prepareCreate(index, doc.id, doc.serialized === undefined ? doc.document : new SerializedJson(doc.serialized)));
     }
     await this.compensation.takeBack(located);
     const progress = { sent: false };

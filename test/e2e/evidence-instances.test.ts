@@ -51,8 +51,8 @@ describe('evidence with several MLog instances at once', () => {
 
   before(async () => {
     first = await TestMLog.start({ MLOG_CHECKPOINT_SECONDS: '1' });
-    // The second instance signs with the first one's key, as instances of one deployment do.
-    second = await TestMLog.start({ MLOG_CHECKPOINT_SECONDS: '1', MLOG_SIGNING_KEY: first.signingKeyPath });
+    // The second instance signs with the first one's key and accepts the first one's client CA, as instances of one deployment do.
+    second = await TestMLog.start({ MLOG_CHECKPOINT_SECONDS: '1', MLOG_SIGNING_KEY: first.signingKeyPath, MLOG_TLS_CLIENT_CA: first.ca.certPath });
     systemOnFirst = await first.addSystem();
     systemOnSecond = new TestSystem(systemOnFirst.code, systemOnFirst.certificate, second);
   });

@@ -98,3 +98,16 @@ test('log ids differ between processes started at the same instant and are safe 
   assert.notEqual(a, b);
   assert.match(a, /^[A-Za-z0-9.-]+-20261128T140000Z-[0-9a-f]{12}$/);
 });
+
+test('the text a store sends is the canonical form hashed, with @hash first, and parses back to the document', async () => {
+  const { hashedEventText, storedEventHash } = await import('../../src/evidence/event-hash.js');
+  const document = { z: 1, a: 'ä "quoted"\n', nested: { b: [1, 2.5, null, true], a: {} }, '10': 'ten', '9': 'nine', '@log': 'l', '@position': 3 };
+  const { hash, text } = hashedEventText(document);
+  assert.equal(hash, storedEventHash(document));
+  const parsed = JSON.parse(text);
+  assert.equal(parsed['@hash'], hash);
+  assert.equal(storedEventHash(parsed), hash, 'hashing what was stored gives @hash again');
+  assert.ok(text.startsWith(`{"@hash":"${hash}",`));
+  assert.ok(!text.includes('\n'), 'one NDJSON line');
+  assert.equal(hashedEventText({}).text, `{"@hash":"${hashedEventText({}).hash}"}`);
+});
