@@ -49,7 +49,10 @@ const cleanups: (() => Promise<void>)[] = [];
 try {
   let elasticsearchUrl = options.elasticsearch;
   if (elasticsearchUrl === undefined) {
-    const elasticsearch = await startLocalElasticsearch({ port: 9850, dataDir: join(dir, 'elasticsearch'), heap: '1g' });
+    // Its own temp dir (not under the run's 0700 work dir: Elasticsearch may run as another user).
+    const dataDir = mkdtempSync(join(tmpdir(), 'mlog-verify-bench-es-'));
+    cleanups.push(async () => rmSync(dataDir, { recursive: true, force: true }));
+    const elasticsearch = await startLocalElasticsearch({ port: 9850, dataDir, heap: '1g' });
     cleanups.push(() => elasticsearch.stop());
     elasticsearchUrl = elasticsearch.url;
   }
