@@ -112,6 +112,14 @@ describe('mlog verify and mlog verify-receipt (command line)', () => {
     assert.equal(report.events.scanned, 8);
     assert.equal(report.events.verified, 8);
     assert.equal(report.events.signatures_verified, 1);
+    // Narrowed to months: this month holds them all, a month of 2019 none.
+    const today = new Date().toISOString().slice(0, 10);
+    const thisMonth = await verify('--from', today, '--to', today);
+    assert.equal(thisMonth.code, 0, JSON.stringify(thisMonth.report.findings));
+    assert.equal(thisMonth.report.events.scanned, 8);
+    const past = await verify('--from', '2019-01-01', '--to', '2019-01-31');
+    assert.equal(past.code, 0, JSON.stringify(past.report.findings));
+    assert.equal(past.report.events.scanned, 0);
     // The text form says so too.
     const text = await runMlogCli(['verify', '--system', system.code], { MLOG_SIGNING_KEY: keyPath });
     assert.equal(text.code, 0, text.stderr);
