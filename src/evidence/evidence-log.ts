@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { hashLeaf, type LogLeaf } from './evidence-log-entry.js';
+import { CHUNK_SIZE } from './leaf-chunk.js';
 import { MerkleFrontier } from './merkle.js';
 
 /** A leaf whose write has settled, with its hash (computed once). */
@@ -16,7 +17,9 @@ export interface LogSnapshot {
   root: Buffer;
   /** Position of leaves[0]; the leaves run to `size`. */
   leavesFrom: number;
-  leaves: readonly SettledLeaf[];
+  leaves: readonly LogLeaf[];
+  /** The root of each full chunk (CHUNK_SIZE leaves) among them, by its first position. */
+  chunkRoots: ReadonlyMap<number, Buffer>;
 }
 
 /**
@@ -37,10 +40,15 @@ export function newLogId(now: Date = new Date(), host: string = hostname()): str
  */
 export class EvidenceLog {
   private readonly frontier = new MerkleFrontier();
+  /** The tree of the chunk being filled: its root is kept when it holds CHUNK_SIZE leaves. */
+  private chunk = new MerkleFrontier();
+  private readonly chunkRoots = new Map<number, Buffer>();
   private handedOut = 0;
-  /** Leaves of positions [retainedFrom, handedOut): undefined while their write is in flight. */
-  private retained: (SettledLeaf | undefined)[] = [];
+  /** Leaves of positions [retainedFrom, settledSize), kept until persisted (without their hashes: about 250 bytes each). */
+  private leaves: LogLeaf[] = [];
   private retainedFrom = 0;
+  /** Positions settled beyond the first one still in flight, waiting to join the tree. */
+  private readonly waiting = new Map<number, SettledLeaf>();
   private waiters: { until: number; resolve: () => void }[] = [];
 
   constructor(readonly id: string = newLogId()) {}
@@ -59,15 +67,15 @@ export class EvidenceLog {
   reserve(count: number): number {
     const first = this.handedOut;
     this.handedOut += count;
-    for (let i = 0; i < count; i++) this.retained.push(undefined);
     return first;
   }
 
   /** Records the leaves written at positions first, first + 1, …: each must have been reserved and not settled. */
-  settle(first: number, leaves: readonly LogLeaf[]): SettledLeaf[] {
-    const settled = leaves.map((leaf) => ({ leaf, hash: hashLeaf(leaf) }));
-    this.place(first, settled);
-    return settled;
+  settle(first: number, leaves: readonly LogLeaf[]): void {
+    this.place(
+      first,
+      leaves.map((leaf) => ({ leaf, hash: hashLeaf(leaf) })),
+    );
   }
 
   /** As settle, with leaf hashes already computed. */
@@ -75,11 +83,10 @@ export class EvidenceLog {
     if (first < this.frontier.size || first + settled.length > this.handedOut) {
       throw new RangeError(`positions ${first}…${first + settled.length - 1} of log ${this.id} were not reserved or have settled`);
     }
-    for (const [offset, leaf] of settled.entries()) {
-      const slot = first + offset - this.retainedFrom;
-      if (this.retained[slot] !== undefined) throw new RangeError(`position ${first + offset} of log ${this.id} has settled already`);
-      this.retained[slot] = leaf;
+    for (let offset = 0; offset < settled.length; offset++) {
+      if (this.waiting.has(first + offset)) throw new RangeError(`position ${first + offset} of log ${this.id} has settled already`);
     }
+    for (const [offset, leaf] of settled.entries()) this.waiting.set(first + offset, leaf);
     this.advance();
   }
 
@@ -90,20 +97,20 @@ export class EvidenceLog {
     this.place(first, Array.from({ length: count }, () => ({ leaf, hash })));
   }
 
-  /** The settled prefix: size, root and the leaves from `from` (at least the first retained position) to its end. */
+  /** The settled prefix: size, root, the leaves from `from` (at least the first retained position) to its end and the roots of their full chunks. */
   snapshot(from: number = this.retainedFrom): LogSnapshot {
     const start = Math.max(from, this.retainedFrom);
     const size = this.frontier.size;
-    const leaves = this.retained.slice(start - this.retainedFrom, size - this.retainedFrom) as SettledLeaf[];
-    return { log: this.id, size, root: this.frontier.root(), leavesFrom: start, leaves };
+    return { log: this.id, size, root: this.frontier.root(), leavesFrom: start, leaves: this.leaves.slice(start - this.retainedFrom), chunkRoots: new Map(this.chunkRoots) };
   }
 
-  /** Forgets the leaves before `position` (persisted); never past the settled prefix. */
+  /** Forgets the leaves (and chunk roots) before `position` (persisted); never past the settled prefix. */
   forgetBefore(position: number): void {
     const until = Math.min(position, this.frontier.size);
     if (until <= this.retainedFrom) return;
-    this.retained.splice(0, until - this.retainedFrom);
+    this.leaves.splice(0, until - this.retainedFrom);
     this.retainedFrom = until;
+    for (const first of this.chunkRoots.keys()) if (first + CHUNK_SIZE <= until) this.chunkRoots.delete(first);
   }
 
   /** The first position whose leaf is still held. */
@@ -118,12 +125,18 @@ export class EvidenceLog {
   }
 
   private advance(): void {
-    let slot = this.frontier.size - this.retainedFrom;
-    while (slot < this.retained.length) {
-      const settled = this.retained[slot];
+    for (;;) {
+      const position = this.frontier.size;
+      const settled = this.waiting.get(position);
       if (settled === undefined) break;
+      this.waiting.delete(position);
       this.frontier.append(settled.hash);
-      slot++;
+      this.chunk.append(settled.hash);
+      this.leaves.push(settled.leaf);
+      if (this.chunk.size === CHUNK_SIZE) {
+        this.chunkRoots.set(position + 1 - CHUNK_SIZE, this.chunk.root());
+        this.chunk = new MerkleFrontier();
+      }
     }
     if (this.waiters.length > 0) {
       const size = this.frontier.size;

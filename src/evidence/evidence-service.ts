@@ -127,9 +127,10 @@ export class EvidenceService {
     const chunks: LeafChunk[] = [];
     const updated = new Date().toISOString();
     for (let first = snapshot.leavesFrom; first < snapshot.size; first += CHUNK_SIZE) {
-      const settled = snapshot.leaves.slice(first - snapshot.leavesFrom, Math.min(first + CHUNK_SIZE, snapshot.size) - snapshot.leavesFrom);
-      const chunk: LeafChunk = { log: log.id, first, count: settled.length, leaves: settled.map((leaf) => leaf.leaf), updated };
-      if (settled.length === CHUNK_SIZE) chunk.root = treeRoot(settled.map((leaf) => leaf.hash)).toString('hex');
+      const leaves = snapshot.leaves.slice(first - snapshot.leavesFrom, Math.min(first + CHUNK_SIZE, snapshot.size) - snapshot.leavesFrom);
+      const chunk: LeafChunk = { log: log.id, first, count: leaves.length, leaves, updated };
+      const root = snapshot.chunkRoots.get(first);
+      if (leaves.length === CHUNK_SIZE && root !== undefined) chunk.root = root.toString('hex');
       chunks.push(chunk);
     }
     await this.deps.store.putChunks(chunks);

@@ -36,12 +36,3 @@ export interface ReceiptPayload {
   events?: ReceiptEvent[];
 }
 
-/** Where each stored event of a call sits in the evidence log: what a receipt is made of. */
-export interface PlacedEvent {
-  id: string;
-  log: string;
-  position: number;
-  hash: string;
-  is: string;
-  month: string;
-}

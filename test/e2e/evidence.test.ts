@@ -186,6 +186,31 @@ describe('evidence: receipts, checkpoints and proofs', () => {
     assert.equal(receipt.events_root, mth(stored.map((doc) => leafHashOf({ kind: 'event', id: doc.id, hash: doc.source['@hash'], is: system.code, month }))).toString('hex'));
   });
 
+  test('past 1,024 positions: proofs go through the roots of full leaf chunks, which are the trees of their leaves', async () => {
+    const calls = [];
+    for (let n = 0; n < 12; n++) {
+      calls.push(await system.register(Array.from({ length: 100 }, (_, m) => JSON.stringify(event({ event_id: `chunked-${n}-${m}` }))).join('\n')));
+    }
+    for (const call of calls) assert.equal(call.status, 200, call.text);
+    const receipts = await Promise.all(calls.map((call) => verifiedReceipt(call)));
+    const last = receipts.at(-1) as Record<string, any>;
+    assert.ok(last.first_position + last.count > 1024, `the log holds more than 1,024 positions (${last.first_position + last.count})`);
+    for (const call of [calls[0], calls[5], calls[11]]) {
+      const uid = call?.json.UID as string;
+      const stored = await storedEvents(system.code, uid);
+      await assertProofHolds(await proofOf(system, uid), new Map(stored.map((doc) => [doc.id, doc.source['@hash'] as string])));
+    }
+    const client = inspectionClient();
+    await client.indices.refresh({ index: 'mlog_evidence_leaves' });
+    const full = await client.search<Record<string, any>>({ index: 'mlog_evidence_leaves', size: 10, query: { bool: { filter: [{ term: { log: last.log } }, { term: { count: 1024 } }] } } });
+    assert.ok(full.hits.hits.length >= 1, 'a full chunk is stored');
+    for (const hit of full.hits.hits) {
+      const chunk = hit._source as Record<string, any>;
+      assert.equal(hit._id, `${last.log}:${chunk.first}`);
+      assert.equal(chunk.root, mth(chunk.leaves.map(leafHashOf)).toString('hex'));
+    }
+  });
+
   test('an idempotent replay answers the first call\'s receipt', async () => {
     const headers = { 'Idempotency-Key': `evidence-${Date.now()}` };
     const body = JSON.stringify(event({ event_id: 'idem' }));

@@ -43,7 +43,7 @@ test('the settled prefix stops at the first position still in flight, and grows 
   assert.equal(log.settledSize, 5);
   const snapshot = log.snapshot();
   const expected = [event(0), event(1), { kind: 'void', reason: 'the write was refused (400 ValidationError); nothing of it is stored' } as LogLeaf, event(3), event(4)];
-  assert.deepEqual(snapshot.leaves.map((leaf) => leaf.leaf), expected);
+  assert.deepEqual(snapshot.leaves, expected);
   assert.equal(snapshot.root.toString('hex'), mth(expected.map(leafHashOf)).toString('hex'));
 });
 
@@ -71,8 +71,30 @@ test('forgetting persisted leaves keeps the root and the positions, and never fo
   const snapshot = log.snapshot();
   assert.equal(snapshot.size, 11);
   assert.equal(snapshot.leavesFrom, 10);
-  assert.deepEqual(snapshot.leaves.map((leaf) => leaf.leaf), [event(10)]);
+  assert.deepEqual(snapshot.leaves, [event(10)]);
   assert.equal(snapshot.root.toString('hex'), mth(all.map(leafHashOf)).toString('hex'));
+});
+
+test('each full chunk of 1,024 leaves has its RFC 9162 root, kept until its leaves are forgotten', () => {
+  const log = new EvidenceLog('test-log');
+  const all: LogLeaf[] = [];
+  // Out of order: calls of 3 positions settle last first within each group of two.
+  for (let n = 0; n < 2100; n += 6) {
+    const a = log.reserve(3);
+    const b = log.reserve(3);
+    const leavesOf = (from: number) => [0, 1, 2].map((k) => event(from + k));
+    log.settle(b, leavesOf(b));
+    log.settle(a, leavesOf(a));
+  }
+  for (let n = 0; n < log.size; n++) all.push(event(n));
+  const snapshot = log.snapshot();
+  assert.equal(snapshot.size, log.size);
+  assert.deepEqual([...snapshot.chunkRoots.keys()], [0, 1024]);
+  assert.equal(snapshot.chunkRoots.get(1024)?.toString('hex'), mth(all.slice(1024, 2048).map(leafHashOf)).toString('hex'));
+  assert.equal(snapshot.root.toString('hex'), mth(all.map(leafHashOf)).toString('hex'));
+  log.forgetBefore(2048);
+  assert.deepEqual([...log.snapshot().chunkRoots.keys()], []);
+  assert.equal(log.snapshot().leaves.length, log.size - 2048);
 });
 
 test('whenSettled waits for every position handed out before it, not for later ones', async () => {
