@@ -9,10 +9,11 @@ import { rejectionCommands } from './commands/rejections.js';
 import { systemCommands } from './commands/systems.js';
 import { onboardingCommands } from './commands/onboarding.js';
 import { dashboardCommands } from './commands/dashboards.js';
+import { verifyCommands } from './commands/verify.js';
 import { checkpointCommands } from './commands/checkpoints.js';
 
 /** Every command group of `mlog`, each in its own module under commands/. */
-const COMMAND_GROUPS: CommandGroup[] = [systemCommands, onboardingCommands, retentionCommands, rejectionCommands, adminCommands, dashboardCommands, alertCommands, checkpointCommands];
+const COMMAND_GROUPS: CommandGroup[] = [systemCommands, onboardingCommands, retentionCommands, rejectionCommands, adminCommands, dashboardCommands, alertCommands, checkpointCommands, verifyCommands];
 
 /** Builds the `mlog` command line; commands connect to Elasticsearch only when they run. */
 export function buildProgram(output: Output, env: Record<string, string | undefined> = process.env): Command {

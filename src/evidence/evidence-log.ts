@@ -50,6 +50,8 @@ export class EvidenceLog {
   /** Positions settled beyond the first one still in flight, waiting to join the tree. */
   private readonly waiting = new Map<number, SettledLeaf>();
   private waiters: { until: number; resolve: () => void }[] = [];
+  /** Told each time a chunk of CHUNK_SIZE settled leaves is complete (its first position); must not throw or wait. */
+  onChunkComplete: ((first: number) => void) | undefined;
 
   constructor(readonly id: string = newLogId()) {}
 
@@ -136,6 +138,7 @@ export class EvidenceLog {
       if (this.chunk.size === CHUNK_SIZE) {
         this.chunkRoots.set(position + 1 - CHUNK_SIZE, this.chunk.root());
         this.chunk = new MerkleFrontier();
+        this.onChunkComplete?.(position + 1 - CHUNK_SIZE);
       }
     }
     if (this.waiters.length > 0) {

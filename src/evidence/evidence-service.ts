@@ -12,7 +12,7 @@ import {
 } from './chain-entry.js';
 import { canonicalJson } from './event-hash.js';
 import { hashLeaf, monthOf, type LogLeaf } from './evidence-log-entry.js';
-import type { EvidenceLog } from './evidence-log.js';
+import type { EvidenceLog, LogSnapshot } from './evidence-log.js';
 import type { EvidenceStore } from './evidence-store-type.js';
 import { CHUNK_SIZE, chunkStart, type LeafChunk } from './leaf-chunk.js';
 import { inclusionProof, largestPowerOfTwoBelow, nodeHash, rangeHasherOf, treeRoot, type RangeHasher } from './merkle.js';
@@ -57,6 +57,8 @@ export interface EvidenceServiceDependencies {
 
 /** Events of one UID a proof is given for, at most (a /register body of 256 KB holds fewer). */
 const MAX_PROOF_EVENTS = 10_000;
+/** Full leaf chunks that wait before they are written in the background (about 250 KB each). */
+const CHUNKS_AHEAD = 4;
 /** Logs listed by GET /checkpoints/latest, newest first. */
 const LATEST_LOGS_LISTED = 100;
 
@@ -75,11 +77,15 @@ export class EvidenceService {
   private lastCheckpointSize = 0;
   private checkpointed = false;
   private closed = false;
-  private running: Promise<StoredChainEntry | undefined> | undefined;
+  private running: Promise<void> | undefined;
+  private persistingChunks = false;
   private nextCheckpointAt: number;
 
   constructor(private readonly deps: EvidenceServiceDependencies) {
     this.nextCheckpointAt = Date.now() + deps.checkpointSeconds * 1000;
+    // Full chunks are written as they fill (a few at a time, in the background), so that the memory
+    // the log holds and the write of a checkpoint stay small whatever the rate.
+    if (deps.log !== undefined) deps.log.onChunkComplete = (first) => this.chunkComplete(first);
   }
 
   get log(): EvidenceLog | undefined {
@@ -97,15 +103,56 @@ export class EvidenceService {
    * next checkpoint covers the same leaves and more).
    */
   checkpoint(final = false): Promise<StoredChainEntry | undefined> {
+    return this.exclusive(() => this.checkpointNow(final));
+  }
+
+  /** Runs `work` after whatever checkpoint or chunk write is running (they move persistedUpTo and the log's retained leaves). */
+  private exclusive<T>(work: () => Promise<T>): Promise<T> {
     const previous = this.running ?? Promise.resolve(undefined);
-    const run = previous
-      .catch(() => undefined)
-      .then(() => this.checkpointNow(final))
-      .finally(() => {
-        if (this.running === run) this.running = undefined;
-      });
-    this.running = run;
+    const run = previous.catch(() => undefined).then(work);
+    const tracked = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.running = tracked;
+    void tracked.finally(() => {
+      if (this.running === tracked) this.running = undefined;
+    });
     return run;
+  }
+
+  /** A chunk is complete: once CHUNKS_AHEAD of them wait, they are written in the background (a failure waits for the checkpoint, which writes them again). */
+  private chunkComplete(first: number): void {
+    if (this.persistingChunks || first + CHUNK_SIZE - this.persistedUpTo < CHUNKS_AHEAD * CHUNK_SIZE) return;
+    this.persistingChunks = true;
+    void this.exclusive(() => this.persistFullChunks())
+      .catch((error: unknown) => this.deps.logger.warn('evidence leaves not written now; the next checkpoint writes them', { error: (error as Error).message }))
+      .finally(() => (this.persistingChunks = false));
+  }
+
+  private async persistFullChunks(): Promise<void> {
+    const log = this.deps.log;
+    if (log === undefined || this.closed) return;
+    const snapshot = log.snapshot(chunkStart(this.persistedUpTo));
+    const boundary = chunkStart(snapshot.size);
+    if (boundary <= this.persistedUpTo) return;
+    await this.deps.store.putChunks(this.chunksOf(log.id, snapshot, boundary));
+    this.persistedUpTo = boundary;
+    log.forgetBefore(boundary);
+  }
+
+  /** The leaf chunks of the snapshot's leaves up to `end`, each full one with its root. */
+  private chunksOf(log: string, snapshot: LogSnapshot, end: number): LeafChunk[] {
+    const chunks: LeafChunk[] = [];
+    const updated = new Date().toISOString();
+    for (let first = snapshot.leavesFrom; first < end; first += CHUNK_SIZE) {
+      const leaves = snapshot.leaves.slice(first - snapshot.leavesFrom, Math.min(first + CHUNK_SIZE, end) - snapshot.leavesFrom);
+      const chunk: LeafChunk = { log, first, count: leaves.length, leaves, updated };
+      const root = snapshot.chunkRoots.get(first);
+      if (leaves.length === CHUNK_SIZE && root !== undefined) chunk.root = root.toString('hex');
+      chunks.push(chunk);
+    }
+    return chunks;
   }
 
   /** At shutdown, after the writes in flight have settled: the last checkpoint of the log, marked final. */
@@ -124,15 +171,7 @@ export class EvidenceService {
     if (log === undefined || this.closed) return undefined;
     const snapshot = log.snapshot(chunkStart(this.persistedUpTo));
     if (snapshot.size === this.lastCheckpointSize && !(final && (this.checkpointed || snapshot.size > 0))) return undefined;
-    const chunks: LeafChunk[] = [];
-    const updated = new Date().toISOString();
-    for (let first = snapshot.leavesFrom; first < snapshot.size; first += CHUNK_SIZE) {
-      const leaves = snapshot.leaves.slice(first - snapshot.leavesFrom, Math.min(first + CHUNK_SIZE, snapshot.size) - snapshot.leavesFrom);
-      const chunk: LeafChunk = { log: log.id, first, count: leaves.length, leaves, updated };
-      const root = snapshot.chunkRoots.get(first);
-      if (leaves.length === CHUNK_SIZE && root !== undefined) chunk.root = root.toString('hex');
-      chunks.push(chunk);
-    }
+    const chunks = this.chunksOf(log.id, snapshot, snapshot.size);
     await this.deps.store.putChunks(chunks);
     this.persistedUpTo = snapshot.size;
     log.forgetBefore(chunkStart(snapshot.size));

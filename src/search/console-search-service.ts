@@ -10,6 +10,7 @@ import type { KnownSystem } from '../systems/system-registry.js';
 import { STORED_IS_CODE_PATTERN } from '../systems/information-system.js';
 import type { ConsoleHit, ConsoleScope, ConsoleSearchStore, CorrelationField, FieldDescription, FieldTop, TimeRange } from './console-search-store-type.js';
 import { parseQuery, type QueryNode } from './query-language.js';
+import type { DocumentEvidence, DocumentEvidenceSource } from './document-evidence-type.js';
 
 /** The event type of every reading of the record made in the console. */
 export const ADMIN_QUERY_EVENT_TYPE = 'MLog.Admin.Query';
@@ -50,6 +51,8 @@ export interface DocumentAnswer {
   hit: HitView;
   signature: { status: SignatureStatus; kid?: string; alg?: string };
   jws?: string;
+  /** Its @hash, log position, what its receipt promised, and whether its inclusion proof verifies now. */
+  evidence: DocumentEvidence;
 }
 
 export interface ExportFile {
@@ -190,6 +193,7 @@ export class ConsoleSearchService {
     private readonly audit: AuditLog,
     private readonly systems: SystemDirectory,
     private readonly logger: Logger,
+    private readonly evidence?: DocumentEvidenceSource,
   ) {}
 
   private async allow(actor: ConsoleActor, action: ConsoleAction, reading: Reading): Promise<Purpose> {
@@ -310,15 +314,16 @@ export class ConsoleSearchService {
     await this.allow(actor, 'read-events', reading);
     const hit = await this.find(index, id);
     const answer = await this.verify(hit);
-    await this.record(actor, reading, { outcome: 'answered', result_count: 1, signature: answer.signature.status }, startedAt);
-    return { ...answer, hit: await this.withSystemName(hit) };
+    const evidence: DocumentEvidence = this.evidence === undefined ? { status: 'unavailable', message: 'This MLog has no evidence service (no signing key).' } : await this.evidence.evidenceOf(hit.source);
+    await this.record(actor, reading, { outcome: 'answered', result_count: 1, signature: answer.signature.status, evidence: evidence.status }, startedAt);
+    return { ...answer, evidence, hit: await this.withSystemName(hit) };
   }
 
   /**
    * The signature of a stored event, verified now against the certificates its system has registered
    * now. The certificate's validity is judged at the time the event was received.
    */
-  private async verify(hit: ConsoleHit): Promise<Omit<DocumentAnswer, 'hit'>> {
+  private async verify(hit: ConsoleHit): Promise<Omit<DocumentAnswer, 'hit' | 'evidence'>> {
     const source = hit.source;
     if (source['@signed'] !== true) return { signature: { status: 'unsigned' } };
     const kid = typeof source['@kid'] === 'string' ? source['@kid'] : undefined;

@@ -7,6 +7,8 @@ import { statusOf, storageFailure } from './elasticsearch-errors.js';
 import { EVIDENCE_INDEX, EVIDENCE_LEAVES_INDEX, eventIndexPattern } from './index-names.js';
 
 const EVIDENCE_UNAVAILABLE = 'the evidence chain cannot be read or written now';
+/** Leaf chunks written per _bulk request. */
+const CHUNKS_PER_BULK = 8;
 /** Tries at the head before giving up: each lost race means another instance appended meanwhile. */
 const APPEND_ATTEMPTS = 20;
 
@@ -23,16 +25,20 @@ export class ElasticsearchEvidenceStore implements EvidenceStore {
   constructor(private readonly client: Client) {}
 
   async putChunks(chunks: readonly LeafChunk[]): Promise<void> {
-    if (chunks.length === 0) return;
-    try {
-      const operations = chunks.flatMap((chunk) => [{ index: { _index: EVIDENCE_LEAVES_INDEX, _id: chunkId(chunk.log, chunk.first) } }, chunk]);
-      const response = await this.client.bulk({ operations, refresh: false });
-      if (response.errors) {
-        const failed = response.items.find((item) => item.index?.error !== undefined)?.index;
-        throw new Error(`leaf chunk ${failed?._id ?? ''} refused: ${failed?.error?.type ?? 'unknown'}`);
+    // A few chunks per request (about 250 KB each): a checkpoint after a busy minute holds hundreds,
+    // and one request of them all would hold Elasticsearch (and MLog's memory) for seconds.
+    for (let start = 0; start < chunks.length; start += CHUNKS_PER_BULK) {
+      const part = chunks.slice(start, start + CHUNKS_PER_BULK);
+      try {
+        const operations = part.flatMap((chunk) => [{ index: { _index: EVIDENCE_LEAVES_INDEX, _id: chunkId(chunk.log, chunk.first) } }, chunk]);
+        const response = await this.client.bulk({ operations, refresh: false });
+        if (response.errors) {
+          const failed = response.items.find((item) => item.index?.error !== undefined)?.index;
+          throw new Error(`leaf chunk ${failed?._id ?? ''} refused: ${failed?.error?.type ?? 'unknown'}`);
+        }
+      } catch (error) {
+        throw storageFailure(error, 'the evidence log leaves cannot be written now');
       }
-    } catch (error) {
-      throw storageFailure(error, 'the evidence log leaves cannot be written now');
     }
   }
 

@@ -4,14 +4,15 @@
  * and a load generator on loopback with a bounded number of calls and a bounded time. At the end it
  * compares every acknowledged UID with what Elasticsearch holds and prints the figures.
  */
-import type { ChildProcess } from 'node:child_process';
-import { randomBytes, randomUUID } from 'node:crypto';
-import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { execFile, type ChildProcess } from 'node:child_process';
+import { generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
+import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { Agent, request as httpsRequest } from 'node:https';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { createCertificateAuthority, issueClientCertificate, issueServerCertificate, type IssuedCertificate } from '../../scripts/dev-pki.js';
 import { spawnMLog } from '../../scripts/mlog-child-process.js';
 import { startLocalElasticsearch, type LocalElasticsearch } from '../../scripts/local-elasticsearch.js';
@@ -115,7 +116,16 @@ export async function makePki(others: string[] = []): Promise<Pki & { others: Is
   const client = await issueClientCertificate(ca, dir, { name: 'load' });
   const issued: IssuedCertificate[] = [];
   for (const name of others) issued.push(await issueClientCertificate(ca, dir, { name }));
-  return { dir, caPem: ca.certPem, client, others: issued, env: { MLOG_TLS_CERT: server.certPath, MLOG_TLS_KEY: server.keyPath, MLOG_TLS_CLIENT_CA: ca.certPath } };
+  // One signing key for every MLog of the scenario (a restarted one too), checkpoints every second: `mlog verify` checks them after the fault.
+  const signingKey = join(dir, 'mlog-signing-key.pem');
+  writeFileSync(signingKey, generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }) as string, { mode: 0o600 });
+  return {
+    dir,
+    caPem: ca.certPem,
+    client,
+    others: issued,
+    env: { MLOG_TLS_CERT: server.certPath, MLOG_TLS_KEY: server.keyPath, MLOG_TLS_CLIENT_CA: ca.certPath, MLOG_SIGNING_KEY: signingKey, MLOG_CHECKPOINT_SECONDS: '1' },
+  };
 }
 
 export class MLogProcess {
@@ -389,6 +399,42 @@ export async function compare(scenario: string, es: ScenarioElasticsearch, code:
   };
 }
 
+/** What `mlog verify --all` found on a scenario's Elasticsearch once its MLog stopped (docs/evidence.md). */
+export interface VerificationFigures {
+  /** Findings of every kind: must be 0. */
+  verificationFailures: number;
+  verificationCounts: Record<string, number>;
+  eventsVerified: number;
+  /** Events of a log whose process was killed before a checkpoint covered them. */
+  eventsNotYetCheckpointed: number;
+}
+
+/** Runs the real `mlog verify --all --json` against the scenario's Elasticsearch, trusting the scenario's signing key. */
+export async function verifyEvidence(elasticsearchUrl: string, pki: Pki): Promise<VerificationFigures> {
+  const cli = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
+  const run = await new Promise<{ stdout: string; stderr: string }>((resolve) => {
+    execFile(
+      process.execPath,
+      ['--import', 'tsx', cli, 'verify', '--all', '--json'],
+      { env: { ...process.env, MLOG_ELASTICSEARCH_URL: elasticsearchUrl, MLOG_SIGNING_KEY: pki.env.MLOG_SIGNING_KEY ?? '' }, maxBuffer: 64 * 1024 * 1024 },
+      (_error, stdout, stderr) => resolve({ stdout, stderr }),
+    );
+  });
+  let report: { counts: Record<string, number>; events: { verified: number; not_yet_checkpointed: number }; findings: { kind: string; message: string }[] };
+  try {
+    report = JSON.parse(run.stdout) as typeof report;
+  } catch {
+    throw new Error(`mlog verify printed no report: ${run.stdout.slice(0, 2000)}\n${run.stderr.slice(0, 2000)}`);
+  }
+  for (const finding of report.findings.slice(0, 10)) process.stdout.write(`# verification: ${finding.kind}: ${finding.message}\n`);
+  return {
+    verificationFailures: Object.values(report.counts).reduce((sum, value) => sum + value, 0),
+    verificationCounts: report.counts,
+    eventsVerified: report.events.verified,
+    eventsNotYetCheckpointed: report.events.not_yet_checkpointed,
+  };
+}
+
 export function printFigures(figures: Figures, extra: Record<string, unknown> = {}): void {
   const line = { ...figures, ...extra, at: new Date().toISOString() };
   appendFileSync(FIGURES_FILE, `${JSON.stringify(line)}\n`);
@@ -396,7 +442,7 @@ export function printFigures(figures: Figures, extra: Record<string, unknown> = 
   process.stdout.write(
     `\n| ${figures.scenario} | calls ${figures.calls} | acknowledged ${figures.acknowledged} | refused ${figures.refused} (attempts refused ${figures.refusedAttempts}) | ` +
       `acknowledged events missing ${figures.missing} | duplicates ${figures.duplicates} | partial ${figures.partial} | ` +
-      `refused but stored ${figures.refusedButStored} | recovery ${recovery} | ${figures.seconds} s | ${JSON.stringify(figures.statuses)} refused with ${JSON.stringify(figures.refusedWith)} |\n`,
+      `refused but stored ${figures.refusedButStored} | ${'verificationFailures' in extra ? `verification failures: ${String(extra.verificationFailures)} | ` : ''}recovery ${recovery} | ${figures.seconds} s | ${JSON.stringify(figures.statuses)} refused with ${JSON.stringify(figures.refusedWith)} |\n`,
   );
 }
 

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
-import { compare, makePki, MLogProcess, printFigures, runLoad, ScenarioElasticsearch, scenarioCode, sleep, type Figures, type LoadOptions, type Pki } from './fault-harness.js';
+import { compare, makePki, MLogProcess, printFigures, runLoad, ScenarioElasticsearch, scenarioCode, sleep, verifyEvidence, type Figures, type LoadOptions, type Pki } from './fault-harness.js';
 
 export interface ScenarioContext {
   es: ScenarioElasticsearch;
@@ -63,8 +63,16 @@ export async function runScenario(plan: ScenarioPlan): Promise<Figures> {
     await sleep(3_000);
     const figures = await compare(plan.name, es, code, result, recoverySeconds);
     const extra = (await plan.check?.(figures, context)) ?? {};
-    printFigures(figures, extra);
+    // MLog stops (its final checkpoint covers every acknowledged event), then the whole record is verified.
+    const serving = mlog;
+    if (serving !== undefined && serving.child.exitCode === null && serving.child.signalCode === null) {
+      serving.kill('SIGTERM');
+      await serving.exited;
+    }
+    const verification = await verifyEvidence(es.url, pki);
+    printFigures(figures, { ...extra, ...verification });
     assert.equal(figures.missing, 0, 'acknowledged events missing');
+    assert.equal(verification.verificationFailures, 0, `verification failures: ${JSON.stringify(verification.verificationCounts)}`);
     assert.equal(figures.duplicates, 0, 'events stored twice');
     assert.equal(figures.partial, 0, 'calls stored in part');
     assert.ok(figures.acknowledged > 0, 'no call was acknowledged at all');

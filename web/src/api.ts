@@ -58,10 +58,27 @@ export interface SearchRequest {
 
 export type SignatureStatus = 'valid' | 'invalid' | 'unsigned' | 'certificate-not-registered';
 
+export type EvidenceStatus = 'verified' | 'not-yet-checkpointed' | 'failed' | 'not-logged' | 'unavailable';
+
+/** A stored event's evidence (docs/evidence.md): its hash, log position, receipt promise and inclusion proof checked now. */
+export interface DocumentEvidence {
+  status: EvidenceStatus;
+  message: string;
+  hash?: string;
+  hashHolds?: boolean;
+  log?: string;
+  position?: number;
+  receipt?: { uid: string; id: string; log: string; position: number; hash: string };
+  checkpoint?: { seq: number; size: number; root: string; time: string; kid: string };
+  leafHash?: string;
+  auditPath?: string[];
+}
+
 export interface DocumentAnswer {
   hit: Hit;
   signature: { status: SignatureStatus; kid?: string; alg?: string };
   jws?: string;
+  evidence: DocumentEvidence;
 }
 
 export interface CorrelationStep {

@@ -4,6 +4,7 @@ import {
   EuiButtonEmpty,
   EuiCallOut,
   EuiCodeBlock,
+  EuiDescriptionList,
   EuiFlyout,
   EuiFlyoutBody,
   EuiFlyoutHeader,
@@ -14,7 +15,7 @@ import {
   EuiTitle,
 } from '@elastic/eui';
 import { useEffect, useState, type MouseEvent } from 'react';
-import { api, type DocumentAnswer, type Hit, type SignatureStatus } from '../api';
+import { api, type DocumentAnswer, type DocumentEvidence, type EvidenceStatus, type Hit, type SignatureStatus } from '../api';
 import { useReading } from '../reading';
 import { hrefOf, navigate } from '../router';
 import { displayValue, fieldValue, flatten } from '../values';
@@ -27,14 +28,93 @@ const SIGNATURE: Record<SignatureStatus, { color: string; text: string }> = {
   'certificate-not-registered': { color: 'warning', text: 'Certificate no longer registered' },
 };
 
+const EVIDENCE: Record<EvidenceStatus, { color: string; text: string }> = {
+  verified: { color: 'success', text: 'Proof verified' },
+  'not-yet-checkpointed': { color: 'default', text: 'Not yet checkpointed' },
+  failed: { color: 'danger', text: 'Proof fails' },
+  'not-logged': { color: 'warning', text: 'Not in the evidence log' },
+  unavailable: { color: 'default', text: 'Evidence unavailable' },
+};
+
 const CORRELATED = ['event_correlation', 'user', 'subject'];
 
-/** One document: every field as sent, the original JWS, its signature re-verified now, and its neighbours. */
+function mono(text: string) {
+  return <code style={{ wordBreak: 'break-all' }}>{text}</code>;
+}
+
+/** The event's @hash, its log position, what its receipt promised, and its inclusion proof checked now. */
+function EvidencePanel(props: { evidence: DocumentEvidence }) {
+  const { evidence } = props;
+  const status = EVIDENCE[evidence.status];
+  const place = [
+    ...(evidence.hash === undefined ? [] : [{ title: '@hash', description: mono(`${evidence.hash}${evidence.hashHolds === false ? ' (the document no longer hashes to it)' : ''}`) }]),
+    ...(evidence.log === undefined ? [] : [{ title: 'Log', description: mono(evidence.log) }]),
+    ...(evidence.position === undefined ? [] : [{ title: 'Position', description: String(evidence.position) }]),
+  ];
+  const proof = [
+    ...(evidence.checkpoint === undefined
+      ? []
+      : [
+          { title: 'Checkpoint', description: `${evidence.checkpoint.seq} · ${evidence.checkpoint.size.toLocaleString('en')} leaves · signed ${evidence.checkpoint.time}` },
+          { title: 'Root', description: mono(evidence.checkpoint.root) },
+          { title: 'Signing key (kid)', description: mono(evidence.checkpoint.kid) },
+        ]),
+    ...(evidence.leafHash === undefined ? [] : [{ title: 'Leaf hash', description: mono(evidence.leafHash) }]),
+    ...(evidence.auditPath === undefined ? [] : [{ title: 'Audit path', description: `${evidence.auditPath.length} ${evidence.auditPath.length === 1 ? 'hash' : 'hashes'}, nearest first` }]),
+  ];
+  return (
+    <div data-test-subj="evidencePanel">
+      <EuiCallOut
+        size="s"
+        color={evidence.status === 'verified' ? 'success' : evidence.status === 'failed' ? 'danger' : evidence.status === 'not-logged' ? 'warning' : 'primary'}
+        iconType={evidence.status === 'verified' ? 'check' : evidence.status === 'failed' ? 'error' : 'iInCircle'}
+        title={status.text}
+        data-test-subj="evidenceMessage"
+      >
+        {evidence.message}
+      </EuiCallOut>
+      <EuiSpacer size="m" />
+      {place.length > 0 && <EuiDescriptionList compressed type="column" listItems={place} />}
+      {evidence.receipt !== undefined && (
+        <>
+          <EuiSpacer size="m" />
+          <EuiTitle size="xxs">
+            <h3>What its receipt promised</h3>
+          </EuiTitle>
+          <EuiSpacer size="xs" />
+          <EuiDescriptionList
+            compressed
+            type="column"
+            data-test-subj="evidenceReceipt"
+            listItems={[
+              { title: 'UID', description: mono(evidence.receipt.uid) },
+              { title: 'Event', description: mono(evidence.receipt.id) },
+              { title: 'Position', description: `${evidence.receipt.position} of log ${evidence.receipt.log}` },
+              { title: 'Hash', description: mono(evidence.receipt.hash) },
+            ]}
+          />
+        </>
+      )}
+      {proof.length > 0 && (
+        <>
+          <EuiSpacer size="m" />
+          <EuiTitle size="xxs">
+            <h3>Inclusion proof</h3>
+          </EuiTitle>
+          <EuiSpacer size="xs" />
+          <EuiDescriptionList compressed type="column" listItems={proof} />
+        </>
+      )}
+    </div>
+  );
+}
+
+/** One document: every field as sent, the original JWS, its signature re-verified now, its evidence, and its neighbours. */
 export function DocumentFlyout(props: { hit: Hit; onClose: () => void; onOpen: (hit: Hit) => void }) {
   const read = useReading();
   const [answer, setAnswer] = useState<DocumentAnswer | undefined>();
   const [error, setError] = useState<string | undefined>();
-  const [tab, setTab] = useState<'fields' | 'jws' | 'surrounding'>('fields');
+  const [tab, setTab] = useState<'fields' | 'jws' | 'evidence' | 'surrounding'>('fields');
   const [surrounding, setSurrounding] = useState<{ before: Hit[]; after: Hit[] } | undefined>();
 
   useEffect(() => {
@@ -51,6 +131,7 @@ export function DocumentFlyout(props: { hit: Hit; onClose: () => void; onOpen: (
 
   const hit = answer?.hit ?? props.hit;
   const signature = answer === undefined ? undefined : SIGNATURE[answer.signature.status];
+  const evidence = answer === undefined ? undefined : EVIDENCE[answer.evidence.status];
   const rows = flatten(hit.source).map(([name, value]) => ({ name, value }));
 
   return (
@@ -66,6 +147,12 @@ export function DocumentFlyout(props: { hit: Hit; onClose: () => void; onOpen: (
             {signature.text}
             {answer?.signature.kid !== undefined ? ` · kid ${answer.signature.kid}` : ''}
             {answer?.signature.alg !== undefined ? ` · ${answer.signature.alg}` : ''}
+          </EuiBadge>
+        )}
+        {evidence !== undefined && (
+          <EuiBadge color={evidence.color} data-test-subj="evidenceStatus">
+            {evidence.text}
+            {answer?.evidence.position !== undefined ? ` · position ${answer.evidence.position}` : ''}
           </EuiBadge>
         )}
         <EuiSpacer size="s" />
@@ -90,6 +177,9 @@ export function DocumentFlyout(props: { hit: Hit; onClose: () => void; onOpen: (
           <EuiTab isSelected={tab === 'jws'} onClick={() => setTab('jws')} disabled={answer?.jws === undefined}>
             JWS
           </EuiTab>
+          <EuiTab isSelected={tab === 'evidence'} onClick={() => setTab('evidence')} disabled={answer === undefined} data-test-subj="evidenceTab">
+            Evidence
+          </EuiTab>
           <EuiTab isSelected={tab === 'surrounding'} onClick={() => setTab('surrounding')} data-test-subj="surroundingTab">
             Surrounding events
           </EuiTab>
@@ -113,6 +203,7 @@ export function DocumentFlyout(props: { hit: Hit; onClose: () => void; onOpen: (
             {answer.jws}
           </EuiCodeBlock>
         )}
+        {tab === 'evidence' && answer !== undefined && <EvidencePanel evidence={answer.evidence} />}
         {tab === 'surrounding' &&
           (surrounding === undefined ? (
             <EuiLoadingSpinner />

@@ -1,0 +1,26 @@
+import type { ChainRecord, StoredLeafChunk, VerifyScope } from './verifier.js';
+
+/** A scan of the stored events in scope under one point in time, split in `slices` that can be read at once. */
+export interface EventScan {
+  /**
+   * The raw JSON text of the search answer holding the next page of `slice` (0 ≤ slice < slices),
+   * after the hit whose sort values are `after` (the first page without). Read by checkSearchPage
+   * (event-check.ts), in a worker thread.
+   */
+  page(slice: number, after: unknown[] | undefined): Promise<string>;
+  /** Hits per page: a page with fewer is its slice's last. */
+  readonly pageSize: number;
+  close(): Promise<void>;
+}
+
+/** What `mlog verify` reads: the chain, the leaf chunks and the stored events (src/storage/elasticsearch-evidence-reader.ts). */
+export interface EvidenceReader {
+  /** Every chain entry, in seq order. */
+  chain(): AsyncIterable<ChainRecord>;
+  /** Every leaf chunk of every log. */
+  leafChunks(): AsyncIterable<StoredLeafChunk>;
+  /** How many stored events are in scope (for the progress bar). */
+  countEvents(scope: VerifyScope): Promise<number>;
+  /** Opens a scan of every stored event in scope, `_source` whole, each exactly once across its slices. */
+  openEventScan(scope: VerifyScope, slices: number): Promise<EventScan>;
+}

@@ -1,0 +1,139 @@
+import { availableParallelism } from 'node:os';
+import { verifyCompactJws } from '../auth/jws-verifier.js';
+import { MLogError } from '../errors/mlog-error.js';
+import type { KnownSystem, SystemRegistry } from '../systems/system-registry.js';
+import type { CheckedEvent } from './event-check.js';
+import { EventCheckPool } from './event-check-pool.js';
+import type { EvidenceReader } from './evidence-reader-type.js';
+import { trustedKeyMap, type TrustedKey } from './trusted-key.js';
+import { verifyEvidence, type VerifyReport, type VerifyScope } from './verifier.js';
+
+export interface VerificationRun {
+  /** MLog's keys to trust (the current one, and any retired one whose entries are still in the chain). */
+  keys: readonly TrustedKey[];
+  scope: VerifyScope;
+  /** Worker threads that parse and hash the events; 0 checks them in this thread. Default: one per core. */
+  workers?: number;
+  /** Called after each page of events with the number scanned so far. */
+  onEvents?: (scanned: number) => void;
+}
+
+/** The default of VerificationRun.workers: one per core the process may use. */
+export function defaultVerifyWorkers(): number {
+  return availableParallelism();
+}
+
+/**
+ * `mlog verify`: the evidence read from the store and checked with src/evidence/verifier.ts; the
+ * events read in slices at once, each page parsed and hashed in a worker thread; client signatures
+ * verified again against the registry.
+ */
+export class EvidenceVerification {
+  constructor(
+    private readonly reader: EvidenceReader,
+    private readonly registry: SystemRegistry,
+  ) {}
+
+  countEvents(scope: VerifyScope): Promise<number> {
+    return this.reader.countEvents(scope);
+  }
+
+  /** Checks the chain, every log, and every stored event in scope; the report lists each finding. */
+  async verify(run: VerificationRun): Promise<VerifyReport> {
+    // Each IS's certificates are read and parsed once per run, not once per signed event.
+    const systems = new Map<string, Promise<KnownSystem | undefined>>();
+    const known = (code: string): Promise<KnownSystem | undefined> => {
+      let found = systems.get(code);
+      if (found === undefined) {
+        found = this.registry.findByCode(code);
+        systems.set(code, found);
+      }
+      return found;
+    };
+    const workers = run.workers ?? defaultVerifyWorkers();
+    const pool = new EventCheckPool(workers);
+    try {
+      return await verifyEvidence({
+        chain: this.reader.chain(),
+        leafChunks: this.reader.leafChunks(),
+        events: this.events(run.scope, pool, Math.max(1, workers)),
+        keys: trustedKeyMap(run.keys),
+        scope: run.scope,
+        checkSignature: (signed) => checkClientSignature(signed, known),
+        ...(run.onEvents === undefined ? {} : { onEvents: run.onEvents }),
+      });
+    } finally {
+      await pool.close();
+    }
+  }
+
+  /**
+   * The events in scope as checked pages: `slices` slices read at once, each page parsed and hashed
+   * by the pool while the other slices wait on Elasticsearch; pages come out as they are ready.
+   */
+  private async *events(scope: VerifyScope, pool: EventCheckPool, slices: number): AsyncIterable<CheckedEvent[]> {
+    const scan = await this.reader.openEventScan(scope, slices);
+    const ready: CheckedEvent[][] = [];
+    let failure: unknown;
+    let running = slices;
+    let wake: (() => void) | undefined;
+    const signal = () => {
+      wake?.();
+      wake = undefined;
+    };
+    const readSlice = async (slice: number): Promise<void> => {
+      try {
+        let after: unknown[] | undefined;
+        for (;;) {
+          const page = await pool.check(await scan.page(slice, after));
+          if (page.events.length > 0) ready.push(page.events);
+          signal();
+          if (page.count < scan.pageSize || page.lastSort === undefined) return;
+          after = page.lastSort;
+          // Holds this slice back while the verifier is behind, so pages do not pile up in memory.
+          while (ready.length >= slices * 2 && failure === undefined) await new Promise<void>((resolve) => setTimeout(resolve, 5));
+        }
+      } catch (error) {
+        failure ??= error;
+      } finally {
+        running -= 1;
+        signal();
+      }
+    };
+    const readers = Array.from({ length: slices }, (_, slice) => readSlice(slice));
+    try {
+      for (;;) {
+        const page = ready.shift();
+        if (page !== undefined) {
+          yield page;
+          continue;
+        }
+        if (failure !== undefined) throw failure;
+        if (running === 0) break;
+        await new Promise<void>((resolve) => (wake = resolve));
+      }
+      if (failure !== undefined) throw failure;
+    } finally {
+      failure ??= new Error('the scan was stopped');
+      await Promise.allSettled(readers);
+      await scan.close();
+    }
+  }
+}
+
+/**
+ * A stored `@jws`, verified again against the certificates its IS has registered now, each judged
+ * valid or not at the event's `@received` (as at registration).
+ */
+async function checkClientSignature(signed: NonNullable<CheckedEvent['signed']>, systemOf: (code: string) => Promise<KnownSystem | undefined>): Promise<string | undefined> {
+  const known = await systemOf(signed.is);
+  if (known === undefined) return `its system "${signed.is}" is no longer registered.`;
+  const received = new Date(signed.received);
+  try {
+    await verifyCompactJws(signed.jws, known.certificatesBySerial, 'the JWS', Number.isNaN(received.getTime()) ? new Date() : received);
+    return undefined;
+  } catch (error) {
+    if (error instanceof MLogError) return error.message;
+    throw error;
+  }
+}
