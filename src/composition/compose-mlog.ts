@@ -47,7 +47,7 @@ export interface ComposedMLog {
 export async function composeMLog(config: MLogConfig, logger: Logger, metrics: Metrics): Promise<ComposedMLog> {
   const writeDeadlineMs = config.limits.writeDeadlineSeconds * 1000;
   const stores = createStores(
-    { elasticsearch: config.elasticsearch, groupCommit: config.groupCommit, writeDeadlineSeconds: config.limits.writeDeadlineSeconds, requestTimeoutMs: writeDeadlineMs },
+    { elasticsearch: config.elasticsearch, groupCommit: config.groupCommit, writeDeadlineSeconds: config.limits.writeDeadlineSeconds, requestTimeoutMs: writeDeadlineMs, indices: config.indices },
     logger,
   );
   const durabilityProblem = await stores.readiness.start();
