@@ -140,6 +140,13 @@ cluster
     process.on('SIGINT', () => void shutdown('SIGINT'));
     process.on('SIGTERM', () => void shutdown('SIGTERM'));
     process.on('SIGHUP', () => void shutdown('SIGHUP'));
+    // Stopped from elsewhere (`cluster stop`): once every node has exited, so does this command.
+    await Promise.all(started.nodes.map((node) => node.instance?.exited));
+    if (!stopping) {
+      err('every node has exited');
+      clearInterval(keepAlive);
+      process.exit(0);
+    }
   });
 
 cluster

@@ -332,7 +332,7 @@ function countOf(values: string[]): Record<string, number> {
 }
 
 /** Reads every load event of `code` from Elasticsearch and compares with the calls. */
-export async function compare(scenario: string, es: ScenarioElasticsearch, code: string, load: LoadResult, recoverySeconds: number | undefined): Promise<Figures> {
+export async function compare(scenario: string, es: Pick<ScenarioElasticsearch, 'es'>, code: string, load: LoadResult, recoverySeconds: number | undefined): Promise<Figures> {
   await es.es('POST', `/mlog-${code}-*/_refresh`);
   const stored = new Map<string, { uid: string; id: string }[]>();
   let after: unknown[] | undefined;
