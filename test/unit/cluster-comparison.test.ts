@@ -1,0 +1,29 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { comparisonTable } from '../../bench/cluster-comparison.js';
+import type { LoadResult } from '../../bench/load-runner.js';
+import type { ReportRow } from '../../bench/report.js';
+
+function row(scenario: string, perSecond: number, p99: number, serverSeconds?: number): ReportRow {
+  const result: LoadResult = { unitsPerSecond: perSecond, callsPerSecond: perSecond, calls: perSecond, units: perSecond, seconds: 1, p50: 1, p95: 2, p99, max: p99, failures: {} };
+  return {
+    scenario,
+    result,
+    unit: 'events/s',
+    window: { wallSeconds: 1, generatorSeconds: 0.1, generatorShare: 0.1, generatorLoop: 0.2, clientBound: false, ...(serverSeconds === undefined ? {} : { serverSeconds }) },
+  };
+}
+
+describe('npm run bench -- --cluster', () => {
+  test("each row of the single-node run beside the cluster's, with the cluster's share of its throughput, p99 and MLog's CPU per call", () => {
+    const table = comparisonTable(
+      [row('Elasticsearch _bulk ×100 (8 conn)', 20_000, 30), row('MLog ×1 signed (64 conn)', 2_000, 40, 0.3), row('MLog ×1 unsigned (64 conn)', 2_500, 35, 0.25)],
+      [row('Elasticsearch _bulk ×100 (8 conn)', 12_000, 45), row('MLog ×1 signed (64 conn)', 1_500, 60, 0.24)],
+    );
+    const [header, , bulk, signed, unsigned] = table.split('\n');
+    assert.match(header ?? '', /single node \| 3 nodes, 1 replica \| cluster ÷ single/);
+    assert.equal(bulk, '| Elasticsearch _bulk ×100 (8 conn) | 20000 events/s | 12000 events/s | 0.60 | 30.0 → 45.0 ms | — → — |');
+    assert.equal(signed, '| MLog ×1 signed (64 conn) | 2000 events/s | 1500 events/s | 0.75 | 40.0 → 60.0 ms | 150 µs → 160 µs |');
+    assert.equal(unsigned, '| MLog ×1 unsigned (64 conn) | 2500 events/s | — | — | 35.0 → — ms | 100 µs → — |', 'a scenario the cluster run lacks shows dashes');
+  });
+});
