@@ -58,7 +58,8 @@ export async function runClusterScenario(plan: ClusterScenarioPlan): Promise<Fig
     let turn = 0;
     const ports = mlogs.map((mlog) => mlog.publicPort);
     const load = runLoad(
-      { port: ports[0] ?? 0, currentPort: () => ports[turn++ % ports.length] ?? 0, pki, useIdempotencyKey: true, ...plan.load },
+      // 409 too: the key is still held by an attempt the other instance has not finished (or not released while the cluster could not take it).
+      { port: ports[0] ?? 0, currentPort: () => ports[turn++ % ports.length] ?? 0, pki, useIdempotencyKey: true, retryOn: ['503', '429', '409', 'connection error'], ...plan.load },
       (status, at) => answers.push({ status, at }),
     );
     await sleep(plan.faultAfterMs);
