@@ -106,6 +106,10 @@ export function decideIdempotentCall(stored: IdempotencyRecord | undefined, body
   }
 }
 
+/** The first wait before a release that Elasticsearch could not take is tried again, and the longest. */
+const RELEASE_RETRY_FIRST_MS = 500;
+const RELEASE_RETRY_MAX_MS = 10_000;
+
 /** This process, as the holder of the claims it makes. */
 const THIS_INSTANCE = `${hostname()}/${process.pid}/${randomUUID().slice(0, 8)}`;
 
@@ -212,19 +216,46 @@ export class IdempotencyService {
     };
   }
 
-  /** After a failed call: a refusal of the call itself (4xx) frees the key; a failure of MLog's (5xx) leaves it to a retry of the same body. */
+  /**
+   * After a failed call: a refusal of the call itself (4xx) frees the key; a failure of MLog's (5xx)
+   * leaves it to a retry of the same body. When Elasticsearch cannot take the release either (the
+   * shard of the claim is on a node that is lost or cut off), it is tried again in the background
+   * (see retryRelease), so a retry of the call is not told "in progress" until the claim goes stale.
+   */
   private async release(id: string, held: HeldKey, error: unknown): Promise<void> {
     const refused = error instanceof MLogError && error.status < 500;
-    try {
+    const failed: IdempotencyRecord = { ...held.record, state: 'failed', updated_at: this.clock().toISOString() };
+    const attempt = async (): Promise<void> => {
       if (refused) await this.store.remove(id, held.version);
-      else await this.store.replace(id, { ...held.record, state: 'failed', updated_at: this.clock().toISOString() }, held.version);
+      else await this.store.replace(id, failed, held.version);
+    };
+    try {
+      await attempt();
     } catch (releaseError) {
-      this.logger.warn('idempotency claim not released after a failed call', {
+      this.logger.warn('idempotency claim not released after a failed call; retrying in the background', {
         system: held.record.system,
         uid: held.record.uid,
         error: (releaseError as Error).message,
       });
+      this.retryRelease(attempt, held, RELEASE_RETRY_FIRST_MS);
     }
+  }
+
+  /**
+   * Tries a release again after `delayMs`, doubling the wait (at most RELEASE_RETRY_MAX_MS), until it
+   * is acknowledged or the claim would be stale anyway. Guarded by the claim's version: a claim
+   * changed meanwhile (taken over once stale) is left alone.
+   */
+  private retryRelease(attempt: () => Promise<void>, held: HeldKey, delayMs: number): void {
+    const staleAt = Date.parse(held.record.updated_at) + this.policy.staleAfterMs;
+    if (this.clock().getTime() + delayMs >= staleAt) return;
+    const timer = setTimeout(() => {
+      attempt().then(
+        () => this.logger.info('idempotency claim released after a retry', { system: held.record.system, uid: held.record.uid }),
+        () => this.retryRelease(attempt, held, Math.min(delayMs * 2, RELEASE_RETRY_MAX_MS)),
+      );
+    }, delayMs);
+    timer.unref();
   }
 
   private inProgress(): ConflictError {
