@@ -49,6 +49,7 @@ function classifyItem(item: BulkItemResult): ItemOutcome {
   if (item.status === 200 || item.status === 201) return 'written';
   // Create semantics: an id that already exists was written by an earlier attempt of this same call.
   if (item.status === 409) return 'written';
+  // 5xx includes 503 unavailable_shards_exception: fewer active copies than wait_for_active_shards asks for, within the bulk's timeout.
   if (item.status === 429 || item.status >= 500) return 'transient';
   // A blocked or closed index is the cluster's state, not the event's fault: retry, then 503.
   if (item.error?.type === 'cluster_block_exception' || item.error?.type === 'index_closed_exception') return 'transient';
