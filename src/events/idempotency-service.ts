@@ -159,7 +159,7 @@ export class IdempotencyService {
         case 'claim': {
           const record = this.freshClaim(system, hash, call.receivedAt, now);
           const version = await this.store.create(id, record);
-          if (version !== undefined) held = { record, version };
+          held = version !== undefined ? { record, version } : await this.ownWrite(id, record);
           break;
         }
         case 'renew':
@@ -170,7 +170,7 @@ export class IdempotencyService {
               ? this.freshClaim(system, hash, call.receivedAt, now)
               : { ...previous.record, state: 'pending' as const, holder: this.instance, updated_at: now.toISOString() };
           const version = await this.store.replace(id, record, previous.version);
-          if (version !== undefined) held = { record, version };
+          held = version !== undefined ? { record, version } : await this.ownWrite(id, record);
           if (decision.action === 'take-over' && version !== undefined) this.logger.warn('idempotent call takes over an unfinished claim', { system, uid: record.uid });
           break;
         }
@@ -187,7 +187,7 @@ export class IdempotencyService {
     }
     const done: IdempotencyRecord = { ...held.record, state: 'done', events: registration.events, updated_at: this.clock().toISOString() };
     try {
-      if ((await this.store.replace(id, done, held.version)) === undefined) {
+      if ((await this.store.replace(id, done, held.version)) === undefined && (await this.ownWrite(id, done)) === undefined) {
         this.logger.warn('idempotency claim changed while its call was registering', { system, uid: done.uid });
       }
     } catch (error) {
@@ -227,7 +227,9 @@ export class IdempotencyService {
     const failed: IdempotencyRecord = { ...held.record, state: 'failed', updated_at: this.clock().toISOString() };
     const attempt = async (): Promise<void> => {
       if (refused) await this.store.remove(id, held.version);
-      else await this.store.replace(id, failed, held.version);
+      else if ((await this.store.replace(id, failed, held.version)) === undefined && (await this.ownWrite(id, failed)) === undefined) {
+        this.logger.warn('idempotency claim changed before its failure was recorded', { system: held.record.system, uid: held.record.uid });
+      }
     };
     try {
       await attempt();
@@ -239,6 +241,21 @@ export class IdempotencyService {
       });
       this.retryRelease(attempt, held, RELEASE_RETRY_FIRST_MS);
     }
+  }
+
+  /**
+   * After a write of the key's record answered "changed meanwhile": whether the record stored is the
+   * very one this call wrote (same UID, holder, state and instant). It is when the write was applied
+   * and then applied again — the client sent it again after a connection to a failing node broke, or
+   * Elasticsearch replayed it on a promoted replica — and the second answered the conflict. Then this
+   * call holds it; otherwise another call does.
+   */
+  private async ownWrite(id: string, written: IdempotencyRecord): Promise<HeldKey | undefined> {
+    const stored = await this.store.read(id);
+    const record = stored?.record;
+    if (stored === undefined || record === undefined) return undefined;
+    const same = record.uid === written.uid && record.holder === written.holder && record.state === written.state && record.updated_at === written.updated_at;
+    return same ? { record, version: stored.version } : undefined;
   }
 
   /**

@@ -174,6 +174,19 @@ describe('IdempotencyService', () => {
     assert.equal(retry.replayed, false, 'the retry registers at once instead of hearing 409');
   });
 
+  test('a claim applied twice (sent again after a broken connection) whose second answer is a conflict is still held by its call', async () => {
+    const { ingest, store, service, call } = setUp();
+    const create = store.create.bind(store);
+    store.create = async (id, record) => {
+      await create(id, record); // applied …
+      return create(id, record); // … and applied again: "exists"
+    };
+    const first = await service.register(call('{"a":1}'), 'k1');
+    assert.equal(first.replayed, false);
+    assert.equal(ingest.stored.length, 1, 'registered, not told "in progress" by its own claim');
+    assert.equal([...store.records.values()][0]?.record.state, 'done');
+  });
+
   test('a claim left pending by a crash is taken over after it went stale, with the same UID', async () => {
     let now = at('2026-01-01T00:00:00Z');
     const { ingest, store, service, call } = setUp(() => now);
