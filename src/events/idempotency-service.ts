@@ -225,21 +225,25 @@ export class IdempotencyService {
   private async release(id: string, held: HeldKey, error: unknown): Promise<void> {
     const refused = error instanceof MLogError && error.status < 500;
     const failed: IdempotencyRecord = { ...held.record, state: 'failed', updated_at: this.clock().toISOString() };
-    const attempt = async (): Promise<void> => {
+    // Recorded late, the failure names no instance that could take the UID over: a retry then always
+    // registers under a new UID, so no compensating delete of the failed call still on its way
+    // (held up by the node that failed) can meet the retry's documents.
+    const late: IdempotencyRecord = { ...failed, holder: `${this.instance} (recorded late)` };
+    const attempt = async (record: IdempotencyRecord): Promise<void> => {
       if (refused) await this.store.remove(id, held.version);
-      else if ((await this.store.replace(id, failed, held.version)) === undefined && (await this.ownWrite(id, failed)) === undefined) {
+      else if ((await this.store.replace(id, record, held.version)) === undefined && (await this.ownWrite(id, record)) === undefined) {
         this.logger.warn('idempotency claim changed before its failure was recorded', { system: held.record.system, uid: held.record.uid });
       }
     };
     try {
-      await attempt();
+      await attempt(failed);
     } catch (releaseError) {
       this.logger.warn('idempotency claim not released after a failed call; retrying in the background', {
         system: held.record.system,
         uid: held.record.uid,
         error: (releaseError as Error).message,
       });
-      this.retryRelease(attempt, held, RELEASE_RETRY_FIRST_MS);
+      this.retryRelease(() => attempt(late), held, RELEASE_RETRY_FIRST_MS);
     }
   }
 

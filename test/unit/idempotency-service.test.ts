@@ -169,9 +169,11 @@ describe('IdempotencyService', () => {
     while ([...store.records.values()][0]?.record.state !== 'failed' && Date.now() - started < 5_000) await new Promise((resolve) => setTimeout(resolve, 50));
     assert.equal([...store.records.values()][0]?.record.state, 'failed', 'released by the background retries');
     assert.equal(refusals, -1, 'tried until acknowledged');
+    const failedUid = [...store.records.values()][0]?.record.uid;
     ingest.failWith = undefined;
     const retry = await service.register(call('{"a":1}'), 'k1');
     assert.equal(retry.replayed, false, 'the retry registers at once instead of hearing 409');
+    assert.notEqual(retry.uid, failedUid, 'under a new UID: a late delete of the failed call cannot meet it');
   });
 
   test('a claim applied twice (sent again after a broken connection) whose second answer is a conflict is still held by its call', async () => {
