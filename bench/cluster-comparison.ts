@@ -35,6 +35,11 @@ function rowsOf(file: string): ReportRow[] {
   return (JSON.parse(readFileSync(file, 'utf8')) as { rows: ReportRow[] }).rows;
 }
 
+/** A latency in ms; none (a window without an answered call, NaN, written to JSON as null) is a dash. */
+function ms(value: number | null | undefined): string {
+  return typeof value === 'number' && Number.isFinite(value) ? value.toFixed(1) : '—';
+}
+
 function cpuPerCall(row: ReportRow | undefined): string {
   const micros = row === undefined ? undefined : cpuPerCallMicros(row);
   return micros === undefined ? '—' : `${micros.toFixed(0)} µs`;
@@ -51,7 +56,7 @@ export function comparisonTable(single: ReportRow[], cluster: ReportRow[]): stri
     const ratio = other === undefined || row.result.unitsPerSecond === 0 ? '—' : `${(other.result.unitsPerSecond / row.result.unitsPerSecond).toFixed(2)}`;
     lines.push(
       `| ${row.scenario} | ${row.result.unitsPerSecond.toFixed(0)} ${row.unit} | ${other === undefined ? '—' : `${other.result.unitsPerSecond.toFixed(0)} ${other.unit}`} | ${ratio} | ` +
-        `${row.result.p99.toFixed(1)} → ${other === undefined ? '—' : other.result.p99.toFixed(1)} ms | ${cpuPerCall(row)} → ${cpuPerCall(other)} |`,
+        `${ms(row.result.p99)} → ${ms(other?.result.p99)} ms | ${cpuPerCall(row)} → ${cpuPerCall(other)} |`,
     );
   }
   return lines.join('\n');

@@ -26,4 +26,11 @@ describe('npm run bench -- --cluster', () => {
     assert.equal(signed, '| MLog ×1 signed (64 conn) | 2000 events/s | 1500 events/s | 0.75 | 40.0 → 60.0 ms | 150 µs → 160 µs |');
     assert.equal(unsigned, '| MLog ×1 unsigned (64 conn) | 2500 events/s | — | — | 35.0 → — ms | 100 µs → — |', 'a scenario the cluster run lacks shows dashes');
   });
+
+  test('a window in which no call was answered (p99 NaN, null once written to JSON) shows a dash, not an error', () => {
+    const silent = row('MLog batch ×100 signed (8 conn)', 0, 0);
+    (silent.result as { p99: number | null }).p99 = null;
+    const [, , line] = comparisonTable([row('MLog batch ×100 signed (8 conn)', 900, 50)], [silent]).split('\n');
+    assert.equal(line, '| MLog batch ×100 signed (8 conn) | 900 events/s | 0 events/s | 0.00 | 50.0 → — ms | — → — |');
+  });
 });
