@@ -51,8 +51,10 @@ export function comparisonTable(single: ReportRow[], cluster: ReportRow[]): stri
     '| scenario | single node | 3 nodes, 1 replica | cluster ÷ single | p99 single → cluster | MLog CPU/call single → cluster |',
     '|---|---|---|---|---|---|',
   ];
+  // A paced row names the rate it was paced at, which each run picks from its own figures.
+  const key = (scenario: string) => scenario.replace(/paced \d+\/s/, 'paced');
   for (const row of single) {
-    const other = cluster.find((candidate) => candidate.scenario === row.scenario);
+    const other = cluster.find((candidate) => key(candidate.scenario) === key(row.scenario));
     const ratio = other === undefined || row.result.unitsPerSecond === 0 ? '—' : `${(other.result.unitsPerSecond / row.result.unitsPerSecond).toFixed(2)}`;
     lines.push(
       `| ${row.scenario} | ${row.result.unitsPerSecond.toFixed(0)} ${row.unit} | ${other === undefined ? '—' : `${other.result.unitsPerSecond.toFixed(0)} ${other.unit}`} | ${ratio} | ` +

@@ -27,6 +27,11 @@ describe('npm run bench -- --cluster', () => {
     assert.equal(unsigned, '| MLog ×1 unsigned (64 conn) | 2500 events/s | — | — | 35.0 → — ms | 100 µs → — |', 'a scenario the cluster run lacks shows dashes');
   });
 
+  test('paced rows are matched whatever rate each run paced at', () => {
+    const [, , line] = comparisonTable([row('MLog ×1 signed paced 147/s', 140, 20)], [row('MLog ×1 signed paced 90/s', 84, 30)]).split('\n');
+    assert.equal(line, '| MLog ×1 signed paced 147/s | 140 events/s | 84 events/s | 0.60 | 20.0 → 30.0 ms | — → — |');
+  });
+
   test('a window in which no call was answered (p99 NaN, null once written to JSON) shows a dash, not an error', () => {
     const silent = row('MLog batch ×100 signed (8 conn)', 0, 0);
     (silent.result as { p99: number | null }).p99 = null;
