@@ -22,6 +22,7 @@ import { RssSampler } from './rss-sampler.js';
 import { octetCountedFrames, quantile, relpAcknowledgements, timeMLogOverTls, timeRsyslogToElasticsearch } from './syslog-scenario.js';
 import { freePort } from '../scripts/mlog-child-process.js';
 import { measureEventHashing } from './evidence-hash.js';
+import { compareWithCluster } from './cluster-comparison.js';
 
 const SCENARIOS = ['ceiling', 'batch', 'signed', 'unsigned', 'query', 'dashboards', 'alerts', 'syslog', 'evidence'] as const;
 type Scenario = (typeof SCENARIOS)[number];
@@ -93,8 +94,9 @@ function parseOptions(argv: string[]): Options {
     .option('--query-rate <n>', 'queries/s of the paced query measurements (default: half the rate MLog reached in the closed loop)', positive)
     .option('--profile <dir>', 'run MLog with --cpu-prof and write its CPU profile (.cpuprofile, for Chrome DevTools) to this directory')
     .option('--tsx', "run MLog's sources through tsx instead of its production build (node dist/main.js, built first with npm run build)", false)
+    .option('--cluster', 'run the ingest scenarios on one node and then on a local three-node cluster with one replica, and print the ratio of each figure (bench/cluster-comparison.ts)', false)
     .parse(argv);
-  const raw = program.opts<{ quick: boolean; seconds?: number; warmup?: number; only?: Scenario[]; json?: string; profile?: string; tsx: boolean; queryRate?: number; workers?: number; mlogEnv?: Record<string, string>; esWarmup?: number; seedEvents?: number }>();
+  const raw = program.opts<{ cluster: boolean; quick: boolean; seconds?: number; warmup?: number; only?: Scenario[]; json?: string; profile?: string; tsx: boolean; queryRate?: number; workers?: number; mlogEnv?: Record<string, string>; esWarmup?: number; seedEvents?: number }>();
   const options: Options = {
     quick: raw.quick,
     seconds: raw.seconds ?? (raw.quick ? 3 : 30),
@@ -147,6 +149,11 @@ async function startElasticsearch(): Promise<{ url: string; stop(): Promise<void
 }
 
 async function main(): Promise<void> {
+  if (process.argv.includes('--cluster')) {
+    parseOptions(process.argv); // the other options checked once, here
+    await compareWithCluster(process.argv.slice(2).filter((argument) => argument !== '--cluster'), log);
+    return;
+  }
   const options = parseOptions(process.argv);
   const selected = new Set(options.only);
   const timings = { warmupMs: options.warmup * 1000, durationMs: options.seconds * 1000 };
@@ -191,7 +198,9 @@ async function main(): Promise<void> {
       execFileSync('npm', ['run', '--silent', 'build'], { stdio: ['ignore', 'ignore', 'inherit'] });
     }
     log(`starting MLog${options.compiled ? ', compiled,' : ''} (${options.workers} worker${options.workers === 1 ? '' : 's'}${Object.keys(options.mlogEnv).length === 0 ? '' : `; ${Object.entries(options.mlogEnv).map(([name, value]) => `${name}=${value}`).join(', ')}`})`);
-    const mlog = await MLogUnderTest.start(elasticsearchUrl, { serverCertPath: server.certPath, serverKeyPath: server.keyPath, caPath: ca.certPath }, { MLOG_ALERTS_SCHEDULE: 'off', ...syslogPorts, ...options.mlogEnv, MLOG_WORKERS: String(options.workers) }, options.profile === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', options.profile], options.compiled);
+    // --cluster gives MLog every node of the cluster (the Elasticsearch reference rows use the first).
+    const mlogElasticsearchUrl = process.env.MLOG_BENCH_MLOG_ELASTICSEARCH_URL || elasticsearchUrl;
+    const mlog = await MLogUnderTest.start(mlogElasticsearchUrl, { serverCertPath: server.certPath, serverKeyPath: server.keyPath, caPath: ca.certPath }, { MLOG_ALERTS_SCHEDULE: 'off', ...syslogPorts, ...options.mlogEnv, MLOG_WORKERS: String(options.workers) }, options.profile === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', options.profile], options.compiled);
     cleanups.push(() => mlog.stop());
     for (const system of [...systems, querySystem, syslogSystem]) await mlog.addSystem(system.code, system.certificate);
     const rss = new RssSampler(mlog.pid);

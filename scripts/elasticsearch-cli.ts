@@ -5,9 +5,14 @@
  *   npm run elasticsearch -- start --port 9200 --data-dir .local/elasticsearch
  *                                                             # foreground; Ctrl-C / SIGTERM stops ES cleanly
  *   npm run elasticsearch -- stop --data-dir .local/elasticsearch   # stop one left running by a killed `start`
+ *   npm run elasticsearch -- cluster start [--ports 9311,9312,9313] [--data-dir .local/elasticsearch-cluster] [--heap 384m]
+ *                                                             # three nodes, foreground; Ctrl-C stops them all
+ *   npm run elasticsearch -- cluster status [--ports 9311,9312,9313]
+ *   npm run elasticsearch -- cluster stop [--data-dir .local/elasticsearch-cluster]
  */
 import path from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
+import { clusterStatus, startLocalCluster, stopLocalCluster } from './local-elasticsearch-cluster.js';
 import {
   ELASTICSEARCH_VERSION,
   provisionElasticsearch,
@@ -16,6 +21,8 @@ import {
 } from './local-elasticsearch.js';
 
 const DEFAULT_DATA_DIR = '.local/elasticsearch';
+const DEFAULT_CLUSTER_DATA_DIR = '.local/elasticsearch-cluster';
+const DEFAULT_CLUSTER_PORTS = '9311,9312,9313';
 
 const err = (line: string) => process.stderr.write(`[elasticsearch] ${line}\n`);
 
@@ -88,6 +95,75 @@ program
   .action(async (opts: { dataDir: string }) => {
     const stopped = await stopLocalElasticsearch(path.resolve(opts.dataDir), err);
     err(stopped ? 'stopped' : `nothing running for ${path.resolve(opts.dataDir)}`);
+  });
+
+function parsePorts(value: string): number[] {
+  const ports = value.split(',').map((part) => parsePort(part.trim()));
+  if (new Set(ports).size !== ports.length) throw new InvalidArgumentError('must be distinct port numbers, comma separated');
+  return ports;
+}
+
+const cluster = program.command('cluster').description('a local cluster of several nodes on 127.0.0.1 (three by default)');
+
+cluster
+  .command('start')
+  .description('start one node per HTTP port in the foreground, wait for green (or say why it is yellow); SIGINT/SIGTERM stops them all')
+  .option('--ports <ports>', 'HTTP ports, one per node, comma separated', parsePorts, parsePorts(DEFAULT_CLUSTER_PORTS))
+  .option('--transport-ports <ports>', 'transport ports, one per node (default: each HTTP port + 100)', parsePorts)
+  .option('--data-dir <dir>', 'parent of the nodes\' data dirs node-1, node-2, … (kept across restarts)', DEFAULT_CLUSTER_DATA_DIR)
+  .option('--heap <size>', 'JVM heap of each node', '384m')
+  .option('--name <name>', 'cluster.name', 'mlog-local')
+  .option('--cache-dir <dir>', 'distribution cache directory')
+  .action(async (opts: { ports: number[]; transportPorts?: number[]; dataDir: string; heap: string; name: string; cacheDir?: string }) => {
+    const started = await startLocalCluster({
+      ports: opts.ports,
+      ...(opts.transportPorts === undefined ? {} : { transportPorts: opts.transportPorts }),
+      dataDir: opts.dataDir,
+      heap: opts.heap,
+      name: opts.name,
+      ...(opts.cacheDir === undefined ? {} : { cacheDir: opts.cacheDir }),
+      log: err,
+    });
+    process.stdout.write(`${started.urls}\n`);
+    err(`MLOG_ELASTICSEARCH_URL=${started.urls}; press Ctrl-C to stop the ${started.nodes.length} nodes`);
+    const keepAlive = setInterval(() => {}, 1 << 30);
+    let stopping = false;
+    const shutdown = async (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      err(`${signal}: stopping the cluster ...`);
+      await started.stop();
+      err('stopped');
+      clearInterval(keepAlive);
+      process.exit(0);
+    };
+    process.on('SIGINT', () => void shutdown('SIGINT'));
+    process.on('SIGTERM', () => void shutdown('SIGTERM'));
+    process.on('SIGHUP', () => void shutdown('SIGHUP'));
+    // Stopped from elsewhere (`cluster stop`): once every node has exited, so does this command.
+    await Promise.all(started.nodes.map((node) => node.instance?.exited));
+    if (!stopping) {
+      err('every node has exited');
+      clearInterval(keepAlive);
+      process.exit(0);
+    }
+  });
+
+cluster
+  .command('stop')
+  .description('stop every node of a cluster started for a data dir (using their pid files)')
+  .option('--data-dir <dir>', 'parent of the nodes\' data dirs', DEFAULT_CLUSTER_DATA_DIR)
+  .action(async (opts: { dataDir: string }) => {
+    const stopped = await stopLocalCluster(opts.dataDir, err);
+    err(stopped > 0 ? `stopped ${stopped} node(s)` : `no node running for ${path.resolve(opts.dataDir)}`);
+  });
+
+cluster
+  .command('status')
+  .description('which nodes answer, which is the elected master, and the cluster health')
+  .option('--ports <ports>', 'HTTP ports, comma separated', parsePorts, parsePorts(DEFAULT_CLUSTER_PORTS))
+  .action(async (opts: { ports: number[] }) => {
+    for (const line of await clusterStatus(opts.ports)) process.stdout.write(`${line}\n`);
   });
 
 program.parseAsync(process.argv).catch((e: unknown) => {

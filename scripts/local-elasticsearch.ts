@@ -238,15 +238,34 @@ export interface StartOptions {
   cacheDir?: string;
   /** How long to wait for GET / and yellow health, default 120 s. */
   timeoutMs?: number;
+  /** A node of a cluster of several (see local-elasticsearch-cluster.ts) instead of a single-node cluster. */
+  cluster?: ClusterMembership;
+}
+
+/** What makes a node one of a cluster: the cluster's name, its own, where to find the others, and who may be master at the first start. */
+export interface ClusterMembership {
+  name: string;
+  nodeName: string;
+  /** host:transport-port of every node. */
+  seedHosts: string[];
+  /** Node names that vote at the cluster's first start (cluster.initial_master_nodes). */
+  initialMasterNodes: string[];
 }
 
 /** Settings passed with -E. Notes from checking this distribution (8.19.21 integ-test-zip):
  *  - `ingest.geoip.downloader.enabled` is omitted: there is no ingest-geoip module, so it is an unknown setting.
  *  - `xpack.security.enabled=false` is needed: the zip contains x-pack-security, and without it the
  *    launcher would auto-configure TLS and passwords on first start. */
-function esSettings(o: { port: number; transportPort: number; dataPath: string; logsPath: string; home: string }): string[] {
+function esSettings(o: { port: number; transportPort: number; dataPath: string; logsPath: string; home: string; cluster?: ClusterMembership }): string[] {
   const settings: Record<string, string> = {
-    'discovery.type': 'single-node',
+    ...(o.cluster === undefined
+      ? { 'discovery.type': 'single-node' }
+      : {
+          'cluster.name': o.cluster.name,
+          'node.name': o.cluster.nodeName,
+          'discovery.seed_hosts': o.cluster.seedHosts.join(','),
+          'cluster.initial_master_nodes': o.cluster.initialMasterNodes.join(','),
+        }),
     'network.host': '127.0.0.1',
     'http.port': String(o.port),
     'transport.port': String(o.transportPort),
@@ -348,7 +367,7 @@ export async function startLocalElasticsearch(options: StartOptions): Promise<Lo
   if (ids) fs.chownSync(logFile, ids.uid, ids.gid);
   const logOffset = fs.statSync(logFile).size;
   const fd = fs.openSync(logFile, 'a');
-  const args = [...esSettings({ port, transportPort, dataPath: dirs.data, logsPath: dirs.logs, home }), '-p', serverPidFile];
+  const args = [...esSettings({ port, transportPort, dataPath: dirs.data, logsPath: dirs.logs, home, ...(options.cluster === undefined ? {} : { cluster: options.cluster }) }), '-p', serverPidFile];
   log(`Starting Elasticsearch ${ELASTICSEARCH_VERSION} on 127.0.0.1:${port} (data ${dataDir})`);
   const startedAt = Date.now();
   const child = (() => {

@@ -55,7 +55,7 @@ export async function composeMLog(config: MLogConfig, logger: Logger, metrics: M
   const key = await loadSigningKey(config.evidence.signingKeyPath, logger);
   const log = config.evidence.mode === 'on' ? new EvidenceLog() : undefined;
   const stores = createStores(
-    { elasticsearch: config.elasticsearch, groupCommit: config.groupCommit, writeDeadlineSeconds: config.limits.writeDeadlineSeconds, requestTimeoutMs: writeDeadlineMs },
+    { elasticsearch: config.elasticsearch, groupCommit: config.groupCommit, writeDeadlineSeconds: config.limits.writeDeadlineSeconds, requestTimeoutMs: writeDeadlineMs, indices: config.indices },
     logger,
   );
   const durabilityProblem = await stores.readiness.start();

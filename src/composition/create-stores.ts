@@ -30,6 +30,7 @@ import { ElasticsearchLeaseStore } from '../storage/elasticsearch-lease-store.js
 import { ElasticsearchLockoutStore } from '../storage/elasticsearch-lockout-store.js';
 import { ElasticsearchPersonalDataStore } from '../storage/elasticsearch-personal-data-store.js';
 import { ElasticsearchReadiness } from '../storage/elasticsearch-readiness.js';
+import type { IndexLayouts } from '../storage/template-installer.js';
 import { ElasticsearchRejectionStore } from '../storage/elasticsearch-rejection-store.js';
 import { ElasticsearchSessionStore } from '../storage/elasticsearch-session-store.js';
 import { ElasticsearchSystemStore } from '../storage/elasticsearch-system-store.js';
@@ -45,6 +46,8 @@ export interface StoreSettings extends Pick<MLogConfig, 'elasticsearch' | 'group
   writeDeadlineSeconds: number;
   /** Bounds every Elasticsearch request that sets none of its own: the server gives its write deadline; unset, the client's default. */
   requestTimeoutMs?: number;
+  /** Shards, replicas and the write's active shards (the server's MLOG_*_SHARDS, MLOG_*_REPLICAS, MLOG_WRITE_ACTIVE_SHARDS); unset (a command), installed templates keep their layout and writes wait for the primary only. */
+  indices?: MLogConfig['indices'];
   /** The indices retention lists (an operator's `--index`); every index MLog manages when unset. */
   retentionIndices?: readonly string[];
 }
@@ -90,7 +93,16 @@ export interface Stores {
 export function createStores(settings: StoreSettings, logger: Logger): Stores {
   const client = createElasticsearchClient(settings.elasticsearch, settings.requestTimeoutMs === undefined ? {} : { requestTimeoutMs: settings.requestTimeoutMs });
   const { groupCommit } = settings;
-  const readiness = new ElasticsearchReadiness(client, logger);
+  const { indices } = settings;
+  const layouts: IndexLayouts | undefined =
+    indices === undefined
+      ? undefined
+      : {
+          events: { shards: indices.eventShards, ...(indices.eventReplicas === undefined ? {} : { replicas: indices.eventReplicas }) },
+          personalData: { shards: indices.personalDataShards, ...(indices.personalDataReplicas === undefined ? {} : { replicas: indices.personalDataReplicas }) },
+          internal: { shards: indices.internalShards, ...(indices.internalReplicas === undefined ? {} : { replicas: indices.internalReplicas }) },
+        };
+  const readiness = new ElasticsearchReadiness(client, logger, layouts);
   const consoleSearch = new ElasticsearchConsoleSearchStore(client);
   return {
     // Group commit (see src/storage/bulk-batcher.ts): concurrent /register calls share bulks.
@@ -108,6 +120,7 @@ export function createStores(settings: StoreSettings, logger: Logger): Stores {
           maxQueuedCharsPerLane: groupCommit.maxWaitingBytesPerSystem,
           maxQueuedChars: groupCommit.maxWaitingBytes,
         },
+        ...(indices === undefined ? {} : { waitForActiveShards: indices.writeActiveShards }),
       },
     ),
     evidence: new ElasticsearchEvidenceStore(client),

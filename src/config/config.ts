@@ -1,5 +1,6 @@
 import { ConfigurationError } from '../errors/mlog-error.js';
 import {
+  activeShardCount,
   anyText,
   atLeastCharacters,
   byteCount,
@@ -13,9 +14,11 @@ import {
   optional,
   portNumber,
   positiveNumber,
+  replicaCount,
   required,
   seconds,
   settingsOf,
+  shardCount,
   smtpUrl,
   text,
   urlOf,
@@ -43,6 +46,45 @@ export const CONFIGURATION = {
     username: optional({ variable: 'MLOG_ELASTICSEARCH_USERNAME', doc: 'user name of the basic credentials of a secured cluster (set with `MLOG_ELASTICSEARCH_PASSWORD`, or neither)', parse: anyText }),
     password: optional({ variable: 'MLOG_ELASTICSEARCH_PASSWORD', doc: 'password of the basic credentials of a secured cluster (set with `MLOG_ELASTICSEARCH_USERNAME`, or neither)', parse: anyText }),
     caPath: optional({ variable: 'MLOG_ELASTICSEARCH_CA', doc: "PEM CA of the cluster's HTTPS certificate", parse: anyText }),
+  },
+  indices: {
+    eventShards: withDefault({
+      variable: 'MLOG_EVENT_SHARDS',
+      doc: 'primary shards of each new event index `mlog-<is>-<yyyy.MM>` (existing indices keep theirs): [docs/deployment.md](docs/deployment.md)',
+      parse: shardCount,
+      default: '1',
+    }),
+    eventReplicas: optional({
+      variable: 'MLOG_EVENT_REPLICAS',
+      doc: 'replicas of every event shard, applied at start to the template and to the event indices that exist',
+      parse: replicaCount,
+      defaultNote: 'unset: 0 on one node, 1 once there are two (`auto_expand_replicas` 0-1)',
+    }),
+    personalDataShards: withDefault({ variable: 'MLOG_PERSONAL_DATA_SHARDS', doc: 'primary shards of each new `personaldata-<yyyy.MM>` index', parse: shardCount, default: '1' }),
+    personalDataReplicas: optional({
+      variable: 'MLOG_PERSONAL_DATA_REPLICAS',
+      doc: 'replicas of every `personaldata-*` shard, applied at start like `MLOG_EVENT_REPLICAS`',
+      parse: replicaCount,
+      defaultNote: 'unset: 0 on one node, 1 once there are two',
+    }),
+    internalShards: withDefault({
+      variable: 'MLOG_INTERNAL_SHARDS',
+      doc: "primary shards of each new index of MLog's own (`mlog_*`: registry, idempotency keys, leases, audit, rejections, console)",
+      parse: shardCount,
+      default: '1',
+    }),
+    internalReplicas: optional({
+      variable: 'MLOG_INTERNAL_REPLICAS',
+      doc: "replicas of every shard of MLog's own `mlog_*` indices, applied at start like `MLOG_EVENT_REPLICAS`",
+      parse: replicaCount,
+      defaultNote: 'unset: 0 on one node, 1 once there are two',
+    }),
+    writeActiveShards: withDefault({
+      variable: 'MLOG_WRITE_ACTIVE_SHARDS',
+      doc: "copies of each shard (primary included) that must be active before a registration's bulk is written (`wait_for_active_shards`), or `all`; a write that cannot get them by the write deadline answers 503",
+      parse: activeShardCount,
+      default: '1',
+    }),
   },
   publicApi: {
     host: withDefault({ variable: 'MLOG_HOST', doc: 'address the public API binds to', parse: anyText, default: '0.0.0.0' }),

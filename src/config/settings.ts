@@ -214,3 +214,22 @@ export const smtpUrl: Parser<string> = (raw, variable) => {
   if ((url.protocol !== 'smtp:' && url.protocol !== 'smtps:') || url.hostname === '') throw new ConfigurationError(`${variable} must be an smtp:// or smtps:// URL with a host (for example smtps://user:password@smtp.example.gov:465).`);
   return raw;
 };
+
+/** Shards of an index: a whole number from 1 to 1024 (Elasticsearch's own limit). */
+export const shardCount: Parser<number> = (raw, variable) => {
+  if (!/^\d{1,4}$/.test(raw) || Number(raw) < 1 || Number(raw) > 1024) throw new ConfigurationError(`${variable}="${raw}" is not a number of shards from 1 to 1024.`);
+  return Number(raw);
+};
+
+/** Replicas of every shard: a whole number from 0 to 32. */
+export const replicaCount: Parser<number> = (raw, variable) => {
+  if (!/^\d{1,2}$/.test(raw) || Number(raw) > 32) throw new ConfigurationError(`${variable}="${raw}" is not a number of replicas from 0 to 32.`);
+  return Number(raw);
+};
+
+/** How many copies of each shard must be active for a write: a whole number from 1 to 33, or "all" (Elasticsearch's `wait_for_active_shards`). */
+export const activeShardCount: Parser<number | 'all'> = (raw, variable) => {
+  if (raw === 'all') return 'all';
+  if (!/^\d{1,2}$/.test(raw) || Number(raw) < 1 || Number(raw) > 33) throw new ConfigurationError(`${variable}="${raw}" is neither "all" nor a number of shard copies from 1 to 33.`);
+  return Number(raw);
+};

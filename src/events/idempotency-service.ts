@@ -106,6 +106,10 @@ export function decideIdempotentCall(stored: IdempotencyRecord | undefined, body
   }
 }
 
+/** The first wait before a release that Elasticsearch could not take is tried again, and the longest. */
+const RELEASE_RETRY_FIRST_MS = 500;
+const RELEASE_RETRY_MAX_MS = 10_000;
+
 /** This process, as the holder of the claims it makes. */
 const THIS_INSTANCE = `${hostname()}/${process.pid}/${randomUUID().slice(0, 8)}`;
 
@@ -157,7 +161,7 @@ export class IdempotencyService {
         case 'claim': {
           const record = this.freshClaim(system, hash, call.receivedAt, now);
           const version = await this.store.create(id, record);
-          if (version !== undefined) held = { record, version };
+          held = version !== undefined ? { record, version } : await this.ownWrite(id, record);
           break;
         }
         case 'renew':
@@ -168,7 +172,7 @@ export class IdempotencyService {
               ? this.freshClaim(system, hash, call.receivedAt, now)
               : { ...previous.record, state: 'pending' as const, holder: this.instance, updated_at: now.toISOString() };
           const version = await this.store.replace(id, record, previous.version);
-          if (version !== undefined) held = { record, version };
+          held = version !== undefined ? { record, version } : await this.ownWrite(id, record);
           if (decision.action === 'take-over' && version !== undefined) this.logger.warn('idempotent call takes over an unfinished claim', { system, uid: record.uid });
           break;
         }
@@ -191,7 +195,7 @@ export class IdempotencyService {
       ...(registration.receipt === undefined ? {} : { receipt: registration.receipt }),
     };
     try {
-      if ((await this.store.replace(id, done, held.version)) === undefined) {
+      if ((await this.store.replace(id, done, held.version)) === undefined && (await this.ownWrite(id, done)) === undefined) {
         this.logger.warn('idempotency claim changed while its call was registering', { system, uid: done.uid });
       }
     } catch (error) {
@@ -220,19 +224,67 @@ export class IdempotencyService {
     };
   }
 
-  /** After a failed call: a refusal of the call itself (4xx) frees the key; a failure of MLog's (5xx) leaves it to a retry of the same body. */
+  /**
+   * After a failed call: a refusal of the call itself (4xx) frees the key; a failure of MLog's (5xx)
+   * leaves it to a retry of the same body. When Elasticsearch cannot take the release either (the
+   * shard of the claim is on a node that is lost or cut off), it is tried again in the background
+   * (see retryRelease), so a retry of the call is not told "in progress" until the claim goes stale.
+   */
   private async release(id: string, held: HeldKey, error: unknown): Promise<void> {
     const refused = error instanceof MLogError && error.status < 500;
-    try {
+    const failed: IdempotencyRecord = { ...held.record, state: 'failed', updated_at: this.clock().toISOString() };
+    // Recorded late, the failure names no instance that could take the UID over: a retry then always
+    // registers under a new UID, so no compensating delete of the failed call still on its way
+    // (held up by the node that failed) can meet the retry's documents.
+    const late: IdempotencyRecord = { ...failed, holder: `${this.instance} (recorded late)` };
+    const attempt = async (record: IdempotencyRecord): Promise<void> => {
       if (refused) await this.store.remove(id, held.version);
-      else await this.store.replace(id, { ...held.record, state: 'failed', updated_at: this.clock().toISOString() }, held.version);
+      else if ((await this.store.replace(id, record, held.version)) === undefined && (await this.ownWrite(id, record)) === undefined) {
+        this.logger.warn('idempotency claim changed before its failure was recorded', { system: held.record.system, uid: held.record.uid });
+      }
+    };
+    try {
+      await attempt(failed);
     } catch (releaseError) {
-      this.logger.warn('idempotency claim not released after a failed call', {
+      this.logger.warn('idempotency claim not released after a failed call; retrying in the background', {
         system: held.record.system,
         uid: held.record.uid,
         error: (releaseError as Error).message,
       });
+      this.retryRelease(() => attempt(late), held, RELEASE_RETRY_FIRST_MS);
     }
+  }
+
+  /**
+   * After a write of the key's record answered "changed meanwhile": whether the record stored is the
+   * very one this call wrote (same UID, holder, state and instant). It is when the write was applied
+   * and then applied again — the client sent it again after a connection to a failing node broke, or
+   * Elasticsearch replayed it on a promoted replica — and the second answered the conflict. Then this
+   * call holds it; otherwise another call does.
+   */
+  private async ownWrite(id: string, written: IdempotencyRecord): Promise<HeldKey | undefined> {
+    const stored = await this.store.read(id);
+    const record = stored?.record;
+    if (stored === undefined || record === undefined) return undefined;
+    const same = record.uid === written.uid && record.holder === written.holder && record.state === written.state && record.updated_at === written.updated_at;
+    return same ? { record, version: stored.version } : undefined;
+  }
+
+  /**
+   * Tries a release again after `delayMs`, doubling the wait (at most RELEASE_RETRY_MAX_MS), until it
+   * is acknowledged or the claim would be stale anyway. Guarded by the claim's version: a claim
+   * changed meanwhile (taken over once stale) is left alone.
+   */
+  private retryRelease(attempt: () => Promise<void>, held: HeldKey, delayMs: number): void {
+    const staleAt = Date.parse(held.record.updated_at) + this.policy.staleAfterMs;
+    if (this.clock().getTime() + delayMs >= staleAt) return;
+    const timer = setTimeout(() => {
+      attempt().then(
+        () => this.logger.info('idempotency claim released after a retry', { system: held.record.system, uid: held.record.uid }),
+        () => this.retryRelease(attempt, held, Math.min(delayMs * 2, RELEASE_RETRY_MAX_MS)),
+      );
+    }, delayMs);
+    timer.unref();
   }
 
   private inProgress(): ConflictError {

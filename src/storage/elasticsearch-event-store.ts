@@ -51,6 +51,7 @@ function classifyItem(item: BulkItemResult): ItemOutcome {
   if (item.status === 200 || item.status === 201) return 'written';
   // Create semantics: an id that already exists was written by an earlier attempt of this same call.
   if (item.status === 409) return 'written';
+  // 5xx includes 503 unavailable_shards_exception: fewer active copies than wait_for_active_shards asks for, within the bulk's timeout.
   if (item.status === 429 || item.status >= 500) return 'transient';
   // A blocked or closed index is the cluster's state, not the event's fault: retry, then 503.
   if (item.error?.type === 'cluster_block_exception' || item.error?.type === 'index_closed_exception') return 'transient';
@@ -86,6 +87,13 @@ const UNTRACED = { openTelemetry: { enabled: false } } as const;
 export interface EventStoreOptions {
   /** Group commit: how concurrent calls' writes are gathered into shared bulks (see BulkBatcher). */
   batching?: Partial<BulkBatcherOptions>;
+  /**
+   * Copies of each shard (primary included) that must be active before a bulk is written, or 'all'
+   * (Elasticsearch's `wait_for_active_shards`; default 1, the primary). An acknowledged event is then
+   * on every in-sync copy; when the copies are not there by the call's deadline, the items come back
+   * 503 (unavailable_shards_exception) and the call is answered 503 with Retry-After.
+   */
+  waitForActiveShards?: number | 'all';
 }
 
 export class ElasticsearchEventStore implements EventStore {
@@ -96,6 +104,7 @@ export class ElasticsearchEventStore implements EventStore {
   private readonly preparedIndices = new Set<string>();
 
   private readonly retry: WriteRetryPolicy;
+  private readonly waitForActiveShards: number | 'all';
 
   constructor(
     private readonly client: Client,
@@ -104,6 +113,7 @@ export class ElasticsearchEventStore implements EventStore {
     options: EventStoreOptions = {},
   ) {
     this.retry = { ...RETRY_TIMING, ...retry };
+    this.waitForActiveShards = options.waitForActiveShards ?? 1;
     this.compensation = new CompensationDeletes(client, logger, this.retry.lateWriteWindowMs, (documents) => this.visibility.touch(documents));
     this.batcher = new BulkBatcher((body, timeoutMs) => this.sendBulk(body, timeoutMs), options.batching);
   }
@@ -222,7 +232,7 @@ export class ElasticsearchEventStore implements EventStore {
   /** Sends one shared bulk body (see BulkBatcher); only status and error of each item come back. */
   private async sendBulk(body: string, timeoutMs: number): Promise<BulkItemResult[]> {
     const response = await this.client.bulk(
-      { body, refresh: false, timeout: `${Math.max(1, timeoutMs - 50)}ms`, filter_path: 'errors,items.*.status,items.*.error' } as unknown as estypes.BulkRequest,
+      { body, refresh: false, wait_for_active_shards: this.waitForActiveShards, timeout: `${Math.max(1, timeoutMs - 50)}ms`, filter_path: 'errors,items.*.status,items.*.error' } as unknown as estypes.BulkRequest,
       { requestTimeout: timeoutMs, maxRetries: 0, ...UNTRACED },
     );
     const items = (response.items ?? []) as Partial<Record<estypes.BulkOperationType, BulkItemResult>>[];

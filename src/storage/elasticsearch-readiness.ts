@@ -1,7 +1,7 @@
 import type { Client } from '@elastic/elasticsearch';
 import type { Logger } from '../logging/logger.js';
 import { ElasticsearchStartupCheck } from './elasticsearch-startup-check.js';
-import { installIndexTemplates } from './template-installer.js';
+import { INDEX_TEMPLATES_DIR, installIndexTemplates, type IndexLayouts } from './template-installer.js';
 
 /** Between two attempts to install the index templates while Elasticsearch does not answer. */
 const TEMPLATE_RETRY_MS = 5_000;
@@ -21,13 +21,15 @@ export class ElasticsearchReadiness {
   constructor(
     private readonly client: Client,
     private readonly logger: Logger,
+    /** The shards and replicas the server installs the templates with; unset (a command), installed templates keep theirs. */
+    private readonly layouts?: IndexLayouts,
   ) {
     this.check = new ElasticsearchStartupCheck(client);
   }
 
   /** For a command: installs the index templates once; throws when Elasticsearch does not answer. */
   async installTemplates(): Promise<void> {
-    await installIndexTemplates(this.client, this.logger);
+    await installIndexTemplates(this.client, this.logger, INDEX_TEMPLATES_DIR, this.layouts);
   }
 
   /**
@@ -42,7 +44,7 @@ export class ElasticsearchReadiness {
 
   private async attempt(): Promise<void> {
     try {
-      await installIndexTemplates(this.client, this.logger);
+      await installIndexTemplates(this.client, this.logger, INDEX_TEMPLATES_DIR, this.layouts);
       this.durabilityProblem = await this.check.translogDurabilityProblem();
       if (this.durabilityProblem !== undefined && this.retryTimer !== undefined) this.logger.error('MLog cannot acknowledge events durably', { problem: this.durabilityProblem });
       this.templatesInstalled = true;

@@ -225,6 +225,8 @@ export interface LoadOptions {
   useIdempotencyKey: boolean;
   /** A port to try when `port` refuses connections (MLog restarted elsewhere); read at each attempt. */
   currentPort?: () => number;
+  /** Answers after which the call is sent again (same body, same key); default 503, 429 and connection errors. */
+  retryOn?: readonly string[];
 }
 
 export interface LoadResult {
@@ -296,7 +298,7 @@ export async function runLoad(options: LoadOptions, onAnswer?: (status: string, 
         }
         record.attempts.push(status);
         onAnswer?.(status, Date.now(), Date.now() - sentAt);
-        if (status === '200' || (status !== '503' && status !== '429' && status !== 'connection error')) break;
+        if (status === '200' || !(options.retryOn ?? ['503', '429', 'connection error']).includes(status)) break;
         if (Date.now() - startedAt > options.durationMs) break;
         await sleep(status === 'connection error' ? 300 : 500);
       }
@@ -342,7 +344,7 @@ function countOf(values: string[]): Record<string, number> {
 }
 
 /** Reads every load event of `code` from Elasticsearch and compares with the calls. */
-export async function compare(scenario: string, es: ScenarioElasticsearch, code: string, load: LoadResult, recoverySeconds: number | undefined): Promise<Figures> {
+export async function compare(scenario: string, es: Pick<ScenarioElasticsearch, 'es'>, code: string, load: LoadResult, recoverySeconds: number | undefined): Promise<Figures> {
   await es.es('POST', `/mlog-${code}-*/_refresh`);
   const stored = new Map<string, { uid: string; id: string }[]>();
   let after: unknown[] | undefined;

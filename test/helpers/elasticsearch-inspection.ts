@@ -13,9 +13,9 @@ export interface StoredDocument {
 
 let shared: Client | undefined;
 
-/** One raw client per test process. */
+/** One raw client per test process (on every node when MLOG_TEST_ELASTICSEARCH_URL lists a cluster's, comma separated). */
 export function inspectionClient(): Client {
-  shared ??= new Client({ node: elasticsearchUrl(), requestTimeout: 30_000 });
+  shared ??= new Client({ nodes: elasticsearchUrl().split(','), requestTimeout: 30_000 });
   return shared;
 }
 

@@ -293,6 +293,8 @@ export class ConsoleClient {
 
 /** MLog started in this process over the test run's Elasticsearch, with its own CA and admin token. */
 export class TestMLog extends MLogCaller {
+  /** False for an instance started `sameCaAs` another: the first one's stop removes the folder. */
+  private ownsDir = true;
   private constructor(
     dir: string,
     ca: CertificateAuthority,
@@ -320,16 +322,22 @@ export class TestMLog extends MLogCaller {
    * Starts MLog; `overrides` set further environment variables (e.g. MLOG_MAX_IN_FLIGHT_PER_IS) over the defaults of the tests; `adminTls` serves the admin listener over HTTPS with the test server certificate;
    * `syslog` turns on syslog listeners on free ports ('tls': MLOG_SYSLOG_TLS_PORT, 'relp': MLOG_RELP_PORT, 'tcp': MLOG_SYSLOG_TCP_PORT).
    */
-  static async start(overrides: Record<string, string> = {}, options: { adminTls?: boolean; syslog?: ('tls' | 'relp' | 'tcp')[] } = {}): Promise<TestMLog> {
+  static async start(overrides: Record<string, string> = {}, options: { adminTls?: boolean; syslog?: ('tls' | 'relp' | 'tcp')[]; sameCaAs?: TestMLog } = {}): Promise<TestMLog> {
     const syslogVariables = { tls: 'MLOG_SYSLOG_TLS_PORT', relp: 'MLOG_RELP_PORT', tcp: 'MLOG_SYSLOG_TCP_PORT' } as const;
     for (const door of options.syslog ?? []) overrides = { [syslogVariables[door]]: '0', ...overrides };
-    const dir = mkdtempSync(join(tmpdir(), 'mlog-e2e-'));
-    const ca = await createCertificateAuthority(dir, 'MLog Test CA');
-    const server = await issueServerCertificate(ca, dir, { name: 'server', hosts: ['localhost', '127.0.0.1', '::1'] });
+    // `sameCaAs`: a second instance of the same deployment (same CA, server certificate and admin token), as behind a load balancer.
+    const shared = options.sameCaAs;
+    const dir = shared?.dir ?? mkdtempSync(join(tmpdir(), 'mlog-e2e-'));
+    const ca = shared?.ca ?? (await createCertificateAuthority(dir, 'MLog Test CA'));
+    const server = shared?.server ?? (await issueServerCertificate(ca, dir, { name: 'server', hosts: ['localhost', '127.0.0.1', '::1'] }));
     if (options.adminTls === true) overrides = { MLOG_ADMIN_TLS_CERT: server.certPath, MLOG_ADMIN_TLS_KEY: server.keyPath, ...overrides };
-    const token = randomBytes(24).toString('hex');
-    const signingKeyPath = join(dir, 'signing-key.pem');
-    writeFileSync(signingKeyPath, generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' }), { mode: 0o600 });
+    const token = shared?.adminToken ?? randomBytes(24).toString('hex');
+    // A second instance of the same deployment signs with the deployment's key.
+    let signingKeyPath = shared?.signingKeyPath ?? '';
+    if (signingKeyPath === '') {
+      signingKeyPath = join(dir, 'signing-key.pem');
+      writeFileSync(signingKeyPath, generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' }), { mode: 0o600 });
+    }
     const config = loadConfig({
       MLOG_ELASTICSEARCH_URL: elasticsearchUrl(),
       MLOG_HOST: '127.0.0.1',
@@ -348,6 +356,7 @@ export class TestMLog extends MLogCaller {
     const started = new TestMLog(dir, ca, server, mlog, token);
     started.adminTls = config.adminApi.tlsCertPath !== undefined;
     started.signingKeyPath = config.evidence.signingKeyPath ?? '';
+    started.ownsDir = shared === undefined;
     return started;
   }
 
@@ -367,7 +376,7 @@ export class TestMLog extends MLogCaller {
 
   async stop(): Promise<void> {
     await this.mlog.stop();
-    rmSync(this.dir, { recursive: true, force: true });
+    if (this.ownsDir) rmSync(this.dir, { recursive: true, force: true });
   }
 }
 

@@ -26,6 +26,7 @@ describe('loadConfig', () => {
     const config = loadConfig({ ...minimal });
     assert.deepEqual(config, {
       elasticsearch: { nodes: ['http://127.0.0.1:9200'] },
+      indices: { eventShards: 1, personalDataShards: 1, internalShards: 1, writeActiveShards: 1 },
       publicApi: {
         host: '0.0.0.0',
         port: 8443,

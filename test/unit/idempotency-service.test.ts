@@ -154,6 +154,41 @@ describe('IdempotencyService', () => {
     assert.deepEqual(ingest.stored, [{ uid: failed?.uid, receivedAt: failed?.received_at }]);
   });
 
+  test('a release Elasticsearch cannot take at first is tried again until it is, so the retry is not told "in progress" for minutes', async () => {
+    const { ingest, store, service, call } = setUp();
+    const replace = store.replace.bind(store);
+    let refusals = 2;
+    store.replace = async (id, record, version) => {
+      if (record.state === 'failed' && refusals-- > 0) throw new StorageUnavailableError('Elasticsearch is unavailable.');
+      return replace(id, record, version);
+    };
+    ingest.failWith = new StorageUnavailableError('Elasticsearch is unavailable.');
+    await assert.rejects(service.register(call('{"a":1}'), 'k1'), StorageUnavailableError);
+    assert.equal([...store.records.values()][0]?.record.state, 'pending', 'the release was refused: still pending');
+    const started = Date.now();
+    while ([...store.records.values()][0]?.record.state !== 'failed' && Date.now() - started < 5_000) await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.equal([...store.records.values()][0]?.record.state, 'failed', 'released by the background retries');
+    assert.equal(refusals, -1, 'tried until acknowledged');
+    const failedUid = [...store.records.values()][0]?.record.uid;
+    ingest.failWith = undefined;
+    const retry = await service.register(call('{"a":1}'), 'k1');
+    assert.equal(retry.replayed, false, 'the retry registers at once instead of hearing 409');
+    assert.notEqual(retry.uid, failedUid, 'under a new UID: a late delete of the failed call cannot meet it');
+  });
+
+  test('a claim applied twice (sent again after a broken connection) whose second answer is a conflict is still held by its call', async () => {
+    const { ingest, store, service, call } = setUp();
+    const create = store.create.bind(store);
+    store.create = async (id, record) => {
+      await create(id, record); // applied …
+      return create(id, record); // … and applied again: "exists"
+    };
+    const first = await service.register(call('{"a":1}'), 'k1');
+    assert.equal(first.replayed, false);
+    assert.equal(ingest.stored.length, 1, 'registered, not told "in progress" by its own claim');
+    assert.equal([...store.records.values()][0]?.record.state, 'done');
+  });
+
   test('a claim left pending by a crash is taken over after it went stale, with the same UID', async () => {
     let now = at('2026-01-01T00:00:00Z');
     const { ingest, store, service, call } = setUp(() => now);
