@@ -245,7 +245,7 @@ export class ConsoleSearchService {
   }
 
   private async parse(scope: ConsoleScope, queryText: string): Promise<QueryNode> {
-    const known = (await this.store.fields(scope)).map((field) => field.name);
+    const known = (await this.store.fields(scope)).filter((field) => field.searchable).map((field) => field.name);
     // A scope with no documents yet knows no field; its query is still read, and matches nothing.
     return parseQuery(queryText, known.length === 0 ? undefined : known);
   }
@@ -279,14 +279,14 @@ export class ConsoleSearchService {
       if (value.length > MAX_TOP_FIELDS || value.some((name) => typeof name !== 'string' || name === '')) {
         throw new ValidationError(`fields must be true, false or a list of at most ${MAX_TOP_FIELDS} field names.`);
       }
-      const known = new Map((await this.store.fields(scope)).map((field) => [field.name, field.type]));
+      const known = new Map((await this.store.fields(scope)).map((field) => [field.name, field.aggregatable ? field.type : 'not aggregatable']));
       for (const name of value as string[]) {
         if (!AGGREGATABLE_TYPES.has(known.get(name) ?? '')) throw new ValidationError(`fields names ${JSON.stringify(name).slice(0, 80)}, which has no values to count in this scope.`);
       }
       return value as string[];
     }
     if (value !== undefined && value !== true) throw new ValidationError(`fields must be true, false or a list of at most ${MAX_TOP_FIELDS} field names.`);
-    return (await this.store.fields(scope)).filter((field) => AGGREGATABLE_TYPES.has(field.type) && field.name !== timeFieldOf(scope)).slice(0, MAX_TOP_FIELDS).map((field) => field.name);
+    return (await this.store.fields(scope)).filter((field) => field.aggregatable && AGGREGATABLE_TYPES.has(field.type) && field.name !== timeFieldOf(scope)).slice(0, MAX_TOP_FIELDS).map((field) => field.name);
   }
 
   /** GET /console/api/fields. */

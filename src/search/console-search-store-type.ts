@@ -25,6 +25,10 @@ export interface FieldTop {
 export interface FieldDescription {
   name: string;
   type: string;
+  /** False for a field stored without values to count or sort (`@hash`): no field top is asked of it. */
+  aggregatable: boolean;
+  /** False for a field kept in the document only (`@hash`): a query naming it is refused as naming no known field. */
+  searchable: boolean;
 }
 
 export interface ConsoleSearchRequest {

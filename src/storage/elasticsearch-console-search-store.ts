@@ -245,7 +245,7 @@ export class ElasticsearchConsoleSearchStore implements ConsoleSearchStore {
         if (name.startsWith('_')) continue;
         const types = Object.keys(byType).filter((type) => type !== 'object' && type !== 'nested');
         if (types.length === 0) continue;
-        fields.push({ name, type: types.length === 1 ? types[0]! : 'conflict' });
+        fields.push({ name, type: types.length === 1 ? types[0]! : 'conflict', aggregatable: types.some((type) => byType[type]?.aggregatable === true), searchable: types.some((type) => byType[type]?.searchable === true) });
       }
       fields.sort((a, b) => a.name.localeCompare(b.name));
       this.fieldCache.set(index, { at: Date.now(), fields });

@@ -177,6 +177,10 @@ describe('the console reading the record through HTTP', () => {
     const unknown = await auditor.post('/search', { scope: bothSystems(), query: 'usr:alice', ...range });
     assert.equal(unknown.status, 400);
     assert.ok(unknown.json.suggestions.includes('user'), unknown.text);
+    // @hash is kept in each document but neither indexed nor counted: a query naming it is bad input, never a 500.
+    const byHash = await auditor.post('/search', { scope: bothSystems(), query: '@hash:abc', ...range });
+    assert.equal(byHash.status, 400, byHash.text);
+    assert.match(byHash.json.message, /@hash/);
   });
 
   test('without the CSRF token a search is refused, without a session it is 401', async () => {
