@@ -1,6 +1,7 @@
 import type { TLSSocket } from 'node:tls';
 import type { Request } from 'express';
-import type { PeerCredentials } from '../auth/caller-identifier.js';
+import { identifyCaller, identifyCallerAtOnce, type PeerCredentials } from '../auth/caller-identifier.js';
+import type { KnownSystem, SystemRegistry } from '../systems/system-registry.js';
 
 /** Per connection: the client certificate cannot change during one (servers.ts refuses renegotiation). */
 const byConnection = new WeakMap<TLSSocket, PeerCredentials>();
@@ -23,4 +24,14 @@ export function connectionCredentials(socket: TLSSocket): PeerCredentials {
   };
   byConnection.set(socket, credentials);
   return credentials;
+}
+
+/**
+ * The IS calling on a TLS connection (identifyCaller on its credentials): from the registry in memory
+ * without a promise (nearly every call), otherwise a promise after reading it. Throws (or rejects
+ * with) the 401 or 403 of a caller that cannot be identified or may not call.
+ */
+export function connectionCaller(registry: SystemRegistry, socket: TLSSocket, now: Date): KnownSystem | Promise<KnownSystem> {
+  const peer = connectionCredentials(socket);
+  return identifyCallerAtOnce(registry, peer, now) ?? identifyCaller(registry, peer, now);
 }
