@@ -117,7 +117,7 @@ export function registerDoor(services: RegisterDoorServices, app: RequestListene
         const problem = headProblem(request);
         if (problem !== undefined) throw problem;
         const known = connectionCaller(registry, request.socket as TLSSocket, new Date());
-        if (known instanceof Promise) known.then(identified, fail);
+        if (known instanceof Promise) known.then(identified).catch(fail);
         else identified(known);
       } catch (error) {
         fail(error);
