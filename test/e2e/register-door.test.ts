@@ -137,11 +137,22 @@ describe('POST /register answers the same through the direct door and through Ex
     assert.equal(refused.is, undefined);
   });
 
-  test('the direct door counts its calls in the same metric series as the Express route', async () => {
-    const series = /mlog_http_requests_total\{listener="public",route="\/register",status="200"\} (\d+)/;
-    const before = Number(series.exec((await direct.mlog.callAdmin('/metrics', { token: null })).text)?.[1] ?? 0);
-    assert.equal((await direct.system.register(event())).status, 200);
-    const after = Number(series.exec((await direct.mlog.callAdmin('/metrics', { token: null })).text)?.[1] ?? 0);
-    assert.equal(after, before + 1);
+  test('calls and events are counted in the same metric series through both doors; a replay counts no events', async () => {
+    for (const door of [direct, express]) {
+      const calls = /mlog_http_requests_total\{listener="public",route="\/register",status="200"\} (\d+)/;
+      const events = new RegExp(`mlog_events_registered_total\\{system="${door.system.code}"\\} (\\d+)`);
+      const read = async (): Promise<[number, number]> => {
+        const text = (await door.mlog.callAdmin('/metrics', { token: null })).text;
+        return [Number(calls.exec(text)?.[1] ?? 0), Number(events.exec(text)?.[1] ?? 0)];
+      };
+      const [callsBefore, eventsBefore] = await read();
+      const key = randomUUID();
+      const body = `${JSON.stringify(event())}\n${JSON.stringify(event())}`;
+      assert.equal((await door.system.register(body, { headers: { 'Idempotency-Key': key } })).status, 200);
+      assert.equal((await door.system.register(body, { headers: { 'Idempotency-Key': key } })).headers['idempotent-replayed'], 'true');
+      const [callsAfter, eventsAfter] = await read();
+      assert.equal(callsAfter, callsBefore + 2, 'both calls are counted');
+      assert.equal(eventsAfter, eventsBefore + 2, 'the two events of the first call are counted, none of the replay');
+    }
   });
 });

@@ -35,9 +35,10 @@ export function registrar(ingest: IngestService, metrics: Metrics, idempotency: 
     const key = parseIdempotencyKey(idempotencyKey);
     const call = { caller, body, receivedAt: new Date() };
     const registration = key === undefined ? { ...(await ingest.register(call)), replayed: false } : await idempotency.register(call, key);
+    // A replay stored nothing: only a first call counts its events.
     if (registration.replayed) response.setHeader('Idempotent-Replayed', 'true');
-    if (registration.receipt !== undefined) response.setHeader(RECEIPT_HEADER, registration.receipt);
     else countRegistered(caller.system.code, registration.events);
+    if (registration.receipt !== undefined) response.setHeader(RECEIPT_HEADER, registration.receipt);
     sendEnvelope(response, 200, envelope(200, 'OK', { UID: registration.uid }));
   };
 }
