@@ -8,10 +8,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { Client } from '@elastic/elasticsearch';
-import type { StoredRejection } from '../../src/rejections/rejection-search.js';
-import { elasticsearchUrl, event, TestMLog, uniqueCode, type CallOptions, type HttpAnswer, type TestSystem } from '../helpers/test-mlog.js';
+import { closeInspectionClient, findRejection } from '../helpers/elasticsearch-inspection.js';
+import { event, TestMLog, uniqueCode, type CallOptions, type HttpAnswer, type TestSystem } from '../helpers/test-mlog.js';
 
 /** Headers every answer carries whatever its content (the connection's own are compared separately). */
 const VARYING = new Set(['date', 'x-request-id', 'mlog-receipt', 'content-length', 'keep-alive']);
@@ -41,7 +39,6 @@ function comparable(answer: HttpAnswer): Record<string, unknown> {
 describe('POST /register answers the same through the direct door and through Express', () => {
   let direct: Door;
   let express: Door;
-  const client = new Client({ node: elasticsearchUrl() });
 
   before(async () => {
     const [on, off] = await Promise.all([TestMLog.start({ MLOG_REGISTER_DIRECT: 'on' }), TestMLog.start({ MLOG_REGISTER_DIRECT: 'off' })]);
@@ -50,7 +47,7 @@ describe('POST /register answers the same through the direct door and through Ex
   });
   after(async () => {
     await Promise.all([direct?.mlog.stop(), express?.mlog.stop()]);
-    await client.close();
+    await closeInspectionClient();
   });
 
   /** The same call through both doors (each with its own IS); the answers must agree. */
@@ -59,17 +56,6 @@ describe('POST /register answers the same through the direct door and through Ex
     const answers = await Promise.all([direct.system.call(path, of(direct)), express.system.call(path, of(express))]);
     assert.deepEqual(comparable(answers[0]), comparable(answers[1]), `${of(direct).method ?? 'GET'} ${path}: the direct door answers as Express does`);
     return answers;
-  }
-
-  async function findRejection(requestId: string): Promise<StoredRejection> {
-    for (let attempt = 0; attempt < 40; attempt++) {
-      await client.indices.refresh({ index: 'mlog_rejections-*', ignore_unavailable: true, allow_no_indices: true });
-      const found = await client.search<StoredRejection>({ index: 'mlog_rejections-*', ignore_unavailable: true, allow_no_indices: true, query: { term: { request_id: requestId } } });
-      const hit = found.hits.hits[0]?._source;
-      if (hit !== undefined) return hit;
-      await sleep(250);
-    }
-    throw new Error(`no rejection recorded for request ${requestId}`);
   }
 
   test('an accepted event: 200 with its UID and the MLog-Receipt header', async () => {
