@@ -84,6 +84,7 @@ describe('POST /register answers the same through the direct door and through Ex
     assert.equal(tooLarge.status, 413);
     assert.equal(tooLarge.headers.connection, 'close');
     assert.equal((await both('/register', { method: 'POST', body: JSON.stringify(event()), certificate: null }))[0].status, 401);
+    assert.equal((await both('/register', { method: 'POST', body: JSON.stringify(event()), headers: { Expect: 'something-else' } }))[0].status, 417);
     const [onStranger, offStranger] = await Promise.all([direct.mlog.issueCertificate(uniqueCode('stranger')), express.mlog.issueCertificate(uniqueCode('stranger'))]);
     const [stranger] = await both('/register', (door) => ({ method: 'POST', body: JSON.stringify(event()), certificate: door === direct ? onStranger : offStranger }));
     assert.equal(stranger.status, 401);
