@@ -1,17 +1,11 @@
 import type { TLSSocket } from 'node:tls';
-import type { Request } from 'express';
 import { identifyCaller, identifyCallerAtOnce, type PeerCredentials } from '../auth/caller-identifier.js';
 import type { KnownSystem, SystemRegistry } from '../systems/system-registry.js';
 
 /** Per connection: the client certificate cannot change during one (servers.ts refuses renegotiation). */
 const byConnection = new WeakMap<TLSSocket, PeerCredentials>();
 
-/** What the TLS connection of a request tells about the caller; read once per connection (keep-alive calls reuse it). */
-export function peerCredentials(request: Request): PeerCredentials {
-  return connectionCredentials(request.socket as TLSSocket);
-}
-
-/** What a TLS connection tells about its peer, also when no request could be read from it; read once per connection. */
+/** What a TLS connection tells about its peer (read once per connection: keep-alive calls reuse it), also when no request could be read from it. */
 export function connectionCredentials(socket: TLSSocket): PeerCredentials {
   const known = byConnection.get(socket);
   if (known !== undefined) return known;

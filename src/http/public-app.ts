@@ -79,7 +79,11 @@ function recordRefusal(rejections: RejectionRecorder): (request: Request, respon
   };
 }
 
-/** The public API of MLog: /register and /query, for information systems identified by mutual TLS. */
+/**
+ * The public API of MLog: /register and /query, for information systems identified by mutual TLS; the
+ * public listener's request handler (with `registerDirect`, POST /register answered by register-door.ts
+ * before the Express app).
+ */
 export function createPublicApp(services: PublicAppServices): RequestListener {
   const app = express();
   const track = requestTracker('public', services.logger, services.metrics);
