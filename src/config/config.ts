@@ -203,6 +203,12 @@ export const CONFIGURATION = {
       parse: byteCount,
       default: String(768 * 1024),
     }),
+    registerDirect: withDefault({
+      variable: 'MLOG_REGISTER_DIRECT',
+      doc: '`on` answers `POST /register` on node:https directly, before Express, with the same checks, limits, answers and records (less CPU per call); `off` routes it through Express like every other call',
+      parse: oneOf(['on', 'off'] as const),
+      default: 'on',
+    }),
     writeDeadlineSeconds: withDefault({
       variable: 'MLOG_WRITE_DEADLINE_SECONDS',
       doc: 'how long a call may wait for Elasticsearch, retries included, before 503',

@@ -6,7 +6,7 @@ import type { Metrics } from '../metrics/metrics.js';
 import type { SystemRegistry } from '../systems/system-registry.js';
 import { consoleStatic } from './console-static.js';
 import { errorResponder, onlyMethods } from './error-response.js';
-import { requestContext } from './request-context.js';
+import { requestContext, requestTracker } from './request-context.js';
 import { requestHead } from './request-head.js';
 import { healthRoutes, type Readiness } from './routes/health-routes.js';
 import { systemRoutes } from './routes/system-routes.js';
@@ -44,7 +44,7 @@ export function createAdminApp(services: AdminAppServices): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
-  app.use(requestContext('admin', services.logger, services.metrics));
+  app.use(requestContext(requestTracker('admin', services.logger, services.metrics)));
   app.use(requestHead());
   app.use(onlyMethods(['GET', 'POST', 'PUT', 'PATCH', 'DELETE']));
   app.use(healthRoutes(services.readiness, services.metrics));

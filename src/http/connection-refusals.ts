@@ -1,5 +1,6 @@
 import type { TLSSocket } from 'node:tls';
 import { identifyCaller } from '../auth/caller-identifier.js';
+import type { MLogError } from '../errors/mlog-error.js';
 import { REJECTION_EXCERPT_BYTES, type RejectionRecorder } from '../rejections/rejection-recorder.js';
 import type { SystemRegistry } from '../systems/system-registry.js';
 import { connectionCredentials } from './peer-credentials.js';
@@ -59,4 +60,37 @@ export function connectionRefusalRecorder(registry: SystemRegistry, rejections: 
       });
     })().catch(() => {});
   };
+}
+
+/** A call refused after its head was read (by the app or the direct register door), as recordRefusedCall records it. */
+export interface RefusedCall {
+  socket: TLSSocket;
+  /** The IS, when it was identified before the refusal. */
+  system?: string;
+  method: string;
+  /** The path without the query string. */
+  path: string;
+  /** The request target as sent (its query string is recorded when there is no body). */
+  url: string;
+  requestId: string;
+  /** The body, when it was read. */
+  body?: Buffer;
+}
+
+/** Queues a refused call for the rejections index: reason, IS when known, address, first 4 KB of what was sent (the body, else the query string). */
+export function recordRefusedCall(rejections: RejectionRecorder, call: RefusedCall, error: MLogError): void {
+  const peer = connectionCredentials(call.socket);
+  const queryAt = call.url.indexOf('?');
+  rejections.record({
+    at: new Date(),
+    status: error.status,
+    reason: error.message,
+    ...(call.system === undefined ? {} : { system: call.system }),
+    ...(peer.fingerprint256 === undefined ? {} : { certificateFingerprint: peer.fingerprint256 }),
+    sourceAddress: peer.sourceAddress,
+    method: call.method,
+    path: call.path,
+    requestId: call.requestId,
+    ...(call.body !== undefined ? { body: call.body } : queryAt >= 0 ? { body: call.url.slice(queryAt + 1) } : {}),
+  });
 }

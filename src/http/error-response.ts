@@ -1,3 +1,4 @@
+import type { ServerResponse } from 'node:http';
 import type { ErrorRequestHandler, Request, RequestHandler, Response } from 'express';
 import { IdentityProviderError, InternalError, MethodNotAllowedError, MLogError, OverloadedError, QuerySyntaxError, StorageUnavailableError, UnsupportedMediaTypeError, ValidationError } from '../errors/mlog-error.js';
 import type { Logger } from '../logging/logger.js';
@@ -60,27 +61,41 @@ export function onlyMethods(methods: readonly string[]): RequestHandler {
   };
 }
 
-export function sendError(response: Response, error: MLogError): void {
+/** Answers `body` (an envelope) as JSON with `status`, as Express's `response.json` does. */
+export function sendEnvelope(response: ServerResponse, status: number, body: Record<string, unknown>): void {
+  const json = JSON.stringify(body);
+  response.statusCode = status;
+  response.setHeader('Content-Type', 'application/json; charset=utf-8');
+  response.setHeader('Content-Length', Buffer.byteLength(json));
+  response.end(json);
+}
+
+export function sendError(response: ServerResponse, error: MLogError): void {
   if (error.retryAfterSeconds !== undefined) response.setHeader('Retry-After', String(error.retryAfterSeconds));
   // A query error points at its column, and at the closest known fields for an unknown one.
   const extra = error instanceof QuerySyntaxError ? { column: error.column, ...(error.suggestions === undefined ? {} : { suggestions: error.suggestions }) } : {};
-  response.status(error.status).json(envelope(error.status, error.message, extra));
+  sendEnvelope(response, error.status, envelope(error.status, error.message, extra));
+}
+
+/** Maps a failure (toMLogError) and logs it by its kind: defects with their stack, storage and identity-provider outages, overload. */
+export function mapFailure(logger: Logger, error: unknown, requestId: string): MLogError {
+  const mapped = toMLogError(error, requestId);
+  if (mapped instanceof IdentityProviderError) {
+    logger.warn('identity provider unavailable', { requestId, error: mapped.message });
+  } else if (mapped.status >= 500 && mapped.status !== 503) {
+    logger.error('request failed', { requestId, error: error instanceof Error ? error.stack : String(error) });
+  } else if (mapped instanceof OverloadedError) {
+    logger.debug('call refused: instance at its in-flight limit', { requestId });
+  } else if (mapped.status === 503) {
+    logger.warn('storage unavailable', { requestId, error: mapped.message, cause: storageDetail(mapped) });
+  }
+  return mapped;
 }
 
 /** Express error middleware: answers every failure in the envelope; logs defects with their stack. */
 export function errorResponder(logger: Logger, onRefused?: (request: Request, response: Response, error: MLogError) => void): ErrorRequestHandler {
   return (error: unknown, request, response, _next) => {
-    const requestId = String(response.locals.requestId ?? '');
-    const mapped = toMLogError(error, requestId);
-    if (mapped instanceof IdentityProviderError) {
-      logger.warn('identity provider unavailable', { requestId, error: mapped.message });
-    } else if (mapped.status >= 500 && mapped.status !== 503) {
-      logger.error('request failed', { requestId, error: error instanceof Error ? error.stack : String(error) });
-    } else if (mapped instanceof OverloadedError) {
-      logger.debug('call refused: instance at its in-flight limit', { requestId });
-    } else if (mapped.status === 503) {
-      logger.warn('storage unavailable', { requestId, error: mapped.message, cause: storageDetail(mapped) });
-    }
+    const mapped = mapFailure(logger, error, String(response.locals.requestId ?? ''));
     if (mapped.status >= 400 && mapped.status < 500) onRefused?.(request, response, mapped);
     if (response.headersSent) return;
     sendError(response, mapped);

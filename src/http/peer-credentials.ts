@@ -1,16 +1,11 @@
 import type { TLSSocket } from 'node:tls';
-import type { Request } from 'express';
-import type { PeerCredentials } from '../auth/caller-identifier.js';
+import { identifyCaller, identifyCallerAtOnce, type PeerCredentials } from '../auth/caller-identifier.js';
+import type { KnownSystem, SystemRegistry } from '../systems/system-registry.js';
 
 /** Per connection: the client certificate cannot change during one (servers.ts refuses renegotiation). */
 const byConnection = new WeakMap<TLSSocket, PeerCredentials>();
 
-/** What the TLS connection of a request tells about the caller; read once per connection (keep-alive calls reuse it). */
-export function peerCredentials(request: Request): PeerCredentials {
-  return connectionCredentials(request.socket as TLSSocket);
-}
-
-/** What a TLS connection tells about its peer, also when no request could be read from it; read once per connection. */
+/** What a TLS connection tells about its peer (read once per connection: keep-alive calls reuse it), also when no request could be read from it. */
 export function connectionCredentials(socket: TLSSocket): PeerCredentials {
   const known = byConnection.get(socket);
   if (known !== undefined) return known;
@@ -23,4 +18,14 @@ export function connectionCredentials(socket: TLSSocket): PeerCredentials {
   };
   byConnection.set(socket, credentials);
   return credentials;
+}
+
+/**
+ * The IS calling on a TLS connection (identifyCaller on its credentials): from the registry in memory
+ * without a promise (nearly every call), otherwise a promise after reading it. Throws (or rejects
+ * with) the 401 or 403 of a caller that cannot be identified or may not call.
+ */
+export function connectionCaller(registry: SystemRegistry, socket: TLSSocket, now: Date): KnownSystem | Promise<KnownSystem> {
+  const peer = connectionCredentials(socket);
+  return identifyCallerAtOnce(registry, peer, now) ?? identifyCaller(registry, peer, now);
 }

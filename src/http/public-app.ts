@@ -1,5 +1,6 @@
-import express, { type Express, type Request, type RequestHandler, type Response, type Router } from 'express';
-import { identifyCaller, identifyCallerAtOnce } from '../auth/caller-identifier.js';
+import type { RequestListener } from 'node:http';
+import type { TLSSocket } from 'node:tls';
+import express, { type Request, type RequestHandler, type Response, type Router } from 'express';
 import { NotFoundError } from '../errors/mlog-error.js';
 import type { AdmissionControl } from '../events/admission-control.js';
 import type { IdempotencyService } from '../events/idempotency-service.js';
@@ -12,11 +13,13 @@ import type { KnownSystem, SystemRegistry } from '../systems/system-registry.js'
 import { admission } from './admission.js';
 import { errorResponder, onlyMethods } from './error-response.js';
 import type { MLogError } from '../errors/mlog-error.js';
-import { peerCredentials } from './peer-credentials.js';
-import { requestContext } from './request-context.js';
+import { recordRefusedCall } from './connection-refusals.js';
+import { connectionCaller } from './peer-credentials.js';
+import { registerDoor } from './register-door.js';
+import { requestContext, requestTracker } from './request-context.js';
 import { requestHead } from './request-head.js';
 import { queryRoutes } from './routes/query-routes.js';
-import { registerRoutes } from './routes/register-routes.js';
+import { registerRoutes, registrar } from './routes/register-routes.js';
 
 /** A set of Express routes, as the composition root hands them to the apps (it imports no Express itself). */
 export type Routes = Router;
@@ -34,6 +37,8 @@ export interface PublicAppServices {
   logger: Logger;
   metrics: Metrics;
   rejections: RejectionRecorder;
+  /** Answer POST /register on node:http directly, before Express (register-door.ts; MLOG_REGISTER_DIRECT). */
+  registerDirect?: boolean;
   /** Further routes for identified callers (built in the composition root). */
   routes?: Router[];
 }
@@ -41,62 +46,64 @@ export interface PublicAppServices {
 /** Identifies the caller from its client certificate before anything else is read. */
 function authenticate(registry: SystemRegistry): RequestHandler {
   return (request, response, next) => {
-    const peer = peerCredentials(request);
-    const now = new Date();
-    // From the registry in memory without a promise (nearly every call); otherwise after reading it.
-    const known = identifyCallerAtOnce(registry, peer, now);
-    if (known !== undefined) {
+    const known = connectionCaller(registry, request.socket as TLSSocket, new Date());
+    if (!(known instanceof Promise)) {
       response.locals.caller = known;
       next();
       return undefined;
     }
-    return identifyCaller(registry, peer, now).then((caller) => {
+    return known.then((caller) => {
       response.locals.caller = caller;
       next();
     });
   };
 }
 
-/** Queues a refused call for the rejections index: reason, IS when known, address, first 4 KB of what was sent. */
+/** Queues a refused call for the rejections index (recordRefusedCall). */
 function recordRefusal(rejections: RejectionRecorder): (request: Request, response: Response, error: MLogError) => void {
   return (request, response, error) => {
-    const peer = peerCredentials(request);
     const caller = response.locals.caller as KnownSystem | undefined;
-    const queryAt = request.originalUrl.indexOf('?');
-    rejections.record({
-      at: new Date(),
-      status: error.status,
-      reason: error.message,
-      ...(caller === undefined ? {} : { system: caller.system.code }),
-      ...(peer.fingerprint256 === undefined ? {} : { certificateFingerprint: peer.fingerprint256 }),
-      sourceAddress: peer.sourceAddress,
-      method: request.method,
-      path: request.path,
-      requestId: String(response.locals.requestId ?? ''),
-      ...(Buffer.isBuffer(request.body) ? { body: request.body } : queryAt >= 0 ? { body: request.originalUrl.slice(queryAt + 1) } : {}),
-    });
+    recordRefusedCall(
+      rejections,
+      {
+        socket: request.socket as TLSSocket,
+        ...(caller === undefined ? {} : { system: caller.system.code }),
+        method: request.method,
+        path: request.path,
+        url: request.originalUrl,
+        requestId: String(response.locals.requestId ?? ''),
+        ...(Buffer.isBuffer(request.body) ? { body: request.body } : {}),
+      },
+      error,
+    );
   };
 }
 
-/** The public API of MLog: /register and /query, for information systems identified by mutual TLS. */
-export function createPublicApp(services: PublicAppServices): Express {
+/**
+ * The public API of MLog: /register and /query, for information systems identified by mutual TLS; the
+ * public listener's request handler (with `registerDirect`, POST /register answered by register-door.ts
+ * before the Express app).
+ */
+export function createPublicApp(services: PublicAppServices): RequestListener {
   const app = express();
+  const track = requestTracker('public', services.logger, services.metrics);
+  const register = registrar(services.ingest, services.metrics, services.idempotency);
   app.disable('x-powered-by');
   app.set('etag', false);
   app.set('query parser', false);
-  app.use(requestContext('public', services.logger, services.metrics));
+  app.use(requestContext(track));
   app.use(requestHead());
   // Identified first: an unidentified caller is told so (401) whatever its method; an identified one learns which methods MLog answers.
   app.use(authenticate(services.registry));
   app.use(onlyMethods(['GET', 'POST']));
   // Admitted (or refused at once) before any body is read; the slot is freed when the call is over.
   app.use(['/register', '/query', '/personal-data'], admission(services.admission, services.metrics));
-  app.use(registerRoutes(services.ingest, services.metrics, services.idempotency, services.registerBytes));
+  app.use(registerRoutes(register, services.metrics, services.registerBytes));
   app.use(queryRoutes(services.queries));
   for (const routes of services.routes ?? []) app.use(routes);
   app.use((request) => {
     throw new NotFoundError(`There is no ${request.method} ${request.path} in the MLog API; see POST /register, GET /query and GET /query/{uid}.`);
   });
   app.use(errorResponder(services.logger, recordRefusal(services.rejections)));
-  return app;
+  return services.registerDirect === true ? registerDoor({ ...services, register, track }, app) : app;
 }

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { RequestHandler } from 'express';
 import { requestScope, type Logger } from '../logging/logger.js';
 import type { Metrics } from '../metrics/metrics.js';
@@ -36,37 +37,44 @@ function routeMetrics(listener: 'public' | 'admin', metrics: Metrics): (route: s
   };
 }
 
+/** Starts tracking one call: its id (X-Request-Id header), and when answered its metrics and log line; returns the id. */
+export type RequestTracker = (request: IncomingMessage, response: ServerResponse, routeOf: () => string, systemOf: () => string | undefined) => string;
+
 /**
- * Gives each request an id (X-Request-Id), carried to every log line written while handling it, and
- * when answered one log line and its metrics. The log
+ * Gives each request an id (X-Request-Id), and when answered one log line and its metrics. The log
  * line holds the method, the route, the status, the duration and the caller's code — never the
  * query string, the body or headers, which may carry personal data or signatures.
  */
-export function requestContext(listener: 'public' | 'admin', logger: Logger, metrics: Metrics): RequestHandler {
+export function requestTracker(listener: 'public' | 'admin', logger: Logger, metrics: Metrics): RequestTracker {
   const seriesOf = routeMetrics(listener, metrics);
-  return (request, response, next) => {
+  return (request, response, routeOf, systemOf) => {
     const requestId = randomUUID();
     const started = process.hrtime.bigint();
-    response.locals.requestId = requestId;
     response.setHeader('X-Request-Id', requestId);
     response.on('finish', () => {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-      const route = (request.route as { path?: string } | undefined)?.path ?? 'unmatched';
+      const route = routeOf();
       const series = seriesOf(route);
       series.count(response.statusCode);
       series.observe(seconds);
       // The line is built only when it is written (info is off in production runs at warn).
       if (!logger.isLevelEnabled('info')) return;
-      logger.info('request', {
-        requestId,
-        listener,
-        method: request.method,
-        route,
-        status: response.statusCode,
-        ms: Math.round(seconds * 1000),
-        system: (response.locals.caller as { system?: { code?: string } } | undefined)?.system?.code,
-      });
+      logger.info('request', { requestId, listener, method: request.method, route, status: response.statusCode, ms: Math.round(seconds * 1000), system: systemOf() });
     });
+    return requestId;
+  };
+}
+
+/** Express middleware of requestTracker; the id is carried to every log line written while handling the request. */
+export function requestContext(track: RequestTracker): RequestHandler {
+  return (request, response, next) => {
+    const requestId = track(
+      request,
+      response,
+      () => (request.route as { path?: string } | undefined)?.path ?? 'unmatched',
+      () => (response.locals.caller as { system?: { code?: string } } | undefined)?.system?.code,
+    );
+    response.locals.requestId = requestId;
     requestScope.run({ requestId }, next);
   };
 }

@@ -1,5 +1,6 @@
+import type { IncomingMessage } from 'node:http';
 import type { RequestHandler } from 'express';
-import { ExpectationFailedError, ValidationError } from '../errors/mlog-error.js';
+import { ExpectationFailedError, ValidationError, type MLogError } from '../errors/mlog-error.js';
 
 /** Node's own test of an Expect header it meets itself (it answers 100 Continue before the request is handed on). */
 const CONTINUE = /(?:^|\W)100-continue(?:$|\W)/i;
@@ -11,13 +12,20 @@ const CONTINUE = /(?:^|\W)100-continue(?:$|\W)/i;
  */
 export function requestHead(): RequestHandler {
   return (request, _response, next) => {
-    if (request.httpVersion === '1.1' && request.headers.host === undefined) {
-      throw new ValidationError('The Host header is missing; every HTTP/1.1 request must carry one.');
-    }
-    const expect = request.headers.expect;
-    if (expect !== undefined && !CONTINUE.test(expect)) {
-      throw new ExpectationFailedError('The Expect header asks for something MLog cannot do; only "Expect: 100-continue" is supported.');
-    }
+    const problem = headProblem(request);
+    if (problem !== undefined) throw problem;
     next();
   };
+}
+
+/** What requestHead refuses in a request's head, or undefined. */
+export function headProblem(request: IncomingMessage): MLogError | undefined {
+  if (request.httpVersion === '1.1' && request.headers.host === undefined) {
+    return new ValidationError('The Host header is missing; every HTTP/1.1 request must carry one.');
+  }
+  const expect = request.headers.expect;
+  if (expect !== undefined && !CONTINUE.test(expect)) {
+    return new ExpectationFailedError('The Expect header asks for something MLog cannot do; only "Expect: 100-continue" is supported.');
+  }
+  return undefined;
 }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { createServer as createHttpServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpServer, STATUS_CODES, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
@@ -94,7 +94,7 @@ function applyTimeouts(server: Server, speaksHttp: (socket: Socket) => boolean, 
  * (Node's bare 400; `requireHostHeader: false` at creation) and an Expect other than 100-continue
  * (Node's bare 417). The app refuses them in the envelope (see request-head.ts).
  */
-function routeAllRequests(server: Server, app: Express): void {
+function routeAllRequests(server: Server, app: RequestListener): void {
   server.on('checkExpectation', app);
 }
 
@@ -145,7 +145,7 @@ async function listen(server: Server, host: string, port: number): Promise<Liste
  * calls refused before the app runs (oversized or unparsable heads, timeouts, CONNECT).
  */
 export function listenPublic(
-  app: Express,
+  app: RequestListener,
   options: { host: string; port: number; certPath: string; keyPath: string; clientCaPath: string; handshakeTimeoutMs: number; recordRefusal?: ConnectionRefusalRecorder },
 ): Promise<Listening> {
   const server = createHttpsServer(

@@ -14,6 +14,7 @@ import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import { Client } from '@elastic/elasticsearch';
 import { elasticsearchUrl, TestMLog, uniqueCode, type TestSystem } from '../helpers/test-mlog.js';
 import type { IssuedCertificate } from '../../scripts/dev-pki.js';
+import { findRejection as findRecordedRejection } from '../helpers/elasticsearch-inspection.js';
 
 
 interface Answer {
@@ -84,14 +85,7 @@ function assertEnvelope(answer: Answer, status: number, message: RegExp): void {
 
 async function findRejection(requestId: string): Promise<StoredRejection> {
   assert.match(requestId, /^[0-9a-f-]{36}$/, 'the answer names its request id');
-  for (let attempt = 0; attempt < 40; attempt++) {
-    await client.indices.refresh({ index: 'mlog_rejections-*', ignore_unavailable: true, allow_no_indices: true });
-    const found = await client.search<StoredRejection>({ index: 'mlog_rejections-*', ignore_unavailable: true, allow_no_indices: true, query: { term: { request_id: requestId } } });
-    const hit = found.hits.hits[0]?._source;
-    if (hit !== undefined) return hit;
-    await sleep(250);
-  }
-  throw new Error(`no rejection recorded for request ${requestId}`);
+  return findRecordedRejection(requestId);
 }
 
 describe('refusals answered before the router runs are recorded in the rejections index', () => {

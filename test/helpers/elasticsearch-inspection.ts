@@ -2,7 +2,9 @@
  * Reads what MLog stored, straight from Elasticsearch (MLOG_TEST_ELASTICSEARCH_URL), bypassing MLog's
  * own query API: the e2e tests check the documents themselves. Read-only except for refreshes.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from '@elastic/elasticsearch';
+import type { StoredRejection } from '../../src/rejections/rejection-search.js';
 import { elasticsearchUrl } from './test-mlog.js';
 
 export interface StoredDocument {
@@ -100,4 +102,16 @@ export async function auditRecords(eventType: string, filter: Record<string, str
     query: { bool: { filter: [{ term: { event_type: eventType } }, ...Object.entries(filter).map(([field, value]) => ({ term: { [field]: value } }))] } },
   });
   return response.hits.hits.map((hit) => hit._source ?? {});
+}
+
+/** The rejection recorded for the call answered with X-Request-Id `requestId`, waiting up to 10 s for it (the recorder writes in the background). */
+export async function findRejection(requestId: string): Promise<StoredRejection> {
+  for (let attempt = 0; attempt < 40; attempt++) {
+    await refresh('mlog_rejections-*');
+    const found = await inspectionClient().search<StoredRejection>({ index: 'mlog_rejections-*', ignore_unavailable: true, allow_no_indices: true, query: { term: { request_id: requestId } } });
+    const hit = found.hits.hits[0]?._source;
+    if (hit !== undefined) return hit;
+    await sleep(250);
+  }
+  throw new Error(`no rejection recorded for request ${requestId}`);
 }
