@@ -1,5 +1,6 @@
 import type { JsonObject } from '../json/json-object-parser.js';
 import { hashLeaf, type LogLeaf } from './evidence-log-entry.js';
+import type { EventProof } from './proof.js';
 import { treeRoot, verifyInclusion } from './merkle.js';
 import { verifyMlogJws, type TrustedKeys } from './verifier.js';
 
@@ -34,17 +35,7 @@ export interface ReceiptCheck {
   problems: string[];
 }
 
-interface ProofEvent {
-  id: string;
-  log: string;
-  position: number;
-  hash: string;
-  leaf: LogLeaf;
-  leaf_hash: string;
-  audit_path: string[];
-  tree_size: number;
-  checkpoint: number;
-}
+type ProofEvent = EventProof;
 
 const HEX64 = /^[0-9a-f]{64}$/;
 

@@ -5,43 +5,12 @@
  * with the RFC 9162 code of this file.
  */
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
-import { createRequire } from 'node:module';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
 import { compactVerify, importJWK } from 'jose';
 import { closeInspectionClient, inspectionClient } from '../helpers/elasticsearch-inspection.js';
 import { event, TestMLog, TestSystem } from '../helpers/test-mlog.js';
-
-const canonicalize = createRequire(import.meta.url)('canonicalize') as (value: unknown) => string;
-const sha256 = (...parts: Uint8Array[]): Buffer => {
-  const hash = createHash('sha256');
-  for (const part of parts) hash.update(part);
-  return hash.digest();
-};
-const children = (left: Buffer, right: Buffer): Buffer => sha256(Buffer.from([0x01]), left, right);
-/** RFC 9162 §2.1.3.2. */
-function rootFromInclusionProof(index: number, size: number, leaf: Buffer, path: Buffer[]): Buffer | undefined {
-  if (index >= size) return undefined;
-  let fn = index;
-  let sn = size - 1;
-  let r = leaf;
-  for (const p of path) {
-    if (sn === 0) return undefined;
-    if (fn % 2 === 1 || fn === sn) {
-      r = children(p, r);
-      if (fn % 2 === 0) {
-        do {
-          fn >>= 1;
-          sn >>= 1;
-        } while (fn % 2 === 0 && fn !== 0);
-      }
-    } else r = children(r, p);
-    fn >>= 1;
-    sn >>= 1;
-  }
-  return sn === 0 ? r : undefined;
-}
+import { canonicalize, rootFromInclusionProof, sha256 } from '../helpers/independent-merkle.js';
 
 describe('evidence with several MLog instances at once', () => {
   let first: TestMLog;

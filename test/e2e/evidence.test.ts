@@ -7,54 +7,14 @@
  */
 import assert from 'node:assert/strict';
 import { createHash, createPublicKey } from 'node:crypto';
-import { createRequire } from 'node:module';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
 import { compactVerify, decodeProtectedHeader, importJWK, type JWK } from 'jose';
 import { closeInspectionClient, inspectionClient, storedEvents } from '../helpers/elasticsearch-inspection.js';
 import { event, TestMLog, type HttpAnswer, type TestSystem } from '../helpers/test-mlog.js';
+import { canonicalize, leafHashOf, mth, rootFromInclusionProof, sha256 } from '../helpers/independent-merkle.js';
 
-const canonicalize = createRequire(import.meta.url)('canonicalize') as (value: unknown) => string;
-
-// ---- RFC 9162 §2.1, written here independently of src/evidence/merkle.ts ----
-const sha256 = (...parts: Uint8Array[]): Buffer => {
-  const hash = createHash('sha256');
-  for (const part of parts) hash.update(part);
-  return hash.digest();
-};
-const leafHashOf = (leaf: unknown): Buffer => sha256(Buffer.from([0x00]), Buffer.from(canonicalize(leaf), 'utf8'));
-const children = (left: Buffer, right: Buffer): Buffer => sha256(Buffer.from([0x01]), left, right);
-function mth(leaves: Buffer[]): Buffer {
-  if (leaves.length === 0) return sha256();
-  if (leaves.length === 1) return leaves[0] as Buffer;
-  let k = 1;
-  while (k << 1 < leaves.length) k <<= 1;
-  return children(mth(leaves.slice(0, k)), mth(leaves.slice(k)));
-}
-/** RFC 9162 §2.1.3.2. */
-function rootFromInclusionProof(leafIndex: number, treeSize: number, leaf: Buffer, path: Buffer[]): Buffer | undefined {
-  if (leafIndex >= treeSize) return undefined;
-  let fn = leafIndex;
-  let sn = treeSize - 1;
-  let r = leaf;
-  for (const p of path) {
-    if (sn === 0) return undefined;
-    if (fn % 2 === 1 || fn === sn) {
-      r = children(p, r);
-      if (fn % 2 === 0) {
-        do {
-          fn >>= 1;
-          sn >>= 1;
-        } while (fn % 2 === 0 && fn !== 0);
-      }
-    } else {
-      r = children(r, p);
-    }
-    fn >>= 1;
-    sn >>= 1;
-  }
-  return sn === 0 ? r : undefined;
-}
+// RFC 9162 §2.1, written for the tests independently of src/evidence/merkle.ts.
 /** @hash: SHA-256 of the RFC 8785 text of the stored document without @hash. */
 function recomputedHash(source: Record<string, unknown>): string {
   const { '@hash': _hash, ...rest } = source;
