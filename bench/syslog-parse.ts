@@ -59,6 +59,7 @@ const discard: EventStore = {
   writeAll: async () => {},
   search: () => Promise.reject(new Error('not used')),
   fieldTypes: () => Promise.reject(new Error('not used')),
+  prepareIndex: async () => {},
 };
 const ingest = new IngestService(discard, createLogger('error', true));
 const caller = { system: { code: 'bench', require_signature: false }, isAllowedAddress: () => true, isSyslogAddress: () => false, syslogTimezone: 'UTC', certificatesBySerial: new Map() } as unknown as KnownSystem;
@@ -115,6 +116,7 @@ const serialising: EventStore = {
   },
   search: () => Promise.reject(new Error('not used')),
   fieldTypes: () => Promise.reject(new Error('not used')),
+  prepareIndex: async () => {},
 };
 const quiet = createLogger('error', true);
 const systems = { list: async () => [system] } as unknown as SystemStore;

@@ -70,5 +70,5 @@ export interface EventStore {
    * Makes the IS's event index of `at`'s month exist before its first write, which would otherwise
    * wait for the store to create it. Never throws (a failure leaves the first write to create it).
    */
-  prepareIndex?(isCode: string, at: Date): Promise<void>;
+  prepareIndex(isCode: string, at: Date): Promise<void>;
 }

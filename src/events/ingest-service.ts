@@ -154,7 +154,7 @@ export class IngestService {
 
   /** Makes the IS's event index of this month exist before its first write (see EventStore.prepareIndex); never throws. */
   async prepareIndex(caller: KnownSystem, at = new Date()): Promise<void> {
-    await this.store.prepareIndex?.(caller.system.code, at);
+    await this.store.prepareIndex(caller.system.code, at);
   }
 
   /**

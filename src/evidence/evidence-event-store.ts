@@ -64,6 +64,10 @@ export class EvidenceEventStore implements EventStore {
     return this.inner.fieldTypes(isCode, fields);
   }
 
+  prepareIndex(isCode: string, at: Date): Promise<void> {
+    return this.inner.prepareIndex(isCode, at);
+  }
+
   /** Lets the writes in flight finish (as the store does), so that every position has settled. */
   async close(graceMs: number): Promise<void> {
     await this.inner.close(graceMs);

@@ -20,6 +20,7 @@ class RecordingStore implements EventStore {
   fieldTypes(): never {
     throw new Error('not used');
   }
+  async prepareIndex(): Promise<void> {}
 }
 
 const caller = { system: { code: 'acme', require_signature: false }, isAllowedAddress: () => true, certificatesBySerial: new Map() } as unknown as KnownSystem;
@@ -72,6 +73,7 @@ class GroupStore implements EventStore {
   fieldTypes(): never {
     throw new Error('not used');
   }
+  async prepareIndex(): Promise<void> {}
 }
 
 const body = (text: string) => new TextEncoder().encode(text);
