@@ -51,7 +51,9 @@ function startProxy(): Promise<void> {
         return;
       }
       const forwarded = request(
-        { host: target.hostname, port: target.port, method: incoming.method, path, headers: { ...incoming.headers, host: target.host } },
+        // A new connection per request: a kept-alive one that Elasticsearch has just closed would fail the
+        // forwarded request, and the caller would see Elasticsearch as unreachable.
+        { host: target.hostname, port: target.port, method: incoming.method, path, headers: { ...incoming.headers, host: target.host }, agent: false },
         (answer) => {
           outgoing.writeHead(answer.statusCode ?? 502, answer.headers);
           answer.pipe(outgoing);
