@@ -10,8 +10,9 @@
  * key; the others are told it is in progress). The holder registers its events under that UID, then
  * marks the record done. A call that failed for a reason of its own (4xx) deletes the claim, so a
  * corrected retry proceeds. One that failed on MLog's side (5xx) marks it failed: a retry of the same
- * body on that instance takes the same UID over; on another instance it gets a new UID, while the
- * first instance's compensating deletes remove what the failed call may have left. A claim left
+ * body, on any instance, gets a new UID, while the failing instance's compensating deletes remove what
+ * the failed call may have left. Never the same UID: a delete of those document ids that Elasticsearch
+ * holds up (a paused node) and applies later would remove the retry's acknowledged events. A claim left
  * pending by a crashed instance goes stale: a retry with the same body then takes it over with the
  * SAME UID and instant, so it writes the same document ids into the same index, and create-semantics
  * writes make whatever the first attempt left behind count as written, never twice.
@@ -87,12 +88,12 @@ function isBefore(iso: string, limit: number): boolean {
 }
 
 /**
- * What a call holding `bodyHash`, handled by instance `holder`, does about the record stored for its
- * key (undefined: none), at `now`. A failed claim is taken over with its UID only on the instance that
- * failed (its compensating deletes of that UID's documents step aside for the retry; another instance's
- * would not), elsewhere it is renewed with a new UID.
+ * What a call holding `bodyHash` does about the record stored for its key (undefined: none), at
+ * `now`. A failed claim is always renewed with a new UID, never taken over with its own: the failed
+ * call's documents are being deleted, and a delete Elasticsearch applies late (held up on a paused or
+ * slow node after MLog stopped waiting for it) must find nothing of the retry under those ids.
  */
-export function decideIdempotentCall(stored: IdempotencyRecord | undefined, bodyHash: string, now: Date, policy: IdempotencyPolicy, holder: string): IdempotencyDecision {
+export function decideIdempotentCall(stored: IdempotencyRecord | undefined, bodyHash: string, now: Date, policy: IdempotencyPolicy): IdempotencyDecision {
   if (stored === undefined) return { action: 'claim' };
   if (isBefore(stored.claimed_at, now.getTime() - policy.windowMs)) return { action: 'renew' };
   if (stored.body_sha256 !== bodyHash) return stored.state === 'failed' ? { action: 'renew' } : { action: 'different-body' };
@@ -100,7 +101,7 @@ export function decideIdempotentCall(stored: IdempotencyRecord | undefined, body
     case 'done':
       return { action: 'replay', uid: stored.uid };
     case 'failed':
-      return stored.holder === holder ? { action: 'take-over' } : { action: 'renew' };
+      return { action: 'renew' };
     case 'pending':
       return isBefore(stored.updated_at, now.getTime() - policy.staleAfterMs) ? { action: 'take-over' } : { action: 'in-progress' };
   }
@@ -147,7 +148,7 @@ export class IdempotencyService {
     for (let attempt = 0; attempt < 3 && held === undefined; attempt++) {
       const stored = await this.store.read(id);
       const now = this.clock();
-      const decision = decideIdempotentCall(stored?.record, hash, now, this.policy, this.instance);
+      const decision = decideIdempotentCall(stored?.record, hash, now, this.policy);
       switch (decision.action) {
         case 'replay':
           this.logger.info('idempotent call answered with the first UID', { system, uid: decision.uid });
@@ -233,10 +234,6 @@ export class IdempotencyService {
   private async release(id: string, held: HeldKey, error: unknown): Promise<void> {
     const refused = error instanceof MLogError && error.status < 500;
     const failed: IdempotencyRecord = { ...held.record, state: 'failed', updated_at: this.clock().toISOString() };
-    // Recorded late, the failure names no instance that could take the UID over: a retry then always
-    // registers under a new UID, so no compensating delete of the failed call still on its way
-    // (held up by the node that failed) can meet the retry's documents.
-    const late: IdempotencyRecord = { ...failed, holder: `${this.instance} (recorded late)` };
     const attempt = async (record: IdempotencyRecord): Promise<void> => {
       if (refused) await this.store.remove(id, held.version);
       else if ((await this.store.replace(id, record, held.version)) === undefined && (await this.ownWrite(id, record)) === undefined) {
@@ -251,7 +248,7 @@ export class IdempotencyService {
         uid: held.record.uid,
         error: (releaseError as Error).message,
       });
-      this.retryRelease(() => attempt(late), held, RELEASE_RETRY_FIRST_MS);
+      this.retryRelease(() => attempt(failed), held, RELEASE_RETRY_FIRST_MS);
     }
   }
 

@@ -36,36 +36,35 @@ function record(fields: Partial<IdempotencyRecord> = {}): IdempotencyRecord {
 
 describe('Idempotency-Key decisions (pure)', () => {
   test('no record: claim', () => {
-    assert.deepEqual(decideIdempotentCall(undefined, 'h1', at('2026-01-01T00:00:00Z'), policy, 'instance-a'), { action: 'claim' });
+    assert.deepEqual(decideIdempotentCall(undefined, 'h1', at('2026-01-01T00:00:00Z'), policy), { action: 'claim' });
   });
 
   test('done with the same body within 24 hours: replay its UID, up to the last millisecond', () => {
-    assert.deepEqual(decideIdempotentCall(record(), 'h1', at('2026-01-01T23:59:59.999Z'), policy, 'instance-a'), { action: 'replay', uid: 'uid-1' });
+    assert.deepEqual(decideIdempotentCall(record(), 'h1', at('2026-01-01T23:59:59.999Z'), policy), { action: 'replay', uid: 'uid-1' });
   });
 
   test('24 hours after the claim the key is new again, whatever its state or body', () => {
     for (const state of ['done', 'pending', 'failed'] as const) {
-      assert.deepEqual(decideIdempotentCall(record({ state }), 'h2', at('2026-01-02T00:00:00Z'), policy, 'instance-a'), { action: 'renew' });
+      assert.deepEqual(decideIdempotentCall(record({ state }), 'h2', at('2026-01-02T00:00:00Z'), policy), { action: 'renew' });
     }
-    assert.deepEqual(decideIdempotentCall(record({ claimed_at: 'garbage' }), 'h1', at('2026-01-01T00:00:02Z'), policy, 'instance-a'), { action: 'renew' });
+    assert.deepEqual(decideIdempotentCall(record({ claimed_at: 'garbage' }), 'h1', at('2026-01-01T00:00:02Z'), policy), { action: 'renew' });
   });
 
   test('another body under a done or pending key is refused; under a failed one it starts afresh', () => {
-    assert.deepEqual(decideIdempotentCall(record(), 'h2', at('2026-01-01T01:00:00Z'), policy, 'instance-a'), { action: 'different-body' });
-    assert.deepEqual(decideIdempotentCall(record({ state: 'pending' }), 'h2', at('2026-01-01T00:00:02Z'), policy, 'instance-a'), { action: 'different-body' });
-    assert.deepEqual(decideIdempotentCall(record({ state: 'failed' }), 'h2', at('2026-01-01T00:00:02Z'), policy, 'instance-a'), { action: 'renew' });
+    assert.deepEqual(decideIdempotentCall(record(), 'h2', at('2026-01-01T01:00:00Z'), policy), { action: 'different-body' });
+    assert.deepEqual(decideIdempotentCall(record({ state: 'pending' }), 'h2', at('2026-01-01T00:00:02Z'), policy), { action: 'different-body' });
+    assert.deepEqual(decideIdempotentCall(record({ state: 'failed' }), 'h2', at('2026-01-01T00:00:02Z'), policy), { action: 'renew' });
   });
 
-  test('pending: in progress until stale (3 minutes without news), then taken over, from any instance', () => {
+  test('pending: in progress until stale (3 minutes without news), then taken over', () => {
     const pending = record({ state: 'pending', updated_at: '2026-01-01T00:00:00.000Z' });
-    assert.deepEqual(decideIdempotentCall(pending, 'h1', at('2026-01-01T00:02:59.999Z'), policy, 'instance-a'), { action: 'in-progress' });
-    assert.deepEqual(decideIdempotentCall(pending, 'h1', at('2026-01-01T00:03:00Z'), policy, 'instance-a'), { action: 'take-over' });
-    assert.deepEqual(decideIdempotentCall(pending, 'h1', at('2026-01-01T00:03:00Z'), policy, 'instance-b'), { action: 'take-over' });
+    assert.deepEqual(decideIdempotentCall(pending, 'h1', at('2026-01-01T00:02:59.999Z'), policy), { action: 'in-progress' });
+    assert.deepEqual(decideIdempotentCall(pending, 'h1', at('2026-01-01T00:03:00Z'), policy), { action: 'take-over' });
   });
 
-  test('failed: taken over at once with its UID on the instance that failed; renewed with a new UID on another', () => {
-    assert.deepEqual(decideIdempotentCall(record({ state: 'failed' }), 'h1', at('2026-01-01T00:00:02Z'), policy, 'instance-a'), { action: 'take-over' });
-    assert.deepEqual(decideIdempotentCall(record({ state: 'failed' }), 'h1', at('2026-01-01T00:00:02Z'), policy, 'instance-b'), { action: 'renew' });
+  test('failed: renewed at once with a new UID, never taken over with its own (a late compensating delete must find nothing of the retry)', () => {
+    assert.deepEqual(decideIdempotentCall(record({ state: 'failed' }), 'h1', at('2026-01-01T00:00:02Z'), policy), { action: 'renew' });
+    assert.deepEqual(decideIdempotentCall(record({ state: 'failed', updated_at: '2025-12-31T23:00:00.000Z' }), 'h1', at('2026-01-01T00:00:02Z'), policy), { action: 'renew' });
   });
 
   test('keys: 1 to 255 visible ASCII characters, else a 400 naming the header', () => {
@@ -142,16 +141,20 @@ describe('IdempotencyService', () => {
     assert.equal(ingest.stored.length, 1);
   });
 
-  test('a first call that failed on MLog\'s side (503): the retry reuses its UID and instant, so it writes the same ids', async () => {
+  test('a first call that failed on MLog\'s side (503): the retry registers once, under a new UID, so no late delete of the failed call\'s ids can meet it', async () => {
     const { ingest, store, service, call } = setUp();
     ingest.failWith = new StorageUnavailableError('Elasticsearch is unavailable.');
     await assert.rejects(service.register(call('{"a":1}'), 'k1'), StorageUnavailableError);
     const failed = [...store.records.values()][0]?.record;
     assert.equal(failed?.state, 'failed');
     ingest.failWith = undefined;
-    const retry = await service.register({ ...call('{"a":1}'), receivedAt: new Date(Date.now() + 5_000) }, 'k1');
-    assert.equal(retry.uid, failed?.uid);
-    assert.deepEqual(ingest.stored, [{ uid: failed?.uid, receivedAt: failed?.received_at }]);
+    const retryAt = new Date(Date.now() + 5_000);
+    const retry = await service.register({ ...call('{"a":1}'), receivedAt: retryAt }, 'k1');
+    assert.equal(retry.replayed, false);
+    assert.notEqual(retry.uid, failed?.uid);
+    assert.deepEqual(ingest.stored, [{ uid: retry.uid, receivedAt: retryAt.toISOString() }]);
+    const replay = await service.register(call('{"a":1}'), 'k1');
+    assert.deepEqual([replay.uid, replay.replayed], [retry.uid, true], 'a third call replays the retry\'s UID');
   });
 
   test('a release Elasticsearch cannot take at first is tried again until it is, so the retry is not told "in progress" for minutes', async () => {
