@@ -65,27 +65,11 @@ program
     process.stdout.write(`${es.url}\n`);
     err(`logs: ${es.logFile}; press Ctrl-C to stop`);
 
-    const keepAlive = setInterval(() => {}, 1 << 30);
-    let stopping = false;
-    const shutdown = async (signal: string) => {
-      if (stopping) return;
-      stopping = true;
-      err(`${signal}: stopping Elasticsearch ...`);
-      await es.stop();
-      err('stopped');
-      clearInterval(keepAlive);
-      process.exit(0);
-    };
-    process.on('SIGINT', () => void shutdown('SIGINT'));
-    process.on('SIGTERM', () => void shutdown('SIGTERM'));
-    process.on('SIGHUP', () => void shutdown('SIGHUP'));
-
-    const { code, signal } = await es.exited;
-    if (!stopping) {
+    await stayInForeground('Elasticsearch', () => es.stop(), es.exited, async ({ code, signal }) => {
       err(`Elasticsearch exited unexpectedly (code ${code}, signal ${signal}); see ${es.logFile}`);
       await es.stop();
-      process.exit(1);
-    }
+      return 1;
+    });
   });
 
 program
@@ -96,6 +80,32 @@ program
     const stopped = await stopLocalElasticsearch(path.resolve(opts.dataDir), err);
     err(stopped ? 'stopped' : `nothing running for ${path.resolve(opts.dataDir)}`);
   });
+
+/**
+ * Keeps a start command in the foreground: SIGINT, SIGTERM or SIGHUP stops what it started (`stop`)
+ * and exits 0; when `ended` resolves first (what it started went away by itself), exits with the
+ * code `onEnded` gives.
+ */
+async function stayInForeground<T>(what: string, stop: () => Promise<unknown>, ended: Promise<T>, onEnded: (outcome: T) => Promise<number>): Promise<void> {
+  const keepAlive = setInterval(() => {}, 1 << 30);
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    err(`${signal}: stopping ${what} ...`);
+    await stop();
+    err('stopped');
+    clearInterval(keepAlive);
+    process.exit(0);
+  };
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => void shutdown(signal));
+  const outcome = await ended;
+  if (!stopping) {
+    const code = await onEnded(outcome);
+    clearInterval(keepAlive);
+    process.exit(code);
+  }
+}
 
 function parsePorts(value: string): number[] {
   const ports = value.split(',').map((part) => parsePort(part.trim()));
@@ -126,27 +136,11 @@ cluster
     });
     process.stdout.write(`${started.urls}\n`);
     err(`MLOG_ELASTICSEARCH_URL=${started.urls}; press Ctrl-C to stop the ${started.nodes.length} nodes`);
-    const keepAlive = setInterval(() => {}, 1 << 30);
-    let stopping = false;
-    const shutdown = async (signal: string) => {
-      if (stopping) return;
-      stopping = true;
-      err(`${signal}: stopping the cluster ...`);
-      await started.stop();
-      err('stopped');
-      clearInterval(keepAlive);
-      process.exit(0);
-    };
-    process.on('SIGINT', () => void shutdown('SIGINT'));
-    process.on('SIGTERM', () => void shutdown('SIGTERM'));
-    process.on('SIGHUP', () => void shutdown('SIGHUP'));
     // Stopped from elsewhere (`cluster stop`): once every node has exited, so does this command.
-    await Promise.all(started.nodes.map((node) => node.instance?.exited));
-    if (!stopping) {
+    await stayInForeground('the cluster', () => started.stop(), Promise.all(started.nodes.map((node) => node.instance?.exited)), async () => {
       err('every node has exited');
-      clearInterval(keepAlive);
-      process.exit(0);
-    }
+      return 0;
+    });
   });
 
 cluster
