@@ -161,8 +161,7 @@ export class IdempotencyService {
           );
         case 'claim': {
           const record = this.freshClaim(system, hash, call.receivedAt, now);
-          const version = await this.store.create(id, record);
-          held = version !== undefined ? { record, version } : await this.ownWrite(id, record);
+          held = await this.writeClaim(id, record, () => this.store.create(id, record));
           break;
         }
         case 'renew':
@@ -172,9 +171,8 @@ export class IdempotencyService {
             decision.action === 'renew'
               ? this.freshClaim(system, hash, call.receivedAt, now)
               : { ...previous.record, state: 'pending' as const, holder: this.instance, updated_at: now.toISOString() };
-          const version = await this.store.replace(id, record, previous.version);
-          held = version !== undefined ? { record, version } : await this.ownWrite(id, record);
-          if (decision.action === 'take-over' && version !== undefined) this.logger.warn('idempotent call takes over an unfinished claim', { system, uid: record.uid });
+          held = await this.writeClaim(id, record, () => this.store.replace(id, record, previous.version));
+          if (decision.action === 'take-over' && held !== undefined) this.logger.warn('idempotent call takes over an unfinished claim', { system, uid: record.uid });
           break;
         }
       }
@@ -205,6 +203,38 @@ export class IdempotencyService {
       this.logger.warn('idempotency claim not marked done', { system, uid: done.uid, error: (error as Error).message });
     }
     return { uid: registration.uid, events: registration.events, replayed: false, ...(registration.receipt === undefined ? {} : { receipt: registration.receipt }) };
+  }
+
+  /**
+   * Writes this call's claim; the call holds the key when the write is acknowledged, or when it
+   * answered "changed meanwhile" but the record stored is this very claim (see ownWrite). When the
+   * write fails without an answer (a timeout, a node lost or paused) it may still be applied, late:
+   * the claim would then stay pending, and every retry would hear "in progress" until it goes stale
+   * (3 minutes). So the call's failure is also recorded on it in the background (see failLateClaim).
+   */
+  private async writeClaim(id: string, record: IdempotencyRecord, write: () => Promise<RecordVersion | undefined>): Promise<HeldKey | undefined> {
+    try {
+      const version = await write();
+      return version !== undefined ? { record, version } : await this.ownWrite(id, record);
+    } catch (error) {
+      this.retryRelease(() => this.failLateClaim(id, record), record, RELEASE_RETRY_FIRST_MS);
+      throw error;
+    }
+  }
+
+  /**
+   * A claim whose write went unanswered, once Elasticsearch has applied it: marked failed, so that a
+   * retry registers at once (under a new UID). Throws while the claim cannot be read, or has not been
+   * applied yet (tried again until it would be stale anyway); leaves alone a record that is not this claim.
+   */
+  private async failLateClaim(id: string, written: IdempotencyRecord): Promise<void> {
+    const stored = await this.store.read(id);
+    if (stored === undefined) throw new Error('the claim has not been applied (yet)');
+    const record = stored.record;
+    const same = record.uid === written.uid && record.holder === written.holder && record.state === 'pending' && record.updated_at === written.updated_at;
+    if (!same) return;
+    const failed: IdempotencyRecord = { ...record, state: 'failed', updated_at: this.clock().toISOString() };
+    if ((await this.store.replace(id, failed, stored.version)) === undefined) throw new Error('the claim changed while its failure was recorded');
   }
 
   /** Deletes the records whose 24-hour window has passed; returns how many. */
@@ -248,7 +278,7 @@ export class IdempotencyService {
         uid: held.record.uid,
         error: (releaseError as Error).message,
       });
-      this.retryRelease(() => attempt(failed), held, RELEASE_RETRY_FIRST_MS);
+      this.retryRelease(() => attempt(failed), held.record, RELEASE_RETRY_FIRST_MS);
     }
   }
 
@@ -272,13 +302,13 @@ export class IdempotencyService {
    * is acknowledged or the claim would be stale anyway. Guarded by the claim's version: a claim
    * changed meanwhile (taken over once stale) is left alone.
    */
-  private retryRelease(attempt: () => Promise<void>, held: HeldKey, delayMs: number): void {
-    const staleAt = Date.parse(held.record.updated_at) + this.policy.staleAfterMs;
+  private retryRelease(attempt: () => Promise<void>, claim: IdempotencyRecord, delayMs: number): void {
+    const staleAt = Date.parse(claim.updated_at) + this.policy.staleAfterMs;
     if (this.clock().getTime() + delayMs >= staleAt) return;
     const timer = setTimeout(() => {
       attempt().then(
-        () => this.logger.info('idempotency claim released after a retry', { system: held.record.system, uid: held.record.uid }),
-        () => this.retryRelease(attempt, held, Math.min(delayMs * 2, RELEASE_RETRY_MAX_MS)),
+        () => this.logger.info('idempotency claim released after a retry', { system: claim.system, uid: claim.uid }),
+        () => this.retryRelease(attempt, claim, Math.min(delayMs * 2, RELEASE_RETRY_MAX_MS)),
       );
     }, delayMs);
     timer.unref();

@@ -179,6 +179,43 @@ describe('IdempotencyService', () => {
     assert.notEqual(retry.uid, failedUid, 'under a new UID: a late delete of the failed call cannot meet it');
   });
 
+  for (const [label, appliedAfterMs] of [['at once', 0], ['after the call has failed', 700]] as const) {
+    test(`a claim whose write went unanswered but was applied ${label} is marked failed in the background: the retry registers under a new UID instead of hearing 409 for minutes`, async () => {
+      const { ingest, store, service, call } = setUp();
+      const create = store.create.bind(store);
+      let claimed: IdempotencyRecord | undefined;
+      store.create = async (id, record) => {
+        claimed = record;
+        if (appliedAfterMs === 0) await create(id, record);
+        else setTimeout(() => void create(id, record), appliedAfterMs);
+        throw new StorageUnavailableError('Elasticsearch is unavailable.');
+      };
+      await assert.rejects(service.register(call('{"a":1}'), 'k1'), StorageUnavailableError);
+      store.create = create;
+      const started = Date.now();
+      while ([...store.records.values()][0]?.record.state !== 'failed' && Date.now() - started < 10_000) await new Promise((resolve) => setTimeout(resolve, 50));
+      assert.equal([...store.records.values()][0]?.record.state, 'failed', 'the late claim is marked failed');
+      const retry = await service.register(call('{"a":1}'), 'k1');
+      assert.equal(retry.replayed, false);
+      assert.notEqual(retry.uid, claimed?.uid);
+      assert.deepEqual(ingest.stored.map((entry) => entry.uid), [retry.uid]);
+    });
+  }
+
+  test('an unanswered claim write is never turned into a failure of another call\'s claim', async () => {
+    const { store, service, call } = setUp();
+    const create = store.create.bind(store);
+    store.create = async () => {
+      throw new StorageUnavailableError('Elasticsearch is unavailable.');
+    };
+    await assert.rejects(service.register(call('{"a":1}'), 'k1'), StorageUnavailableError);
+    const id = idempotencyRecordId('mpass', 'k1');
+    const other = record({ state: 'pending', uid: 'other-call', holder: 'instance-b', updated_at: new Date().toISOString() });
+    await create(id, other);
+    await new Promise((resolve) => setTimeout(resolve, 1_200));
+    assert.deepEqual([store.records.get(id)?.record.state, store.records.get(id)?.record.uid], ['pending', 'other-call']);
+  });
+
   test('a claim applied twice (sent again after a broken connection) whose second answer is a conflict is still held by its call', async () => {
     const { ingest, store, service, call } = setUp();
     const create = store.create.bind(store);
