@@ -65,9 +65,31 @@ export function scheduleJobs(config: Pick<MLogConfig, 'retention' | 'idempotency
           schedule: everySecondsCron(config.evidence.checkpointSeconds),
           async run() {
             try {
+              // Only while this process holds its log's lease: once another instance has sealed the log, its checkpoints stop.
+              if (services.evidenceSealer !== undefined && !(await services.evidenceSealer.renew())) return;
               await evidence.checkpoint();
             } catch (error) {
               logger.warn('evidence checkpoint not written; the next one covers the same leaves', { error: (error as Error).message });
+            }
+          },
+        },
+        logger,
+      ),
+    );
+  }
+  // Sealing of the evidence logs whose process is gone (its lease lapsed), beside the checkpoints so that a long sealing never delays one.
+  const sealer = services.evidenceSealer;
+  if (config.evidence !== undefined && sealer !== undefined) {
+    jobs.push(
+      scheduleJob(
+        {
+          name: 'evidence-seal',
+          schedule: everySecondsCron(config.evidence.checkpointSeconds),
+          async run() {
+            try {
+              await sealer.sealOrphans();
+            } catch (error) {
+              logger.warn('orphaned evidence logs not looked for now; the next run does', { error: (error as Error).message });
             }
           },
         },
