@@ -80,7 +80,7 @@ export interface EvidenceSetup {
   key: SigningKey;
   log?: EvidenceLog;
   checkpointSeconds: number;
-  /** MLOG_EVIDENCE_SEAL_AFTER_SECONDS (the server only): a log whose lease lapsed this long ago is sealed; raised to 3 × checkpointSeconds. */
+  /** MLOG_EVIDENCE_SEAL_AFTER_SECONDS (the server only): a log whose lease was not renewed for this long is sealed. */
   sealAfterSeconds?: number;
   /** Told about each new chain entry (the checkpoint webhook). */
   onEntry?: (entry: StoredChainEntry) => void;
@@ -107,7 +107,7 @@ export function createServices(settings: ServiceSettings, stores: Stores, logger
   const evidenceSealer =
     evidence?.log === undefined || evidenceSetup?.sealAfterSeconds === undefined
       ? undefined
-      : new LogSealer({ evidence, store: stores.evidence, leases: stores.logLeases, logger, sealAfterSeconds: Math.max(evidenceSetup.sealAfterSeconds, 3 * evidenceSetup.checkpointSeconds) });
+      : new LogSealer({ evidence, store: stores.evidence, leases: stores.logLeases, logger, sealAfterSeconds: evidenceSetup.sealAfterSeconds });
   return {
     ...(evidence === undefined ? {} : { evidence }),
     ...(evidenceSealer === undefined ? {} : { evidenceSealer }),

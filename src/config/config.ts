@@ -318,7 +318,7 @@ export const CONFIGURATION = {
     }),
     sealAfterSeconds: withDefault({
       variable: 'MLOG_EVIDENCE_SEAL_AFTER_SECONDS',
-      doc: "seconds after which the evidence log of a process that stopped renewing its lease (a crash, SIGKILL) is sealed by another instance: its missing leaves rebuilt from the stored events and a final checkpoint signed ([docs/evidence.md](docs/evidence.md#a-process-that-crashed-sealing-its-log)); at least 3 × MLOG_CHECKPOINT_SECONDS (a smaller value is raised to that)",
+      doc: "seconds after which the evidence log of a process that stopped renewing its lease (a crash, SIGKILL) is sealed by another instance: its missing leaves rebuilt from the stored events and a final checkpoint signed ([docs/evidence.md](docs/evidence.md#a-process-that-crashed-sealing-its-log)); each process renews its lease every third of it",
       parse: positiveNumber('seconds'),
       default: '300',
     }),

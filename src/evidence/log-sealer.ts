@@ -40,8 +40,8 @@ export interface SealedLog {
 
 /**
  * Sealing of orphaned evidence logs (docs/evidence.md, "A process that crashed"): this process's
- * own log holds a lease it renews on the checkpoint schedule; any instance seals a log whose lease
- * lapsed `sealAfterSeconds` ago, once it has taken the lease over with a write conditional on the
+ * own log holds a lease it renews every third of `sealAfterSeconds`; any instance seals a log whose lease
+ * was not renewed for `sealAfterSeconds`, once it has taken the lease over with a write conditional on the
  * version it read (so exactly one instance seals it, and never a log whose process renewed
  * meanwhile). Sealing rebuilds the leaves the process never stored from the stored events, stores
  * them, and signs a final checkpoint naming the sealer.
@@ -67,8 +67,7 @@ export class LogSealer {
   }
 
   /**
-   * Renews this process's lease (creating it the first time); true while this process holds it, so
-   * its checkpoints may go on. False once another instance has sealed its log: then the evidence
+   * Renews this process's lease (creating it the first time); true while this process holds it. False once another instance has sealed its log: then the evidence
    * service is retired (no further checkpoint of the log) and an error is logged once. When
    * Elasticsearch cannot be reached, true until the last renewal's expiry.
    */
@@ -100,6 +99,15 @@ export class LogSealer {
       this.deps.logger.warn('the lease of this process\'s evidence log was not renewed now', { log, error: (error as Error).message });
       return now.getTime() < this.validUntil;
     }
+  }
+
+  /**
+   * Whether this process holds its log's lease now: no instance took it over, and its last renewal
+   * is a third of `sealAfterSeconds` (one renewal period, a margin for clocks that differ) from
+   * expiring. Its checkpoints go on only then.
+   */
+  holdsLease(now: Date = new Date()): boolean {
+    return !this.lost && now.getTime() < this.validUntil - (this.deps.sealAfterSeconds * 1000) / 3;
   }
 
   /** At shutdown, after the final checkpoint: removes this process's lease (its log is closed, there is nothing to seal). */
