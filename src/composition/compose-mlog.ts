@@ -140,10 +140,15 @@ async function finalCheckpoint(services: Services, logger: Logger): Promise<void
   try {
     const entry = await services.evidence.close();
     if (entry !== undefined && entry.kind === 'checkpoint') logger.info('final evidence checkpoint signed', { log: entry.log, size: entry.size, seq: entry.seq });
+  } catch (error) {
+    logger.warn('final evidence checkpoint not written', { error: (error as Error).message });
+    return;
+  }
+  try {
     // The log is closed: nothing is left for another instance to seal.
     await services.evidenceSealer?.release();
   } catch (error) {
-    logger.warn('final evidence checkpoint not written', { error: (error as Error).message });
+    logger.warn('the lease of the closed evidence log was not removed; another instance releases it once it lapses', { error: (error as Error).message });
   }
 }
 
