@@ -15,6 +15,12 @@ export const UNACKNOWLEDGED_REASON = 'no event is stored at this position: its w
 const LEASES_PER_SWEEP = 20;
 /** Leaf chunks written per call when a sealed log's leaves are stored. */
 const CHUNKS_PER_WRITE = 8;
+/**
+ * Positions rebuilt from stored events at most. A live process stores its full chunks as soon as
+ * four wait, so a crash leaves a few thousand; an event placed far beyond (written behind MLog's
+ * back) must not make a sealer build millions of void leaves.
+ */
+export const MAX_REBUILT_POSITIONS = 200_000;
 
 export interface LogSealerDependencies {
   evidence: EvidenceService;
@@ -175,16 +181,25 @@ export class LogSealer {
     }
 
     // The positions after the stored leaves, from the events that name them.
-    const byPosition = new Map<number, LoggedEvent>();
+    const byPosition = new Map<number, RebuiltEvent>();
     let end = stored;
+    let tooFar: LoggedEvent | undefined;
     await this.deps.leases.eventsOfLog(log, stored, (events) => {
       for (const event of events) {
+        if (event.position >= stored + MAX_REBUILT_POSITIONS) {
+          tooFar ??= event;
+          continue;
+        }
         const other = byPosition.get(event.position);
+        const rebuilt: RebuiltEvent = { id: event.id, is: event.is, month: event.month, hash: event.hash, holds: holds(event) };
         // Two documents claiming one position: the one whose stored text hashes to its @hash is the event MLog wrote.
-        if (other === undefined || (!holds(other) && holds(event))) byPosition.set(event.position, event);
+        if (other === undefined || (!other.holds && rebuilt.holds)) byPosition.set(event.position, rebuilt);
         end = Math.max(end, event.position + 1);
       }
     });
+    if (tooFar !== undefined) {
+      throw new Error(`an event of log ${log} (id ${tooFar.id}) is at position ${tooFar.position}, ${MAX_REBUILT_POSITIONS} or more after its stored leaves end at ${stored}; the log is not sealed (mlog verify reports the events past its checkpoints)`);
+    }
     const tail: LogLeaf[] = [];
     let voided = 0;
     for (let position = stored; position < end; position++) {
@@ -216,6 +231,16 @@ export class LogSealer {
     const checkpoint = await this.deps.evidence.sealedCheckpoint(log, frontier.size, frontier.root(), `${this.runBy}, log ${this.ownLog ?? 'none'}`);
     return { log, checkpoint, size: frontier.size, rebuilt: tail.length, voided };
   }
+}
+
+/** What a rebuilt leaf needs of a stored event (its document is not kept). */
+interface RebuiltEvent {
+  id: string;
+  is: string;
+  month: string;
+  hash: string;
+  /** Whether the document as stored hashes to its `@hash`. */
+  holds: boolean;
 }
 
 function holds(event: LoggedEvent): boolean {
