@@ -129,12 +129,17 @@ export class LogSealer {
     const sealed: SealedLog[] = [];
     for (const { lease, version } of await this.deps.leases.lapsed(now, LEASES_PER_SWEEP)) {
       if (lease.log === this.ownLog) continue;
-      const taken = await this.deps.leases.replace(this.leaseFor(lease.log, 'sealing', now), version);
+      let taken = await this.deps.leases.replace(this.leaseFor(lease.log, 'sealing', now), version);
       // Renewed by its process, or taken by another instance, since it was read: not ours to seal.
       if (taken === undefined) continue;
+      // Just before signing: the lease is renewed, so a sealing that outlived it (another instance took over) signs nothing.
+      const stillOurs = async (): Promise<boolean> => {
+        taken = taken === undefined ? undefined : await this.deps.leases.replace(this.leaseFor(lease.log, 'sealing', new Date()), taken);
+        return taken !== undefined;
+      };
       try {
-        const result = await this.seal(lease.log);
-        await this.deps.leases.remove(lease.log, taken);
+        const result = await this.seal(lease.log, stillOurs);
+        if (taken !== undefined) await this.deps.leases.remove(lease.log, taken);
         if (result.checkpoint !== undefined) {
           this.deps.logger.warn('evidence log of a process that is gone sealed', { log: lease.log, size: result.size, rebuilt: result.rebuilt, voided: result.voided, seq: result.checkpoint.seq, lapsed_lease_of: lease.run_by });
         }
@@ -151,9 +156,10 @@ export class LogSealer {
    * Seals `log`: its stored leaves (contiguous from position 0; full chunks by their roots), then one
    * leaf per position after them rebuilt from the stored events (the event at that position, or a
    * void leaf when none is stored), written as leaf chunks; then the final checkpoint, signed by this
-   * process. Nothing when the log has a final checkpoint already.
+   * process, once `stillOurs` confirms the lease is still this instance's. Nothing when the log has a
+   * final checkpoint already.
    */
-  async seal(log: string): Promise<SealedLog> {
+  async seal(log: string, stillOurs: () => Promise<boolean> = async () => true): Promise<SealedLog> {
     const { store } = this.deps;
     const latest = await store.latestCheckpoint(log);
     const latestCheckpoint = latest?.kind === 'checkpoint' ? latest : undefined;
@@ -225,6 +231,7 @@ export class LogSealer {
       chunks.push(chunk);
     }
     if (chunkStart(from) !== from) throw new Error(`the stored leaves of log ${log} end inside a chunk at ${from}`);
+    if (!(await stillOurs())) throw new Error(`the lease of log ${log} was taken over by another instance while this one sealed it; it signs nothing`);
     for (let start = 0; start < chunks.length; start += CHUNKS_PER_WRITE) await store.putChunks(chunks.slice(start, start + CHUNKS_PER_WRITE));
     // A log that never stored an event (its process stopped first) has nothing to seal.
     if (frontier.size === 0 && latestCheckpoint === undefined) return { log, size: 0, rebuilt: 0, voided: 0 };
