@@ -138,10 +138,12 @@ export class LogSealer {
         return taken !== undefined;
       };
       try {
+        const started = process.hrtime.bigint();
         const result = await this.seal(lease.log, stillOurs);
+        const ms = Number((process.hrtime.bigint() - started) / 1_000_000n);
         if (taken !== undefined) await this.deps.leases.remove(lease.log, taken);
         if (result.checkpoint !== undefined) {
-          this.deps.logger.warn('evidence log of a process that is gone sealed', { log: lease.log, size: result.size, rebuilt: result.rebuilt, voided: result.voided, seq: result.checkpoint.seq, lapsed_lease_of: lease.run_by });
+          this.deps.logger.warn('evidence log of a process that is gone sealed', { log: lease.log, size: result.size, rebuilt: result.rebuilt, voided: result.voided, seq: result.checkpoint.seq, lapsed_lease_of: lease.run_by, duration_ms: ms });
         }
         sealed.push(result);
       } catch (error) {
