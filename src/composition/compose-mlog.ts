@@ -73,8 +73,10 @@ export async function composeMLog(config: MLogConfig, logger: Logger, metrics: M
     key,
     ...(log === undefined ? {} : { log }),
     checkpointSeconds: config.evidence.checkpointSeconds,
+    sealAfterSeconds: config.evidence.sealAfterSeconds,
     ...(webhook === undefined ? {} : { onEntry: (entry: StoredChainEntry) => webhook.publish(entry) }),
   });
+  await openEvidenceLease(services, logger);
   const jobs = scheduleJobs(config, services, logger);
   await installShippedDashboards(services, logger);
 
@@ -140,7 +142,26 @@ async function finalCheckpoint(services: Services, logger: Logger): Promise<void
     if (entry !== undefined && entry.kind === 'checkpoint') logger.info('final evidence checkpoint signed', { log: entry.log, size: entry.size, seq: entry.seq });
   } catch (error) {
     logger.warn('final evidence checkpoint not written', { error: (error as Error).message });
+    return;
   }
+  try {
+    // The log is closed: nothing is left for another instance to seal.
+    await services.evidenceSealer?.release();
+  } catch (error) {
+    logger.warn('the lease of the closed evidence log was not removed; another instance releases it once it lapses', { error: (error as Error).message });
+  }
+}
+
+/**
+ * Before anything is registered: the lease of this process's evidence log, and (in the background,
+ * start does not wait for it) the sealing of the logs of processes that are gone. A lease that cannot
+ * be written now is written at the next checkpoint.
+ */
+async function openEvidenceLease(services: Services, logger: Logger): Promise<void> {
+  const sealer = services.evidenceSealer;
+  if (sealer === undefined) return;
+  await sealer.renew();
+  void sealer.sealOrphans().catch((error: unknown) => logger.warn('orphaned evidence logs not looked for at start; the next checkpoint run does', { error: (error as Error).message }));
 }
 
 /** Installs MLog's shipped dashboards that are absent; when Elasticsearch cannot take them now, MLog starts without them (they come at the next start). */

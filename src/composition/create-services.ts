@@ -30,6 +30,7 @@ import { SystemRegistry } from '../systems/system-registry.js';
 import type { Stores } from './create-stores.js';
 import type { EvidenceLog } from '../evidence/evidence-log.js';
 import { EvidenceService } from '../evidence/evidence-service.js';
+import { LogSealer } from '../evidence/log-sealer.js';
 import type { SigningKey } from '../evidence/signing-key.js';
 import type { StoredChainEntry } from '../evidence/chain-entry.js';
 
@@ -70,6 +71,8 @@ export interface Services {
   evidenceVerification: EvidenceVerification;
   /** Checkpoints, receipts, proofs and tombstones (docs/evidence.md); absent when built without a signing key. */
   evidence?: EvidenceService;
+  /** The lease of this process's evidence log and the sealing of the logs of processes that are gone; present with the log. */
+  evidenceSealer?: LogSealer;
 }
 
 /** What the evidence service is built with: MLog's key, and in the server this process's log (MLOG_EVIDENCE=on). */
@@ -77,6 +80,8 @@ export interface EvidenceSetup {
   key: SigningKey;
   log?: EvidenceLog;
   checkpointSeconds: number;
+  /** MLOG_EVIDENCE_SEAL_AFTER_SECONDS (the server only): a log whose lease was not renewed for this long is sealed. */
+  sealAfterSeconds?: number;
   /** Told about each new chain entry (the checkpoint webhook). */
   onEntry?: (entry: StoredChainEntry) => void;
 }
@@ -99,8 +104,13 @@ export function createServices(settings: ServiceSettings, stores: Stores, logger
   });
   const oidc = settings.oidc;
   const alertNotifier = createAlertNotifier(settings, stores, logger);
+  const evidenceSealer =
+    evidence?.log === undefined || evidenceSetup?.sealAfterSeconds === undefined
+      ? undefined
+      : new LogSealer({ evidence, store: stores.evidence, leases: stores.logLeases, logger, sealAfterSeconds: evidenceSetup.sealAfterSeconds });
   return {
     ...(evidence === undefined ? {} : { evidence }),
+    ...(evidenceSealer === undefined ? {} : { evidenceSealer }),
     alertNotifier,
     accounts,
     consoleSessions,

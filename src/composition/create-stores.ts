@@ -41,6 +41,8 @@ import { ElasticsearchDashboardStore } from '../storage/elasticsearch-dashboard-
 import type { SystemStore } from '../systems/system-store-type.js';
 import type { EvidenceStore } from '../evidence/evidence-store-type.js';
 import { ElasticsearchEvidenceStore } from '../storage/elasticsearch-evidence-store.js';
+import type { LogLeaseStore } from '../evidence/log-lease-store-type.js';
+import { ElasticsearchLogLeaseStore } from '../storage/elasticsearch-log-lease-store.js';
 
 export interface StoreSettings extends Pick<MLogConfig, 'elasticsearch' | 'groupCommit'> {
   writeDeadlineSeconds: number;
@@ -83,6 +85,8 @@ export interface Stores {
   evidenceReader: EvidenceReader;
   /** The evidence chain and the leaves of the evidence logs. */
   evidence: EvidenceStore;
+  /** The leases of the evidence logs, and a log's events read back when it is sealed. */
+  logLeases: LogLeaseStore;
   /** Index templates, the durability check and the readiness probe. */
   readiness: ElasticsearchReadiness;
   /** Closes the connection to Elasticsearch (after events.close). */
@@ -124,6 +128,7 @@ export function createStores(settings: StoreSettings, logger: Logger): Stores {
       },
     ),
     evidence: new ElasticsearchEvidenceStore(client),
+    logLeases: new ElasticsearchLogLeaseStore(client),
     systems: new ElasticsearchSystemStore(client),
     rejections: new ElasticsearchRejectionStore(client),
     audit: new ElasticsearchAuditLog(client),

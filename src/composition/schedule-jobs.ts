@@ -65,9 +65,43 @@ export function scheduleJobs(config: Pick<MLogConfig, 'retention' | 'idempotency
           schedule: everySecondsCron(config.evidence.checkpointSeconds),
           async run() {
             try {
+              // Only while this process holds its log's lease: once another instance has sealed the log, its checkpoints stop.
+              if (services.evidenceSealer !== undefined && !services.evidenceSealer.holdsLease()) return;
               await evidence.checkpoint();
             } catch (error) {
               logger.warn('evidence checkpoint not written; the next one covers the same leaves', { error: (error as Error).message });
+            }
+          },
+        },
+        logger,
+      ),
+    );
+  }
+  // The lease of this process's evidence log, renewed every third of MLOG_EVIDENCE_SEAL_AFTER_SECONDS; and the sealing of the
+  // logs whose process is gone (their lease lapsed), in a job of its own so that a long sealing never delays a renewal.
+  const sealer = services.evidenceSealer;
+  if (config.evidence !== undefined && sealer !== undefined) {
+    const period = everySecondsCron(Math.max(1, Math.floor(config.evidence.sealAfterSeconds / 3)));
+    jobs.push(
+      scheduleJob(
+        {
+          name: 'evidence-lease',
+          schedule: period,
+          async run() {
+            await sealer.renew();
+          },
+        },
+        logger,
+      ),
+      scheduleJob(
+        {
+          name: 'evidence-seal',
+          schedule: period,
+          async run() {
+            try {
+              await sealer.sealOrphans();
+            } catch (error) {
+              logger.warn('orphaned evidence logs not looked for now; the next run does', { error: (error as Error).message });
             }
           },
         },

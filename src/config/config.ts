@@ -316,6 +316,12 @@ export const CONFIGURATION = {
       parse: positiveNumber('seconds'),
       default: '60',
     }),
+    sealAfterSeconds: withDefault({
+      variable: 'MLOG_EVIDENCE_SEAL_AFTER_SECONDS',
+      doc: "seconds after which the evidence log of a process that stopped renewing its lease (a crash, SIGKILL) is sealed by another instance: its missing leaves rebuilt from the stored events and a final checkpoint signed ([docs/evidence.md](docs/evidence.md#a-process-that-crashed-sealing-its-log)); each process renews its lease every third of it",
+      parse: positiveNumber('seconds'),
+      default: '300',
+    }),
     signingKeyPath: optional({
       variable: 'MLOG_SIGNING_KEY',
       doc: "PEM (PKCS#8) private key, Ed25519 or P-256, that signs MLog's checkpoints, tombstones and receipts",

@@ -25,8 +25,13 @@ export interface CheckpointPayload {
   time: string;
   /** SHA-256 (hex) of the RFC 8785 payload text of entry seq − 1; GENESIS_PREVIOUS for entry 0. */
   previous: string;
-  /** True for the last checkpoint of a log (its process shut down): the log never grows again. */
+  /** True for the last checkpoint of a log (its process shut down, or another sealed it): the log never grows again. */
   final: boolean;
+  /**
+   * Present on the final checkpoint an instance signed for a log whose process was gone (sealed,
+   * docs/evidence.md): who sealed it ("MLog on <host>, pid <n>, log <its own log>"); `time` is when.
+   */
+  sealed_by?: string;
 }
 
 /** MLog's signed statement that retention deleted the event index `index` (every leaf naming it). */
@@ -85,8 +90,8 @@ export function chainPayloadHash(payload: ChainPayload): string {
 /** The payload fields of a stored entry, without what was stored beside them. */
 export function payloadOf(entry: StoredChainEntry): ChainPayload {
   if (entry.kind === 'checkpoint') {
-    const { kind, seq, log, size, root, time, previous, final } = entry;
-    return { kind, seq, log, size, root, time, previous, final };
+    const { kind, seq, log, size, root, time, previous, final, sealed_by } = entry;
+    return { kind, seq, log, size, root, time, previous, final, ...(sealed_by === undefined ? {} : { sealed_by }) };
   }
   const { kind, seq, index, is, month, reason, time, previous } = entry;
   return { kind, seq, index, is, month, reason, time, previous };

@@ -191,6 +191,20 @@ export class EvidenceService {
     return entry;
   }
 
+  /**
+   * Stops this process's checkpoints for good: another instance sealed its log (its lease lapsed,
+   * docs/evidence.md), so a checkpoint of it now would follow that log's final one.
+   */
+  retire(): void {
+    this.closed = true;
+  }
+
+  /** Appends the final checkpoint of another process's log, sealed by this one (its leaves already stored up to `size`). */
+  async sealedCheckpoint(log: string, size: number, root: Buffer, sealedBy: string): Promise<StoredChainEntry> {
+    const time = new Date().toISOString();
+    return this.append((seq, previous): CheckpointPayload => ({ kind: 'checkpoint', seq, log, size, root: root.toString('hex'), time, previous, final: true, sealed_by: sealedBy }));
+  }
+
   /** Appends a signed tombstone for an index retention is about to delete; throws when it cannot be stored. */
   async tombstone(request: TombstoneRequest): Promise<StoredChainEntry> {
     const time = new Date().toISOString();

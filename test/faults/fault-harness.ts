@@ -117,6 +117,7 @@ export async function makePki(others: string[] = []): Promise<Pki & { others: Is
   const issued: IssuedCertificate[] = [];
   for (const name of others) issued.push(await issueClientCertificate(ca, dir, { name }));
   // One signing key for every MLog of the scenario (a restarted one too), checkpoints every second: `mlog verify` checks them after the fault.
+  // The log of a killed MLog is sealed by the next one 6 s after its last lease renewal.
   const signingKey = join(dir, 'mlog-signing-key.pem');
   writeFileSync(signingKey, generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }) as string, { mode: 0o600 });
   return {
@@ -124,7 +125,7 @@ export async function makePki(others: string[] = []): Promise<Pki & { others: Is
     caPem: ca.certPem,
     client,
     others: issued,
-    env: { MLOG_TLS_CERT: server.certPath, MLOG_TLS_KEY: server.keyPath, MLOG_TLS_CLIENT_CA: ca.certPath, MLOG_SIGNING_KEY: signingKey, MLOG_CHECKPOINT_SECONDS: '1' },
+    env: { MLOG_TLS_CERT: server.certPath, MLOG_TLS_KEY: server.keyPath, MLOG_TLS_CLIENT_CA: ca.certPath, MLOG_SIGNING_KEY: signingKey, MLOG_CHECKPOINT_SECONDS: '1', MLOG_EVIDENCE_SEAL_AFTER_SECONDS: '6' },
   };
 }
 

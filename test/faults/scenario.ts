@@ -26,6 +26,8 @@ export interface ScenarioPlan {
   /** Runs while the load runs; starts after `faultAfterMs`. */
   fault(context: ScenarioContext): Promise<void>;
   faultAfterMs: number;
+  /** After the fault, `mlog verify` must also find no event "not yet checkpointed" (a killed MLog's log sealed by the next one). */
+  everyEventCheckpointed?: boolean;
   /** Extra checks after the comparison. */
   check?(figures: Figures, context: ScenarioContext): Promise<Record<string, unknown> | void>;
 }
@@ -73,6 +75,7 @@ export async function runScenario(plan: ScenarioPlan): Promise<Figures> {
     printFigures(figures, { ...extra, ...verification });
     assert.equal(figures.missing, 0, 'acknowledged events missing');
     assert.equal(verification.verificationFailures, 0, `verification failures: ${JSON.stringify(verification.verificationCounts)}`);
+    if (plan.everyEventCheckpointed === true) assert.equal(verification.eventsNotYetCheckpointed, 0, 'events not yet checkpointed after the fault');
     assert.equal(figures.duplicates, 0, 'events stored twice');
     assert.equal(figures.partial, 0, 'calls stored in part');
     assert.ok(figures.acknowledged > 0, 'no call was acknowledged at all');

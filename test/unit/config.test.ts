@@ -49,16 +49,17 @@ describe('loadConfig', () => {
       notifications: { retryMinutes: 10, firstRetryDelaySeconds: 5, attemptTimeoutSeconds: 10 },
       smtp: {},
       alerts: { schedule: '* * * * *', overlapSeconds: 120 },
-      evidence: { mode: 'on', checkpointSeconds: 60 },
+      evidence: { mode: 'on', checkpointSeconds: 60, sealAfterSeconds: 300 },
     });
     assert.equal(config.adminApi.token, undefined);
   });
 
-  test('evidence: MLOG_EVIDENCE on or off, checkpoint seconds above 0, a webhook URL of http or https; a wrong value names the variable', () => {
+  test('evidence: MLOG_EVIDENCE on or off, checkpoint and seal-after seconds above 0, a webhook URL of http or https; a wrong value names the variable', () => {
     assert.deepEqual(
-      loadConfig({ ...minimal, MLOG_EVIDENCE: 'off', MLOG_CHECKPOINT_SECONDS: '1', MLOG_SIGNING_KEY: '/etc/mlog/signing.pem', MLOG_CHECKPOINT_WEBHOOK_URL: 'https://notary.example.gov/mlog' }).evidence,
-      { mode: 'off', checkpointSeconds: 1, signingKeyPath: '/etc/mlog/signing.pem', webhookUrl: 'https://notary.example.gov/mlog' },
+      loadConfig({ ...minimal, MLOG_EVIDENCE: 'off', MLOG_CHECKPOINT_SECONDS: '1', MLOG_EVIDENCE_SEAL_AFTER_SECONDS: '45', MLOG_SIGNING_KEY: '/etc/mlog/signing.pem', MLOG_CHECKPOINT_WEBHOOK_URL: 'https://notary.example.gov/mlog' }).evidence,
+      { mode: 'off', checkpointSeconds: 1, sealAfterSeconds: 45, signingKeyPath: '/etc/mlog/signing.pem', webhookUrl: 'https://notary.example.gov/mlog' },
     );
+    assert.throws(() => loadConfig({ ...minimal, MLOG_EVIDENCE_SEAL_AFTER_SECONDS: '-5' }), /MLOG_EVIDENCE_SEAL_AFTER_SECONDS="-5" is not a number of seconds above 0/);
     assert.throws(() => loadConfig({ ...minimal, MLOG_EVIDENCE: 'yes' }), /MLOG_EVIDENCE="yes" is not one of on, off/);
     assert.throws(() => loadConfig({ ...minimal, MLOG_CHECKPOINT_SECONDS: '0' }), /MLOG_CHECKPOINT_SECONDS="0" is not a number of seconds above 0/);
     assert.throws(() => loadConfig({ ...minimal, MLOG_CHECKPOINT_WEBHOOK_URL: 'ftp://x' }), /MLOG_CHECKPOINT_WEBHOOK_URL/);

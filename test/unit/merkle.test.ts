@@ -28,6 +28,19 @@ test('the frontier gives the same root as the whole tree at every size, and ever
   }
 });
 
+test('a frontier built from the roots of aligned perfect subtrees and then leaves gives the root of all the leaves; a misaligned subtree is refused', () => {
+  const leaves = Array.from({ length: 45 }, (_, i) => leafHash(Buffer.from([i, 7])));
+  const frontier = new MerkleFrontier();
+  // Chunks of 8 by their roots (as sealing reads the full leaf chunks), then the rest one by one.
+  for (let first = 0; first < 40; first += 8) frontier.appendSubtree(8, treeRoot(leaves.slice(first, first + 8)));
+  assert.equal(frontier.size, 40);
+  assert.ok(frontier.root().equals(treeRoot(leaves.slice(0, 40))));
+  for (const leaf of leaves.slice(40)) frontier.append(leaf);
+  assert.ok(frontier.root().equals(treeRoot(leaves)));
+  assert.throws(() => frontier.appendSubtree(8, leaves[0] as Buffer), RangeError);
+  assert.throws(() => new MerkleFrontier().appendSubtree(6, leaves[0] as Buffer), RangeError);
+});
+
 test('a stored event hash covers every field but itself, in canonical order', () => {
   const hash = storedEventHash({ b: 1, a: 'x' });
   assert.equal(storedEventHash({ a: 'x', b: 1, '@hash': 'anything' }), hash);

@@ -1,0 +1,63 @@
+import type { JsonObject } from '../json/json-object-parser.js';
+
+/** The version an optimistic write is conditional on (Elasticsearch's _seq_no and _primary_term). */
+export interface LeaseVersion {
+  seqNo: number;
+  primaryTerm: number;
+}
+
+/**
+ * The lease of one evidence log (docs/evidence.md, "A process that crashed: sealing its log"). Its
+ * process renews it on the checkpoint schedule while it lives (`live`); an instance that finds it
+ * lapsed takes it over (`sealing`) with a write conditional on the version it read, so exactly one
+ * instance seals a log, and a log whose process renewed meanwhile is left alone.
+ */
+export interface LogLease {
+  log: string;
+  state: 'live' | 'sealing';
+  /** The log of the process holding the lease: the log's own for `live`, the sealer's for `sealing`. */
+  holder: string;
+  /** Who holds it, for people: "MLog on <host>, pid <n>". */
+  run_by: string;
+  acquired_at: string;
+  /** ISO instant after which the lease has lapsed and another instance may take it over. */
+  expires_at: string;
+}
+
+export interface StoredLogLease {
+  lease: LogLease;
+  version: LeaseVersion;
+}
+
+/** A stored event of one evidence log, as sealing reads it back: what its leaf names, and the document. */
+export interface LoggedEvent {
+  /** The document id (the leaf's `id`). */
+  id: string;
+  /** The IS and month of the event index holding it (mlog-<is>-<yyyy.MM>). */
+  is: string;
+  month: string;
+  position: number;
+  /** Its stored `@hash` ("" when it has none). */
+  hash: string;
+  /** The document as stored. */
+  source: JsonObject;
+}
+
+/**
+ * The leases of the evidence logs (in mlog_leases, document id `evidence-log:<log>`) and the reading
+ * of a log's events back from the event indices. Every lease write is conditional: create only when
+ * none exists, replace and remove only at the version read.
+ */
+export interface LogLeaseStore {
+  /** Stores the lease of a log that has none; undefined when one exists already. */
+  create(lease: LogLease): Promise<LeaseVersion | undefined>;
+  read(log: string): Promise<StoredLogLease | undefined>;
+  /** Replaces the lease read at `version`; undefined when it changed or vanished meanwhile. */
+  replace(lease: LogLease, version: LeaseVersion): Promise<LeaseVersion | undefined>;
+  /** Deletes the lease if it is still at `version`; false when it changed or is gone. */
+  remove(log: string, version: LeaseVersion): Promise<boolean>;
+  /** Leases of logs whose expiry is before `now`, oldest expiry first, at most `limit`. */
+  lapsed(now: Date, limit: number): Promise<StoredLogLease[]>;
+  /** The stored events of `log` at positions ≥ `from`, in position order, handed over a page at a time (every event index, refreshed first). */
+  eventsOfLog(log: string, from: number, each: (events: LoggedEvent[]) => void): Promise<void>;
+}

@@ -1,0 +1,134 @@
+import type { Client } from '@elastic/elasticsearch';
+import type { LeaseVersion, LoggedEvent, LogLease, LogLeaseStore, StoredLogLease } from '../evidence/log-lease-store-type.js';
+import { statusOf, storageFailure } from './elasticsearch-errors.js';
+import { EVENT_INDEX_PREFIX, LEASES_INDEX, parseManagedIndexName } from './index-names.js';
+import type { JsonObject } from '../json/json-object-parser.js';
+
+const LEASE_UNAVAILABLE = 'the lease of an evidence log cannot be read or written now';
+/** Document ids of the evidence logs' leases in mlog_leases (beside the leases of shared jobs). */
+const ID_PREFIX = 'evidence-log:';
+/** Events read back per search page when a log is sealed. */
+const EVENT_PAGE = 1_000;
+
+type LeaseDocument = LogLease & { name: string };
+
+function versionOf(response: { _seq_no?: number; _primary_term?: number }): LeaseVersion {
+  return { seqNo: response._seq_no ?? 0, primaryTerm: response._primary_term ?? 0 };
+}
+
+function documentOf(lease: LogLease): LeaseDocument {
+  return { name: ID_PREFIX + lease.log, ...lease };
+}
+
+function leaseOf(source: LeaseDocument): LogLease {
+  const { log, state, holder, run_by, acquired_at, expires_at } = source;
+  return { log, state, holder, run_by, acquired_at, expires_at };
+}
+
+/**
+ * The evidence logs' leases in LEASES_INDEX (id "evidence-log:<log>", conditional on create and on
+ * if_seq_no/if_primary_term), and a log's events read back from every event index.
+ */
+export class ElasticsearchLogLeaseStore implements LogLeaseStore {
+  constructor(private readonly client: Client) {}
+
+  async create(lease: LogLease): Promise<LeaseVersion | undefined> {
+    try {
+      return versionOf(await this.client.create({ index: LEASES_INDEX, id: ID_PREFIX + lease.log, document: documentOf(lease), refresh: true }));
+    } catch (error) {
+      if (statusOf(error) === 409) return undefined;
+      throw storageFailure(error, LEASE_UNAVAILABLE);
+    }
+  }
+
+  async read(log: string): Promise<StoredLogLease | undefined> {
+    try {
+      const response = await this.client.get<LeaseDocument>({ index: LEASES_INDEX, id: ID_PREFIX + log }, { ignore: [404] });
+      if (!response.found || response._source === undefined) return undefined;
+      return { lease: leaseOf(response._source), version: versionOf(response) };
+    } catch (error) {
+      if (statusOf(error) === 404) return undefined;
+      throw storageFailure(error, LEASE_UNAVAILABLE);
+    }
+  }
+
+  async replace(lease: LogLease, version: LeaseVersion): Promise<LeaseVersion | undefined> {
+    try {
+      return versionOf(
+        await this.client.index({ index: LEASES_INDEX, id: ID_PREFIX + lease.log, document: documentOf(lease), if_seq_no: version.seqNo, if_primary_term: version.primaryTerm, refresh: true }),
+      );
+    } catch (error) {
+      // 409: renewed or taken over meanwhile; 404: the lease (or its index) vanished meanwhile.
+      if (statusOf(error) === 409 || statusOf(error) === 404) return undefined;
+      throw storageFailure(error, LEASE_UNAVAILABLE);
+    }
+  }
+
+  async remove(log: string, version: LeaseVersion): Promise<boolean> {
+    try {
+      const response = await this.client.delete(
+        { index: LEASES_INDEX, id: ID_PREFIX + log, if_seq_no: version.seqNo, if_primary_term: version.primaryTerm, refresh: true },
+        { ignore: [404] },
+      );
+      return response.result === 'deleted';
+    } catch (error) {
+      if (statusOf(error) === 409) return false;
+      throw storageFailure(error, LEASE_UNAVAILABLE);
+    }
+  }
+
+  async lapsed(now: Date, limit: number): Promise<StoredLogLease[]> {
+    try {
+      const response = await this.client.search<LeaseDocument>({
+        index: LEASES_INDEX,
+        ignore_unavailable: true,
+        size: limit,
+        seq_no_primary_term: true,
+        query: { bool: { filter: [{ prefix: { name: ID_PREFIX } }, { range: { expires_at: { lt: now.toISOString() } } }] } },
+        sort: [{ expires_at: 'asc' }],
+      });
+      return response.hits.hits.flatMap((hit) =>
+        hit._source === undefined || typeof hit._source.log !== 'string' ? [] : [{ lease: leaseOf(hit._source), version: { seqNo: hit._seq_no ?? 0, primaryTerm: hit._primary_term ?? 0 } }],
+      );
+    } catch (error) {
+      if (statusOf(error) === 404) return [];
+      throw storageFailure(error, LEASE_UNAVAILABLE);
+    }
+  }
+
+  async eventsOfLog(log: string, from: number, each: (events: LoggedEvent[]) => void): Promise<void> {
+    const index = `${EVENT_INDEX_PREFIX}*`;
+    try {
+      await this.client.indices.refresh({ index, ignore_unavailable: true, allow_no_indices: true });
+      let after: number | undefined;
+      for (;;) {
+        const response = await this.client.search<JsonObject>({
+          index,
+          ignore_unavailable: true,
+          allow_no_indices: true,
+          size: EVENT_PAGE,
+          track_total_hits: false,
+          query: { bool: { filter: [{ term: { '@log': log } }, { range: { '@position': { gte: from } } }] } },
+          sort: [{ '@position': { order: 'asc', unmapped_type: 'long' } }],
+          ...(after === undefined ? {} : { search_after: [after] }),
+        });
+        const hits = response.hits.hits;
+        const events: LoggedEvent[] = [];
+        for (const hit of hits) {
+          const position = hit._source?.['@position'];
+          const hash = hit._source?.['@hash'];
+          const index = parseManagedIndexName(hit._index);
+          if (typeof position !== 'number' || index?.kind !== 'events' || hit._source === undefined) continue;
+          events.push({ id: hit._id ?? '', is: index.code, month: index.month, position, hash: typeof hash === 'string' ? hash : '', source: hit._source });
+        }
+        if (events.length > 0) each(events);
+        if (hits.length < EVENT_PAGE) return;
+        const last = hits.at(-1)?.sort?.[0];
+        if (typeof last !== 'number') return;
+        after = last;
+      }
+    } catch (error) {
+      throw storageFailure(error, 'the events of an evidence log cannot be read now');
+    }
+  }
+}
