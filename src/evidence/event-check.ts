@@ -1,5 +1,5 @@
 import type { JsonObject } from '../json/json-object-parser.js';
-import { HASH_FIELD, LOG_FIELD, POSITION_FIELD, storedEventHash } from './event-hash.js';
+import { HASH_FIELD, LOG_FIELD, POSITION_FIELD, storedEventHash, storedTextHash } from './event-hash.js';
 
 /**
  * The part of `mlog verify` done for each stored event apart from the others: reading its evidence
@@ -26,6 +26,20 @@ export interface StoredEventHit {
   index: string;
   id: string;
   source: JsonObject;
+  /** The text of `_source` as Elasticsearch returned it, when known (the bytes MLog sent). */
+  sourceText?: string;
+}
+
+/**
+ * `@hash` holds when SHA-256 of the stored document's RFC 8785 form, without `@hash`, is `@hash`.
+ * MLog stores each event as the canonical text it hashed (`hashedEventText`), so when the stored
+ * text is in that form it is hashed as it is (storedTextHash), and the document is canonicalised
+ * again only when it is not. Both give the same hash, so the verdict does not depend on the route.
+ */
+function hashHolds(hit: StoredEventHit, hash: unknown): boolean {
+  if (typeof hash !== 'string') return false;
+  const fromText = hit.sourceText === undefined ? undefined : storedTextHash(hit.source, hit.sourceText);
+  return (fromText ?? storedEventHash(hit.source)) === hash;
 }
 
 export function checkStoredEvent(hit: StoredEventHit): CheckedEvent {
@@ -35,7 +49,7 @@ export function checkStoredEvent(hit: StoredEventHit): CheckedEvent {
   const position = source[POSITION_FIELD];
   const uid = source['@uid'];
   const jws = source['@jws'];
-  const hashHolds = typeof hash === 'string' && storedEventHash(source) === hash;
+  const holds = hashHolds(hit, hash);
   return {
     index: hit.index,
     id: hit.id,
@@ -43,7 +57,7 @@ export function checkStoredEvent(hit: StoredEventHit): CheckedEvent {
     ...(typeof log === 'string' ? { log } : {}),
     ...(typeof position === 'number' && Number.isSafeInteger(position) && position >= 0 ? { position } : {}),
     ...(typeof hash === 'string' ? { hash } : {}),
-    hashHolds,
+    hashHolds: holds,
     ...(typeof jws === 'string' ? { signed: { jws, is: String(source['@is'] ?? ''), received: String(source['@received'] ?? '') } } : {}),
   };
 }
@@ -58,13 +72,70 @@ export interface CheckedPage {
   count: number;
 }
 
+const SOURCE_KEY = '"_source":';
+
+/**
+ * Where the JSON object or array that starts at `start` ends (the index after its closing bracket),
+ * or -1 when the text ends first. Strings are skipped whole, so brackets inside them do not count.
+ */
+export function jsonValueEnd(text: string, start: number): number {
+  let depth = 0;
+  for (let i = start; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code === 0x22) {
+      // A string: to the next quote not escaped by an odd run of backslashes.
+      let quote = i;
+      for (;;) {
+        quote = text.indexOf('"', quote + 1);
+        if (quote < 0) return -1;
+        let backslashes = 0;
+        while (text.charCodeAt(quote - 1 - backslashes) === 0x5c) backslashes++;
+        if (backslashes % 2 === 0) break;
+      }
+      i = quote;
+    } else if (code === 0x7b || code === 0x5b) depth++;
+    else if (code === 0x7d || code === 0x5d) {
+      depth--;
+      if (depth === 0) return i + 1;
+    }
+  }
+  return -1;
+}
+
+/**
+ * The text of each hit's `_source` in a search answer, in hit order, or undefined when they cannot
+ * all be found. Only hits' `_source` values hold a stored document's members, and each is skipped
+ * whole; the key `"_source":` cannot occur inside a JSON string (its quotes would be escaped); so
+ * the next `"_source":` after one hit's source is the next hit's.
+ */
+export function sourceTexts(text: string, hits: number): string[] | undefined {
+  const texts: string[] = [];
+  let cursor = text.indexOf('"hits":[');
+  if (cursor < 0) return hits === 0 ? texts : undefined;
+  for (let i = 0; i < hits; i++) {
+    const key = text.indexOf(SOURCE_KEY, cursor);
+    if (key < 0) return undefined;
+    const start = key + SOURCE_KEY.length;
+    if (text.charCodeAt(start) !== 0x7b) return undefined;
+    const end = jsonValueEnd(text, start);
+    if (end < 0) return undefined;
+    texts.push(text.slice(start, end));
+    cursor = end;
+  }
+  return texts;
+}
+
 /** Checks every hit of the raw JSON text of an Elasticsearch search answer. */
 export function checkSearchPage(text: string): CheckedPage {
   const answer = JSON.parse(text) as { pit_id?: string; hits?: { hits?: { _index: string; _id: string; _source?: JsonObject; sort?: unknown[] }[] } };
   const hits = answer.hits?.hits ?? [];
   const last = hits.at(-1);
+  const texts = sourceTexts(text, hits.length);
   return {
-    events: hits.map((hit) => checkStoredEvent({ index: hit._index, id: hit._id, source: hit._source ?? {} })),
+    events: hits.map((hit, i) => {
+      const sourceText = hit._source === undefined ? undefined : texts?.[i];
+      return checkStoredEvent({ index: hit._index, id: hit._id, source: hit._source ?? {}, ...(sourceText === undefined ? {} : { sourceText }) });
+    }),
     ...(last?.sort === undefined ? {} : { lastSort: last.sort }),
     ...(answer.pit_id === undefined ? {} : { pitId: answer.pit_id }),
     count: hits.length,
