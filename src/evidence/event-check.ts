@@ -1,5 +1,7 @@
 import type { JsonObject } from '../json/json-object-parser.js';
 import { HASH_FIELD, LOG_FIELD, POSITION_FIELD, storedEventHash, storedTextHash } from './event-hash.js';
+import { hashLeaf, type LogLeaf } from './evidence-log-entry.js';
+import { MerkleFrontier } from './merkle.js';
 
 /**
  * The part of `mlog verify` done for each stored event apart from the others: reading its evidence
@@ -125,8 +127,9 @@ export function sourceTexts(text: string, hits: number): string[] | undefined {
   return texts;
 }
 
-/** Checks every hit of the raw JSON text of an Elasticsearch search answer. */
-export function checkSearchPage(text: string): CheckedPage {
+/** Checks every hit of the raw JSON of an Elasticsearch search answer (its text, or its UTF-8 bytes). */
+export function checkSearchPage(raw: string | Uint8Array): CheckedPage {
+  const text = typeof raw === 'string' ? raw : Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('utf8');
   const answer = JSON.parse(text) as { pit_id?: string; hits?: { hits?: { _index: string; _id: string; _source?: JsonObject; sort?: unknown[] }[] } };
   const hits = answer.hits?.hits ?? [];
   const last = hits.at(-1);
@@ -140,4 +143,24 @@ export function checkSearchPage(text: string): CheckedPage {
     ...(answer.pit_id === undefined ? {} : { pitId: answer.pit_id }),
     count: hits.length,
   };
+}
+
+/** The leaf hashes of a leaf chunk, computed apart from the verifier's thread, and the root they give. */
+export interface HashedLeaves {
+  /** MTH({leaf}) of each leaf, in order: 32 bytes each. */
+  hashes: Uint8Array;
+  /** Lowercase hex root of the chunk's leaves (the empty tree's for none). */
+  root: string;
+}
+
+/** Hashes the leaves of one leaf chunk (RFC 9162 leaf hashes of their RFC 8785 form) and their root. */
+export function hashLeafChunk(leaves: readonly LogLeaf[]): HashedLeaves {
+  const hashes = new Uint8Array(new ArrayBuffer(leaves.length * 32));
+  const frontier = new MerkleFrontier();
+  for (let i = 0; i < leaves.length; i++) {
+    const hash = hashLeaf(leaves[i] as LogLeaf);
+    hashes.set(hash, i * 32);
+    frontier.append(hash);
+  }
+  return { hashes, root: frontier.root().toString('hex') };
 }

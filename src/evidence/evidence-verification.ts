@@ -6,7 +6,7 @@ import type { CheckedEvent } from './event-check.js';
 import { EventCheckPool } from './event-check-pool.js';
 import type { EvidenceReader } from './evidence-reader-type.js';
 import { trustedKeyMap, type TrustedKey } from './trusted-key.js';
-import { verifyEvidence, type VerifyReport, type VerifyScope } from './verifier.js';
+import { verifyEvidence, type StoredLeafChunk, type VerifyReport, type VerifyScope } from './verifier.js';
 
 export interface VerificationRun {
   /** MLog's keys to trust (the current one, and any retired one whose entries are still in the chain). */
@@ -55,7 +55,7 @@ export class EvidenceVerification {
     try {
       return await verifyEvidence({
         chain: this.reader.chain(),
-        leafChunks: this.reader.leafChunks(),
+        leafChunks: this.hashedLeafChunks(pool),
         events: this.events(run.scope, pool, Math.max(1, workers)),
         keys: trustedKeyMap(run.keys),
         scope: run.scope,
@@ -65,6 +65,13 @@ export class EvidenceVerification {
     } finally {
       await pool.close();
     }
+  }
+
+  /** Every leaf chunk, its leaves hashed by the pool (the chunks at once, over the workers). */
+  private async *hashedLeafChunks(pool: EventCheckPool): AsyncIterable<StoredLeafChunk> {
+    const pending: Promise<StoredLeafChunk>[] = [];
+    for await (const chunk of this.reader.leafChunks()) pending.push(pool.hashLeaves(chunk.leaves).then((hashed) => ({ ...chunk, hashed })));
+    yield* await Promise.all(pending);
   }
 
   /**

@@ -1,8 +1,9 @@
 import { createHash, verify as verifySignature, type KeyObject } from 'node:crypto';
 import type { JsonObject } from '../json/json-object-parser.js';
 import { canonicalJson } from './event-hash.js';
-import type { CheckedEvent } from './event-check.js';
-import { hashLeaf, type LogLeaf } from './evidence-log-entry.js';
+import { hashLeafChunk, type CheckedEvent, type HashedLeaves } from './event-check.js';
+import type { LogLeaf } from './evidence-log-entry.js';
+import { CHUNK_SIZE } from './leaf-chunk.js';
 import { MerkleFrontier } from './merkle.js';
 import { GENESIS_PREVIOUS } from './chain-entry.js';
 
@@ -29,6 +30,8 @@ export interface StoredLeafChunk {
   leaves: LogLeaf[];
   /** Root of the chunk's leaves, when the chunk is full. */
   root?: string;
+  /** The leaves' hashes and their root, when computed beforehand (by worker threads); else the verifier computes them. */
+  hashed?: HashedLeaves;
 }
 
 /** Where a stored client signature no longer verifies: a sentence, or undefined when it holds. */
@@ -267,6 +270,8 @@ async function readLogs(chunks: AsyncIterable<StoredLeafChunk>, chain: ChainStat
     const chunks = (chunksByLog.get(log) ?? []).sort((a, b) => a.first - b.first);
     const leaves: LogLeaf[] = [];
     const leafHashes: Buffer[] = [];
+    /** Root of each full chunk taken into `leaves`, by its first position. */
+    const fullChunkRoots = new Map<number, Buffer>();
     for (const chunk of chunks) {
       if (chunk.first !== leaves.length) {
         findings.add({
@@ -281,17 +286,15 @@ async function readLogs(chunks: AsyncIterable<StoredLeafChunk>, chain: ChainStat
         if (chunk.first < leaves.length) continue;
         break;
       }
-      const hashes = chunk.leaves.map(hashLeaf);
-      if (chunk.root !== undefined) {
-        const frontier = new MerkleFrontier();
-        for (const hash of hashes) frontier.append(hash);
-        if (frontier.root().toString('hex') !== chunk.root) {
-          findings.add({ kind: 'checkpoint', log, position: chunk.first, message: `Leaf chunk ${chunk.id} of log ${log}: its stored root is not the root of its leaves.` });
-        }
+      const hashed = chunk.hashed ?? hashLeafChunk(chunk.leaves);
+      if (chunk.root !== undefined && hashed.root !== chunk.root) {
+        findings.add({ kind: 'checkpoint', log, position: chunk.first, message: `Leaf chunk ${chunk.id} of log ${log}: its stored root is not the root of its leaves.` });
       }
+      // A full chunk at its place is a perfect subtree: the log's tree takes its root whole.
+      if (chunk.leaves.length === CHUNK_SIZE && chunk.first % CHUNK_SIZE === 0) fullChunkRoots.set(chunk.first, Buffer.from(hashed.root, 'hex'));
       for (let i = 0; i < chunk.leaves.length; i++) {
         leaves.push(chunk.leaves[i] as LogLeaf);
-        leafHashes.push(hashes[i] as Buffer);
+        leafHashes.push(Buffer.from(hashed.hashes.buffer, hashed.hashes.byteOffset + i * 32, 32));
       }
     }
     const checkpoints = (chain.checkpointsByLog.get(log) ?? []).sort((a, b) => a.seq - b.seq);
@@ -322,7 +325,11 @@ async function readLogs(chunks: AsyncIterable<StoredLeafChunk>, chain: ChainStat
         });
         continue;
       }
-      while (frontier.size < checkpoint.size) frontier.append(leafHashes[frontier.size] as Buffer);
+      while (frontier.size < checkpoint.size) {
+        const whole = frontier.size + CHUNK_SIZE <= checkpoint.size ? fullChunkRoots.get(frontier.size) : undefined;
+        if (whole !== undefined) frontier.appendSubtree(whole, CHUNK_SIZE);
+        else frontier.append(leafHashes[frontier.size] as Buffer);
+      }
       const root = frontier.root().toString('hex');
       if (root !== checkpoint.root) {
         findings.add({

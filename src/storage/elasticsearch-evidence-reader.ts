@@ -102,7 +102,7 @@ export class ElasticsearchEvidenceReader implements EvidenceReader {
 
   /**
    * A point in time over the event indices in scope, read in `slices` slices of EVENT_PAGE hits in
-   * _shard_doc order; each page is handed over as the raw text of the answer, to be parsed where it
+   * _shard_doc order; each page is handed over as the raw bytes of the answer, to be parsed where it
    * is checked. The indices are refreshed first, so every event written before a checkpoint read
    * earlier is seen (a checkpoint covers only acknowledged writes).
    */
@@ -134,8 +134,19 @@ export class ElasticsearchEvidenceReader implements EvidenceReader {
             { asStream: true },
           )) as unknown as AsyncIterable<Buffer>;
           const chunks: Buffer[] = [];
-          for await (const chunk of body) chunks.push(chunk);
-          return Buffer.concat(chunks).toString('utf8');
+          let length = 0;
+          for await (const chunk of body) {
+            chunks.push(chunk);
+            length += chunk.length;
+          }
+          // A buffer of its own (not a slice of Node's pool), so it can be moved to a worker thread.
+          const bytes = new Uint8Array(new ArrayBuffer(length));
+          let offset = 0;
+          for (const chunk of chunks) {
+            bytes.set(chunk, offset);
+            offset += chunk.length;
+          }
+          return bytes;
         } catch (error) {
           throw storageFailure(error, 'The events could not be read');
         }
