@@ -390,6 +390,35 @@ function describeEvent(event: CheckedEvent): Pick<Finding, 'index' | 'id' | 'uid
   };
 }
 
+type Settled<T> = { value: T } | { error: unknown };
+
+async function settled<T>(check: Promise<Settled<T>>): Promise<T> {
+  const outcome = await check;
+  if ('error' in outcome) throw outcome.error;
+  return outcome.value;
+}
+
+/**
+ * The client signatures of a page's events whose `@hash` holds (the others are not checked), all
+ * started at once so that they run together on the thread pool; each is awaited in its event's turn,
+ * so the findings keep their order.
+ */
+function startSignatureChecks(page: readonly CheckedEvent[], check: SignatureCheck | undefined): Map<number, Promise<Settled<string | undefined>>> {
+  const started = new Map<number, Promise<Settled<string | undefined>>>();
+  if (check === undefined) return started;
+  page.forEach((hit, i) => {
+    if (hit.signed === undefined || hit.log === undefined || hit.position === undefined || hit.hash === undefined || !hit.hashHolds) return;
+    started.set(
+      i,
+      check(hit.signed).then(
+        (value) => ({ value }),
+        (error: unknown) => ({ error }),
+      ),
+    );
+  });
+  return started;
+}
+
 /**
  * Checks the chain, rebuilds every log and checks every checkpoint against it, then scans the events
  * and reports each one modified, added or missing, and each client signature that no longer
@@ -404,20 +433,20 @@ export async function verifyEvidence(input: VerifyInput): Promise<VerifyReport> 
   const events = { scanned: 0, verified: 0, signatures_verified: 0, not_yet_checkpointed: 0, pruned_by_retention: 0 };
 
   for await (const page of input.events) {
-    for (const hit of page) {
+    const signatures = startSignatureChecks(page, input.checkSignature);
+    for (const [i, hit] of page.entries()) {
       events.scanned += 1;
-      const described = describeEvent(hit);
       const storedHash = hit.hash;
       const log = hit.log;
       const position = hit.position;
       if (log === undefined || position === undefined) {
-        findings.add({ kind: 'added', ...described, message: 'The event has no place in any evidence log (no @log and @position): MLog did not register it.' });
+        findings.add({ kind: 'added', ...describeEvent(hit), message: 'The event has no place in any evidence log (no @log and @position): MLog did not register it.' });
         continue;
       }
       if (storedHash === undefined || !hit.hashHolds) {
         findings.add({
           kind: 'modified',
-          ...described,
+          ...describeEvent(hit),
           message: storedHash !== undefined ? 'The event as stored no longer has the hash in its @hash: it was changed after MLog stored it.' : 'The event has no @hash.',
         });
         // The event is there, changed: its position is not missing.
@@ -425,39 +454,40 @@ export async function verifyEvidence(input: VerifyInput): Promise<VerifyReport> 
         if (state !== undefined && position < state.claimed.length) state.claimed[position] = 1;
         continue;
       }
-      if (input.checkSignature !== undefined && hit.signed !== undefined) {
-        const problem = await input.checkSignature(hit.signed);
+      const signature = signatures.get(i);
+      if (signature !== undefined) {
+        const problem = await settled(signature);
         if (problem === undefined) events.signatures_verified += 1;
-        else findings.add({ kind: 'signature', ...described, message: `The stored client signature no longer verifies: ${problem}` });
+        else findings.add({ kind: 'signature', ...describeEvent(hit), message: `The stored client signature no longer verifies: ${problem}` });
       }
       const state = logs.get(log);
       const leaf = state?.leaves[position];
       if (state === undefined || leaf === undefined) {
         if (state !== undefined && position < state.checkpointed) {
-          findings.add({ kind: 'added', ...described, message: `Log ${log} has no leaf at position ${position}, which its checkpoints cover.` });
+          findings.add({ kind: 'added', ...describeEvent(hit), message: `Log ${log} has no leaf at position ${position}, which its checkpoints cover.` });
         } else events.not_yet_checkpointed += 1;
         continue;
       }
       if (leaf.kind !== 'event') {
-        findings.add({ kind: 'added', ...described, message: `Position ${position} of log ${log} holds a refused write, not this event.` });
+        findings.add({ kind: 'added', ...describeEvent(hit), message: `Position ${position} of log ${log} holds a refused write, not this event.` });
         continue;
       }
       const expectedIndex = `mlog-${leaf.is}-${leaf.month}`;
       if (hit.index !== expectedIndex) {
-        findings.add({ kind: 'added', ...described, message: `Position ${position} of log ${log} belongs to an event of ${expectedIndex}, not of ${hit.index}.` });
+        findings.add({ kind: 'added', ...describeEvent(hit), message: `Position ${position} of log ${log} belongs to an event of ${expectedIndex}, not of ${hit.index}.` });
         continue;
       }
       if (leaf.id !== hit.id) {
-        findings.add({ kind: 'added', ...described, message: `Position ${position} of log ${log} belongs to event ${leaf.id}, not to this one.` });
+        findings.add({ kind: 'added', ...describeEvent(hit), message: `Position ${position} of log ${log} belongs to event ${leaf.id}, not to this one.` });
         continue;
       }
       if (state.claimed[position] === 1) {
-        findings.add({ kind: 'added', ...described, message: `Another document already stands for event ${leaf.id} at position ${position} of log ${log}: this one is a copy.` });
+        findings.add({ kind: 'added', ...describeEvent(hit), message: `Another document already stands for event ${leaf.id} at position ${position} of log ${log}: this one is a copy.` });
         continue;
       }
       if (leaf.hash !== storedHash) {
         state.claimed[position] = 1;
-        findings.add({ kind: 'modified', ...described, message: `The event's @hash is not the hash its log recorded at position ${position}: it was changed and re-hashed after MLog stored it.` });
+        findings.add({ kind: 'modified', ...describeEvent(hit), message: `The event's @hash is not the hash its log recorded at position ${position}: it was changed and re-hashed after MLog stored it.` });
         continue;
       }
       state.claimed[position] = 1;
