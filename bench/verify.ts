@@ -4,16 +4,15 @@
  * of them signed, RS256, so `mlog verify` re-verifies client signatures too), stops it (its final
  * checkpoint covers every acknowledged event), then runs `mlog verify --all --json` as a process (the
  * `mlog` command as installed, bin/mlog.js on the build `npm run build` makes first; `--tsx` runs the
- * sources through tsx instead, its workers compiling the TypeScript again) and
- * prints events/s, CPU per event and the ratio to the 50,000 events/s target. Without --elasticsearch
+ * sources through tsx instead, its workers compiling the TypeScript again) and prints events/s, CPU
+ * per event and the ratio to the 50,000 events/s target. Without --elasticsearch
  * it starts its own Elasticsearch (its data deleted after). Use a cluster that holds nothing else:
  * `--all` checks everything on it. With `--signing-key FILE` (an Ed25519 PEM, written when absent)
  * the key outlives the run, so `--verify-only` can verify a cluster loaded before, again and again,
  * and compare changes on the same events; `--runs N` verifies N times in a row. Asserts nothing.
  */
 import { execFile, execFileSync } from 'node:child_process';
-import { generateKeyPairSync } from 'node:crypto';
-import { createPrivateKey, createPublicKey } from 'node:crypto';
+import { createPrivateKey, createPublicKey, generateKeyPairSync } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

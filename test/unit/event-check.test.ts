@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { hashedEventText, storedEventHash, storedTextHash } from '../../src/evidence/event-hash.js';
-import { checkSearchPage, hashLeafChunk, jsonValueEnd, sourceTexts } from '../../src/evidence/event-check.js';
+import { hashedEventText, storedEventHash } from '../../src/evidence/event-hash.js';
+import { checkSearchPage, hashLeafChunk, jsonValueEnd, sourceTexts, storedTextHash } from '../../src/evidence/event-check.js';
 import { hashLeaf, type LogLeaf } from '../../src/evidence/evidence-log-entry.js';
 import { MerkleFrontier, treeRoot } from '../../src/evidence/merkle.js';
 import type { JsonObject } from '../../src/json/json-object-parser.js';
