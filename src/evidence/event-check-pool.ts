@@ -1,5 +1,6 @@
-import { Worker } from 'node:worker_threads';
-import { checkSearchPage, type CheckedPage } from './event-check.js';
+import { Worker, type TransferListItem } from 'node:worker_threads';
+import type { LogLeaf } from './evidence-log-entry.js';
+import { checkSearchPage, hashLeafChunk, type CheckedPage, type HashedLeaves } from './event-check.js';
 
 const FROM_SOURCES = import.meta.url.endsWith('.ts');
 /** The worker's module beside this one: .ts when run from the sources, .js when compiled. */
@@ -13,26 +14,27 @@ function startWorker(): Worker {
 }
 
 /**
- * Checks search pages of events (event-check.ts) in `size` worker threads, each page on the least
- * busy one; with size 0, in this thread. Parsing and hashing are most of `mlog verify`'s work, and
- * pages are independent, so they spread over the cores.
+ * Checks search pages of events and hashes leaf chunks (event-check.ts) in `size` worker threads,
+ * each job on the least busy one; with size 0, in this thread. Parsing and hashing are most of
+ * `mlog verify`'s work, and pages and chunks are independent, so they spread over the cores; a
+ * page's bytes are moved to the worker, not copied.
  */
 export class EventCheckPool {
   private readonly workers: { worker: Worker; busy: number }[] = [];
-  private readonly waiting = new Map<number, { resolve: (page: CheckedPage) => void; reject: (error: Error) => void; slot: { busy: number } }>();
+  private readonly waiting = new Map<number, { resolve: (result: never) => void; reject: (error: Error) => void; slot: { busy: number } }>();
   private nextId = 0;
 
   constructor(size: number) {
     for (let i = 0; i < size; i++) {
       const worker = startWorker();
       const slot = { worker, busy: 0 };
-      worker.on('message', (message: { id: number; page?: CheckedPage; error?: string }) => {
+      worker.on('message', (message: { id: number; result?: never; error?: string }) => {
         const pending = this.waiting.get(message.id);
         if (pending === undefined) return;
         this.waiting.delete(message.id);
         pending.slot.busy -= 1;
-        if (message.page !== undefined) pending.resolve(message.page);
-        else pending.reject(new Error(`a page of events could not be checked: ${message.error ?? 'unknown error'}`));
+        if (message.result !== undefined) pending.resolve(message.result);
+        else pending.reject(new Error(`a page of events or of leaves could not be checked: ${message.error ?? 'unknown error'}`));
       });
       worker.on('error', (error) => {
         for (const [id, pending] of this.waiting) {
@@ -45,14 +47,26 @@ export class EventCheckPool {
     }
   }
 
-  check(text: string): Promise<CheckedPage> {
-    if (this.workers.length === 0) return Promise.resolve().then(() => checkSearchPage(text));
+  /** Checks a search page; its bytes move to the worker (the caller must not use them after). */
+  check(bytes: Uint8Array): Promise<CheckedPage> {
+    if (this.workers.length === 0) return Promise.resolve().then(() => checkSearchPage(bytes));
+    const whole = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
+    return this.run({ kind: 'page', bytes }, whole ? [bytes.buffer as ArrayBuffer] : []);
+  }
+
+  /** Hashes the leaves of a leaf chunk. */
+  hashLeaves(leaves: LogLeaf[]): Promise<HashedLeaves> {
+    if (this.workers.length === 0) return Promise.resolve().then(() => hashLeafChunk(leaves));
+    return this.run({ kind: 'leaves', leaves }, []);
+  }
+
+  private run<T>(job: object, transfer: TransferListItem[]): Promise<T> {
     const slot = this.workers.reduce((least, each) => (each.busy < least.busy ? each : least));
     slot.busy += 1;
     const id = this.nextId++;
-    return new Promise((resolve, reject) => {
-      this.waiting.set(id, { resolve, reject, slot });
-      slot.worker.postMessage({ id, text });
+    return new Promise<T>((resolve, reject) => {
+      this.waiting.set(id, { resolve: resolve as (result: never) => void, reject, slot });
+      slot.worker.postMessage({ id, ...job }, transfer);
     });
   }
 

@@ -1,14 +1,22 @@
 /**
- * A worker thread of `mlog verify` (event-check-pool.ts): parses the raw text of a search page and
- * checks each event (event-check.ts), sending back only what the verifier needs.
+ * A worker thread of `mlog verify` (event-check-pool.ts): parses the raw bytes of a search page and
+ * checks each event (event-check.ts), sending back only what the verifier needs; or hashes the
+ * leaves of a leaf chunk, sending back their hashes as one buffer.
  */
 import { parentPort } from 'node:worker_threads';
-import { checkSearchPage } from './event-check.js';
+import type { LogLeaf } from './evidence-log-entry.js';
+import { checkSearchPage, hashLeafChunk } from './event-check.js';
 
-parentPort?.on('message', (message: { id: number; text: string }) => {
+type Job = { id: number; kind: 'page'; bytes: Uint8Array } | { id: number; kind: 'leaves'; leaves: LogLeaf[] };
+
+parentPort?.on('message', (job: Job) => {
   try {
-    parentPort?.postMessage({ id: message.id, page: checkSearchPage(message.text) });
+    if (job.kind === 'page') parentPort?.postMessage({ id: job.id, result: checkSearchPage(job.bytes) });
+    else {
+      const hashed = hashLeafChunk(job.leaves);
+      parentPort?.postMessage({ id: job.id, result: hashed }, [hashed.hashes.buffer as ArrayBuffer]);
+    }
   } catch (error) {
-    parentPort?.postMessage({ id: message.id, error: (error as Error).message });
+    parentPort?.postMessage({ id: job.id, error: (error as Error).message });
   }
 });

@@ -3,11 +3,11 @@ import type { ChainRecord, StoredLeafChunk, VerifyScope } from './verifier.js';
 /** A scan of the stored events in scope under one point in time, split in `slices` that can be read at once. */
 export interface EventScan {
   /**
-   * The raw JSON text of the search answer holding the next page of `slice` (0 ≤ slice < slices),
-   * after the hit whose sort values are `after` (the first page without). Read by checkSearchPage
-   * (event-check.ts), in a worker thread.
+   * The raw JSON of the search answer holding the next page of `slice` (0 ≤ slice < slices), after
+   * the hit whose sort values are `after` (the first page without), as UTF-8 bytes in a buffer of
+   * their own (so it can be moved to a worker thread). Read by checkSearchPage (event-check.ts).
    */
-  page(slice: number, after: unknown[] | undefined): Promise<string>;
+  page(slice: number, after: unknown[] | undefined): Promise<Uint8Array>;
   /** Hits per page: a page with fewer is its slice's last. */
   readonly pageSize: number;
   close(): Promise<void>;

@@ -4,9 +4,9 @@ import { MLogError } from '../errors/mlog-error.js';
 import type { KnownSystem, SystemRegistry } from '../systems/system-registry.js';
 import type { CheckedEvent } from './event-check.js';
 import { EventCheckPool } from './event-check-pool.js';
-import type { EvidenceReader } from './evidence-reader-type.js';
+import type { EventScan, EvidenceReader } from './evidence-reader-type.js';
 import { trustedKeyMap, type TrustedKey } from './trusted-key.js';
-import { verifyEvidence, type VerifyReport, type VerifyScope } from './verifier.js';
+import { verifyEvidence, type StoredLeafChunk, type VerifyReport, type VerifyScope } from './verifier.js';
 
 export interface VerificationRun {
   /** MLog's keys to trust (the current one, and any retired one whose entries are still in the chain). */
@@ -52,27 +52,38 @@ export class EvidenceVerification {
     };
     const workers = run.workers ?? defaultVerifyWorkers();
     const pool = new EventCheckPool(workers);
+    // Two slices per worker: while one slice's page is checked, the other's is read.
+    const events = this.startEvents(run.scope, pool, Math.max(1, workers) * 2);
     try {
       return await verifyEvidence({
         chain: this.reader.chain(),
-        leafChunks: this.reader.leafChunks(),
-        events: this.events(run.scope, pool, Math.max(1, workers)),
+        leafChunks: this.hashedLeafChunks(pool),
+        events: events.pages,
         keys: trustedKeyMap(run.keys),
         scope: run.scope,
         checkSignature: (signed) => checkClientSignature(signed, known),
         ...(run.onEvents === undefined ? {} : { onEvents: run.onEvents }),
       });
     } finally {
+      await events.stop();
       await pool.close();
     }
   }
 
+  /** Every leaf chunk, its leaves hashed by the pool (the chunks at once, over the workers). */
+  private async *hashedLeafChunks(pool: EventCheckPool): AsyncIterable<StoredLeafChunk> {
+    const pending: Promise<StoredLeafChunk>[] = [];
+    for await (const chunk of this.reader.leafChunks()) pending.push(pool.hashLeaves(chunk.leaves).then((hashed) => ({ ...chunk, hashed })));
+    yield* await Promise.all(pending);
+  }
+
   /**
-   * The events in scope as checked pages: `slices` slices read at once, each page parsed and hashed
-   * by the pool while the other slices wait on Elasticsearch; pages come out as they are ready.
+   * The events in scope as checked pages, read from now on (while the chain and the logs are
+   * checked): `slices` slices read at once, each page parsed and hashed by the pool while the other
+   * slices wait on Elasticsearch; pages come out as they are ready. `stop` ends the reading and
+   * closes the scan, whether or not every page was taken.
    */
-  private async *events(scope: VerifyScope, pool: EventCheckPool, slices: number): AsyncIterable<CheckedEvent[]> {
-    const scan = await this.reader.openEventScan(scope, slices);
+  private startEvents(scope: VerifyScope, pool: EventCheckPool, slices: number): { pages: AsyncIterable<CheckedEvent[]>; stop(): Promise<void> } {
     const ready: CheckedEvent[][] = [];
     let failure: unknown;
     let running = slices;
@@ -81,7 +92,7 @@ export class EvidenceVerification {
       wake?.();
       wake = undefined;
     };
-    const readSlice = async (slice: number): Promise<void> => {
+    const readSlice = async (scan: EventScan, slice: number): Promise<void> => {
       try {
         let after: unknown[] | undefined;
         for (;;) {
@@ -100,8 +111,16 @@ export class EvidenceVerification {
         signal();
       }
     };
-    const readers = Array.from({ length: slices }, (_, slice) => readSlice(slice));
-    try {
+    const opened = this.reader.openEventScan(scope, slices);
+    const reading = opened.then(
+      (scan) => Promise.allSettled(Array.from({ length: slices }, (_, slice) => readSlice(scan, slice))),
+      (error: unknown) => {
+        failure ??= error;
+        running = 0;
+        signal();
+      },
+    );
+    async function* pages(): AsyncIterable<CheckedEvent[]> {
       for (;;) {
         const page = ready.shift();
         if (page !== undefined) {
@@ -113,11 +132,16 @@ export class EvidenceVerification {
         await new Promise<void>((resolve) => (wake = resolve));
       }
       if (failure !== undefined) throw failure;
-    } finally {
-      failure ??= new Error('the scan was stopped');
-      await Promise.allSettled(readers);
-      await scan.close();
     }
+    return {
+      pages: pages(),
+      async stop() {
+        failure ??= new Error('the scan was stopped');
+        await reading;
+        const scan = await opened.catch(() => undefined);
+        await scan?.close();
+      },
+    };
   }
 }
 

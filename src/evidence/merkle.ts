@@ -123,7 +123,16 @@ export class MerkleFrontier {
   }
 
   append(leaf: Buffer): void {
-    let node = { size: 1, hash: leaf };
+    this.appendSubtree(leaf, 1);
+  }
+
+  /**
+   * Appends `size` leaves at once by the root of their perfect subtree (MTH of a full leaf chunk):
+   * `size` a power of two, and the leaves so far a multiple of it, as at a chunk's start.
+   */
+  appendSubtree(hash: Buffer, size: number): void {
+    if (size < 1 || (size & (size - 1)) !== 0 || this.count % size !== 0) throw new RangeError(`a subtree of ${size} leaves cannot be appended after ${this.count} leaves`);
+    let node = { size, hash };
     for (;;) {
       const last = this.subtrees.at(-1);
       if (last === undefined || last.size !== node.size) break;
@@ -131,7 +140,7 @@ export class MerkleFrontier {
       node = { size: last.size * 2, hash: nodeHash(last.hash, node.hash) };
     }
     this.subtrees.push(node);
-    this.count += 1;
+    this.count += size;
   }
 
   /**

@@ -1,8 +1,9 @@
 import { createHash, verify as verifySignature, type KeyObject } from 'node:crypto';
 import type { JsonObject } from '../json/json-object-parser.js';
 import { canonicalJson } from './event-hash.js';
-import type { CheckedEvent } from './event-check.js';
-import { hashLeaf, type LogLeaf } from './evidence-log-entry.js';
+import { hashLeafChunk, type CheckedEvent, type HashedLeaves } from './event-check.js';
+import type { LogLeaf } from './evidence-log-entry.js';
+import { CHUNK_SIZE } from './leaf-chunk.js';
 import { MerkleFrontier } from './merkle.js';
 import { GENESIS_PREVIOUS } from './chain-entry.js';
 
@@ -29,6 +30,8 @@ export interface StoredLeafChunk {
   leaves: LogLeaf[];
   /** Root of the chunk's leaves, when the chunk is full. */
   root?: string;
+  /** The leaves' hashes and their root, when computed beforehand (by worker threads); else the verifier computes them. */
+  hashed?: HashedLeaves;
 }
 
 /** Where a stored client signature no longer verifies: a sentence, or undefined when it holds. */
@@ -267,6 +270,8 @@ async function readLogs(chunks: AsyncIterable<StoredLeafChunk>, chain: ChainStat
     const chunks = (chunksByLog.get(log) ?? []).sort((a, b) => a.first - b.first);
     const leaves: LogLeaf[] = [];
     const leafHashes: Buffer[] = [];
+    /** Root of each full chunk taken into `leaves`, by its first position. */
+    const fullChunkRoots = new Map<number, Buffer>();
     for (const chunk of chunks) {
       if (chunk.first !== leaves.length) {
         findings.add({
@@ -281,17 +286,15 @@ async function readLogs(chunks: AsyncIterable<StoredLeafChunk>, chain: ChainStat
         if (chunk.first < leaves.length) continue;
         break;
       }
-      const hashes = chunk.leaves.map(hashLeaf);
-      if (chunk.root !== undefined) {
-        const frontier = new MerkleFrontier();
-        for (const hash of hashes) frontier.append(hash);
-        if (frontier.root().toString('hex') !== chunk.root) {
-          findings.add({ kind: 'checkpoint', log, position: chunk.first, message: `Leaf chunk ${chunk.id} of log ${log}: its stored root is not the root of its leaves.` });
-        }
+      const hashed = chunk.hashed ?? hashLeafChunk(chunk.leaves);
+      if (chunk.root !== undefined && hashed.root !== chunk.root) {
+        findings.add({ kind: 'checkpoint', log, position: chunk.first, message: `Leaf chunk ${chunk.id} of log ${log}: its stored root is not the root of its leaves.` });
       }
+      // A full chunk at its place is a perfect subtree: the log's tree takes its root whole.
+      if (chunk.leaves.length === CHUNK_SIZE && chunk.first % CHUNK_SIZE === 0) fullChunkRoots.set(chunk.first, Buffer.from(hashed.root, 'hex'));
       for (let i = 0; i < chunk.leaves.length; i++) {
         leaves.push(chunk.leaves[i] as LogLeaf);
-        leafHashes.push(hashes[i] as Buffer);
+        leafHashes.push(Buffer.from(hashed.hashes.buffer, hashed.hashes.byteOffset + i * 32, 32));
       }
     }
     const checkpoints = (chain.checkpointsByLog.get(log) ?? []).sort((a, b) => a.seq - b.seq);
@@ -322,7 +325,11 @@ async function readLogs(chunks: AsyncIterable<StoredLeafChunk>, chain: ChainStat
         });
         continue;
       }
-      while (frontier.size < checkpoint.size) frontier.append(leafHashes[frontier.size] as Buffer);
+      while (frontier.size < checkpoint.size) {
+        const whole = frontier.size + CHUNK_SIZE <= checkpoint.size ? fullChunkRoots.get(frontier.size) : undefined;
+        if (whole !== undefined) frontier.appendSubtree(whole, CHUNK_SIZE);
+        else frontier.append(leafHashes[frontier.size] as Buffer);
+      }
       const root = frontier.root().toString('hex');
       if (root !== checkpoint.root) {
         findings.add({
@@ -383,6 +390,35 @@ function describeEvent(event: CheckedEvent): Pick<Finding, 'index' | 'id' | 'uid
   };
 }
 
+type Settled<T> = { value: T } | { error: unknown };
+
+async function settled<T>(check: Promise<Settled<T>>): Promise<T> {
+  const outcome = await check;
+  if ('error' in outcome) throw outcome.error;
+  return outcome.value;
+}
+
+/**
+ * The client signatures of a page's events whose `@hash` holds (the others are not checked), all
+ * started at once so that they run together on the thread pool; each is awaited in its event's turn,
+ * so the findings keep their order.
+ */
+function startSignatureChecks(page: readonly CheckedEvent[], check: SignatureCheck | undefined): Map<number, Promise<Settled<string | undefined>>> {
+  const started = new Map<number, Promise<Settled<string | undefined>>>();
+  if (check === undefined) return started;
+  page.forEach((hit, i) => {
+    if (hit.signed === undefined || hit.log === undefined || hit.position === undefined || hit.hash === undefined || !hit.hashHolds) return;
+    started.set(
+      i,
+      check(hit.signed).then(
+        (value) => ({ value }),
+        (error: unknown) => ({ error }),
+      ),
+    );
+  });
+  return started;
+}
+
 /**
  * Checks the chain, rebuilds every log and checks every checkpoint against it, then scans the events
  * and reports each one modified, added or missing, and each client signature that no longer
@@ -397,20 +433,20 @@ export async function verifyEvidence(input: VerifyInput): Promise<VerifyReport> 
   const events = { scanned: 0, verified: 0, signatures_verified: 0, not_yet_checkpointed: 0, pruned_by_retention: 0 };
 
   for await (const page of input.events) {
-    for (const hit of page) {
+    const signatures = startSignatureChecks(page, input.checkSignature);
+    for (const [i, hit] of page.entries()) {
       events.scanned += 1;
-      const described = describeEvent(hit);
       const storedHash = hit.hash;
       const log = hit.log;
       const position = hit.position;
       if (log === undefined || position === undefined) {
-        findings.add({ kind: 'added', ...described, message: 'The event has no place in any evidence log (no @log and @position): MLog did not register it.' });
+        findings.add({ kind: 'added', ...describeEvent(hit), message: 'The event has no place in any evidence log (no @log and @position): MLog did not register it.' });
         continue;
       }
       if (storedHash === undefined || !hit.hashHolds) {
         findings.add({
           kind: 'modified',
-          ...described,
+          ...describeEvent(hit),
           message: storedHash !== undefined ? 'The event as stored no longer has the hash in its @hash: it was changed after MLog stored it.' : 'The event has no @hash.',
         });
         // The event is there, changed: its position is not missing.
@@ -418,39 +454,40 @@ export async function verifyEvidence(input: VerifyInput): Promise<VerifyReport> 
         if (state !== undefined && position < state.claimed.length) state.claimed[position] = 1;
         continue;
       }
-      if (input.checkSignature !== undefined && hit.signed !== undefined) {
-        const problem = await input.checkSignature(hit.signed);
+      const signature = signatures.get(i);
+      if (signature !== undefined) {
+        const problem = await settled(signature);
         if (problem === undefined) events.signatures_verified += 1;
-        else findings.add({ kind: 'signature', ...described, message: `The stored client signature no longer verifies: ${problem}` });
+        else findings.add({ kind: 'signature', ...describeEvent(hit), message: `The stored client signature no longer verifies: ${problem}` });
       }
       const state = logs.get(log);
       const leaf = state?.leaves[position];
       if (state === undefined || leaf === undefined) {
         if (state !== undefined && position < state.checkpointed) {
-          findings.add({ kind: 'added', ...described, message: `Log ${log} has no leaf at position ${position}, which its checkpoints cover.` });
+          findings.add({ kind: 'added', ...describeEvent(hit), message: `Log ${log} has no leaf at position ${position}, which its checkpoints cover.` });
         } else events.not_yet_checkpointed += 1;
         continue;
       }
       if (leaf.kind !== 'event') {
-        findings.add({ kind: 'added', ...described, message: `Position ${position} of log ${log} holds a refused write, not this event.` });
+        findings.add({ kind: 'added', ...describeEvent(hit), message: `Position ${position} of log ${log} holds a refused write, not this event.` });
         continue;
       }
       const expectedIndex = `mlog-${leaf.is}-${leaf.month}`;
       if (hit.index !== expectedIndex) {
-        findings.add({ kind: 'added', ...described, message: `Position ${position} of log ${log} belongs to an event of ${expectedIndex}, not of ${hit.index}.` });
+        findings.add({ kind: 'added', ...describeEvent(hit), message: `Position ${position} of log ${log} belongs to an event of ${expectedIndex}, not of ${hit.index}.` });
         continue;
       }
       if (leaf.id !== hit.id) {
-        findings.add({ kind: 'added', ...described, message: `Position ${position} of log ${log} belongs to event ${leaf.id}, not to this one.` });
+        findings.add({ kind: 'added', ...describeEvent(hit), message: `Position ${position} of log ${log} belongs to event ${leaf.id}, not to this one.` });
         continue;
       }
       if (state.claimed[position] === 1) {
-        findings.add({ kind: 'added', ...described, message: `Another document already stands for event ${leaf.id} at position ${position} of log ${log}: this one is a copy.` });
+        findings.add({ kind: 'added', ...describeEvent(hit), message: `Another document already stands for event ${leaf.id} at position ${position} of log ${log}: this one is a copy.` });
         continue;
       }
       if (leaf.hash !== storedHash) {
         state.claimed[position] = 1;
-        findings.add({ kind: 'modified', ...described, message: `The event's @hash is not the hash its log recorded at position ${position}: it was changed and re-hashed after MLog stored it.` });
+        findings.add({ kind: 'modified', ...describeEvent(hit), message: `The event's @hash is not the hash its log recorded at position ${position}: it was changed and re-hashed after MLog stored it.` });
         continue;
       }
       state.claimed[position] = 1;

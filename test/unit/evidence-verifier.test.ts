@@ -193,3 +193,40 @@ test('a stored client signature that no longer verifies is a signature finding',
   assert.deepEqual(report.counts, { modified: 0, missing: 0, added: 0, checkpoint: 0, signature: 1 });
   assert.equal(report.findings[0]?.id, 'uid-1-00000');
 });
+
+test('a log of several full leaf chunks verifies against checkpoints inside and at the end of chunks; a leaf changed in a full chunk is found', async () => {
+  const key = await signer();
+  const events = Array.from({ length: 2 * 1024 + 300 }, (_, position) => event(INDEX, LOG, position));
+  const leaves = events.map(leafOf);
+  const hashes = leaves.map(hashLeaf);
+  const sizes = [700, 1024, 2048, 2100, leaves.length];
+  const chainFor = (rootOf: (size: number) => string): ChainRecord[] =>
+    chainOf(
+      key,
+      sizes.map((size, i) => ({ kind: 'checkpoint', log: LOG, size, root: rootOf(size), time: `2026-11-28T12:0${i}:00.000Z`, final: false })),
+    );
+  const chain = chainFor((size) => treeRoot(hashes.slice(0, size)).toString('hex'));
+  const chunks = (stored: LogLeaf[]): StoredLeafChunk[] =>
+    [0, 1024, 2048].map((first) => {
+      const part = stored.slice(first, first + 1024);
+      // The stored root is the root of the leaves as registered.
+      return { id: `${LOG}:${first}`, log: LOG, first, leaves: part, ...(part.length === 1024 ? { root: treeRoot(hashes.slice(first, first + 1024)).toString('hex') } : {}) };
+    });
+  const run = (stored: LogLeaf[], entries = chain) =>
+    verifyEvidence({ chain: iterate(entries), leafChunks: iterate(chunks(stored)), events: iterate([events.map(checkStoredEvent)]), keys: new Map([[key.kid, key.publicKey]]) });
+
+  const clean = await run(leaves);
+  assert.equal(clean.ok, true, JSON.stringify(clean.findings.slice(0, 3)));
+  assert.equal(clean.events.verified, events.length);
+
+  // A leaf of the second full chunk rewritten, with the chunk's stored root and every checkpoint as they were.
+  const changed = leaves.map((leaf, position) => (position === 1500 && leaf.kind === 'event' ? { ...leaf, hash: 'f'.repeat(64) } : leaf));
+  const report = await run(changed);
+  assert.equal(report.ok, false);
+  assert.equal(report.findings.filter((finding) => finding.kind === 'checkpoint' && finding.message.startsWith(`Leaf chunk ${LOG}:1024 `)).length, 1);
+  assert.deepEqual(
+    report.findings.filter((finding) => finding.kind === 'checkpoint' && finding.seq !== undefined).map((finding) => finding.seq),
+    [2, 3, 4],
+  );
+  assert.ok(report.findings.some((finding) => finding.kind === 'modified' && finding.position === 1500));
+});

@@ -1,0 +1,129 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { hashedEventText, storedEventHash } from '../../src/evidence/event-hash.js';
+import { checkSearchPage, hashLeafChunk, jsonValueEnd, sourceTexts, storedTextHash } from '../../src/evidence/event-check.js';
+import { hashLeaf, type LogLeaf } from '../../src/evidence/evidence-log-entry.js';
+import { MerkleFrontier, treeRoot } from '../../src/evidence/merkle.js';
+import type { JsonObject } from '../../src/json/json-object-parser.js';
+
+/** A document as MLog stores it: the text hashedEventText gives, and the document parsed from it. */
+function stored(document: JsonObject): { text: string; source: JsonObject; hash: string } {
+  const { hash, text } = hashedEventText(document);
+  return { text, source: JSON.parse(text) as JsonObject, hash };
+}
+
+const DOCUMENT: JsonObject = {
+  event_type: 'MPass.User.Authenticated',
+  '@id': 'u-1-00000',
+  '@log': 'node-a',
+  '@position': 7,
+  amount: 12.5,
+  big: 1e21,
+  doc: { type: 'Permit', id: 'D-1', pages: [1, 2, { z: true, a: null }] },
+  text: 'quote " backslash \\ brace } bracket ] é \u2028 \ud83d\ude00 "_source":{',
+};
+
+/** The raw text of a search answer holding these stored texts as hits' _source, as Elasticsearch writes it. */
+function answer(texts: readonly string[]): string {
+  const hits = texts.map((text, i) => `{"_index":"mlog-tst-2026.11","_id":"id-${i}","_score":null,"_source":${text},"sort":[${i}]}`);
+  return `{"pit_id":"p==","took":3,"timed_out":false,"_shards":{"total":1,"successful":1,"skipped":0,"failed":0},"hits":{"max_score":null,"hits":[${hits.join(',')}]}}`;
+}
+
+test("the stored text of an event MLog wrote hashes to its @hash without canonicalising it again", () => {
+  const { text, source, hash } = stored(DOCUMENT);
+  assert.equal(storedTextHash(source, text), hash);
+  assert.equal(storedEventHash(source), hash);
+  const empty = stored({});
+  assert.equal(empty.text, `{"@hash":"${empty.hash}"}`);
+  assert.equal(storedTextHash(empty.source, empty.text), empty.hash);
+});
+
+test('a stored text not in the canonical form MLog writes is not hashed as it is (the document is canonicalised instead)', () => {
+  const { text, source, hash } = stored(DOCUMENT);
+  const rest = text.slice(`{"@hash":"${hash}",`.length);
+  const variants = {
+    'members out of order': JSON.stringify({ '@hash': hash, ...Object.fromEntries(Object.entries(source).filter(([key]) => key !== '@hash').reverse()) }),
+    'whitespace between members': text.replace('","@id"', '", "@id"'),
+    '@hash not first': `{${rest.slice(0, -1)},"@hash":"${hash}"}`,
+    'a number not in its shortest form': text.replace('"amount":12.5', '"amount":12.50'),
+    'an escape where RFC 8785 writes the character': text.replace('é', '\\u00e9'),
+    'a member twice': text.replace('"amount":12.5', '"amount":1,"amount":12.5'),
+    'a nested object out of order': text.replace('{"a":null,"z":true}', '{"z":true,"a":null}'),
+  };
+  for (const [name, variant] of Object.entries(variants)) {
+    assert.notEqual(variant, text, name);
+    assert.equal(storedTextHash(JSON.parse(variant) as JsonObject, variant), undefined, name);
+  }
+});
+
+test('an event stored as non-canonical text with @hash over that text does not hold: the verdict is the canonical form\'s, as before', () => {
+  const { hash, text } = stored(DOCUMENT);
+  const reordered = JSON.parse(text) as JsonObject;
+  delete reordered['@hash'];
+  // Members in reverse order: not RFC 8785, though its own SHA-256 is put in @hash.
+  const forgedText = JSON.stringify(Object.fromEntries(Object.entries({ ...reordered, amount: 99 }).reverse()));
+  const forgedHash = createHash('sha256').update(forgedText).digest('hex');
+  const forged = `{"@hash":"${forgedHash}",${forgedText.slice(1)}`;
+  const honestButReordered = JSON.stringify({ '@hash': hash, ...Object.fromEntries(Object.entries(reordered).reverse()) });
+  const page = checkSearchPage(Buffer.from(answer([text, forged, honestButReordered])));
+  assert.deepEqual(
+    page.events.map((event) => [event.id, event.hashHolds]),
+    [
+      ['id-0', true],
+      ['id-1', false],
+      ['id-2', true],
+    ],
+  );
+});
+
+test('checkSearchPage finds each hit\'s _source text, even when strings hold quotes, braces and "_source":', () => {
+  const first = stored(DOCUMENT);
+  const second = stored({ ...DOCUMENT, '@position': 8, text: '\\\\"}]{["_source":{"@hash":"' });
+  const edited = first.text.replace('"pages":[1,2', '"pages":[1,3');
+  const raw = answer([first.text, second.text, edited]);
+  const parsed = JSON.parse(raw) as { hits: { hits: { _source: JsonObject }[] } };
+  const texts = sourceTexts(raw, 3);
+  assert.deepEqual(texts, [first.text, second.text, edited]);
+  assert.deepEqual(texts?.map((text) => JSON.parse(text) as JsonObject), parsed.hits.hits.map((hit) => hit._source));
+  const page = checkSearchPage(new TextEncoder().encode(raw));
+  assert.deepEqual(
+    page.events.map((event) => [event.id, event.position, event.hash, event.hashHolds]),
+    [
+      ['id-0', 7, first.hash, true],
+      ['id-1', 8, second.hash, true],
+      ['id-2', 7, first.hash, false],
+    ],
+  );
+  assert.deepEqual(page.lastSort, [2]);
+  assert.equal(page.pitId, 'p==');
+  assert.equal(jsonValueEnd('{"a":"\\\\"}x', 0), 10);
+  assert.equal(jsonValueEnd('{"a":"\\"}', 0), -1);
+  assert.equal(sourceTexts('{"hits":{"hits":[{"_source":{"a":1', 1), undefined);
+});
+
+test('hashLeafChunk gives each leaf\'s RFC 9162 hash and the root of the chunk', () => {
+  const leaves: LogLeaf[] = Array.from({ length: 37 }, (_, i) =>
+    i === 5 ? { kind: 'void', reason: 'refused' } : { kind: 'event', id: `id-${i}`, hash: createHash('sha256').update(String(i)).digest('hex'), is: 'tst', month: '2026.11' },
+  );
+  const { hashes, root } = hashLeafChunk(leaves);
+  const expected = leaves.map(hashLeaf);
+  assert.equal(hashes.length, 37 * 32);
+  expected.forEach((hash, i) => assert.deepEqual(Buffer.from(hashes.subarray(i * 32, i * 32 + 32)), hash));
+  assert.equal(root, treeRoot(expected).toString('hex'));
+});
+
+test('a Merkle frontier takes a perfect subtree at its place whole, with the root of its leaves appended one by one', () => {
+  const leaves = Array.from({ length: 2 * 8 + 3 }, (_, i) => createHash('sha256').update(`leaf ${i}`).digest());
+  const byLeaf = new MerkleFrontier();
+  for (const leaf of leaves) byLeaf.append(leaf);
+  const bySubtree = new MerkleFrontier();
+  bySubtree.appendSubtree(treeRoot(leaves.slice(0, 8)), 8);
+  bySubtree.appendSubtree(treeRoot(leaves.slice(8, 16)), 8);
+  for (const leaf of leaves.slice(16)) bySubtree.append(leaf);
+  assert.equal(bySubtree.size, leaves.length);
+  assert.deepEqual(bySubtree.root(), byLeaf.root());
+  assert.deepEqual(bySubtree.root(), treeRoot(leaves));
+  assert.throws(() => bySubtree.appendSubtree(leaves[0] as Buffer, 8), RangeError);
+  assert.throws(() => new MerkleFrontier().appendSubtree(leaves[0] as Buffer, 6), RangeError);
+});
