@@ -172,7 +172,7 @@ export class LogSealer {
     for (const chunk of await store.readChunks(log, 0, Number.MAX_SAFE_INTEGER, false)) {
       if (chunk.first !== frontier.size) break;
       if (chunk.count === CHUNK_SIZE && chunk.root !== undefined) {
-        frontier.appendSubtree(CHUNK_SIZE, Buffer.from(chunk.root, 'hex'));
+        frontier.appendSubtree(Buffer.from(chunk.root, 'hex'), CHUNK_SIZE);
         continue;
       }
       const [whole] = await store.readChunks(log, chunk.first, chunk.first + 1, true);

@@ -143,23 +143,6 @@ export class MerkleFrontier {
     this.count += size;
   }
 
-  /**
-   * Appends a perfect subtree of `size` leaves (a power of two) whose root is `hash`, as if its leaves
-   * were appended one by one; the tree's size must be a multiple of `size` (so it is a subtree of it).
-   */
-  appendSubtree(size: number, hash: Buffer): void {
-    if (size < 1 || (size & (size - 1)) !== 0 || this.count % size !== 0) throw new RangeError(`a subtree of ${size} leaves cannot follow ${this.count} leaves`);
-    let node = { size, hash };
-    for (;;) {
-      const last = this.subtrees.at(-1);
-      if (last === undefined || last.size !== node.size) break;
-      this.subtrees.pop();
-      node = { size: last.size * 2, hash: nodeHash(last.hash, node.hash) };
-    }
-    this.subtrees.push(node);
-    this.count += size;
-  }
-
   /** MTH of every leaf appended so far: the subtrees folded from the right. */
   root(): Buffer {
     if (this.subtrees.length === 0) return EMPTY_ROOT;

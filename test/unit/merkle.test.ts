@@ -32,13 +32,13 @@ test('a frontier built from the roots of aligned perfect subtrees and then leave
   const leaves = Array.from({ length: 45 }, (_, i) => leafHash(Buffer.from([i, 7])));
   const frontier = new MerkleFrontier();
   // Chunks of 8 by their roots (as sealing reads the full leaf chunks), then the rest one by one.
-  for (let first = 0; first < 40; first += 8) frontier.appendSubtree(8, treeRoot(leaves.slice(first, first + 8)));
+  for (let first = 0; first < 40; first += 8) frontier.appendSubtree(treeRoot(leaves.slice(first, first + 8)), 8);
   assert.equal(frontier.size, 40);
   assert.ok(frontier.root().equals(treeRoot(leaves.slice(0, 40))));
   for (const leaf of leaves.slice(40)) frontier.append(leaf);
   assert.ok(frontier.root().equals(treeRoot(leaves)));
-  assert.throws(() => frontier.appendSubtree(8, leaves[0] as Buffer), RangeError);
-  assert.throws(() => new MerkleFrontier().appendSubtree(6, leaves[0] as Buffer), RangeError);
+  assert.throws(() => frontier.appendSubtree(leaves[0] as Buffer, 8), RangeError);
+  assert.throws(() => new MerkleFrontier().appendSubtree(leaves[0] as Buffer, 6), RangeError);
 });
 
 test('a stored event hash covers every field but itself, in canonical order', () => {
