@@ -13,8 +13,8 @@ const NODE_PREFIX = Buffer.from([0x01]);
 /** MTH({}) = SHA-256() — the root of an empty tree. */
 export const EMPTY_ROOT: Buffer = createHash('sha256').digest();
 
-/** MTH({d}) = SHA-256(0x00 || d). */
-export function leafHash(leafInput: Uint8Array): Buffer {
+/** MTH({d}) = SHA-256(0x00 || d); a string is hashed as its UTF-8 bytes. */
+export function leafHash(leafInput: Uint8Array | string): Buffer {
   return createHash('sha256').update(LEAF_PREFIX).update(leafInput).digest();
 }
 
