@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
+import fc from 'fast-check';
 import { canonicalJson, hashedEventText, HASH_FIELD, storedEventHash } from '../../src/evidence/event-hash.js';
 import { hashLeaf, leafInput, leafText, type LogLeaf } from '../../src/evidence/evidence-log-entry.js';
 import type { JsonObject } from '../../src/json/json-object-parser.js';
@@ -11,6 +12,34 @@ const reference = createRequire(import.meta.url)('canonicalize') as (input: unkn
 
 /** Strings that JSON escapes in every way it can: controls, quotes, backslashes, lone and paired surrogates, non-ASCII. */
 const AWKWARD_STRINGS = ['', 'plain', 'quote " and \\ backslash', '\u0000\u0001\u001f\b\f\n\r\t', '\u007f\u0080\u00e9\u2028\u2029', 'ș ț ă î â', '😀 pair', '\ud800 lone high', 'lone low \udfff', '\udfff\ud800 reversed', 'x'.repeat(6000), `${'y'.repeat(5000)}"`];
+
+/** Names that sort in every tricky way: array-index-like, empty, above and below `@`, combining, astral, lone surrogates. */
+const NAMES = ['a', 'B', '_', '@x', '10', '9', '0', '01', '', 'é', '😀', '\ud800', '\u0000', 'a\u0301', 'aa', 'Z'];
+
+test('the canonical text is the RFC 8785 reference implementation\'s for any JSON value, names, numbers and strings of any code unit', () => {
+  fc.assert(fc.property(fc.jsonValue({ stringUnit: 'binary' }), (value) => canonicalJson(value) === reference(value)), { numRuns: 2_000 });
+  fc.assert(fc.property(fc.jsonValue({ stringUnit: fc.constantFrom(...NAMES) }), (value) => canonicalJson(value) === reference(value)), { numRuns: 1_000 });
+  fc.assert(fc.property(fc.array(fc.double({ noNaN: true, noDefaultInfinity: true })), (numbers) => canonicalJson(numbers) === reference(numbers)), { numRuns: 1_000 });
+});
+
+test('every UTF-16 code unit is written and ordered as the reference implementation does, as a value and as a member name', () => {
+  const units = Array.from({ length: 0x10000 }, (_, unit) => String.fromCharCode(unit));
+  assert.equal(canonicalJson(units), reference(units));
+  const named = Object.fromEntries(units.map((unit, i) => [unit, i]));
+  assert.equal(canonicalJson(named), reference(named));
+  const pairs = ['\ud83d\ude00', '\ud800\udc00', '\udbff\udfff', '\uffff', '\ue000'];
+  const pairNamed = Object.fromEntries(pairs.map((pair) => [pair, pair]));
+  assert.equal(canonicalJson(pairNamed), reference(pairNamed));
+});
+
+test('values JSON cannot hold are refused, as the reference implementation refuses them', () => {
+  for (const bad of [Number.NaN, Number.POSITIVE_INFINITY]) {
+    assert.throws(() => canonicalJson({ a: bad }));
+    assert.throws(() => reference({ a: bad }));
+  }
+  // An undefined member is left out, an undefined array element written null: as JSON.stringify does.
+  assert.equal(canonicalJson({ a: undefined, b: [undefined, 1] }), reference({ a: undefined, b: [undefined, 1] }));
+});
 
 test('a leaf written in canonical member order is exactly the reference canonical text, whatever its strings hold', () => {
   for (const text of AWKWARD_STRINGS) {
