@@ -1,6 +1,6 @@
-import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
 import type { JsonObject } from '../json/json-object-parser.js';
+import { sha256Hex } from './merkle.js';
 
 /**
  * RFC 8785 canonicalisation of JSON data, by safe-stable-stringify with its members sorted (CommonJS).
@@ -43,7 +43,7 @@ export function storedEventHash(document: JsonObject): string {
     hashed = Object.assign({}, document);
     delete hashed[HASH_FIELD];
   }
-  return createHash('sha256').update(canonicalJson(hashed)).digest('hex');
+  return sha256Hex(canonicalJson(hashed));
 }
 
 /**
@@ -53,7 +53,7 @@ export function storedEventHash(document: JsonObject): string {
  */
 export function hashedEventText(document: JsonObject): { hash: string; text: string } {
   const canonical = canonicalJson(document);
-  const hash = createHash('sha256').update(canonical).digest('hex');
+  const hash = sha256Hex(canonical);
   const rest = canonical.slice(1);
   return { hash, text: `{"${HASH_FIELD}":"${hash}"${rest === '}' ? '' : ','}${rest}` };
 }
