@@ -16,14 +16,31 @@ export type LogLeaf =
   | { kind: 'event'; id: string; hash: string; is: string; month: string }
   | { kind: 'void'; reason: string };
 
+/**
+ * RFC 8785 canonical JSON of a leaf. A leaf's members are strings with fixed names, so its canonical
+ * text is JSON.stringify of a copy whose members are in RFC 8785 order (names sorted by UTF-16 code
+ * units; RFC 8785 serialises strings exactly as ECMAScript's JSON.stringify does): the same text as
+ * the general canonicaliser, at a fraction of its cost, on the ingest path twice per event.
+ * Anything else (a leaf read back with other members) goes through the general canonicaliser.
+ */
+export function leafText(leaf: LogLeaf): string {
+  if (leaf.kind === 'event' && typeof leaf.hash === 'string' && typeof leaf.id === 'string' && typeof leaf.is === 'string' && typeof leaf.month === 'string' && Object.keys(leaf).length === 5) {
+    return JSON.stringify({ hash: leaf.hash, id: leaf.id, is: leaf.is, kind: leaf.kind, month: leaf.month });
+  }
+  if (leaf.kind === 'void' && typeof leaf.reason === 'string' && Object.keys(leaf).length === 2) {
+    return JSON.stringify({ kind: leaf.kind, reason: leaf.reason });
+  }
+  return canonicalJson(leaf);
+}
+
 /** The bytes of the leaf input: RFC 8785 canonical JSON of the leaf, UTF-8. */
 export function leafInput(leaf: LogLeaf): Buffer {
-  return Buffer.from(canonicalJson(leaf), 'utf8');
+  return Buffer.from(leafText(leaf), 'utf8');
 }
 
 /** MTH({leaf}) = SHA-256(0x00 || leaf input). */
 export function hashLeaf(leaf: LogLeaf): Buffer {
-  return leafHash(leafInput(leaf));
+  return leafHash(leafText(leaf));
 }
 
 /** "yyyy.MM" of an ISO time, in UTC: the month part of an event index's name. */

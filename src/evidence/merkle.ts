@@ -1,3 +1,4 @@
+import * as nodeCrypto from 'node:crypto';
 import { createHash } from 'node:crypto';
 
 /**
@@ -13,14 +14,34 @@ const NODE_PREFIX = Buffer.from([0x01]);
 /** MTH({}) = SHA-256() — the root of an empty tree. */
 export const EMPTY_ROOT: Buffer = createHash('sha256').digest();
 
-/** MTH({d}) = SHA-256(0x00 || d). */
-export function leafHash(leafInput: Uint8Array): Buffer {
-  return createHash('sha256').update(LEAF_PREFIX).update(leafInput).digest();
+/**
+ * node:crypto's one-shot hash (Node 20.12 and later; MLog runs on 20.11 too, with createHash): no
+ * Hash object per call, about a third less CPU for the short inputs of leaves and nodes, which the
+ * ingest path hashes several times per event.
+ */
+const oneShot = typeof nodeCrypto.hash === 'function' ? nodeCrypto.hash : undefined;
+
+/** SHA-256 of `data` (a string as its UTF-8 bytes). */
+export function sha256(data: string | Uint8Array): Buffer {
+  return oneShot === undefined ? createHash('sha256').update(data).digest() : oneShot('sha256', data, 'buffer');
+}
+
+/** SHA-256 of `data` (a string as its UTF-8 bytes), lowercase hex. */
+export function sha256Hex(data: string | Uint8Array): string {
+  return oneShot === undefined ? createHash('sha256').update(data).digest('hex') : oneShot('sha256', data, 'hex');
+}
+
+/** MTH({d}) = SHA-256(0x00 || d); a string is hashed as its UTF-8 bytes. */
+export function leafHash(leafInput: Uint8Array | string): Buffer {
+  if (oneShot === undefined) return createHash('sha256').update(LEAF_PREFIX).update(leafInput).digest();
+  // U+0000 is the one byte 0x00 in UTF-8.
+  return oneShot('sha256', typeof leafInput === 'string' ? `\u0000${leafInput}` : Buffer.concat([LEAF_PREFIX, leafInput]), 'buffer');
 }
 
 /** SHA-256(0x01 || left || right). */
 export function nodeHash(left: Uint8Array, right: Uint8Array): Buffer {
-  return createHash('sha256').update(NODE_PREFIX).update(left).update(right).digest();
+  if (oneShot === undefined) return createHash('sha256').update(NODE_PREFIX).update(left).update(right).digest();
+  return oneShot('sha256', Buffer.concat([NODE_PREFIX, left, right]), 'buffer');
 }
 
 /** The largest power of two strictly smaller than n (n ≥ 2). */

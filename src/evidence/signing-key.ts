@@ -12,6 +12,9 @@ export const SIGNING_KEY_SETTING = 'MLOG_SIGNING_KEY';
  * and the receipts. `kid` is the RFC 7638 thumbprint of the public JWK.
  */
 export class SigningKey {
+  /** The base64url protected header of signNow, per `typ` (the same for every signature of that kind). */
+  private readonly encodedHeaders = new Map<string, string>();
+
   private constructor(
     private readonly privateKey: KeyObject,
     readonly alg: 'EdDSA' | 'ES256',
@@ -36,7 +39,11 @@ export class SigningKey {
    * Header members in jose's order (alg, kid, typ), ES256 in the JWS (IEEE P1363) form.
    */
   signNow(payload: string, typ: string): string {
-    const header = Buffer.from(JSON.stringify({ alg: this.alg, kid: this.kid, typ })).toString('base64url');
+    let header = this.encodedHeaders.get(typ);
+    if (header === undefined) {
+      header = Buffer.from(JSON.stringify({ alg: this.alg, kid: this.kid, typ })).toString('base64url');
+      this.encodedHeaders.set(typ, header);
+    }
     const signingInput = `${header}.${Buffer.from(payload, 'utf8').toString('base64url')}`;
     const signature =
       this.alg === 'EdDSA'
