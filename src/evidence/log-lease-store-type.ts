@@ -19,6 +19,12 @@ export interface LogLease {
   holder: string;
   /** Who holds it, for people: "MLog on <host>, pid <n>". */
   run_by: string;
+  /**
+   * The kid of the signing key of the process that wrote the lease. Only an instance signing with the
+   * same key (the same deployment) seals the log: a checkpoint signed with another key would not verify
+   * where the deployment's key is trusted.
+   */
+  kid: string;
   acquired_at: string;
   /** ISO instant after which the lease has lapsed and another instance may take it over. */
   expires_at: string;

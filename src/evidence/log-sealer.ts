@@ -13,6 +13,8 @@ import { MerkleFrontier } from './merkle.js';
 export const UNACKNOWLEDGED_REASON = 'no event is stored at this position: its write was never acknowledged before the process stopped (sealed)';
 /** Lapsed leases looked at per sweep. */
 const LEASES_PER_SWEEP = 20;
+/** Lapsed leases read per sweep, those of other signing keys (another deployment on the same cluster) left out after reading. */
+const LAPSED_READ_PER_SWEEP = 200;
 /** Leaf chunks written per call when a sealed log's leaves are stored. */
 const CHUNKS_PER_WRITE = 8;
 /**
@@ -69,7 +71,15 @@ export class LogSealer {
 
   private leaseFor(log: string, state: LogLease['state'], now: Date): LogLease {
     const holder = this.ownLog ?? 'none';
-    return { log, state, holder, run_by: this.runBy, acquired_at: now.toISOString(), expires_at: new Date(now.getTime() + this.deps.sealAfterSeconds * 1000).toISOString() };
+    return {
+      log,
+      state,
+      holder,
+      run_by: this.runBy,
+      kid: this.deps.evidence.key.kid,
+      acquired_at: now.toISOString(),
+      expires_at: new Date(now.getTime() + this.deps.sealAfterSeconds * 1000).toISOString(),
+    };
   }
 
   /**
@@ -124,11 +134,15 @@ export class LogSealer {
     this.ownVersion = undefined;
   }
 
-  /** Seals every other log whose lease has lapsed and that this instance takes over; a failure is logged and left to the next sweep. */
+  /**
+   * Seals every other log of this deployment (its lease names this process's signing key) whose lease
+   * has lapsed and that this instance takes over; a failure is logged and left to the next sweep.
+   */
   async sealOrphans(now: Date = new Date()): Promise<SealedLog[]> {
     const sealed: SealedLog[] = [];
-    for (const { lease, version } of await this.deps.leases.lapsed(now, LEASES_PER_SWEEP)) {
-      if (lease.log === this.ownLog) continue;
+    const kid = this.deps.evidence.key.kid;
+    const ours = (await this.deps.leases.lapsed(now, LAPSED_READ_PER_SWEEP)).filter(({ lease }) => lease.kid === kid && lease.log !== this.ownLog);
+    for (const { lease, version } of ours.slice(0, LEASES_PER_SWEEP)) {
       let taken = await this.deps.leases.replace(this.leaseFor(lease.log, 'sealing', now), version);
       // Renewed by its process, or taken by another instance, since it was read: not ours to seal.
       if (taken === undefined) continue;

@@ -21,8 +21,8 @@ function documentOf(lease: LogLease): LeaseDocument {
 }
 
 function leaseOf(source: LeaseDocument): LogLease {
-  const { log, state, holder, run_by, acquired_at, expires_at } = source;
-  return { log, state, holder, run_by, acquired_at, expires_at };
+  const { log, state, holder, run_by, kid, acquired_at, expires_at } = source;
+  return { log, state, holder, run_by, kid: typeof kid === 'string' ? kid : '', acquired_at, expires_at };
 }
 
 /**

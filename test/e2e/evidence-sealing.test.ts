@@ -148,6 +148,19 @@ describe('sealing the evidence log of an MLog process that is gone', () => {
     const lease = await inspectionClient().get<Record<string, any>>({ index: 'mlog_leases', id: `evidence-log:${log}` });
     assert.equal(lease._source?.state, 'live', 'the killed process left its lease behind');
 
+    // An MLog of another deployment (its own signing key) on the same cluster, sweeping every 2 s, never
+    // seals it: a checkpoint signed with its key would not verify where this deployment's key is trusted.
+    const foreign = await MLogProcess.start(elasticsearchUrl(), await freshPki(), { env: { MLOG_EVIDENCE_SEAL_AFTER_SECONDS: SEAL_AFTER } });
+    running.push(foreign);
+    await waitFor('the killed log\'s lease to lapse', 30_000, async () => {
+      const now = await inspectionClient().get<Record<string, any>>({ index: 'mlog_leases', id: `evidence-log:${log}` });
+      return Date.parse(String(now._source?.expires_at)) < Date.now() ? true : undefined;
+    });
+    await sleep(5_000);
+    assert.equal((await chainEntries()).filter((entry) => entry.log === log).length, 0, 'not sealed by an instance signing with another key');
+    assert.equal((await inspectionClient().get<Record<string, any>>({ index: 'mlog_leases', id: `evidence-log:${log}` }))._source?.state, 'live', 'its lease not taken over');
+    await stop(foreign);
+
     // Another instance of the deployment (same key), started after: it seals the killed one's log once its lease lapses.
     const second = await MLogProcess.start(elasticsearchUrl(), pki, { env: { MLOG_EVIDENCE_SEAL_AFTER_SECONDS: SEAL_AFTER } });
     running.push(second);
