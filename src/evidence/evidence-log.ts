@@ -10,12 +10,15 @@ interface WaitingRange {
   hashes: readonly Buffer[];
 }
 
-/** Leaves of consecutive positions still held by the log, with their hashes: positions from, from + 1, … are leaves[at], leaves[at + 1], … */
+/** Leaves of consecutive positions still held by the log, with their hashes: position first + k is leaves[at + k], its hash hashOf(k). */
 export interface HeldLeaves {
   leaves: readonly LogLeaf[];
-  hashes: readonly Buffer[];
   at: number;
+  hashOf(offset: number): Buffer;
 }
+
+/** Leaf hashes of the latest settled positions kept for the receipts of their writes, in one buffer (no object per leaf that outlives its write). */
+const HELD_HASHES = 8 * CHUNK_SIZE;
 
 /** What a checkpoint covers: the settled prefix of the log, and the leaves of it still held in memory. */
 export interface LogSnapshot {
@@ -49,9 +52,10 @@ export class EvidenceLog {
   private readonly frontier = new MerkleFrontier();
   private readonly chunkRoots = new Map<number, Buffer>();
   private handedOut = 0;
-  /** Leaves of positions [retainedFrom, settledSize), kept until persisted, and their hashes (for the receipts of the writes that settled them). */
+  /** Leaves of positions [retainedFrom, settledSize), kept until persisted (without their hashes: about 250 bytes each). */
   private leaves: LogLeaf[] = [];
-  private hashes: Buffer[] = [];
+  /** The hashes of the last HELD_HASHES settled positions, position p at (p mod HELD_HASHES) × 32: what the receipt of a write reuses. */
+  private readonly heldHashes = Buffer.alloc(HELD_HASHES * 32);
   private retainedFrom = 0;
   /** Writes settled beyond the first position still in flight, by their first position, waiting to join the tree (one entry per write, not per leaf). */
   private readonly waiting = new Map<number, WaitingRange>();
@@ -106,12 +110,21 @@ export class EvidenceLog {
 
   /**
    * The leaves of positions [first, first + count) and their hashes, while the log holds them (settled
-   * and not yet forgotten, or settled after a position still in flight); undefined otherwise.
+   * among the last HELD_HASHES positions and not yet forgotten, or settled after a position still in
+   * flight); undefined otherwise. A hash read from it is a view the log overwrites later: use it at once.
    */
   held(first: number, count: number): HeldLeaves | undefined {
-    if (first >= this.retainedFrom && first + count <= this.frontier.size) return { leaves: this.leaves, hashes: this.hashes, at: first - this.retainedFrom };
+    const settled = this.frontier.size;
+    if (first >= this.retainedFrom && first >= settled - HELD_HASHES && first + count <= settled) {
+      const ring = this.heldHashes;
+      const hashOf = (offset: number): Buffer => {
+        const at = ((first + offset) % HELD_HASHES) * 32;
+        return ring.subarray(at, at + 32);
+      };
+      return { leaves: this.leaves, at: first - this.retainedFrom, hashOf };
+    }
     for (const [start, range] of this.waiting) {
-      if (first >= start && first + count <= start + range.leaves.length) return { leaves: range.leaves, hashes: range.hashes, at: first - start };
+      if (first >= start && first + count <= start + range.leaves.length) return { leaves: range.leaves, at: first - start, hashOf: (offset) => range.hashes[first - start + offset] as Buffer };
     }
     return undefined;
   }
@@ -128,7 +141,6 @@ export class EvidenceLog {
     const until = Math.min(position, this.frontier.size);
     if (until <= this.retainedFrom) return;
     this.leaves.splice(0, until - this.retainedFrom);
-    this.hashes.splice(0, until - this.retainedFrom);
     this.retainedFrom = until;
     for (const first of this.chunkRoots.keys()) if (first + CHUNK_SIZE <= until) this.chunkRoots.delete(first);
   }
@@ -156,7 +168,7 @@ export class EvidenceLog {
         const hash = hashes[offset] as Buffer;
         const chunkRoot = this.frontier.appendCompleting(hash, CHUNK_SIZE);
         this.leaves.push(leaves[offset] as LogLeaf);
-        this.hashes.push(hash);
+        hash.copy(this.heldHashes, ((start + offset) % HELD_HASHES) * 32);
         if (chunkRoot !== undefined) {
           const position = start + offset;
           this.chunkRoots.set(position + 1 - CHUNK_SIZE, chunkRoot);

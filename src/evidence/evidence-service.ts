@@ -273,7 +273,7 @@ export class EvidenceService {
         leaf.hash === event.hash &&
         leaf.is === request.is &&
         leaf.month === month;
-      hashes[offset] = reusable ? (held.hashes[held.at + offset] as Buffer) : hashLeaf({ kind: 'event', id: event.id, hash: event.hash, is: request.is, month });
+      hashes[offset] = reusable ? held.hashOf(offset) : hashLeaf({ kind: 'event', id: event.id, hash: event.hash, is: request.is, month });
     }
     return hashes;
   }
