@@ -361,7 +361,7 @@ async function main(): Promise<void> {
       ];
       log(evidenceLines[0] as string);
       log('starting a second MLog with MLOG_EVIDENCE=off');
-      const off = await MLogUnderTest.start(elasticsearchUrl, { serverCertPath: server.certPath, serverKeyPath: server.keyPath, caPath: ca.certPath }, { MLOG_ALERTS_SCHEDULE: 'off', ...options.mlogEnv, MLOG_WORKERS: String(options.workers), MLOG_EVIDENCE: 'off' });
+      const off = await MLogUnderTest.start(elasticsearchUrl, { serverCertPath: server.certPath, serverKeyPath: server.keyPath, caPath: ca.certPath }, { MLOG_ALERTS_SCHEDULE: 'off', ...options.mlogEnv, MLOG_WORKERS: String(options.workers), MLOG_EVIDENCE: 'off' }, [], options.compiled);
       cleanups.push(() => off.stop());
       const random = new Random(5);
       const runs: [string, string[][], number, number][] = [

@@ -17,7 +17,7 @@ import type { EvidenceStore } from './evidence-store-type.js';
 import { CHUNK_SIZE, chunkStart, type LeafChunk } from './leaf-chunk.js';
 import { inclusionProof, largestPowerOfTwoBelow, nodeHash, rangeHasherOf, treeRoot, type RangeHasher } from './merkle.js';
 import type { EventProof, LatestCheckpoints, ProofAnswer } from './proof.js';
-import { RECEIPT_LISTED_EVENTS_MAX, RECEIPT_TYP, type ReceiptPayload } from './receipt.js';
+import { RECEIPT_LISTED_EVENTS_MAX, RECEIPT_TYP, receiptText, type ReceiptPayload } from './receipt.js';
 import type { SigningKey } from './signing-key.js';
 
 /** Where one stored event sits in the evidence log, as the ingest path hands it over. */
@@ -248,7 +248,7 @@ export class EvidenceService {
       events_root: treeRoot(leafHashes).toString('hex'),
     };
     if (request.events.length <= RECEIPT_LISTED_EVENTS_MAX) payload.events = request.events.map((event) => ({ id: event.id, position: event.position, hash: event.hash }));
-    return this.deps.key.signNow(canonicalJson(payload), RECEIPT_TYP);
+    return this.deps.key.signNow(receiptText(payload), RECEIPT_TYP);
   }
 
   /**

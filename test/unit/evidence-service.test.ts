@@ -104,3 +104,16 @@ test("a receipt's events_root is the RFC 9162 root of its events' leaves, whethe
   const inMarch = payloadOf(await otherService.receipt({ uid: 'uid', is: 'mpass', received: new Date('2026-03-01T00:00:00.000Z'), events: changed.map((place) => ({ ...place, hash: leaves[0]?.hash as string })) }));
   assert.equal(inMarch.events_root, mth(leaves.map((leaf) => leafHashOf({ ...leaf, hash: leaves[0]?.hash as string, month: '2026.03' }))).toString('hex'));
 });
+
+test('the signed text of a receipt payload is its RFC 8785 text, with and without listed events, for any string', async () => {
+  const { receiptText } = await import('../../src/evidence/receipt.js');
+  const awkward = ['plain', 'é "quoted" \\ back', '\u2028\u0000\u001f', '\ud800 lone', '😀', ''];
+  for (const text of awkward) {
+    const base = { iss: 'MLog' as const, uid: `uid ${text}`, is: `is${text}`, received: '2026-11-28T17:00:00.000Z', log: `log${text}`, first_position: 41, count: 2, events_root: 'a'.repeat(64) };
+    assert.equal(receiptText(base), canonicalize(base));
+    const listed = { ...base, events: [{ id: `id ${text}`, position: 41, hash: 'b'.repeat(64) }, { position: 42, hash: text, id: 'x' }] };
+    assert.equal(receiptText(listed), canonicalize(listed));
+  }
+  const beyondSafe = { iss: 'MLog' as const, uid: 'u', is: 'i', received: 'r', log: 'l', first_position: 2 ** 60, count: 1, events_root: 'c' };
+  assert.equal(receiptText(beyondSafe), canonicalize(beyondSafe));
+});
