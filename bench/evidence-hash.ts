@@ -9,7 +9,11 @@ import { createRequire } from 'node:module';
 import { SigningKey } from '../src/evidence/signing-key.js';
 import { pathToFileURL } from 'node:url';
 import { storedEventHash } from '../src/evidence/event-hash.js';
-import { hashLeaf } from '../src/evidence/evidence-log-entry.js';
+import { hashLeaf, type LogLeaf } from '../src/evidence/evidence-log-entry.js';
+import { EvidenceLog } from '../src/evidence/evidence-log.js';
+import { EvidenceService } from '../src/evidence/evidence-service.js';
+import type { EvidenceStore } from '../src/evidence/evidence-store-type.js';
+import { createLogger } from '../src/logging/logger.js';
 
 /** The RFC 8785 reference implementation's package, which MLog's canonical JSON is checked against (test/unit/event-hash.test.ts). */
 const referenceCanonicalize = createRequire(import.meta.url)('canonicalize') as (input: unknown) => string;
@@ -26,6 +30,10 @@ export interface HashingCost {
   /** CPU µs per receipt (one event listed) signed with Ed25519: node:crypto (what MLog uses) and jose. */
   receiptMicros: number;
   receiptJoseMicros: number;
+  /** CPU µs per event of the log's part of a call of 100 events after `@hash`: the positions settling (leaf hashes, the tree, full chunks' roots) and the receipt (events_root, RFC 8785 payload, Ed25519 signature). */
+  logMicros: number;
+  /** The same for calls of one event (mostly the receipt's signature). */
+  logSingleMicros: number;
 }
 
 function sampleDocument(n: number): Record<string, unknown> {
@@ -79,6 +87,45 @@ function median(values: number[]): number {
   return sorted[Math.floor(sorted.length / 2)] as number;
 }
 
+/** Chunk writes of the bench's log go nowhere: only the log's own CPU is measured. */
+const discardingStore = { putChunks: async () => undefined } as unknown as EvidenceStore;
+
+/**
+ * CPU µs per event of settling calls of `perCall` events in an evidence log and signing their
+ * receipts, as the ingest path does once each write is answered (median of HASHING_ROUNDS rounds).
+ */
+export async function measureLogSettling(calls = 200, perCall = 100): Promise<number> {
+  const key = await SigningKey.ephemeral();
+  const log = new EvidenceLog('bench-log');
+  const service = new EvidenceService({ log, key, store: discardingStore, logger: createLogger('error', true), checkpointSeconds: 3600 });
+  const received = new Date();
+  const uids = Array.from({ length: calls }, () => randomUUID());
+  const hashes = Array.from({ length: perCall }, (_, n) => createHash('sha256').update(String(n)).digest('hex'));
+  let sink = 0;
+  const round = async (): Promise<number> => {
+    const before = process.cpuUsage();
+    for (const uid of uids) {
+      const first = log.reserve(perCall);
+      const leaves: LogLeaf[] = [];
+      const events = [];
+      for (let k = 0; k < perCall; k++) {
+        const id = `${uid}-${String(k).padStart(5, '0')}`;
+        leaves.push({ kind: 'event', id, hash: hashes[k] as string, is: 'mpass', month: '2026.11' });
+        events.push({ id, log: log.id, position: first + k, hash: hashes[k] as string });
+      }
+      log.settle(first, leaves);
+      sink += ((await service.receipt({ uid, is: 'mpass', received, events })) ?? '').length;
+    }
+    const used = process.cpuUsage(before);
+    return (used.user + used.system) / (calls * perCall);
+  };
+  await round(); // warm-up
+  const rounds: number[] = [];
+  for (let i = 0; i < HASHING_ROUNDS; i++) rounds.push(await round());
+  if (sink === 0) throw new Error('no receipt');
+  return median(rounds);
+}
+
 /** Measures `events` documents (after a warm-up of as many), median of HASHING_ROUNDS rounds: CPU µs per event, and per receipt. */
 export async function measureEventHashing(events = 10_000): Promise<HashingCost> {
   const documents = Array.from({ length: events }, (_, n) => sampleDocument(n));
@@ -127,7 +174,9 @@ export async function measureEventHashing(events = 10_000): Promise<HashingCost>
   const before = process.cpuUsage();
   for (let i = 0; i < receipts; i++) sink += (await key.sign(receipt, 'mlog-receipt+jws')).length;
   const used = process.cpuUsage(before);
-  return { events, hashMicros: hash / events, referenceHashMicros: reference / events, hashAndLeafMicros: both / events, stringifyMicros: stringify / events, receiptMicros: now / receipts, receiptJoseMicros: (used.user + used.system) / receipts };
+  const logMicros = await measureLogSettling();
+  const logSingleMicros = await measureLogSettling(2_000, 1);
+  return { events, hashMicros: hash / events, referenceHashMicros: reference / events, hashAndLeafMicros: both / events, stringifyMicros: stringify / events, receiptMicros: now / receipts, receiptJoseMicros: (used.user + used.system) / receipts, logMicros, logSingleMicros };
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
@@ -135,6 +184,7 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   process.stdout.write(
     `evidence hashing, ${cost.events.toLocaleString('en')} documents of 31 fields: @hash (RFC 8785 + SHA-256) ${cost.hashMicros.toFixed(1)} µs CPU/event (with the reference canonicalize: ${cost.referenceHashMicros.toFixed(1)} µs), ` +
       `with the leaf hash ${cost.hashAndLeafMicros.toFixed(1)} µs; JSON.stringify of the same document ${cost.stringifyMicros.toFixed(1)} µs (ratio ${(cost.hashAndLeafMicros / cost.stringifyMicros).toFixed(1)} ×)\n` +
-      `receipt (Ed25519, one event listed): ${cost.receiptMicros.toFixed(1)} µs CPU with node:crypto, ${cost.receiptJoseMicros.toFixed(1)} µs with jose\n`,
+      `receipt (Ed25519, one event listed): ${cost.receiptMicros.toFixed(1)} µs CPU with node:crypto, ${cost.receiptJoseMicros.toFixed(1)} µs with jose\n` +
+      `the log's part of calls after @hash (settling, receipt): ${cost.logMicros.toFixed(1)} µs CPU/event in calls of 100 events, ${cost.logSingleMicros.toFixed(1)} µs in calls of one\n`,
   );
 }

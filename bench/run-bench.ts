@@ -357,11 +357,11 @@ async function main(): Promise<void> {
     if (selected.has('evidence')) {
       const hashing = await measureEventHashing();
       evidenceLines = [
-        `Evidence hashing alone: @hash (RFC 8785 + SHA-256) ${hashing.hashMicros.toFixed(1)} µs CPU/event (${hashing.referenceHashMicros.toFixed(1)} µs with the reference canonicalize), with the leaf hash ${hashing.hashAndLeafMicros.toFixed(1)} µs (JSON.stringify of the same document: ${hashing.stringifyMicros.toFixed(1)} µs); a receipt signed with Ed25519 ${hashing.receiptMicros.toFixed(1)} µs (jose: ${hashing.receiptJoseMicros.toFixed(1)} µs).`,
+        `Evidence hashing alone: @hash (RFC 8785 + SHA-256) ${hashing.hashMicros.toFixed(1)} µs CPU/event (${hashing.referenceHashMicros.toFixed(1)} µs with the reference canonicalize), with the leaf hash ${hashing.hashAndLeafMicros.toFixed(1)} µs (JSON.stringify of the same document: ${hashing.stringifyMicros.toFixed(1)} µs); a receipt signed with Ed25519 ${hashing.receiptMicros.toFixed(1)} µs (jose: ${hashing.receiptJoseMicros.toFixed(1)} µs); the log's part of calls after @hash (settling, receipt) ${hashing.logMicros.toFixed(1)} µs/event in calls of 100, ${hashing.logSingleMicros.toFixed(1)} µs in calls of one.`,
       ];
       log(evidenceLines[0] as string);
       log('starting a second MLog with MLOG_EVIDENCE=off');
-      const off = await MLogUnderTest.start(elasticsearchUrl, { serverCertPath: server.certPath, serverKeyPath: server.keyPath, caPath: ca.certPath }, { MLOG_ALERTS_SCHEDULE: 'off', ...options.mlogEnv, MLOG_WORKERS: String(options.workers), MLOG_EVIDENCE: 'off' });
+      const off = await MLogUnderTest.start(elasticsearchUrl, { serverCertPath: server.certPath, serverKeyPath: server.keyPath, caPath: ca.certPath }, { MLOG_ALERTS_SCHEDULE: 'off', ...options.mlogEnv, MLOG_WORKERS: String(options.workers), MLOG_EVIDENCE: 'off' }, [], options.compiled);
       cleanups.push(() => off.stop());
       const random = new Random(5);
       const runs: [string, string[][], number, number][] = [

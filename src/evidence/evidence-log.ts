@@ -4,11 +4,21 @@ import { hashLeaf, type LogLeaf } from './evidence-log-entry.js';
 import { CHUNK_SIZE } from './leaf-chunk.js';
 import { MerkleFrontier } from './merkle.js';
 
-/** A leaf whose write has settled, with its hash (computed once). */
-export interface SettledLeaf {
-  leaf: LogLeaf;
-  hash: Buffer;
+/** The leaves of one write, settled before an earlier position: they join the tree together, in order. */
+interface WaitingRange {
+  leaves: readonly LogLeaf[];
+  hashes: readonly Buffer[];
 }
+
+/** Leaves of consecutive positions still held by the log, with their hashes: position first + k is leaves[at + k], its hash hashOf(k). */
+export interface HeldLeaves {
+  leaves: readonly LogLeaf[];
+  at: number;
+  hashOf(offset: number): Buffer;
+}
+
+/** Leaf hashes of the latest settled positions kept for the receipts of their writes, in one buffer (no object per leaf that outlives its write). */
+const HELD_HASHES = 8 * CHUNK_SIZE;
 
 /** What a checkpoint covers: the settled prefix of the log, and the leaves of it still held in memory. */
 export interface LogSnapshot {
@@ -40,15 +50,15 @@ export function newLogId(now: Date = new Date(), host: string = hostname()): str
  */
 export class EvidenceLog {
   private readonly frontier = new MerkleFrontier();
-  /** The tree of the chunk being filled: its root is kept when it holds CHUNK_SIZE leaves. */
-  private chunk = new MerkleFrontier();
   private readonly chunkRoots = new Map<number, Buffer>();
   private handedOut = 0;
   /** Leaves of positions [retainedFrom, settledSize), kept until persisted (without their hashes: about 250 bytes each). */
   private leaves: LogLeaf[] = [];
+  /** The hashes of the last HELD_HASHES settled positions, position p at (p mod HELD_HASHES) × 32: what the receipt of a write reuses. */
+  private readonly heldHashes = Buffer.alloc(HELD_HASHES * 32);
   private retainedFrom = 0;
-  /** Positions settled beyond the first one still in flight, waiting to join the tree. */
-  private readonly waiting = new Map<number, SettledLeaf>();
+  /** Writes settled beyond the first position still in flight, by their first position, waiting to join the tree (one entry per write, not per leaf). */
+  private readonly waiting = new Map<number, WaitingRange>();
   private waiters: { until: number; resolve: () => void }[] = [];
   /** Told each time a chunk of CHUNK_SIZE settled leaves is complete (its first position); must not throw or wait. */
   onChunkComplete: ((first: number) => void) | undefined;
@@ -74,29 +84,49 @@ export class EvidenceLog {
 
   /** Records the leaves written at positions first, first + 1, …: each must have been reserved and not settled. */
   settle(first: number, leaves: readonly LogLeaf[]): void {
-    this.place(
-      first,
-      leaves.map((leaf) => ({ leaf, hash: hashLeaf(leaf) })),
-    );
-  }
-
-  /** As settle, with leaf hashes already computed. */
-  place(first: number, settled: readonly SettledLeaf[]): void {
-    if (first < this.frontier.size || first + settled.length > this.handedOut) {
-      throw new RangeError(`positions ${first}…${first + settled.length - 1} of log ${this.id} were not reserved or have settled`);
-    }
-    for (let offset = 0; offset < settled.length; offset++) {
-      if (this.waiting.has(first + offset)) throw new RangeError(`position ${first + offset} of log ${this.id} has settled already`);
-    }
-    for (const [offset, leaf] of settled.entries()) this.waiting.set(first + offset, leaf);
-    this.advance();
+    const hashes = new Array<Buffer>(leaves.length);
+    for (let offset = 0; offset < leaves.length; offset++) hashes[offset] = hashLeaf(leaves[offset] as LogLeaf);
+    this.place(first, leaves, hashes);
   }
 
   /** Settles positions [first, first + count) as void leaves: their write was refused, nothing of it remains. */
   voidPositions(first: number, count: number, reason: string): void {
     const leaf: LogLeaf = { kind: 'void', reason };
-    const hash = hashLeaf(leaf);
-    this.place(first, Array.from({ length: count }, () => ({ leaf, hash })));
+    this.place(first, new Array<LogLeaf>(count).fill(leaf), new Array<Buffer>(count).fill(hashLeaf(leaf)));
+  }
+
+  private place(first: number, leaves: readonly LogLeaf[], hashes: readonly Buffer[]): void {
+    const count = leaves.length;
+    if (first < this.frontier.size || first + count > this.handedOut) {
+      throw new RangeError(`positions ${first}…${first + count - 1} of log ${this.id} were not reserved or have settled`);
+    }
+    if (count === 0) return;
+    for (const [start, range] of this.waiting) {
+      if (first < start + range.leaves.length && start < first + count) throw new RangeError(`positions ${first}…${first + count - 1} of log ${this.id} have settled already`);
+    }
+    this.waiting.set(first, { leaves, hashes });
+    if (first === this.frontier.size) this.advance();
+  }
+
+  /**
+   * The leaves of positions [first, first + count) and their hashes, while the log holds them (settled
+   * among the last HELD_HASHES positions and not yet forgotten, or settled after a position still in
+   * flight); undefined otherwise. A hash read from it is a view the log overwrites later: use it at once.
+   */
+  held(first: number, count: number): HeldLeaves | undefined {
+    const settled = this.frontier.size;
+    if (first >= this.retainedFrom && first >= settled - HELD_HASHES && first + count <= settled) {
+      const ring = this.heldHashes;
+      const hashOf = (offset: number): Buffer => {
+        const at = ((first + offset) % HELD_HASHES) * 32;
+        return ring.subarray(at, at + 32);
+      };
+      return { leaves: this.leaves, at: first - this.retainedFrom, hashOf };
+    }
+    for (const [start, range] of this.waiting) {
+      if (first >= start && first + count <= start + range.leaves.length) return { leaves: range.leaves, at: first - start, hashOf: (offset) => range.hashes[first - start + offset] as Buffer };
+    }
+    return undefined;
   }
 
   /** The settled prefix: size, root, the leaves from `from` (at least the first retained position) to its end and the roots of their full chunks. */
@@ -126,19 +156,24 @@ export class EvidenceLog {
     return new Promise((resolve) => this.waiters.push({ until: this.handedOut, resolve }));
   }
 
+  /** Appends the waiting writes that now follow the settled prefix, in order; full chunks keep their root, taken from the log's tree. */
   private advance(): void {
     for (;;) {
-      const position = this.frontier.size;
-      const settled = this.waiting.get(position);
-      if (settled === undefined) break;
-      this.waiting.delete(position);
-      this.frontier.append(settled.hash);
-      this.chunk.append(settled.hash);
-      this.leaves.push(settled.leaf);
-      if (this.chunk.size === CHUNK_SIZE) {
-        this.chunkRoots.set(position + 1 - CHUNK_SIZE, this.chunk.root());
-        this.chunk = new MerkleFrontier();
-        this.onChunkComplete?.(position + 1 - CHUNK_SIZE);
+      const start = this.frontier.size;
+      const range = this.waiting.get(start);
+      if (range === undefined) break;
+      this.waiting.delete(start);
+      const { leaves, hashes } = range;
+      for (let offset = 0; offset < leaves.length; offset++) {
+        const hash = hashes[offset] as Buffer;
+        const chunkRoot = this.frontier.appendCompleting(hash, CHUNK_SIZE);
+        this.leaves.push(leaves[offset] as LogLeaf);
+        hash.copy(this.heldHashes, ((start + offset) % HELD_HASHES) * 32);
+        if (chunkRoot !== undefined) {
+          const position = start + offset;
+          this.chunkRoots.set(position + 1 - CHUNK_SIZE, chunkRoot);
+          this.onChunkComplete?.(position + 1 - CHUNK_SIZE);
+        }
       }
     }
     if (this.waiters.length > 0) {

@@ -17,7 +17,7 @@ import type { EvidenceStore } from './evidence-store-type.js';
 import { CHUNK_SIZE, chunkStart, type LeafChunk } from './leaf-chunk.js';
 import { inclusionProof, largestPowerOfTwoBelow, nodeHash, rangeHasherOf, treeRoot, type RangeHasher } from './merkle.js';
 import type { EventProof, LatestCheckpoints, ProofAnswer } from './proof.js';
-import { RECEIPT_LISTED_EVENTS_MAX, RECEIPT_TYP, type ReceiptPayload } from './receipt.js';
+import { RECEIPT_LISTED_EVENTS_MAX, RECEIPT_TYP, receiptText, type ReceiptPayload } from './receipt.js';
 import type { SigningKey } from './signing-key.js';
 
 /** Where one stored event sits in the evidence log, as the ingest path hands it over. */
@@ -236,7 +236,7 @@ export class EvidenceService {
     if (first === undefined) return undefined;
     const received = request.received.toISOString();
     const month = monthOf(received);
-    const leafHashes = request.events.map((event) => hashLeaf({ kind: 'event', id: event.id, hash: event.hash, is: request.is, month }));
+    const leafHashes = this.receiptLeafHashes(request, first, month);
     const payload: ReceiptPayload = {
       iss: 'MLog',
       uid: request.uid,
@@ -248,7 +248,34 @@ export class EvidenceService {
       events_root: treeRoot(leafHashes).toString('hex'),
     };
     if (request.events.length <= RECEIPT_LISTED_EVENTS_MAX) payload.events = request.events.map((event) => ({ id: event.id, position: event.position, hash: event.hash }));
-    return this.deps.key.signNow(canonicalJson(payload), RECEIPT_TYP);
+    return this.deps.key.signNow(receiptText(payload), RECEIPT_TYP);
+  }
+
+  /**
+   * The leaf hash of each event of a receipt: the one the log computed when the write settled, when
+   * the log still holds it and its leaf is this event's (same id, `@hash`, IS and month); computed
+   * from the event otherwise.
+   */
+  private receiptLeafHashes(request: ReceiptRequest, first: PlacedEvent, month: string): Buffer[] {
+    const events = request.events;
+    const log = this.deps.log;
+    const held = log !== undefined && first.log === log.id ? log.held(first.position, events.length) : undefined;
+    const hashes = new Array<Buffer>(events.length);
+    for (let offset = 0; offset < events.length; offset++) {
+      const event = events[offset] as PlacedEvent;
+      const leaf = held?.leaves[held.at + offset];
+      const reusable =
+        held !== undefined &&
+        leaf?.kind === 'event' &&
+        event.log === first.log &&
+        event.position === first.position + offset &&
+        leaf.id === event.id &&
+        leaf.hash === event.hash &&
+        leaf.is === request.is &&
+        leaf.month === month;
+      hashes[offset] = reusable ? held.hashOf(offset) : hashLeaf({ kind: 'event', id: event.id, hash: event.hash, is: request.is, month });
+    }
+    return hashes;
   }
 
   /** Seconds until this process's next checkpoint is due (at least 1). */

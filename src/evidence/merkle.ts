@@ -148,6 +148,26 @@ export class MerkleFrontier {
   }
 
   /**
+   * Appends one leaf and returns the root of the perfect subtree of `completes` leaves (a power of
+   * two) that this leaf completes, if it completes one: the root of a full chunk, taken from the
+   * tree itself instead of from a second tree of the chunk's leaves.
+   */
+  appendCompleting(leaf: Buffer, completes: number): Buffer | undefined {
+    let completed: Buffer | undefined = completes === 1 ? leaf : undefined;
+    let node = { size: 1, hash: leaf };
+    for (;;) {
+      const last = this.subtrees.at(-1);
+      if (last === undefined || last.size !== node.size) break;
+      this.subtrees.pop();
+      node = { size: last.size * 2, hash: nodeHash(last.hash, node.hash) };
+      if (node.size === completes) completed = node.hash;
+    }
+    this.subtrees.push(node);
+    this.count += 1;
+    return completed;
+  }
+
+  /**
    * Appends `size` leaves at once by the root of their perfect subtree (MTH of a full leaf chunk):
    * `size` a power of two, and the leaves so far a multiple of it, as at a chunk's start.
    */

@@ -1,3 +1,5 @@
+import { canonicalJson } from './event-hash.js';
+
 /**
  * The receipt MLog gives the registering system (docs/evidence.md, docs/api.md): a compact JWS in
  * the `MLog-Receipt` header of a /register answer, MLog's signed promise that the events of the call,
@@ -36,3 +38,26 @@ export interface ReceiptPayload {
   events?: ReceiptEvent[];
 }
 
+
+/**
+ * RFC 8785 text of a receipt payload, the exact bytes signed. Its members are strings and integers
+ * with fixed names, so the text is JSON.stringify of a copy whose members are in RFC 8785 order
+ * (names sorted by UTF-16 code units; strings and integers written as JSON.stringify writes them):
+ * the general canonicaliser's text at a fraction of its cost, for every /register call. Anything
+ * else (a position or count that is not a safe integer) goes through the general canonicaliser.
+ */
+export function receiptText(payload: ReceiptPayload): string {
+  const integers = [payload.first_position, payload.count, ...(payload.events ?? []).map((event) => event.position)];
+  if (!integers.every((value) => Number.isSafeInteger(value))) return canonicalJson(payload);
+  return JSON.stringify({
+    count: payload.count,
+    ...(payload.events === undefined ? {} : { events: payload.events.map((event) => ({ hash: event.hash, id: event.id, position: event.position })) }),
+    events_root: payload.events_root,
+    first_position: payload.first_position,
+    is: payload.is,
+    iss: payload.iss,
+    log: payload.log,
+    received: payload.received,
+    uid: payload.uid,
+  });
+}

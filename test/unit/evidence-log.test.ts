@@ -97,6 +97,49 @@ test('each full chunk of 1,024 leaves has its RFC 9162 root, kept until its leav
   assert.equal(log.snapshot().leaves.length, log.size - 2048);
 });
 
+test('the leaves of a write and their hashes are held for its receipt, settled or waiting behind an earlier position, until forgotten', () => {
+  const log = new EvidenceLog('test-log');
+  const a = log.reserve(2);
+  const b = log.reserve(3);
+  log.settle(b, [event(2), event(3), event(4)]);
+  const waiting = log.held(b + 1, 2);
+  assert.ok(waiting !== undefined, 'a write settled behind one in flight');
+  assert.deepEqual(waiting.leaves.slice(waiting.at, waiting.at + 2), [event(3), event(4)]);
+  assert.deepEqual([0, 1].map((k) => waiting.hashOf(k).toString('hex')), [event(3), event(4)].map((leaf) => leafHashOf(leaf).toString('hex')));
+  assert.equal(log.held(a, 2), undefined, 'positions not settled');
+  assert.equal(log.held(b + 2, 2), undefined, 'a range running past the write');
+  log.settle(a, [event(0), event(1)]);
+  const settled = log.held(1, 3);
+  assert.ok(settled !== undefined);
+  assert.deepEqual(settled.leaves.slice(settled.at, settled.at + 3), [event(1), event(2), event(3)]);
+  assert.deepEqual([0, 1, 2].map((k) => settled.hashOf(k).toString('hex')), [1, 2, 3].map((n) => leafHashOf(event(n)).toString('hex')));
+  log.forgetBefore(2);
+  assert.equal(log.held(1, 2), undefined, 'a forgotten leaf');
+  const kept = log.held(2, 3);
+  assert.ok(kept !== undefined);
+  assert.deepEqual(kept.leaves.slice(kept.at, kept.at + 3), [event(2), event(3), event(4)]);
+  assert.ok(kept.hashOf(0).equals(leafHashOf(event(2))));
+});
+
+test('leaf hashes are held for the latest 8,192 settled positions only, and stay right past the wrap of their buffer', () => {
+  const log = new EvidenceLog('test-log');
+  for (let n = 0; n < 8192 + 20; n++) log.settle(log.reserve(1), [event(n)]);
+  assert.equal(log.held(10, 2), undefined, 'pushed out by 8,192 later positions');
+  const wrapped = log.held(8190, 4);
+  assert.ok(wrapped !== undefined);
+  assert.deepEqual([0, 1, 2, 3].map((k) => wrapped.hashOf(k).toString('hex')), [8190, 8191, 8192, 8193].map((n) => leafHashOf(event(n)).toString('hex')));
+  assert.deepEqual(wrapped.leaves.slice(wrapped.at, wrapped.at + 4), [8190, 8191, 8192, 8193].map(event));
+});
+
+test('writes settled out of order cannot overlap one another', () => {
+  const log = new EvidenceLog('test-log');
+  log.reserve(1);
+  const later = log.reserve(4);
+  log.settle(later, [event(1), event(2), event(3), event(4)]);
+  assert.throws(() => log.settle(later + 2, [event(3)]), /have settled already/);
+  assert.equal(log.settledSize, 0);
+});
+
 test('whenSettled waits for every position handed out before it, not for later ones', async () => {
   const log = new EvidenceLog('test-log');
   const first = log.reserve(1);

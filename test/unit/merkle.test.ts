@@ -41,6 +41,18 @@ test('a frontier built from the roots of aligned perfect subtrees and then leave
   assert.throws(() => new MerkleFrontier().appendSubtree(leaves[0] as Buffer, 6), RangeError);
 });
 
+test('appending leaf by leaf hands back the root of each perfect subtree of the asked size exactly when its last leaf arrives', () => {
+  const leaves = Array.from({ length: 70 }, (_, i) => leafHash(Buffer.from([i, 9])));
+  const frontier = new MerkleFrontier();
+  for (const [index, leaf] of leaves.entries()) {
+    const completed = frontier.appendCompleting(leaf, 16);
+    if ((index + 1) % 16 === 0) assert.equal(completed?.toString('hex'), treeRoot(leaves.slice(index - 15, index + 1)).toString('hex'), `the subtree ending at ${index}`);
+    else assert.equal(completed, undefined, `no subtree of 16 ends at ${index}`);
+    assert.ok(frontier.root().equals(treeRoot(leaves.slice(0, index + 1))), `root at size ${index + 1}`);
+  }
+  assert.equal(new MerkleFrontier().appendCompleting(leaves[0] as Buffer, 1), leaves[0]);
+});
+
 test('a stored event hash covers every field but itself, in canonical order', () => {
   const hash = storedEventHash({ b: 1, a: 'x' });
   assert.equal(storedEventHash({ a: 'x', b: 1, '@hash': 'anything' }), hash);
