@@ -239,7 +239,7 @@ export function readCanonicalStoredText(text: string, start: number): CanonicalS
   if (!text.startsWith(HASH_PREFIX, start)) return undefined;
   const scanner = new CanonicalScanner(text);
   const hashEnd = scanner.string(start + HASH_PREFIX.length - 1);
-  if (hashEnd !== start + HASHED_HEAD || text.lastIndexOf('\\', hashEnd) > start) return undefined;
+  if (hashEnd !== start + HASHED_HEAD || text.slice(start + HASH_PREFIX.length, hashEnd - 1).includes('\\')) return undefined;
   const read = new Map<string, [number, number]>();
   let end: number;
   const next = text.charCodeAt(hashEnd);

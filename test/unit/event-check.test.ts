@@ -235,3 +235,15 @@ test('a stored text is refused when @hash is not first, is twice, holds an escap
   assert.equal(at(text.slice(0, -1)), undefined);
   assert.equal(at(`{"@hash":"${hash}"}`)?.computed, createHash('sha256').update('{}').digest('hex'));
 });
+
+test('hashLeafChunk gives RFC 9162 roots for every chunk size from 0 to 70, and for a full chunk with long and non-ASCII leaves', () => {
+  const leafOf = (i: number): LogLeaf =>
+    i % 11 === 3 ? { kind: 'void', reason: `refused ${'é'.repeat(i * 7)}` } : { kind: 'event', id: `id-${i}-${'x'.repeat(i * 13)}`, hash: createHash('sha256').update(String(i)).digest('hex'), is: 'tst', month: '2026.11' };
+  for (const size of [...Array.from({ length: 71 }, (_, i) => i), 1024]) {
+    const leaves = Array.from({ length: size }, (_, i) => leafOf(i));
+    const { hashes, root } = hashLeafChunk(leaves);
+    const expected = leaves.map(hashLeaf);
+    assert.deepEqual(Buffer.from(hashes), Buffer.concat(expected), `leaf hashes of ${size}`);
+    assert.equal(root, treeRoot(expected).toString('hex'), `root of ${size}`);
+  }
+});
