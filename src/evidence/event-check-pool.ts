@@ -1,6 +1,6 @@
 import { Worker, type TransferListItem } from 'node:worker_threads';
 import type { LogLeaf } from './evidence-log-entry.js';
-import { checkSearchPage, hashLeafChunk, type CheckedPage, type HashedLeaves } from './event-check.js';
+import { checkSearchPage, hashLeafChunk, unpackCheckedPage, type CheckedPage, type HashedLeaves, type PackedPage } from './event-check.js';
 
 const FROM_SOURCES = import.meta.url.endsWith('.ts');
 /** The worker's module beside this one: .ts when run from the sources, .js when compiled. */
@@ -51,7 +51,7 @@ export class EventCheckPool {
   check(bytes: Uint8Array): Promise<CheckedPage> {
     if (this.workers.length === 0) return Promise.resolve().then(() => checkSearchPage(bytes));
     const whole = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
-    return this.run({ kind: 'page', bytes }, whole ? [bytes.buffer as ArrayBuffer] : []);
+    return this.run<PackedPage>({ kind: 'page', bytes }, whole ? [bytes.buffer as ArrayBuffer] : []).then(unpackCheckedPage);
   }
 
   /** Hashes the leaves of a leaf chunk. */

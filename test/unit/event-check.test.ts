@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { hashedEventText, storedEventHash } from '../../src/evidence/event-hash.js';
-import { checkSearchPage, hashLeafChunk, jsonValueEnd, readCanonicalStoredText, sourceTexts, storedTextHash } from '../../src/evidence/event-check.js';
+import { checkSearchPage, hashLeafChunk, jsonValueEnd, packCheckedPage, readCanonicalStoredText, sourceTexts, storedTextHash, unpackCheckedPage } from '../../src/evidence/event-check.js';
 import { hashLeaf, type LogLeaf } from '../../src/evidence/evidence-log-entry.js';
 import { MerkleFrontier, treeRoot } from '../../src/evidence/merkle.js';
 import type { JsonObject } from '../../src/json/json-object-parser.js';
@@ -246,4 +246,24 @@ test('hashLeafChunk gives RFC 9162 roots for every chunk size from 0 to 70, and 
     assert.deepEqual(Buffer.from(hashes), Buffer.concat(expected), `leaf hashes of ${size}`);
     assert.equal(root, treeRoot(expected).toString('hex'), `root of ${size}`);
   }
+});
+
+test('a checked page sent back as columns comes out as it went in, members absent included', () => {
+  const first = stored(DOCUMENT);
+  const signed = stored({ ...DOCUMENT, '@position': 8, '@uid': 'U-2', '@jws': 'h.p.s', '@is': 'tst', '@received': '2026-11-28T10:00:00.000Z' });
+  const noPlace = stored({ event_type: 'x' });
+  const forged = first.text.replace('"amount":12.5', '"amount":13');
+  const page = checkSearchPage(Buffer.from(answer([first.text, signed.text, noPlace.text, forged, '{"a":1}'])));
+  assert.deepEqual(
+    page.events.map((event) => [event.id, event.hashHolds, event.position, event.signed?.jws]),
+    [
+      ['id-0', true, 7, undefined],
+      ['id-1', true, 8, 'h.p.s'],
+      ['id-2', true, undefined, undefined],
+      ['id-3', false, 7, undefined],
+      ['id-4', false, undefined, undefined],
+    ],
+  );
+  const packed = structuredClone(packCheckedPage(page));
+  assert.deepEqual(unpackCheckedPage(packed), page);
 });
