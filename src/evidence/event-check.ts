@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { JsonObject } from '../json/json-object-parser.js';
 import { HASH_FIELD, LOG_FIELD, POSITION_FIELD, storedEventHash } from './event-hash.js';
 import { hashLeaf, type LogLeaf } from './evidence-log-entry.js';
+import { leavesOf } from './leaf-chunk.js';
 import { MerkleFrontier, sha256Hex } from './merkle.js';
 
 /**
@@ -545,4 +546,14 @@ export function unpackCheckedPage(packed: PackedPage): CheckedPage {
     ...(packed.pitId === undefined ? {} : { pitId: packed.pitId }),
     count: packed.count,
   };
+}
+
+/**
+ * The leaves of each hit of a search answer over leaf chunks (its raw JSON), hashed: the same parse
+ * of the same text as the reader's (leavesOf), done where the hashing is, so the leaves need not
+ * travel to a worker thread as objects.
+ */
+export function hashLeafPage(text: string): HashedLeaves[] {
+  const answer = JSON.parse(text) as { hits?: { hits?: { _source?: { leaves?: unknown } }[] } };
+  return (answer.hits?.hits ?? []).map((hit) => hashLeafChunk(leavesOf(hit._source ?? {})));
 }

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { hashedEventText, storedEventHash } from '../../src/evidence/event-hash.js';
-import { checkSearchPage, hashLeafChunk, jsonValueEnd, packCheckedPage, readCanonicalStoredText, sourceTexts, storedTextHash, unpackCheckedPage } from '../../src/evidence/event-check.js';
+import { checkSearchPage, hashLeafChunk, hashLeafPage, jsonValueEnd, packCheckedPage, readCanonicalStoredText, sourceTexts, storedTextHash, unpackCheckedPage } from '../../src/evidence/event-check.js';
 import { hashLeaf, type LogLeaf } from '../../src/evidence/evidence-log-entry.js';
 import { MerkleFrontier, treeRoot } from '../../src/evidence/merkle.js';
 import type { JsonObject } from '../../src/json/json-object-parser.js';
@@ -266,4 +266,15 @@ test('a checked page sent back as columns comes out as it went in, members absen
   );
   const packed = structuredClone(packCheckedPage(page));
   assert.deepEqual(unpackCheckedPage(packed), page);
+});
+
+test('hashLeafPage hashes the leaves of each hit of a leaf-chunk answer, in hit order, as hashLeafChunk does', () => {
+  const leavesOf = (n: number, salt: string): LogLeaf[] => Array.from({ length: n }, (_, i) => ({ kind: 'event', id: `${salt}-${i}`, hash: createHash('sha256').update(`${salt}${i}`).digest('hex'), is: 'tst', month: '2026.11' }));
+  const chunks = [leavesOf(5, 'a'), leavesOf(0, 'b'), leavesOf(3, 'c')];
+  const hits = chunks.map((leaves, i) => ({ _index: 'mlog_evidence_leaves', _id: `log:${i}`, _source: { log: 'log', first: i * 1024, leaves }, sort: ['log', i] }));
+  hits.push({ _index: 'mlog_evidence_leaves', _id: 'log:x', _source: { log: 'log', first: 9, leaves: 'not a list' as never }, sort: ['log', 9] });
+  const hashed = hashLeafPage(JSON.stringify({ hits: { hits } }));
+  assert.equal(hashed.length, 4);
+  chunks.forEach((leaves, i) => assert.deepEqual(hashed[i], hashLeafChunk(leaves)));
+  assert.deepEqual(hashed[3], hashLeafChunk([]));
 });
