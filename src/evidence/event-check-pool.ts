@@ -1,6 +1,5 @@
 import { Worker, type TransferListItem } from 'node:worker_threads';
-import type { LogLeaf } from './evidence-log-entry.js';
-import { checkSearchPage, hashLeafChunk, type CheckedPage, type HashedLeaves } from './event-check.js';
+import { checkSearchPage, hashLeafPage, unpackCheckedPage, type CheckedPage, type HashedLeaves, type PackedPage } from './event-check.js';
 
 const FROM_SOURCES = import.meta.url.endsWith('.ts');
 /** The worker's module beside this one: .ts when run from the sources, .js when compiled. */
@@ -51,13 +50,13 @@ export class EventCheckPool {
   check(bytes: Uint8Array): Promise<CheckedPage> {
     if (this.workers.length === 0) return Promise.resolve().then(() => checkSearchPage(bytes));
     const whole = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
-    return this.run({ kind: 'page', bytes }, whole ? [bytes.buffer as ArrayBuffer] : []);
+    return this.run<PackedPage>({ kind: 'page', bytes }, whole ? [bytes.buffer as ArrayBuffer] : []).then(unpackCheckedPage);
   }
 
-  /** Hashes the leaves of a leaf chunk. */
-  hashLeaves(leaves: LogLeaf[]): Promise<HashedLeaves> {
-    if (this.workers.length === 0) return Promise.resolve().then(() => hashLeafChunk(leaves));
-    return this.run({ kind: 'leaves', leaves }, []);
+  /** Hashes the leaves of each hit of a search answer over leaf chunks (its raw JSON), in hit order. */
+  hashLeafPage(text: string): Promise<HashedLeaves[]> {
+    if (this.workers.length === 0) return Promise.resolve().then(() => hashLeafPage(text));
+    return this.run({ kind: 'leafPage', text }, []);
   }
 
   private run<T>(job: object, transfer: TransferListItem[]): Promise<T> {

@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import type { JsonObject } from '../json/json-object-parser.js';
 import { HASH_FIELD, LOG_FIELD, POSITION_FIELD, storedEventHash } from './event-hash.js';
 import { hashLeaf, type LogLeaf } from './evidence-log-entry.js';
-import { MerkleFrontier } from './merkle.js';
+import { leavesOf } from './leaf-chunk.js';
+import { MerkleFrontier, sha256Hex } from './merkle.js';
 
 /**
  * The part of `mlog verify` done for each stored event apart from the others: reading its evidence
@@ -83,22 +84,185 @@ function hashHolds(hit: StoredEventHit, hash: unknown): boolean {
 }
 
 export function checkStoredEvent(hit: StoredEventHit): CheckedEvent {
-  const source = hit.source;
-  const hash = source[HASH_FIELD];
-  const log = source[LOG_FIELD];
-  const position = source[POSITION_FIELD];
-  const uid = source['@uid'];
-  const jws = source['@jws'];
-  const holds = hashHolds(hit, hash);
+  return checkedEvent(hit.index, hit.id, hit.source, hashHolds(hit, hit.source[HASH_FIELD]));
+}
+
+/** The members of a stored event's top object that `mlog verify` reads, besides `@hash`. */
+const READ_MEMBERS = new Set(['@log', '@position', '@uid', '@jws', '@is', '@received']);
+
+/**
+ * A run of string characters that RFC 8785 writes as they are: anything but a quote, a backslash,
+ * a control character or a surrogate, or a well-formed surrogate pair.
+ */
+const PLAIN_RUN = /(?:[^"\\\u0000-\u001f\ud800-\udfff]|[\ud800-\udbff][\udc00-\udfff])*/y;
+/** The escapes RFC 8785 writes in short form (JSON.stringify's): \" \\ \b \f \n \r \t. */
+const SHORT_ESCAPES = new Set([0x22, 0x5c, 0x62, 0x66, 0x6e, 0x72, 0x74]);
+const HEX4 = /^[0-9a-f]{4}$/;
+
+/**
+ * A scanner of text that is exactly RFC 8785 canonical JSON: JSON.stringify's text (no whitespace,
+ * its escapes, numbers in their shortest form) with every object's members in strictly increasing
+ * order of their names' UTF-16 code units (so no member twice). Each method gives the index after
+ * the value that starts at `i`, or -1 when the text there is not in that form.
+ */
+class CanonicalScanner {
+  constructor(private readonly text: string) {}
+
+  value(i: number): number {
+    const text = this.text;
+    const code = text.charCodeAt(i);
+    if (code === 0x7b) return this.object(i, undefined);
+    if (code === 0x22) return this.string(i);
+    if (code === 0x5b) {
+      let j = i + 1;
+      if (text.charCodeAt(j) === 0x5d) return j + 1;
+      for (;;) {
+        j = this.value(j);
+        if (j < 0) return -1;
+        const next = text.charCodeAt(j);
+        if (next === 0x5d) return j + 1;
+        if (next !== 0x2c) return -1;
+        j += 1;
+      }
+    }
+    if (code === 0x74) return text.startsWith('true', i) ? i + 4 : -1;
+    if (code === 0x66) return text.startsWith('false', i) ? i + 5 : -1;
+    if (code === 0x6e) return text.startsWith('null', i) ? i + 4 : -1;
+    if (code === 0x2d || (code >= 0x30 && code <= 0x39)) {
+      let j = i + 1;
+      for (;;) {
+        const c = text.charCodeAt(j);
+        if ((c >= 0x30 && c <= 0x39) || c === 0x2e || c === 0x65 || c === 0x2b || c === 0x2d) j++;
+        else break;
+      }
+      // JSON.stringify writes a finite number as String(number): its shortest form, never -0.
+      const token = text.slice(i, j);
+      const number = Number(token);
+      return Number.isFinite(number) && String(number) === token ? j : -1;
+    }
+    return -1;
+  }
+
+  /** A string as JSON.stringify writes it: raw characters, short escapes, \u00xx for other control characters, \udxxx for a lone surrogate. */
+  string(i: number): number {
+    const text = this.text;
+    let j = i + 1;
+    for (;;) {
+      PLAIN_RUN.lastIndex = j;
+      PLAIN_RUN.test(text);
+      j = PLAIN_RUN.lastIndex;
+      const code = text.charCodeAt(j);
+      if (code === 0x22) return j + 1;
+      if (code !== 0x5c) return -1;
+      const escaped = text.charCodeAt(j + 1);
+      if (SHORT_ESCAPES.has(escaped)) {
+        j += 2;
+        continue;
+      }
+      if (escaped !== 0x75) return -1;
+      const hex = text.slice(j + 2, j + 6);
+      if (!HEX4.test(hex)) return -1;
+      const unit = Number.parseInt(hex, 16);
+      j += 6;
+      if (unit < 0x20 && unit !== 0x08 && unit !== 0x09 && unit !== 0x0a && unit !== 0x0c && unit !== 0x0d) continue;
+      if (unit >= 0xdc00 && unit <= 0xdfff) continue;
+      // A lone high surrogate: the next code unit, written or escaped, is no low surrogate.
+      if (unit >= 0xd800 && unit <= 0xdbff) {
+        const next = text.charCodeAt(j);
+        if (next >= 0xdc00 && next <= 0xdfff) return -1;
+        if (next === 0x5c && text.charCodeAt(j + 1) === 0x75 && /^d[c-f]/.test(text.slice(j + 2, j + 4))) return -1;
+        continue;
+      }
+      return -1;
+    }
+  }
+
+  /** The member name of the string token [start, end). */
+  private name(start: number, end: number): string {
+    const raw = this.text.slice(start + 1, end - 1);
+    return raw.includes('\\') ? (JSON.parse(this.text.slice(start, end)) as string) : raw;
+  }
+
+  /**
+   * An object with its members in RFC 8785 order. For the top object of a stored event (`read`
+   * given), the members from `i` on follow its `@hash` member: none may be `@hash` again, and where
+   * each member named in READ_MEMBERS has its value is kept in `read`.
+   */
+  object(i: number, read: Map<string, [number, number]> | undefined): number {
+    const text = this.text;
+    let j = i + 1;
+    // After the comma that follows `@hash`, at least one member.
+    if (text.charCodeAt(j) === 0x7d && read === undefined) return j + 1;
+    let previous: string | undefined;
+    for (;;) {
+      if (text.charCodeAt(j) !== 0x22) return -1;
+      const nameEnd = this.string(j);
+      if (nameEnd < 0 || text.charCodeAt(nameEnd) !== 0x3a) return -1;
+      const name = this.name(j, nameEnd);
+      if (previous !== undefined && !(previous < name)) return -1;
+      previous = name;
+      const valueEnd = this.value(nameEnd + 1);
+      if (valueEnd < 0) return -1;
+      if (read !== undefined) {
+        if (name === HASH_FIELD) return -1;
+        if (READ_MEMBERS.has(name)) read.set(name, [nameEnd + 1, valueEnd]);
+      }
+      const next = text.charCodeAt(valueEnd);
+      if (next === 0x7d) return valueEnd + 1;
+      if (next !== 0x2c) return -1;
+      j = valueEnd + 1;
+    }
+  }
+}
+
+/** A stored event read from its canonical text without parsing the whole document. */
+export interface CanonicalStoredText {
+  /** The index after the text's last character. */
+  end: number;
+  /** `@hash` as stored. */
+  hash: string;
+  /** SHA-256 of the document's canonical form without `@hash`: what `@hash` must be. */
+  computed: string;
+  /** The members `mlog verify` reads (READ_MEMBERS), parsed. */
+  members: JsonObject;
+}
+
+/**
+ * Reads the stored event whose text starts at `start` of `text` when that text is exactly what
+ * hashedEventText writes: `{"@hash":"<64 characters>"` then the rest of the document's RFC 8785
+ * form. Then SHA-256 of the text without its `@hash` member is the hash of the canonical form (as
+ * storedTextHash tells for a parsed document), found without parsing the document or writing it
+ * again; only the members verify reads are parsed. Undefined when the text is not in that form
+ * (written by an older MLog, rewritten by an update, or forged): then the document must be parsed
+ * and canonicalised again.
+ */
+export function readCanonicalStoredText(text: string, start: number): CanonicalStoredText | undefined {
+  if (!text.startsWith(HASH_PREFIX, start)) return undefined;
+  const scanner = new CanonicalScanner(text);
+  const hashEnd = scanner.string(start + HASH_PREFIX.length - 1);
+  if (hashEnd !== start + HASHED_HEAD || text.slice(start + HASH_PREFIX.length, hashEnd - 1).includes('\\')) return undefined;
+  const read = new Map<string, [number, number]>();
+  let end: number;
+  const next = text.charCodeAt(hashEnd);
+  try {
+    if (next === 0x7d) end = hashEnd + 1;
+    else if (next === 0x2c) end = scanner.object(hashEnd, read);
+    else return undefined;
+  } catch {
+    // A document nested deeper than the stack allows: parsed the ordinary way.
+    return undefined;
+  }
+  if (end < 0) return undefined;
+  const members: JsonObject = {};
+  for (const [name, [from, to]] of read) {
+    const token = text.slice(from, to);
+    members[name] = token.charCodeAt(0) === 0x22 && !token.includes('\\') ? token.slice(1, -1) : (JSON.parse(token) as JsonObject[string]);
+  }
   return {
-    index: hit.index,
-    id: hit.id,
-    ...(typeof uid === 'string' ? { uid } : {}),
-    ...(typeof log === 'string' ? { log } : {}),
-    ...(typeof position === 'number' && Number.isSafeInteger(position) && position >= 0 ? { position } : {}),
-    ...(typeof hash === 'string' ? { hash } : {}),
-    hashHolds: holds,
-    ...(typeof jws === 'string' ? { signed: { jws, is: String(source['@is'] ?? ''), received: String(source['@received'] ?? '') } } : {}),
+    end,
+    hash: text.slice(start + HASH_PREFIX.length, hashEnd - 1),
+    computed: sha256Hex(next === 0x7d ? '{}' : `{${text.slice(hashEnd + 1, end)}`),
+    members,
   };
 }
 
@@ -165,10 +329,78 @@ export function sourceTexts(text: string, hits: number): string[] | undefined {
   return texts;
 }
 
-/** Checks every hit of the raw JSON of an Elasticsearch search answer (its text, or its UTF-8 bytes). */
+/** A CheckedEvent of the members read from a stored event, and whether its `@hash` holds. */
+function checkedEvent(index: string, id: string, source: JsonObject, hashHolds: boolean): CheckedEvent {
+  const hash = source[HASH_FIELD];
+  const log = source[LOG_FIELD];
+  const position = source[POSITION_FIELD];
+  const uid = source['@uid'];
+  const jws = source['@jws'];
+  return {
+    index,
+    id,
+    ...(typeof uid === 'string' ? { uid } : {}),
+    ...(typeof log === 'string' ? { log } : {}),
+    ...(typeof position === 'number' && Number.isSafeInteger(position) && position >= 0 ? { position } : {}),
+    ...(typeof hash === 'string' ? { hash } : {}),
+    hashHolds,
+    ...(typeof jws === 'string' ? { signed: { jws, is: String(source['@is'] ?? ''), received: String(source['@received'] ?? '') } } : {}),
+  };
+}
+
+type SearchAnswer = { pit_id?: string; hits?: { hits?: { _index: string; _id: string; _source?: JsonObject; sort?: unknown[] }[] } };
+
+/**
+ * Checks every hit of the raw JSON of an Elasticsearch search answer (its text, or its UTF-8 bytes).
+ * Each hit's `_source` text that is in the canonical form MLog writes is read where it stands
+ * (readCanonicalStoredText: its hash and the few members verify needs, nothing else parsed); any
+ * other is parsed and canonicalised again. The rest of the answer (each hit's index, id and sort
+ * values) is parsed with each `_source` left out.
+ */
 export function checkSearchPage(raw: string | Uint8Array): CheckedPage {
   const text = typeof raw === 'string' ? raw : Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('utf8');
-  const answer = JSON.parse(text) as { pit_id?: string; hits?: { hits?: { _index: string; _id: string; _source?: JsonObject; sort?: unknown[] }[] } };
+  const read: ({ source: JsonObject; hashHolds: boolean } | undefined)[] = [];
+  const envelope: string[] = [];
+  let cursor = 0;
+  for (;;) {
+    const key = text.indexOf(SOURCE_KEY, cursor);
+    if (key < 0) break;
+    const start = key + SOURCE_KEY.length;
+    if (text.charCodeAt(start) !== 0x7b) return checkParsedPage(text);
+    const canonical = readCanonicalStoredText(text, start);
+    let end: number;
+    if (canonical !== undefined) {
+      end = canonical.end;
+      read.push({ source: { ...canonical.members, [HASH_FIELD]: canonical.hash }, hashHolds: canonical.computed === canonical.hash });
+    } else {
+      end = jsonValueEnd(text, start);
+      if (end < 0) return checkParsedPage(text);
+      const source = JSON.parse(text.slice(start, end)) as JsonObject;
+      const hash = source[HASH_FIELD];
+      read.push({ source, hashHolds: typeof hash === 'string' && storedEventHash(source) === hash });
+    }
+    envelope.push(text.slice(cursor, start), '0');
+    cursor = end;
+  }
+  envelope.push(text.slice(cursor));
+  const answer = JSON.parse(envelope.join('')) as SearchAnswer;
+  const hits = answer.hits?.hits ?? [];
+  if (hits.length !== read.length) return checkParsedPage(text);
+  const last = hits.at(-1);
+  return {
+    events: hits.map((hit, i) => {
+      const { source, hashHolds } = read[i] as { source: JsonObject; hashHolds: boolean };
+      return checkedEvent(hit._index, hit._id, source, hashHolds);
+    }),
+    ...(last?.sort === undefined ? {} : { lastSort: last.sort }),
+    ...(answer.pit_id === undefined ? {} : { pitId: answer.pit_id }),
+    count: hits.length,
+  };
+}
+
+/** checkSearchPage on the answer parsed whole: for an answer whose `_source` texts cannot be told apart. */
+function checkParsedPage(text: string): CheckedPage {
+  const answer = JSON.parse(text) as SearchAnswer;
   const hits = answer.hits?.hits ?? [];
   const last = hits.at(-1);
   const texts = sourceTexts(text, hits.length);
@@ -201,4 +433,127 @@ export function hashLeafChunk(leaves: readonly LogLeaf[]): HashedLeaves {
     frontier.append(hash);
   }
   return { hashes, root: frontier.root().toString('hex') };
+}
+
+/**
+ * A CheckedPage as columns, for the trip from a worker thread back to the verifier's: a structured
+ * clone of one object per event writes every member name again for each, while strings in arrays,
+ * numbers in typed arrays and the few distinct indices and logs in tables cost about a third.
+ */
+export interface PackedPage {
+  count: number;
+  lastSort?: unknown[];
+  pitId?: string;
+  /** Per event: bit 0 uid, 1 log, 2 position, 3 hash present; 4 hashHolds; 5 signed. */
+  flags: Uint8Array;
+  indexTable: string[];
+  indexOf: Uint32Array;
+  logTable: string[];
+  logOf: Uint32Array;
+  positions: Float64Array;
+  ids: string[];
+  /** The uid, hash of each event that has one, in event order. */
+  uids: string[];
+  hashes: string[];
+  signed: NonNullable<CheckedEvent['signed']>[];
+}
+
+const UID = 1;
+const LOG = 2;
+const POSITION = 4;
+const HASH = 8;
+const HOLDS = 16;
+const SIGNED = 32;
+
+/** The entry of `value` in `table` (added when new). */
+function tableEntry(table: string[], entries: Map<string, number>, value: string): number {
+  let entry = entries.get(value);
+  if (entry === undefined) {
+    entry = table.length;
+    table.push(value);
+    entries.set(value, entry);
+  }
+  return entry;
+}
+
+export function packCheckedPage(page: CheckedPage): PackedPage {
+  const n = page.events.length;
+  const packed: PackedPage = {
+    count: page.count,
+    ...(page.lastSort === undefined ? {} : { lastSort: page.lastSort }),
+    ...(page.pitId === undefined ? {} : { pitId: page.pitId }),
+    flags: new Uint8Array(n),
+    indexTable: [],
+    indexOf: new Uint32Array(n),
+    logTable: [],
+    logOf: new Uint32Array(n),
+    positions: new Float64Array(n),
+    ids: new Array<string>(n),
+    uids: [],
+    hashes: [],
+    signed: [],
+  };
+  const indices = new Map<string, number>();
+  const logs = new Map<string, number>();
+  page.events.forEach((event, i) => {
+    let flags = event.hashHolds ? HOLDS : 0;
+    packed.indexOf[i] = tableEntry(packed.indexTable, indices, event.index);
+    packed.ids[i] = event.id;
+    if (event.uid !== undefined) {
+      flags |= UID;
+      packed.uids.push(event.uid);
+    }
+    if (event.log !== undefined) {
+      flags |= LOG;
+      packed.logOf[i] = tableEntry(packed.logTable, logs, event.log);
+    }
+    if (event.position !== undefined) {
+      flags |= POSITION;
+      packed.positions[i] = event.position;
+    }
+    if (event.hash !== undefined) {
+      flags |= HASH;
+      packed.hashes.push(event.hash);
+    }
+    if (event.signed !== undefined) {
+      flags |= SIGNED;
+      packed.signed.push(event.signed);
+    }
+    packed.flags[i] = flags;
+  });
+  return packed;
+}
+
+/** The CheckedPage a PackedPage was made from (packCheckedPage). */
+export function unpackCheckedPage(packed: PackedPage): CheckedPage {
+  const events: CheckedEvent[] = new Array<CheckedEvent>(packed.flags.length);
+  let uid = 0;
+  let hash = 0;
+  let signed = 0;
+  for (let i = 0; i < packed.flags.length; i++) {
+    const flags = packed.flags[i] as number;
+    const event: CheckedEvent = { index: packed.indexTable[packed.indexOf[i] as number] as string, id: packed.ids[i] as string, hashHolds: (flags & HOLDS) !== 0 };
+    if ((flags & UID) !== 0) event.uid = packed.uids[uid++] as string;
+    if ((flags & LOG) !== 0) event.log = packed.logTable[packed.logOf[i] as number] as string;
+    if ((flags & POSITION) !== 0) event.position = packed.positions[i] as number;
+    if ((flags & HASH) !== 0) event.hash = packed.hashes[hash++] as string;
+    if ((flags & SIGNED) !== 0) event.signed = packed.signed[signed++] as NonNullable<CheckedEvent['signed']>;
+    events[i] = event;
+  }
+  return {
+    events,
+    ...(packed.lastSort === undefined ? {} : { lastSort: packed.lastSort }),
+    ...(packed.pitId === undefined ? {} : { pitId: packed.pitId }),
+    count: packed.count,
+  };
+}
+
+/**
+ * The leaves of each hit of a search answer over leaf chunks (its raw JSON), hashed: the same parse
+ * of the same text as the reader's (leavesOf), done where the hashing is, so the leaves need not
+ * travel to a worker thread as objects.
+ */
+export function hashLeafPage(text: string): HashedLeaves[] {
+  const answer = JSON.parse(text) as { hits?: { hits?: { _source?: { leaves?: unknown } }[] } };
+  return (answer.hits?.hits ?? []).map((hit) => hashLeafChunk(leavesOf(hit._source ?? {})));
 }

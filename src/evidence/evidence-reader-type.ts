@@ -19,6 +19,12 @@ export interface EvidenceReader {
   chain(): AsyncIterable<ChainRecord>;
   /** Every leaf chunk of every log. */
   leafChunks(): AsyncIterable<StoredLeafChunk>;
+  /**
+   * Every leaf chunk of every log, a search page at a time: the page's chunks and the raw JSON of its
+   * answer (hits in the same order), so a worker thread can parse it and hash the leaves itself
+   * instead of taking them as objects (hashLeafPage in event-check.ts).
+   */
+  leafChunkPages(): AsyncIterable<{ text: string; chunks: StoredLeafChunk[] }>;
   /** How many stored events are in scope (for the progress bar). */
   countEvents(scope: VerifyScope): Promise<number>;
   /** Opens a scan of every stored event in scope, `_source` whole, each exactly once across its slices. */

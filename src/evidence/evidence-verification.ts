@@ -2,7 +2,7 @@ import { availableParallelism } from 'node:os';
 import { verifyCompactJws } from '../auth/jws-verifier.js';
 import { MLogError } from '../errors/mlog-error.js';
 import type { KnownSystem, SystemRegistry } from '../systems/system-registry.js';
-import type { CheckedEvent } from './event-check.js';
+import type { CheckedEvent, HashedLeaves } from './event-check.js';
 import { EventCheckPool } from './event-check-pool.js';
 import type { EventScan, EvidenceReader } from './evidence-reader-type.js';
 import { trustedKeyMap, type TrustedKey } from './trusted-key.js';
@@ -70,11 +70,21 @@ export class EvidenceVerification {
     }
   }
 
-  /** Every leaf chunk, its leaves hashed by the pool (the chunks at once, over the workers). */
+  /**
+   * Every leaf chunk, its leaves hashed by the pool (the pages at once, over the workers): each page
+   * goes to a worker as the text of its answer, which it parses itself, not as leaf objects to copy.
+   */
   private async *hashedLeafChunks(pool: EventCheckPool): AsyncIterable<StoredLeafChunk> {
-    const pending: Promise<StoredLeafChunk>[] = [];
-    for await (const chunk of this.reader.leafChunks()) pending.push(pool.hashLeaves(chunk.leaves).then((hashed) => ({ ...chunk, hashed })));
-    yield* await Promise.all(pending);
+    const pending: Promise<StoredLeafChunk[]>[] = [];
+    for await (const page of this.reader.leafChunkPages()) {
+      pending.push(
+        pool.hashLeafPage(page.text).then((hashed) => {
+          if (hashed.length !== page.chunks.length) throw new Error(`a page of leaf chunks gave ${hashed.length} hashed chunks for ${page.chunks.length} read`);
+          return page.chunks.map((chunk, i) => ({ ...chunk, hashed: hashed[i] as HashedLeaves }));
+        }),
+      );
+    }
+    for (const chunks of await Promise.all(pending)) yield* chunks;
   }
 
   /**

@@ -29,3 +29,8 @@ export function chunkId(log: string, first: number): string {
 export function chunkStart(position: number): number {
   return position - (position % CHUNK_SIZE);
 }
+
+/** The leaves of a leaf chunk document as stored (none when `leaves` is not an array). */
+export function leavesOf(source: { leaves?: unknown }): LogLeaf[] {
+  return Array.isArray(source.leaves) ? (source.leaves as LogLeaf[]) : [];
+}

@@ -1,6 +1,6 @@
 import type { Client, estypes } from '@elastic/elasticsearch';
 import type { EventScan, EvidenceReader } from '../evidence/evidence-reader-type.js';
-import type { LogLeaf } from '../evidence/evidence-log-entry.js';
+import { leavesOf } from '../evidence/leaf-chunk.js';
 import type { ChainRecord, StoredLeafChunk, VerifyScope } from '../evidence/verifier.js';
 import { storageFailure } from './elasticsearch-errors.js';
 import { EVENT_INDEX_PREFIX, EVIDENCE_INDEX, EVIDENCE_LEAVES_INDEX, eventIndexPattern } from './index-names.js';
@@ -68,14 +68,19 @@ export class ElasticsearchEvidenceReader implements EvidenceReader {
     }
   }
 
+  async *leafChunks(): AsyncIterable<StoredLeafChunk> {
+    for await (const page of this.leafChunkPages()) yield* page.chunks;
+  }
+
   /**
-   * Leaf chunks in pages of CHUNK_PAGE; each answer (up to 50 × 1,024 leaves) is read as bytes and
+   * Leaf chunks in pages of CHUNK_PAGE; each answer (up to 50 × 1,024 leaves) is read as text and
    * parsed with JSON.parse: the client's own parser scans the whole text again for prototype keys,
    * which costs as much as the parse, and nothing here merges what it reads into other objects.
    */
-  async *leafChunks(): AsyncIterable<StoredLeafChunk> {
+  async *leafChunkPages(): AsyncIterable<{ text: string; chunks: StoredLeafChunk[] }> {
     let after: estypes.SortResults | undefined;
     for (;;) {
+      let text: string;
       let response: { hits?: { hits?: { _id?: string; _source?: { log?: unknown; first?: unknown; leaves?: unknown; root?: unknown }; sort?: estypes.SortResults }[] } };
       try {
         const body = (await this.client.search(
@@ -88,21 +93,25 @@ export class ElasticsearchEvidenceReader implements EvidenceReader {
           },
           { asStream: true },
         )) as unknown as AsyncIterable<Buffer>;
-        response = JSON.parse(await readText(body)) as typeof response;
+        text = await readText(body);
+        response = JSON.parse(text) as typeof response;
       } catch (error) {
         throw storageFailure(error, 'The evidence leaves could not be read');
       }
       const hits = response.hits?.hits ?? [];
-      for (const hit of hits) {
-        const source = hit._source ?? {};
-        yield {
-          id: hit._id ?? '',
-          log: typeof source.log === 'string' ? source.log : '',
-          first: typeof source.first === 'number' ? source.first : -1,
-          leaves: Array.isArray(source.leaves) ? (source.leaves as LogLeaf[]) : [],
-          ...(typeof source.root === 'string' ? { root: source.root } : {}),
-        };
-      }
+      yield {
+        text,
+        chunks: hits.map((hit) => {
+          const source = hit._source ?? {};
+          return {
+            id: hit._id ?? '',
+            log: typeof source.log === 'string' ? source.log : '',
+            first: typeof source.first === 'number' ? source.first : -1,
+            leaves: leavesOf(source),
+            ...(typeof source.root === 'string' ? { root: source.root } : {}),
+          };
+        }),
+      };
       if (hits.length < CHUNK_PAGE) return;
       after = hits.at(-1)?.sort;
     }

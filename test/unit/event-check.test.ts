@@ -2,10 +2,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { hashedEventText, storedEventHash } from '../../src/evidence/event-hash.js';
-import { checkSearchPage, hashLeafChunk, jsonValueEnd, sourceTexts, storedTextHash } from '../../src/evidence/event-check.js';
+import { checkSearchPage, hashLeafChunk, hashLeafPage, jsonValueEnd, packCheckedPage, readCanonicalStoredText, sourceTexts, storedTextHash, unpackCheckedPage } from '../../src/evidence/event-check.js';
 import { hashLeaf, type LogLeaf } from '../../src/evidence/evidence-log-entry.js';
 import { MerkleFrontier, treeRoot } from '../../src/evidence/merkle.js';
 import type { JsonObject } from '../../src/json/json-object-parser.js';
+import { canonicalJson as canonicalize } from '../../src/evidence/event-hash.js';
 
 /** A document as MLog stores it: the text hashedEventText gives, and the document parsed from it. */
 function stored(document: JsonObject): { text: string; source: JsonObject; hash: string } {
@@ -126,4 +127,154 @@ test('a Merkle frontier takes a perfect subtree at its place whole, with the roo
   assert.deepEqual(bySubtree.root(), treeRoot(leaves));
   assert.throws(() => bySubtree.appendSubtree(leaves[0] as Buffer, 8), RangeError);
   assert.throws(() => new MerkleFrontier().appendSubtree(leaves[0] as Buffer, 6), RangeError);
+});
+
+/** A small deterministic pseudo-random generator, so a failing case can be run again. */
+function randomOf(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state * 1664525 + 1013904223) >>> 0;
+    return state / 2 ** 32;
+  };
+}
+
+const AWKWARD_STRINGS = ['', 'a', 'é', '\u2028', '\ud83d\ude00', '\ud800', '\udc00x', '"', '\\', '\b\f\n\r\t', '\u0000\u001f', '\u007f', '1', '10', '2', '__proto__', '@hash', '"_source":{', '}]'];
+const AWKWARD_NUMBERS = [0, -0, 1, -1, 12.5, 1e21, 1e-7, 0.1, 123456789012345680000, Number.MAX_SAFE_INTEGER, 5e-324];
+
+function randomJson(random: () => number, depth: number): unknown {
+  const pick = <T>(list: readonly T[]): T => list[Math.floor(random() * list.length)] as T;
+  const kind = depth === 0 ? 5 : depth > 2 ? Math.floor(random() * 4) : Math.floor(random() * 6);
+  if (kind === 0) return pick(AWKWARD_STRINGS);
+  if (kind === 1) return pick(AWKWARD_NUMBERS);
+  if (kind === 2) return pick([true, false, null]);
+  if (kind === 3) return pick(AWKWARD_STRINGS) + String(Math.floor(random() * 100));
+  if (kind === 4) return Array.from({ length: Math.floor(random() * 4) }, () => randomJson(random, depth + 1));
+  return Object.fromEntries(Array.from({ length: Math.floor(random() * 5) }, () => [pick(AWKWARD_STRINGS) + pick(['', 'b', 'é']), randomJson(random, depth + 1)]));
+}
+
+/** Small edits of a text: most give another JSON text of the same or another document, in or out of canonical form. */
+function mutations(text: string, random: () => number): string[] {
+  const at = Math.floor(random() * text.length);
+  const replacements: [string, string][] = [
+    ['":', '": '],
+    [',', ', '],
+    ['12.5', '12.50'],
+    ['é', '\\u00e9'],
+    ['\\n', '\\u000a'],
+    ['\\ud800', '\\uD800'],
+    ['\u2028', '\\u2028'],
+    ['1e+21', '1E+21'],
+    ['"a"', '"b"'],
+    ['true', 'false'],
+    ['[', '[ '],
+    ['"10"', '"2"'],
+  ];
+  const edits = replacements.filter(([from]) => text.includes(from)).map(([from, to]) => text.replace(from, to));
+  edits.push(`${text.slice(0, at)}${text.slice(at + 1)}`, `${text.slice(0, at)} ${text.slice(at)}`, `${text.slice(0, at)}\\${text.slice(at)}`);
+  return edits;
+}
+
+/**
+ * readCanonicalStoredText against the definition: it reads a text only when it is valid JSON whose
+ * @hash is its first member and whose rest is the RFC 8785 form of the parsed document (then its
+ * computed hash is storedEventHash of that document, the canonicalising route), and it reads every
+ * text storedTextHash accepts. Thousands of random documents with awkward strings and numbers, and
+ * small edits of their texts, are compared.
+ */
+test('a stored text is read where it stands only when it is exactly the canonical form, and then gives the canonicalising route\'s hash', () => {
+  const random = randomOf(15);
+  let read = 0;
+  let refused = 0;
+  for (let round = 0; round < 1500; round++) {
+    const document = randomJson(random, 0);
+    if (typeof document !== 'object' || document === null || Array.isArray(document)) continue;
+    delete (document as JsonObject)['@hash'];
+    const honest = stored(document as JsonObject).text;
+    for (const whole of [honest, ...mutations(honest, random)]) {
+      const padded = `xx${whole}yy`;
+      const found = readCanonicalStoredText(padded, 2);
+      const reference = ((): string | undefined => {
+        try {
+          const parsed = JSON.parse(whole) as unknown;
+          return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? storedTextHash(parsed as JsonObject, whole) : undefined;
+        } catch {
+          return undefined;
+        }
+      })();
+      if (reference !== undefined) assert.equal(found?.computed, reference, `a text storedTextHash accepts is read where it stands: ${whole}`);
+      if (found === undefined) {
+        refused++;
+        continue;
+      }
+      read++;
+      // What was read: the whole text, or (for a text that is not JSON) a complete object at its start.
+      const text = padded.slice(2, found.end);
+      const parsed = JSON.parse(text) as JsonObject;
+      assert.equal(found.hash, parsed['@hash'], text);
+      // The document without @hash, copied member by member (a `__proto__` member included).
+      const rest = { ...parsed };
+      delete rest['@hash'];
+      assert.equal(found.computed, createHash('sha256').update(canonicalize(rest)).digest('hex'), `the hash of the canonical form: ${text}`);
+      const restText = text === `{"@hash":"${found.hash}"}` ? '{}' : `{${text.slice(`{"@hash":"${found.hash}",`.length)}`;
+      assert.equal(restText, canonicalize(rest), `the rest is RFC 8785: ${text}`);
+      for (const name of ['@log', '@position', '@uid', '@jws', '@is', '@received']) assert.deepEqual(found.members[name], parsed[name], `${name} of ${text}`);
+    }
+  }
+  assert.ok(read > 1000 && refused > 1000, `both routes were taken (${read} read, ${refused} refused)`);
+});
+
+test('a stored text is refused when @hash is not first, is twice, holds an escape, or a nested member repeats or is out of order', () => {
+  const { text, hash } = stored(DOCUMENT);
+  const at = (variant: string) => readCanonicalStoredText(variant, 0);
+  assert.equal(at(text)?.computed, hash);
+  assert.equal(at(text.replace('"@id"', `"@hash":"${hash}","@id"`)), undefined);
+  assert.equal(at(text.replace(`{"@hash":"${hash}"`, `{"@hash":"${hash.slice(0, 62)}\\"`)), undefined);
+  assert.equal(at(text.replace('{"a":null,"z":true}', '{"a":null,"a":true}')), undefined);
+  assert.equal(at(text.replace('{"a":null,"z":true}', '{"z":true,"a":null}')), undefined);
+  assert.equal(at(text.replace('"pages":[1,2', '"pages":[1,-0')), undefined);
+  assert.equal(at(text.slice(0, -1)), undefined);
+  assert.equal(at(`{"@hash":"${hash}"}`)?.computed, createHash('sha256').update('{}').digest('hex'));
+});
+
+test('hashLeafChunk gives RFC 9162 roots for every chunk size from 0 to 70, and for a full chunk with long and non-ASCII leaves', () => {
+  const leafOf = (i: number): LogLeaf =>
+    i % 11 === 3 ? { kind: 'void', reason: `refused ${'é'.repeat(i * 7)}` } : { kind: 'event', id: `id-${i}-${'x'.repeat(i * 13)}`, hash: createHash('sha256').update(String(i)).digest('hex'), is: 'tst', month: '2026.11' };
+  for (const size of [...Array.from({ length: 71 }, (_, i) => i), 1024]) {
+    const leaves = Array.from({ length: size }, (_, i) => leafOf(i));
+    const { hashes, root } = hashLeafChunk(leaves);
+    const expected = leaves.map(hashLeaf);
+    assert.deepEqual(Buffer.from(hashes), Buffer.concat(expected), `leaf hashes of ${size}`);
+    assert.equal(root, treeRoot(expected).toString('hex'), `root of ${size}`);
+  }
+});
+
+test('a checked page sent back as columns comes out as it went in, members absent included', () => {
+  const first = stored(DOCUMENT);
+  const signed = stored({ ...DOCUMENT, '@position': 8, '@uid': 'U-2', '@jws': 'h.p.s', '@is': 'tst', '@received': '2026-11-28T10:00:00.000Z' });
+  const noPlace = stored({ event_type: 'x' });
+  const forged = first.text.replace('"amount":12.5', '"amount":13');
+  const page = checkSearchPage(Buffer.from(answer([first.text, signed.text, noPlace.text, forged, '{"a":1}'])));
+  assert.deepEqual(
+    page.events.map((event) => [event.id, event.hashHolds, event.position, event.signed?.jws]),
+    [
+      ['id-0', true, 7, undefined],
+      ['id-1', true, 8, 'h.p.s'],
+      ['id-2', true, undefined, undefined],
+      ['id-3', false, 7, undefined],
+      ['id-4', false, undefined, undefined],
+    ],
+  );
+  const packed = structuredClone(packCheckedPage(page));
+  assert.deepEqual(unpackCheckedPage(packed), page);
+});
+
+test('hashLeafPage hashes the leaves of each hit of a leaf-chunk answer, in hit order, as hashLeafChunk does', () => {
+  const leavesOf = (n: number, salt: string): LogLeaf[] => Array.from({ length: n }, (_, i) => ({ kind: 'event', id: `${salt}-${i}`, hash: createHash('sha256').update(`${salt}${i}`).digest('hex'), is: 'tst', month: '2026.11' }));
+  const chunks = [leavesOf(5, 'a'), leavesOf(0, 'b'), leavesOf(3, 'c')];
+  const hits = chunks.map((leaves, i) => ({ _index: 'mlog_evidence_leaves', _id: `log:${i}`, _source: { log: 'log', first: i * 1024, leaves }, sort: ['log', i] }));
+  hits.push({ _index: 'mlog_evidence_leaves', _id: 'log:x', _source: { log: 'log', first: 9, leaves: 'not a list' as never }, sort: ['log', 9] });
+  const hashed = hashLeafPage(JSON.stringify({ hits: { hits } }));
+  assert.equal(hashed.length, 4);
+  chunks.forEach((leaves, i) => assert.deepEqual(hashed[i], hashLeafChunk(leaves)));
+  assert.deepEqual(hashed[3], hashLeafChunk([]));
 });
