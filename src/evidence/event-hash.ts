@@ -40,7 +40,8 @@ export function canonicalJson(value: unknown): string {
 export function storedEventHash(document: JsonObject): string {
   let hashed: JsonObject = document;
   if (Object.prototype.hasOwnProperty.call(document, HASH_FIELD)) {
-    hashed = Object.assign({}, document);
+    // A spread copies a member named "__proto__" (JSON.parse makes it an own member) as a member; Object.assign would set the prototype instead.
+    hashed = { ...document };
     delete hashed[HASH_FIELD];
   }
   return sha256Hex(canonicalJson(hashed));

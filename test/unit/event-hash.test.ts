@@ -112,3 +112,10 @@ test('a change of any one field changes the hash', () => {
     assert.notEqual(hashedEventText(changed).hash, hash, field);
   }
 });
+
+test('a stored document with a member named "__proto__" (as JSON.parse makes it) hashes over that member too', () => {
+  const stored = JSON.parse('{"@hash":"x","__proto__":{"a":1},"event_type":"T"}') as JsonObject;
+  const expected = createHash('sha256').update(reference(JSON.parse('{"__proto__":{"a":1},"event_type":"T"}'))).digest('hex');
+  assert.equal(storedEventHash(stored), expected);
+  assert.notEqual(storedEventHash(stored), createHash('sha256').update(reference({ event_type: 'T' })).digest('hex'));
+});
