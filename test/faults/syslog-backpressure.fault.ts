@@ -17,6 +17,8 @@ let mlog: TestMLog;
 
 before(async () => {
   es = await ScenarioElasticsearch.start(9760);
+  // Run alone (npm run test:faults), no test Elasticsearch is named: this scenario's own is the one.
+  process.env.MLOG_TEST_ELASTICSEARCH_URL ??= es.url;
   mlog = await TestMLog.start({ MLOG_ELASTICSEARCH_URL: es.url, MLOG_WRITE_DEADLINE_SECONDS: '2' }, { syslog: ['tls', 'relp'] });
 });
 
