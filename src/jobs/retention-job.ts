@@ -1,4 +1,4 @@
-import { hostname, userInfo } from 'node:os';
+import { hostname } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import type { AuditEvent, AuditLog } from '../audit/audit-log.js';
 import type { Logger } from '../logging/logger.js';
@@ -17,17 +17,6 @@ export const RETENTION_LEASE_TTL_MS = 10 * 60_000;
 /** Who runs the scheduled job, as recorded in audit events and the lease. */
 export function scheduledRunBy(host = hostname()): string {
   return `scheduler on ${host}`;
-}
-
-/** Who runs the job from the command line, as recorded in audit events and the lease. */
-export function cliRunBy(): string {
-  let user: string | undefined;
-  try {
-    user = userInfo().username;
-  } catch {
-    user = process.env.USER ?? process.env.LOGNAME;
-  }
-  return `cli by ${user ?? `uid ${process.getuid?.() ?? 'unknown'}`} on ${hostname()}`;
 }
 
 /** Appends a signed tombstone for an event index to the evidence chain (docs/evidence.md); throws when it cannot. */
@@ -65,7 +54,7 @@ export type RetentionProgress =
 export interface RetentionRunRequest {
   /** False: a dry run, which plans and deletes nothing (and takes no lease). */
   execute: boolean;
-  /** Who or what runs it: scheduledRunBy() or cliRunBy(). */
+  /** Who or what runs it: scheduledRunBy() or commandLineActor() (src/audit/command-line-actor.ts). */
   runBy: string;
   onProgress?: (progress: RetentionProgress) => void;
   /** Aborting stops the run before its next deletion (shutdown); the rest waits for the next run. */

@@ -2,7 +2,8 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { AuditEvent, AuditLog } from '../../src/audit/audit-log.js';
 import type { IndexCatalog } from '../../src/jobs/index-catalog-type.js';
-import { INDEX_DELETED_EVENT, INDEX_DELETION_FAILED_EVENT, RetentionJob, cliRunBy, scheduledRunBy } from '../../src/jobs/retention-job.js';
+import { commandLineActor } from '../../src/audit/command-line-actor.js';
+import { INDEX_DELETED_EVENT, INDEX_DELETION_FAILED_EVENT, RetentionJob, scheduledRunBy } from '../../src/jobs/retention-job.js';
 import type { IndexSize } from '../../src/jobs/retention-policy.js';
 import { parseManagedIndexName } from '../../src/storage/index-names.js';
 import { createLogger } from '../../src/logging/logger.js';
@@ -130,6 +131,7 @@ describe('RetentionJob (with in-memory fakes)', () => {
 
   test('who ran it', () => {
     assert.equal(scheduledRunBy('mlog-1'), 'scheduler on mlog-1');
-    assert.match(cliRunBy(), /^cli by \S+ on \S+$/);
+    assert.match(commandLineActor(), /^cli by \S+ on \S+$/);
+    assert.match(commandLineActor({}, 'mlog-2'), /^cli by \S+ on mlog-2$/);
   });
 });

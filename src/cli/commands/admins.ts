@@ -1,16 +1,8 @@
-import { userInfo } from 'node:os';
 import type { Command } from 'commander';
+import { commandLineActor } from '../../audit/command-line-actor.js';
 import { checkPassword, type AdminAccount } from '../../admins/admin-accounts.js';
 import { ConfigurationError, ValidationError } from '../../errors/mlog-error.js';
 import type { CliContext } from '../cli-context.js';
-
-function operator(env: Record<string, string | undefined>): string {
-  try {
-    return `cli by ${userInfo().username}`;
-  } catch {
-    return `cli by ${env.USER ?? env.USERNAME ?? 'unknown user'}`;
-  }
-}
 
 /** The new password: all of standard input with --password-stdin, else asked twice on the terminal with echo off. */
 async function readNewPassword(context: CliContext, fromStdin: boolean): Promise<string> {
@@ -39,7 +31,7 @@ export function adminCommands(program: Command, context: CliContext): void {
     .option('--password-stdin', 'read the password from standard input')
     .action(async (options: { username: string; role: string; passwordStdin?: boolean }) => {
       const password = await readNewPassword(context, options.passwordStdin === true);
-      const account = await context.withServices((services) => services.accounts.add({ username: options.username, role: options.role, password }, operator(env)));
+      const account = await context.withServices((services) => services.accounts.add({ username: options.username, role: options.role, password }, commandLineActor(env)));
       output.out(`Administrator "${account.username}" (${account.role}) is created.`);
     });
 
@@ -65,7 +57,7 @@ export function adminCommands(program: Command, context: CliContext): void {
     .command('disable <username>')
     .description('Disable an administrator: signing in is refused and their sessions end.')
     .action(async (username: string) => {
-      await context.withServices((services) => services.accounts.update(username, { disabled: true }, operator(env)));
+      await context.withServices((services) => services.accounts.update(username, { disabled: true }, commandLineActor(env)));
       output.out(`Administrator "${username}" is disabled.`);
     });
 
@@ -73,7 +65,7 @@ export function adminCommands(program: Command, context: CliContext): void {
     .command('enable <username>')
     .description('Enable a disabled administrator again.')
     .action(async (username: string) => {
-      await context.withServices((services) => services.accounts.update(username, { disabled: false }, operator(env)));
+      await context.withServices((services) => services.accounts.update(username, { disabled: false }, commandLineActor(env)));
       output.out(`Administrator "${username}" is enabled.`);
     });
 
@@ -83,7 +75,7 @@ export function adminCommands(program: Command, context: CliContext): void {
     .option('--password-stdin', 'read the password from standard input')
     .action(async (username: string, options: { passwordStdin?: boolean }) => {
       const password = await readNewPassword(context, options.passwordStdin === true);
-      await context.withServices((services) => services.accounts.update(username, { password }, operator(env)));
+      await context.withServices((services) => services.accounts.update(username, { password }, commandLineActor(env)));
       output.out(`The password of administrator "${username}" is changed.`);
     });
 }

@@ -1,18 +1,10 @@
 import { readFile, writeFile } from 'node:fs/promises';
-import { userInfo } from 'node:os';
 import type { Command } from 'commander';
+import { commandLineActor } from '../../audit/command-line-actor.js';
 import type { Editor } from '../../dashboards/dashboard-service.js';
 import { ValidationError } from '../../errors/mlog-error.js';
 import type { CliContext } from '../cli-context.js';
 import { collect } from '../option-parsers.js';
-
-function operator(env: Record<string, string | undefined>): Editor {
-  try {
-    return { user: `cli by ${userInfo().username}` };
-  } catch {
-    return { user: `cli by ${env.USER ?? env.USERNAME ?? 'unknown user'}` };
-  }
-}
 
 async function readImportFile(path: string): Promise<unknown> {
   let text: string;
@@ -63,7 +55,7 @@ export function dashboardCommands(program: Command, context: CliContext): void {
     .action(async (options: { id: string[]; output?: string }) => {
       const file = await context.withServices(async (services) => {
         const exported = await services.dashboards.exportFile(options.id);
-        await services.dashboards.recordExport(exported, operator(context.env));
+        await services.dashboards.recordExport(exported, { user: commandLineActor(context.env) });
         return exported;
       });
       const text = `${JSON.stringify(file, null, 2)}\n`;
@@ -81,7 +73,7 @@ export function dashboardCommands(program: Command, context: CliContext): void {
     .option('--overwrite', 'replace the dashboards whose id exists')
     .action(async (path: string, options: { overwrite?: boolean }) => {
       const file = await readImportFile(path);
-      const result = await context.withServices((services) => services.dashboards.importFile(file, options.overwrite === true, operator(context.env)));
+      const result = await context.withServices((services) => services.dashboards.importFile(file, options.overwrite === true, { user: commandLineActor(context.env) }));
       output.out(`Imported ${result.imported.length} dashboard${result.imported.length === 1 ? '' : 's'}: ${result.imported.join(', ') || '(none)'}.`);
     });
 }

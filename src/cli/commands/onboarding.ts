@@ -1,5 +1,5 @@
-import { userInfo } from 'node:os';
 import type { Command } from 'commander';
+import { commandLineActor } from '../../audit/command-line-actor.js';
 import { ConflictError } from '../../errors/mlog-error.js';
 import type { ConformanceReport, Finding } from '../../onboarding/conformance-report.js';
 import type { OnboardingService } from '../../onboarding/onboarding-service.js';
@@ -103,14 +103,6 @@ export function printConformanceReport(output: Output, report: ConformanceReport
   else printFindings(output, report.findings);
 }
 
-function operator(env: Record<string, string | undefined>): string {
-  try {
-    return `cli by ${userInfo().username}`;
-  } catch {
-    return `cli by ${env.USER ?? env.USERNAME ?? 'unknown user'}`;
-  }
-}
-
 /** `mlog systems conformance <code>` and `mlog systems activate <code>`, added to the `systems` command. */
 export function onboardingCommands(program: Command, context: CliContext): void {
   const { output } = context;
@@ -135,7 +127,7 @@ export function onboardingCommands(program: Command, context: CliContext): void 
     .description('Move an IS from staging to active, recording it; refused while its conformance report (last 30 days) has findings, unless --force.')
     .option('--force', 'activate despite findings, or reinstate a suspended IS')
     .action(async (code: string, options: { force?: boolean }) => {
-      const outcome = await withOnboarding((onboarding) => onboarding.activate(code, { force: options.force === true, by: operator(context.env) }));
+      const outcome = await withOnboarding((onboarding) => onboarding.activate(code, { force: options.force === true, by: commandLineActor(context.env) }));
       const { findings, period } = outcome.report;
       if (!outcome.activated) {
         output.err(`Warning: information system "${code}" has ${findings.length} conformance finding${findings.length === 1 ? '' : 's'} for ${period.from} to ${period.to}:`);

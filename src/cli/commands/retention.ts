@@ -1,9 +1,10 @@
 import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
+import { commandLineActor } from '../../audit/command-line-actor.js';
 import { loadRetentionConfig } from '../../config/config.js';
 import { ConflictError } from '../../errors/mlog-error.js';
 import { AUDIT_INDEX } from '../../composition/index.js';
-import { cliRunBy, INDEX_DELETED_EVENT, type RetentionJob, type RetentionProgress, type RetentionReport } from '../../jobs/retention-job.js';
+import { INDEX_DELETED_EVENT, type RetentionJob, type RetentionProgress, type RetentionReport } from '../../jobs/retention-job.js';
 import { retentionCutoff, type RetentionPlanEntry } from '../../jobs/retention-policy.js';
 import type { CliContext, Output } from '../cli-context.js';
 import { collect } from '../option-parsers.js';
@@ -169,7 +170,7 @@ export function retentionCommands(program: Command, context: CliContext): void {
     .option('--json', 'print JSON')
     .option(...indexOption, collect)
     .action(async (options: { json?: boolean; index?: string[] }) => {
-      const { report, settings } = await withJob(options.index, async (job, settings) => ({ report: await job.run({ execute: false, runBy: cliRunBy() }), settings }));
+      const { report, settings } = await withJob(options.index, async (job, settings) => ({ report: await job.run({ execute: false, runBy: commandLineActor(context.env) }), settings }));
       if (options.json === true) {
         output.out(
           JSON.stringify(
@@ -196,7 +197,7 @@ export function retentionCommands(program: Command, context: CliContext): void {
     .option('--yes', 'really delete')
     .option(...indexOption, collect)
     .action(async (options: { yes?: boolean; index?: string[] }) => {
-      const runBy = cliRunBy();
+      const runBy = commandLineActor(context.env);
       if (options.yes !== true) {
         const { report, settings } = await withJob(options.index, async (job, settings) => ({ report: await job.run({ execute: false, runBy }), settings }));
         printPlan(output, report, settings);
