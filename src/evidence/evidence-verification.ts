@@ -1,21 +1,38 @@
+import { randomUUID } from 'node:crypto';
 import { availableParallelism } from 'node:os';
+import type { AuditEvent, AuditLog } from '../audit/audit-log.js';
 import { verifyCompactJws } from '../auth/jws-verifier.js';
-import { MLogError } from '../errors/mlog-error.js';
+import { MLogError, StorageUnavailableError, StorageUnreachableError } from '../errors/mlog-error.js';
 import type { KnownSystem, SystemRegistry } from '../systems/system-registry.js';
 import type { CheckedEvent, HashedLeaves } from './event-check.js';
 import { EventCheckPool } from './event-check-pool.js';
 import type { EventScan, EvidenceReader } from './evidence-reader-type.js';
 import { trustedKeyMap, type TrustedKey } from './trusted-key.js';
-import { verifyEvidence, type StoredLeafChunk, type VerifyReport, type VerifyScope } from './verifier.js';
+import { FINDING_KINDS, verifyEvidence, type StoredLeafChunk, type VerifyReport, type VerifyScope } from './verifier.js';
+
+/** Recorded in mlog_audit before a run reads any event: who runs it, and its scope. */
+export const VERIFY_STARTED_EVENT = 'MLog.Evidence.VerifyStarted';
+/** Recorded in mlog_audit when a run ends: its outcome, the events scanned and the count of each finding kind. */
+export const VERIFY_FINISHED_EVENT = 'MLog.Evidence.VerifyFinished';
 
 export interface VerificationRun {
+  /** Who runs it, as the audit records it: "cli by <user> on <host>". */
+  by: string;
   /** MLog's keys to trust (the current one, and any retired one whose entries are still in the chain). */
   keys: readonly TrustedKey[];
   scope: VerifyScope;
   /** Worker threads that parse and hash the events; 0 checks them in this thread. Default: one per core. */
   workers?: number;
+  /** Called once the run is recorded, before any event is read, with the number of events in scope. */
+  onTotal?: (total: number) => void;
   /** Called after each page of events with the number scanned so far. */
   onEvents?: (scanned: number) => void;
+}
+
+export interface VerificationResult {
+  report: VerifyReport;
+  /** False when the run's outcome could not be recorded in the audit (its start was). */
+  outcomeRecorded: boolean;
 }
 
 /** The default of VerificationRun.workers: one per core the process may use. */
@@ -26,20 +43,57 @@ export function defaultVerifyWorkers(): number {
 /**
  * `mlog verify`: the evidence read from the store and checked with src/evidence/verifier.ts; the
  * events read in slices at once, each page parsed and hashed in a worker thread; client signatures
- * verified again against the registry.
+ * verified again against the registry. Each run is a reading of the record by a person: it is recorded
+ * in mlog_audit before it reads any event, and its outcome when it ends.
  */
 export class EvidenceVerification {
   constructor(
     private readonly reader: EvidenceReader,
     private readonly registry: SystemRegistry,
+    private readonly audit: AuditLog,
   ) {}
 
-  countEvents(scope: VerifyScope): Promise<number> {
-    return this.reader.countEvents(scope);
+  /**
+   * Records the run (who, which scope), then checks the chain, every log, and every stored event in
+   * scope, then records the outcome. When the start cannot be recorded, nothing is read: it throws
+   * StorageUnavailableError.
+   */
+  async verify(run: VerificationRun): Promise<VerificationResult> {
+    const runId = randomUUID();
+    const startedAt = Date.now();
+    try {
+      await this.audit.record(verifyStarted(run, runId), new Date(), { waitForSearch: false });
+    } catch (error) {
+      // Elasticsearch not answering at all is said as such.
+      if (error instanceof StorageUnreachableError) throw error;
+      throw new StorageUnavailableError(
+        'mlog verify cannot record its run in the audit index (mlog_audit), so it reads no event of the record; try again once Elasticsearch accepts writes to mlog_audit.',
+        { cause: error },
+      );
+    }
+    let report: VerifyReport;
+    try {
+      run.onTotal?.(await this.reader.countEvents(run.scope));
+      report = await this.check(run);
+    } catch (error) {
+      await this.recordFinished(verifyFailed(run, runId, error, Date.now() - startedAt));
+      throw error;
+    }
+    const outcomeRecorded = await this.recordFinished(verifyFinished(run, runId, report, Date.now() - startedAt));
+    return { report, outcomeRecorded };
+  }
+
+  private async recordFinished(event: AuditEvent): Promise<boolean> {
+    try {
+      await this.audit.record(event, new Date(), { waitForSearch: false });
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   /** Checks the chain, every log, and every stored event in scope; the report lists each finding. */
-  async verify(run: VerificationRun): Promise<VerifyReport> {
+  private async check(run: VerificationRun): Promise<VerifyReport> {
     // Each IS's certificates are read and parsed once per run, not once per signed event.
     const systems = new Map<string, Promise<KnownSystem | undefined>>();
     const known = (code: string): Promise<KnownSystem | undefined> => {
@@ -170,4 +224,67 @@ async function checkClientSignature(signed: NonNullable<CheckedEvent['signed']>,
     if (error instanceof MLogError) return error.message;
     throw error;
   }
+}
+
+/** The scope as people read it: "every event", "the events of IS mpass in 2026.01 to 2026.03". */
+function describeScope(scope: VerifyScope): string {
+  if (scope.system === undefined && scope.fromMonth === undefined && scope.toMonth === undefined) return 'every event';
+  const months =
+    scope.fromMonth === undefined && scope.toMonth === undefined ? '' : ` received in ${scope.fromMonth ?? 'the first month'} to ${scope.toMonth ?? 'the last month'}`;
+  return `the events${scope.system === undefined ? '' : ` of IS ${scope.system}`}${months}`;
+}
+
+function scopeFields(scope: VerifyScope): Record<string, string | boolean> {
+  const all = scope.system === undefined && scope.fromMonth === undefined && scope.toMonth === undefined;
+  return {
+    scope_all: all,
+    ...(scope.system === undefined ? {} : { scope_system: scope.system }),
+    ...(scope.fromMonth === undefined ? {} : { scope_from_month: scope.fromMonth }),
+    ...(scope.toMonth === undefined ? {} : { scope_to_month: scope.toMonth }),
+  };
+}
+
+function verifyStarted(run: VerificationRun, runId: string): AuditEvent {
+  return {
+    event_type: VERIFY_STARTED_EVENT,
+    event_message: `${run.by} started mlog verify of ${describeScope(run.scope)}`,
+    user: run.by,
+    run_id: runId,
+    ...scopeFields(run.scope),
+    trusted_kids: run.keys.map((key) => key.kid),
+  };
+}
+
+/** The outcome: counts only, never an event's content. */
+function verifyFinished(run: VerificationRun, runId: string, report: VerifyReport, durationMs: number): AuditEvent {
+  const findings = FINDING_KINDS.reduce((sum, kind) => sum + report.counts[kind], 0);
+  return {
+    event_type: VERIFY_FINISHED_EVENT,
+    event_message: `mlog verify of ${describeScope(run.scope)} by ${run.by}: ${report.ok ? 'everything verifies' : `${findings} finding${findings === 1 ? '' : 's'}`}`,
+    user: run.by,
+    run_id: runId,
+    ...scopeFields(run.scope),
+    outcome: report.ok ? 'ok' : 'findings',
+    ok: report.ok,
+    events_scanned: report.events.scanned,
+    events_verified: report.events.verified,
+    events_not_yet_checkpointed: report.events.not_yet_checkpointed,
+    chain_entries: report.chain.entries,
+    ...Object.fromEntries(FINDING_KINDS.map((kind) => [`findings_${kind}`, report.counts[kind]])),
+    duration_ms: durationMs,
+  };
+}
+
+function verifyFailed(run: VerificationRun, runId: string, error: unknown, durationMs: number): AuditEvent {
+  return {
+    event_type: VERIFY_FINISHED_EVENT,
+    event_message: `mlog verify of ${describeScope(run.scope)} by ${run.by} stopped before its end`,
+    user: run.by,
+    run_id: runId,
+    ...scopeFields(run.scope),
+    outcome: 'error',
+    ok: false,
+    error: error instanceof Error ? error.name : 'Error',
+    duration_ms: durationMs,
+  };
 }

@@ -1,8 +1,18 @@
-import { ValidationError } from '../errors/mlog-error.js';
+import type { AuditLog } from '../audit/audit-log.js';
+import { StorageUnavailableError, StorageUnreachableError, ValidationError } from '../errors/mlog-error.js';
 import { EVENT_TIME_SYNTAX, parseEventTime } from '../events/event-time.js';
 import { DEFAULT_PAGE_SIZE, parseOptionalTimeBound, parsePagination, type Pagination } from '../events/query-parameters.js';
 import { parseQueryString, singleParameter } from '../events/query-string.js';
 import { STORED_IS_CODE_PATTERN } from '../systems/information-system.js';
+
+/** Recorded in mlog_audit before refused calls are read for a person: who, and with which filters. */
+export const REJECTIONS_LISTED_EVENT = 'MLog.Rejection.Listed';
+
+/** Who reads the refused calls: "cli by <user> on <host>", or "admin-api" with the caller's address. */
+export interface RejectionReaderIdentity {
+  user: string;
+  sourceAddress?: string;
+}
 
 /** Without `from`, the search covers the 24 hours before `to` (or before now). */
 export const DEFAULT_REJECTION_WINDOW_MS = 24 * 60 * 60 * 1000;
@@ -112,18 +122,53 @@ export function parseRejectionSearch(rawQuery: string, now: Date): RejectionQuer
   );
 }
 
-/** Administrators' search of refused calls. An empty page is an answer (200), not an error. */
+/**
+ * Administrators' search of refused calls. An empty page is an answer (200), not an error. Refused
+ * calls keep the first bytes of their bodies, so every search is recorded in mlog_audit before the
+ * rejections are read; when it cannot be, nothing is read (StorageUnavailableError).
+ */
 export class RejectionSearch {
-  constructor(private readonly reader: RejectionReader) {}
+  constructor(
+    private readonly reader: RejectionReader,
+    private readonly audit: AuditLog,
+  ) {}
 
   /** The page a query (from buildRejectionQuery) selects, as stored: for the command line. */
-  page(query: RejectionQuery): Promise<RejectionPage> {
+  async page(query: RejectionQuery, by: RejectionReaderIdentity): Promise<RejectionPage> {
+    await this.recordListing(query, by);
     return this.reader.searchRejections(query);
   }
 
-  async search(rawQuery: string, now: Date): Promise<RejectionAnswer> {
+  async search(rawQuery: string, now: Date, by: RejectionReaderIdentity): Promise<RejectionAnswer> {
     const query = parseRejectionSearch(rawQuery, now);
-    const page = await this.reader.searchRejections(query);
+    const page = await this.page(query, by);
     return { result: page.rejections, pagination: { 'record-count': page.total, page: query.page, 'page-size': query.pageSize } };
+  }
+
+  private async recordListing(query: RejectionQuery, by: RejectionReaderIdentity): Promise<void> {
+    const from = new Date(query.fromMillis).toISOString();
+    const to = query.toMillis === undefined ? undefined : new Date(query.toMillis).toISOString();
+    try {
+      await this.audit.record(
+        {
+          event_type: REJECTIONS_LISTED_EVENT,
+          event_message: `${by.user} listed refused calls${query.system === undefined ? '' : ` of IS ${query.system}`} from ${from} to ${to ?? 'now'}`,
+          user: by.user,
+          ...(by.sourceAddress === undefined ? {} : { source_address: by.sourceAddress }),
+          filter_system: query.system,
+          filter_status: query.status,
+          time_from: from,
+          time_to: to,
+          page: query.page,
+          page_size: query.pageSize,
+        },
+        new Date(),
+        { waitForSearch: false },
+      );
+    } catch (error) {
+      // Elasticsearch not answering at all is said as such.
+      if (error instanceof StorageUnreachableError) throw error;
+      throw new StorageUnavailableError('The listing of refused calls cannot be recorded in the audit index (mlog_audit), so no refused call is read; try again once it accepts writes.', { cause: error });
+    }
   }
 }

@@ -4,14 +4,17 @@
  * only this file's rejections.
  */
 import assert from 'node:assert/strict';
-import { before, describe, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import { Client } from '@elastic/elasticsearch';
+import { commandLineActor } from '../../src/audit/command-line-actor.js';
 import { createLogger } from '../../src/logging/logger.js';
 import type { Rejection } from '../../src/rejections/rejection-recorder.js';
+import { REJECTIONS_LISTED_EVENT } from '../../src/rejections/rejection-search.js';
 import { ElasticsearchRejectionStore } from '../../src/storage/elasticsearch-rejection-store.js';
 import { installIndexTemplates } from '../../src/storage/template-installer.js';
 import { elasticsearchUrl, uniqueCode } from '../helpers/test-mlog.js';
-import { runMlogCli } from '../helpers/run-mlog-cli.js';
+import { runMlogCli, type CliRun } from '../helpers/run-mlog-cli.js';
+import { auditRecords, closeInspectionClient } from '../helpers/elasticsearch-inspection.js';
 
 const mlog = runMlogCli;
 
@@ -37,6 +40,7 @@ describe('mlog rejections list (command line)', () => {
     }
   });
 
+  after(() => closeInspectionClient());
 
   test('a readable table of the last 24 hours, newest first: time, status, IS, address, reason', async () => {
     const listed = await mlog(['rejections', 'list', '--system', code]);
@@ -81,6 +85,40 @@ describe('mlog rejections list (command line)', () => {
     const limited = await mlog(['rejections', 'list', '--system', code, '--limit', '1']);
     assert.equal(limited.code, 0, limited.stderr);
     assert.match(limited.stdout, /1 of 2 refused calls .*raise --limit/);
+  });
+
+  test('every listing is recorded in mlog_audit before it is printed: who listed, with which filters', async () => {
+    const from = new Date(now - 31 * 60 * MINUTE).toISOString();
+    const listed = await mlog(['rejections', 'list', '--system', code, '--status', '403', '--from', from, '--limit', '7', '--json']);
+    assert.equal(listed.code, 0, listed.stderr);
+    const [record] = await auditRecords(REJECTIONS_LISTED_EVENT, { filter_system: code, page_size: '7' });
+    assert.ok(record !== undefined, 'the listing is recorded');
+    assert.equal(record.user, commandLineActor());
+    assert.equal(record.filter_status, 403);
+    assert.equal(record.time_from, from);
+    assert.equal(record.time_to, undefined);
+    assert.match(String(record.event_message), new RegExp(`^cli by \\S+ on \\S+ listed refused calls of IS ${code} from ${from} to now$`));
+    // What was listed is not in the record: no reason, no body.
+    assert.doesNotMatch(JSON.stringify(record), /subject=x|the field is far too long/);
+  });
+
+  test('a listing that cannot be recorded (mlog_audit refuses writes) prints no refused call', async () => {
+    const client = new Client({ node: elasticsearchUrl() });
+    await client.indices.putSettings({ index: 'mlog_audit', settings: { 'index.blocks.write': true } });
+    let table: CliRun;
+    let json: CliRun;
+    try {
+      table = await mlog(['rejections', 'list', '--system', code]);
+      json = await mlog(['rejections', 'list', '--system', code, '--json']);
+    } finally {
+      await client.indices.putSettings({ index: 'mlog_audit', settings: { 'index.blocks.write': null } });
+      await client.close();
+    }
+    for (const run of [table, json]) {
+      assert.equal(run.code, 1, run.stdout);
+      assert.equal(run.stdout, '');
+      assert.match(run.stderr, /The listing of refused calls cannot be recorded in the audit index \(mlog_audit\), so no refused call is read/);
+    }
   });
 
   test('nothing found is said plainly', async () => {

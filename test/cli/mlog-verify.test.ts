@@ -13,8 +13,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
+import { commandLineActor } from '../../src/audit/command-line-actor.js';
+import { VERIFY_FINISHED_EVENT, VERIFY_STARTED_EVENT } from '../../src/evidence/evidence-verification.js';
 import { EVIDENCE_INDEX } from '../../src/storage/index-names.js';
-import { closeInspectionClient, inspectionClient, refresh, storedEvents, type StoredDocument } from '../helpers/elasticsearch-inspection.js';
+import { auditRecords, closeInspectionClient, inspectionClient, refresh, storedEvents, type StoredDocument } from '../helpers/elasticsearch-inspection.js';
 import { runMlogCli } from '../helpers/run-mlog-cli.js';
 import { event, TestMLog, type TestSystem } from '../helpers/test-mlog.js';
 
@@ -257,6 +259,71 @@ describe('mlog verify and mlog verify-receipt (command line)', () => {
     const wrongKey = await runMlogCli(['verify-receipt', good, '--public-key', stranger], {});
     assert.equal(wrongKey.code, 1, wrongKey.stdout);
     assert.match(wrongKey.stdout, /The receipt does not verify: it is signed with key .* which is not a trusted key/);
+  });
+
+  test('each run is recorded in mlog_audit: who ran it and its scope before it reads any event, its outcome and counts when it ends', async () => {
+    const runs = () => Promise.all([auditRecords(VERIFY_STARTED_EVENT, { scope_system: system.code }), auditRecords(VERIFY_FINISHED_EVENT, { scope_system: system.code })]);
+    const [startedBefore, finishedBefore] = await runs();
+    const clean = await verify('--from', '2019-01-01', '--to', '2026-12-31');
+    assert.equal(clean.code, 0, JSON.stringify(clean.report.findings));
+    const [startedAfter, finishedAfter] = await runs();
+    assert.equal(startedAfter.length, startedBefore.length + 1);
+    assert.equal(finishedAfter.length, finishedBefore.length + 1);
+    const [started, finished] = [startedAfter[0] as Record<string, unknown>, finishedAfter[0] as Record<string, unknown>];
+    assert.equal(started.user, commandLineActor());
+    assert.match(String(started.user), /^cli by \S+ on \S+$/);
+    assert.equal(started.scope_all, false);
+    assert.equal(started.scope_from_month, '2019.01');
+    assert.equal(started.scope_to_month, '2026.12');
+    assert.match(String(started.event_message), new RegExp(`started mlog verify of the events of IS ${system.code} received in 2019.01 to 2026.12`));
+    assert.equal(finished.run_id, started.run_id);
+    assert.ok(String(finished.event_time) >= String(started.event_time));
+    assert.equal(finished.user, started.user);
+    assert.equal(finished.outcome, 'ok');
+    assert.equal(finished.ok, true);
+    assert.equal(finished.events_scanned, 8);
+    assert.equal(finished.events_verified, 8);
+    for (const kind of ['modified', 'missing', 'added', 'checkpoint', 'signature']) assert.equal(finished[`findings_${kind}`], 0, kind);
+    // Counts only: no stored event's content is in either record.
+    for (const record of [started, finished]) assert.doesNotMatch(JSON.stringify(record), /batch-0|single-0|signed/);
+
+    const target = kept.documents[1] as StoredDocument;
+    const client = inspectionClient();
+    await client.update({ index: target.index, id: target.id, doc: { marker: 'edited for the audit record' }, refresh: true });
+    try {
+      assert.equal((await verify()).code, 1);
+    } finally {
+      await client.index({ index: target.index, id: target.id, document: target.source, refresh: true });
+    }
+    const [, [failed]] = await runs();
+    assert.equal(failed?.outcome, 'findings');
+    assert.equal(failed?.ok, false);
+    assert.equal(failed?.findings_modified, 1);
+    assert.equal(failed?.findings_missing, 0);
+    assert.equal(failed?.events_scanned, 8);
+    assert.match(String(failed?.event_message), /: 1 finding$/);
+  });
+
+  test('when the run cannot be recorded (mlog_audit refuses writes), verify reads nothing: it exits 1, says why, and prints no report', async () => {
+    const client = inspectionClient();
+    const finishedBefore = await auditRecords(VERIFY_FINISHED_EVENT, { scope_system: system.code });
+    await client.indices.putSettings({ index: 'mlog_audit', settings: { 'index.blocks.write': true } });
+    let json: Awaited<ReturnType<typeof runMlogCli>>;
+    let text: Awaited<ReturnType<typeof runMlogCli>>;
+    try {
+      json = await runMlogCli(['verify', '--system', system.code, '--json'], { MLOG_SIGNING_KEY: keyPath });
+      text = await runMlogCli(['verify', '--all'], { MLOG_SIGNING_KEY: keyPath });
+    } finally {
+      await client.indices.putSettings({ index: 'mlog_audit', settings: { 'index.blocks.write': null } });
+    }
+    for (const run of [json, text]) {
+      assert.equal(run.code, 1, run.stdout);
+      assert.match(run.stderr, /mlog verify cannot record its run in the audit index \(mlog_audit\), so it reads no event of the record/);
+      assert.equal(run.stdout, '', 'no report, no counts, no findings');
+    }
+    assert.equal((await auditRecords(VERIFY_FINISHED_EVENT, { scope_system: system.code })).length, finishedBefore.length);
+    // Writable again: the same run is recorded and reads the record.
+    assert.equal((await verify()).code, 0);
   });
 
   test('usage: verify says what to verify, and names a missing key', async () => {

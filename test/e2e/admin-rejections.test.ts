@@ -7,7 +7,8 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { StoredRejection } from '../../src/rejections/rejection-search.js';
+import { REJECTIONS_LISTED_EVENT, type StoredRejection } from '../../src/rejections/rejection-search.js';
+import { auditRecords, closeInspectionClient, inspectionClient } from '../helpers/elasticsearch-inspection.js';
 import { event, TestMLog, type HttpAnswer, type TestSystem } from '../helpers/test-mlog.js';
 
 type Rejection = StoredRejection;
@@ -20,6 +21,7 @@ before(async () => {
 
 after(async () => {
   await mlog?.stop();
+  await closeInspectionClient();
 });
 
 async function rejections(query: string): Promise<HttpAnswer> {
@@ -131,6 +133,27 @@ describe('GET /admin/rejections', () => {
     }
     assert.equal(ids.length, refused.size);
     assert.equal(new Set(ids).size, refused.size);
+  });
+
+  test('every search is recorded in mlog_audit as the administration API\'s, with its filters and the caller\'s address; with mlog_audit refusing writes, 503 and no refused call', async () => {
+    const answer = await rejections(`system=${system.code}&status=403&page_size=3`);
+    assert.equal(answer.status, 200, answer.text);
+    const [record] = await auditRecords(REJECTIONS_LISTED_EVENT, { filter_system: system.code, page_size: '3' });
+    assert.equal(record?.user, 'admin-api');
+    assert.equal(record?.filter_status, 403);
+    assert.equal(record?.source_address, '127.0.0.1');
+    assert.equal(typeof record?.time_from, 'string');
+
+    await inspectionClient().indices.putSettings({ index: 'mlog_audit', settings: { 'index.blocks.write': true } });
+    let blocked: HttpAnswer;
+    try {
+      blocked = await rejections(`system=${system.code}`);
+    } finally {
+      await inspectionClient().indices.putSettings({ index: 'mlog_audit', settings: { 'index.blocks.write': null } });
+    }
+    assert.equal(blocked.status, 503, blocked.text);
+    assert.deepEqual(Object.keys(blocked.json).sort(), ['message', 'status', 'timestamp']);
+    assert.match(blocked.json.message, /cannot be recorded in the audit index \(mlog_audit\), so no refused call is read/);
   });
 
   test('needs the bearer token; bad parameters are 400', async () => {

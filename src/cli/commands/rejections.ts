@@ -1,4 +1,5 @@
 import { InvalidArgumentError, type Command } from 'commander';
+import { commandLineActor } from '../../audit/command-line-actor.js';
 import { MAX_RESULT_WINDOW } from '../../events/query-parameters.js';
 import { buildRejectionQuery, parseTimeOption, type StoredRejection } from '../../rejections/rejection-search.js';
 import type { CliContext } from '../cli-context.js';
@@ -50,7 +51,7 @@ export function rejectionCommands(program: Command, context: CliContext): void {
         },
         new Date(),
       );
-      const page = await context.withServices((services) => services.rejectionSearch.page(query));
+      const page = await context.withServices((services) => services.rejectionSearch.page(query, { user: commandLineActor(context.env) }));
       if (options.json === true) {
         output.out(JSON.stringify({ 'record-count': page.total, rejections: page.rejections }, null, 2));
         return;

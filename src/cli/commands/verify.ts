@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import cliProgress from 'cli-progress';
 import { InvalidArgumentError, type Command } from 'commander';
+import { commandLineActor } from '../../audit/command-line-actor.js';
 import { parseEventTime } from '../../events/event-time.js';
 import { verifyReceiptBundle, type ReceiptBundle } from '../../evidence/receipt-verifier.js';
 import { trustedKeyFrom, trustedKeyMap, type TrustedKey } from '../../evidence/trusted-key.js';
@@ -90,9 +91,16 @@ function failureSummary(report: VerifyReport): string {
   return `verification failed: ${parts.join(', ')}.`;
 }
 
+interface ProgressBar {
+  update(scanned: number): void;
+  stop(): void;
+}
+
+const NO_PROGRESS: ProgressBar = { update() {}, stop() {} };
+
 /** A progress bar on standard error, drawn only on a terminal and for long runs. */
-function progressBar(total: number): { update(scanned: number): void; stop(): void } {
-  if (process.stderr.isTTY !== true || total < PROGRESS_FROM) return { update() {}, stop() {} };
+function progressBar(total: number): ProgressBar {
+  if (process.stderr.isTTY !== true || total < PROGRESS_FROM) return NO_PROGRESS;
   const startedAt = Date.now();
   const bar = new cliProgress.SingleBar(
     { format: 'Verifying [{bar}] {value}/{total} events | {rate} events/s', stream: process.stderr, hideCursor: true, clearOnComplete: true },
@@ -139,11 +147,19 @@ export function verifyCommands(program: Command, context: CliContext): void {
       };
       const startedAt = process.hrtime.bigint();
       const cpuBefore = process.cpuUsage();
-      const report = await context.withServices(async (services) => {
-        const total = await services.evidenceVerification.countEvents(scope);
-        const bar = progressBar(total);
+      let bar: ProgressBar = NO_PROGRESS;
+      const { report, outcomeRecorded } = await context.withServices(async (services) => {
         try {
-          return await services.evidenceVerification.verify({ keys, scope, ...(options.workers === undefined ? {} : { workers: options.workers }), onEvents: (scanned) => bar.update(scanned) });
+          return await services.evidenceVerification.verify({
+            by: commandLineActor(context.env),
+            keys,
+            scope,
+            ...(options.workers === undefined ? {} : { workers: options.workers }),
+            onTotal: (total) => {
+              bar = progressBar(total);
+            },
+            onEvents: (scanned) => bar.update(scanned),
+          });
         } finally {
           bar.stop();
         }
@@ -168,7 +184,8 @@ export function verifyCommands(program: Command, context: CliContext): void {
           ),
         );
       } else printReport(output, report, seconds, rate);
-      if (!report.ok) throw new VerificationFailed(failureSummary(report));
+      const unrecorded = outcomeRecorded ? [] : ["the run's outcome could not be recorded in the audit index (mlog_audit); its start was."];
+      if (!report.ok || !outcomeRecorded) throw new VerificationFailed([...(report.ok ? [] : [failureSummary(report)]), ...unrecorded].join(' '));
     });
 
   program
