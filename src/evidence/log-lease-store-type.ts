@@ -1,10 +1,5 @@
+import type { ConditionalLeaseStore, StoredLease } from '../jobs/lease-store-type.js';
 import type { JsonObject } from '../json/json-object-parser.js';
-
-/** The version an optimistic write is conditional on (Elasticsearch's _seq_no and _primary_term). */
-export interface LeaseVersion {
-  seqNo: number;
-  primaryTerm: number;
-}
 
 /**
  * The lease of one evidence log (docs/evidence.md, "A process that crashed: sealing its log"). Its
@@ -30,10 +25,7 @@ export interface LogLease {
   expires_at: string;
 }
 
-export interface StoredLogLease {
-  lease: LogLease;
-  version: LeaseVersion;
-}
+export type StoredLogLease = StoredLease<LogLease>;
 
 /** A stored event of one evidence log, as sealing reads it back: what its leaf names, and the document. */
 export interface LoggedEvent {
@@ -50,18 +42,11 @@ export interface LoggedEvent {
 }
 
 /**
- * The leases of the evidence logs (in mlog_leases, document id `evidence-log:<log>`) and the reading
- * of a log's events back from the event indices. Every lease write is conditional: create only when
- * none exists, replace and remove only at the version read.
+ * The leases of the evidence logs (in mlog_leases, document id `evidence-log:<log>`; read, create,
+ * replace and remove by log, each write conditional as for every lease) and the reading of a log's
+ * events back from the event indices.
  */
-export interface LogLeaseStore {
-  /** Stores the lease of a log that has none; undefined when one exists already. */
-  create(lease: LogLease): Promise<LeaseVersion | undefined>;
-  read(log: string): Promise<StoredLogLease | undefined>;
-  /** Replaces the lease read at `version`; undefined when it changed or vanished meanwhile. */
-  replace(lease: LogLease, version: LeaseVersion): Promise<LeaseVersion | undefined>;
-  /** Deletes the lease if it is still at `version`; false when it changed or is gone. */
-  remove(log: string, version: LeaseVersion): Promise<boolean>;
+export interface LogLeaseStore extends ConditionalLeaseStore<LogLease> {
   /** Leases of logs whose expiry is before `now`, oldest expiry first, at most `limit`. */
   lapsed(now: Date, limit: number): Promise<StoredLogLease[]>;
   /** The stored events of `log` at positions ≥ `from`, in position order, handed over a page at a time (every event index, refreshed first). */

@@ -1,12 +1,13 @@
 import { hostname } from 'node:os';
 import type { Logger } from '../logging/logger.js';
+import type { RecordVersion } from '../systems/system-store-type.js';
 import type { StoredChainEntry } from './chain-entry.js';
 import { storedEventHash } from './event-hash.js';
 import { hashLeaf, type LogLeaf } from './evidence-log-entry.js';
 import type { EvidenceService } from './evidence-service.js';
 import type { EvidenceStore } from './evidence-store-type.js';
 import { CHUNK_SIZE, chunkStart, type LeafChunk } from './leaf-chunk.js';
-import type { LeaseVersion, LoggedEvent, LogLease, LogLeaseStore } from './log-lease-store-type.js';
+import type { LoggedEvent, LogLease, LogLeaseStore } from './log-lease-store-type.js';
 import { MerkleFrontier } from './merkle.js';
 
 /** The reason a sealed log's void leaf keeps: no event was stored at its position. */
@@ -55,7 +56,7 @@ export interface SealedLog {
  * them, and signs a final checkpoint naming the sealer.
  */
 export class LogSealer {
-  private ownVersion: LeaseVersion | undefined;
+  private ownVersion: RecordVersion | undefined;
   /** Until when this process's lease is known to hold (the expiry of its last renewal). */
   private validUntil = 0;
   private lost = false;

@@ -13,22 +13,27 @@ export interface LeaseRecord {
   expires_at: string;
 }
 
-export interface StoredLease {
-  lease: LeaseRecord;
+/** A lease as read, with the version a conditional write of it is made against. */
+export interface StoredLease<Lease = LeaseRecord> {
+  lease: Lease;
   version: RecordVersion;
 }
 
 /**
- * Where leases live; shared by every MLog instance on the cluster. Every write is conditional, so two
- * instances racing for one lease cannot both win: create() only when none exists, replace() and
- * remove() only when the record is still at the version the caller read.
+ * Where leases live (mlog_leases); shared by every MLog instance on the cluster. Every write is
+ * conditional, so two instances racing for one lease cannot both win: create() only when none exists,
+ * replace() and remove() only when the record is still at the version the caller read. `key` names
+ * the lease (a job's name, an evidence log).
  */
-export interface LeaseStore {
-  read(name: string): Promise<StoredLease | undefined>;
+export interface ConditionalLeaseStore<Lease> {
+  read(key: string): Promise<StoredLease<Lease> | undefined>;
   /** Stores a lease that does not exist yet; undefined when one already exists. */
-  create(lease: LeaseRecord): Promise<RecordVersion | undefined>;
+  create(lease: Lease): Promise<RecordVersion | undefined>;
   /** Replaces the lease read at `version`; undefined when it changed or vanished meanwhile. */
-  replace(lease: LeaseRecord, version: RecordVersion): Promise<RecordVersion | undefined>;
+  replace(lease: Lease, version: RecordVersion): Promise<RecordVersion | undefined>;
   /** Deletes the lease if it is still at `version`; false when it changed or is gone. */
-  remove(name: string, version: RecordVersion): Promise<boolean>;
+  remove(key: string, version: RecordVersion): Promise<boolean>;
 }
+
+/** The leases of shared jobs (retention, alerts), one per job name. */
+export type LeaseStore = ConditionalLeaseStore<LeaseRecord>;

@@ -1,5 +1,6 @@
 import type { Client } from '@elastic/elasticsearch';
-import type { LeaseVersion, LoggedEvent, LogLease, LogLeaseStore, StoredLogLease } from '../evidence/log-lease-store-type.js';
+import type { LoggedEvent, LogLease, LogLeaseStore, StoredLogLease } from '../evidence/log-lease-store-type.js';
+import { ElasticsearchConditionalLeaseStore, versionOf } from './elasticsearch-conditional-lease-store.js';
 import { statusOf, storageFailure } from './elasticsearch-errors.js';
 import { EVENT_INDEX_PREFIX, LEASES_INDEX, parseManagedIndexName } from './index-names.js';
 import type { JsonObject } from '../json/json-object-parser.js';
@@ -12,10 +13,6 @@ const EVENT_PAGE = 1_000;
 
 type LeaseDocument = LogLease & { name: string };
 
-function versionOf(response: { _seq_no?: number; _primary_term?: number }): LeaseVersion {
-  return { seqNo: response._seq_no ?? 0, primaryTerm: response._primary_term ?? 0 };
-}
-
 function documentOf(lease: LogLease): LeaseDocument {
   return { name: ID_PREFIX + lease.log, ...lease };
 }
@@ -26,55 +23,12 @@ function leaseOf(source: LeaseDocument): LogLease {
 }
 
 /**
- * The evidence logs' leases in LEASES_INDEX (id "evidence-log:<log>", conditional on create and on
- * if_seq_no/if_primary_term), and a log's events read back from every event index.
+ * The evidence logs' leases in LEASES_INDEX (id "evidence-log:<log>"; the conditional writes are every
+ * lease's), the lapsed ones found, and a log's events read back from every event index.
  */
-export class ElasticsearchLogLeaseStore implements LogLeaseStore {
-  constructor(private readonly client: Client) {}
-
-  async create(lease: LogLease): Promise<LeaseVersion | undefined> {
-    try {
-      return versionOf(await this.client.create({ index: LEASES_INDEX, id: ID_PREFIX + lease.log, document: documentOf(lease), refresh: true }));
-    } catch (error) {
-      if (statusOf(error) === 409) return undefined;
-      throw storageFailure(error, LEASE_UNAVAILABLE);
-    }
-  }
-
-  async read(log: string): Promise<StoredLogLease | undefined> {
-    try {
-      const response = await this.client.get<LeaseDocument>({ index: LEASES_INDEX, id: ID_PREFIX + log }, { ignore: [404] });
-      if (!response.found || response._source === undefined) return undefined;
-      return { lease: leaseOf(response._source), version: versionOf(response) };
-    } catch (error) {
-      if (statusOf(error) === 404) return undefined;
-      throw storageFailure(error, LEASE_UNAVAILABLE);
-    }
-  }
-
-  async replace(lease: LogLease, version: LeaseVersion): Promise<LeaseVersion | undefined> {
-    try {
-      return versionOf(
-        await this.client.index({ index: LEASES_INDEX, id: ID_PREFIX + lease.log, document: documentOf(lease), if_seq_no: version.seqNo, if_primary_term: version.primaryTerm, refresh: true }),
-      );
-    } catch (error) {
-      // 409: renewed or taken over meanwhile; 404: the lease (or its index) vanished meanwhile.
-      if (statusOf(error) === 409 || statusOf(error) === 404) return undefined;
-      throw storageFailure(error, LEASE_UNAVAILABLE);
-    }
-  }
-
-  async remove(log: string, version: LeaseVersion): Promise<boolean> {
-    try {
-      const response = await this.client.delete(
-        { index: LEASES_INDEX, id: ID_PREFIX + log, if_seq_no: version.seqNo, if_primary_term: version.primaryTerm, refresh: true },
-        { ignore: [404] },
-      );
-      return response.result === 'deleted';
-    } catch (error) {
-      if (statusOf(error) === 409) return false;
-      throw storageFailure(error, LEASE_UNAVAILABLE);
-    }
+export class ElasticsearchLogLeaseStore extends ElasticsearchConditionalLeaseStore<LogLease, LeaseDocument> implements LogLeaseStore {
+  constructor(client: Client) {
+    super(client, { idOf: (log) => ID_PREFIX + log, keyOf: (lease) => lease.log, documentOf, leaseOf, unavailable: LEASE_UNAVAILABLE });
   }
 
   async lapsed(now: Date, limit: number): Promise<StoredLogLease[]> {
@@ -88,7 +42,7 @@ export class ElasticsearchLogLeaseStore implements LogLeaseStore {
         sort: [{ expires_at: 'asc' }],
       });
       return response.hits.hits.flatMap((hit) =>
-        hit._source === undefined || typeof hit._source.log !== 'string' ? [] : [{ lease: leaseOf(hit._source), version: { seqNo: hit._seq_no ?? 0, primaryTerm: hit._primary_term ?? 0 } }],
+        hit._source === undefined || typeof hit._source.log !== 'string' ? [] : [{ lease: leaseOf(hit._source), version: versionOf(hit) }],
       );
     } catch (error) {
       if (statusOf(error) === 404) return [];

@@ -1,7 +1,8 @@
 /**
  * The promises of MLog's conditional stores, as their interfaces state them, written once and run
- * against every implementation: a test file calls idempotencyStoreContract or leaseStoreContract with
- * a name and a factory that returns a fresh store (the in-memory stores of the unit tests, the
+ * against every implementation: a test file calls idempotencyStoreContract, leaseStoreContract or
+ * conditionalLeaseStoreContract with a factory that returns a fresh store (the in-memory stores of
+ * the unit tests, the
  * Elasticsearch stores on a real cluster). Ids are random per test, so a store shared with other
  * tests (one Elasticsearch index) holds no record of another test under the same id.
  */
@@ -10,7 +11,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import type { IdempotencyRecord, IdempotencyStore } from '../../src/events/idempotency-store-type.js';
 import { acquireLease } from '../../src/jobs/lease.js';
-import type { LeaseRecord, LeaseStore } from '../../src/jobs/lease-store-type.js';
+import type { ConditionalLeaseStore, LeaseRecord, LeaseStore } from '../../src/jobs/lease-store-type.js';
 import type { RecordVersion } from '../../src/systems/system-store-type.js';
 
 type Factory<S> = () => S | Promise<S>;
@@ -260,24 +261,26 @@ function leaseOf(name: string, n: number): LeaseRecord {
   };
 }
 
+/** The conditional writes every lease store promises (ConditionalLeaseStore, src/jobs/lease-store-type.ts); `sample(key, n)` is the n-th distinct lease named `key`. */
+export function conditionalLeaseStoreContract<Lease>(factory: Factory<ConditionalLeaseStore<Lease>>, sample: (key: string, n: number) => Lease): void {
+  conditionalRecordsContract<Lease>(async () => {
+    const store = await factory();
+    return {
+      read: async (id) => {
+        const stored = await store.read(id);
+        return stored === undefined ? undefined : { record: stored.lease, version: stored.version };
+      },
+      create: (_id, record) => store.create(record),
+      replace: (_id, record, version) => store.replace(record, version),
+      remove: (id, version) => store.remove(id, version),
+    };
+  }, sample);
+}
+
 /** The promises of LeaseStore (src/jobs/lease-store-type.ts) for the store `factory` returns, and the lease built on them. */
 export function leaseStoreContract(name: string, factory: Factory<LeaseStore>): void {
   describe(`${name} keeps the promises of a LeaseStore`, () => {
-    conditionalRecordsContract<LeaseRecord>(
-      async () => {
-        const store = await factory();
-        return {
-          read: async (id) => {
-            const stored = await store.read(id);
-            return stored === undefined ? undefined : { record: stored.lease, version: stored.version };
-          },
-          create: (_id, record) => store.create(record),
-          replace: (_id, record, version) => store.replace(record, version),
-          remove: (id, version) => store.remove(id, version),
-        };
-      },
-      leaseOf,
-    );
+    conditionalLeaseStoreContract(factory, leaseOf);
 
     const TTL = 60_000;
     const request = (lease: string, holder: string) => ({ name: lease, holder, run_by: `run ${holder}`, ttlMs: TTL });
