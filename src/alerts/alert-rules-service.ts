@@ -8,6 +8,9 @@ import { describeChannels, MAX_RULES, parseRuleInput, readInstant, ruleIdFrom, t
 import type { AlertHistoryEntry, AlertHistoryReader, AlertRuleState, AlertRuleStore, AlertStateStore, StoredRule } from './alert-store-type.js';
 
 /** A rule as the API answers it: secrets replaced by "secret_set", with its evaluation state and the version to send back with a change. */
+/** Who reads a rule's history: a console administrator, or the caller of the administration API ("admin-api"). */
+export type AlertHistoryReaderIdentity = ConsoleActor | { user: string; address: string };
+
 export type RuleView = Omit<AlertRule, 'channels'> & { channels: ChannelView[]; state: RuleStateSummary; version: string };
 
 export interface ActiveAlert {
@@ -161,39 +164,36 @@ export class AlertRulesService {
 
   /**
    * A rule's history: firings, recoveries and notifications, newest first, each with the events that
-   * triggered it. A person's reading (`reader`) is recorded as MLog.Admin.Query (action
-   * "alert-history") before the answer; when it cannot be recorded nothing is answered (503).
+   * triggered it. The reading is recorded as MLog.Admin.Query (action "alert-history") before the
+   * answer, with the console administrator or the administration API's caller; when it cannot be
+   * recorded nothing is answered (503).
    */
-  async history(id: string, options: { size?: unknown; after?: unknown }, reader?: ConsoleActor): Promise<{ entries: AlertHistoryEntry[]; cursor?: string }> {
+  async history(id: string, options: { size?: unknown; after?: unknown }, reader: AlertHistoryReaderIdentity): Promise<{ entries: AlertHistoryEntry[]; cursor?: string }> {
     const size = options.size === undefined || options.size === '' ? DEFAULT_HISTORY_SIZE : Number(options.size);
     if (!Number.isInteger(size) || size < 1 || size > MAX_HISTORY_SIZE) throw new ValidationError(`size must be a whole number from 1 to ${MAX_HISTORY_SIZE}.`);
     const after = typeof options.after === 'string' && options.after !== '' ? options.after : undefined;
     if (after !== undefined && after.length > 1_024) throw new ValidationError('after must be the "cursor" of the previous page.');
     await this.stored(id);
     const page = await this.historyReader.history(id, size, after);
-    if (reader !== undefined) {
-      try {
-        await this.audit.record(
-          {
-            event_type: 'MLog.Admin.Query',
+    const who =
+      'username' in reader
+        ? {
             event_message: `${reader.username} (${reader.role}) read the history of alert rule ${id}`,
             user: reader.username,
             admin_role: reader.role,
-            action: 'alert-history',
             session_id: reader.sessionId,
-            source_address: reader.address,
-            rule_id: id,
-            outcome: 'answered',
-            result_count: page.entries.length,
             ...(reader.purpose === null ? {} : { purpose_legal_basis: reader.purpose.legal_basis, purpose_reason: reader.purpose.reason }),
-          },
-          new Date(),
-          { waitForSearch: false },
-        );
-      } catch (error) {
-        this.logger.warn('alert history reading not recorded; its result is withheld', { error: (error as Error).name });
-        throw new StorageUnavailableError('The reading could not be recorded in the audit trail, so the history is not shown; try again later.', { cause: error });
-      }
+          }
+        : { event_message: `${reader.user} read the history of alert rule ${id}`, user: reader.user };
+    try {
+      await this.audit.record(
+        { event_type: 'MLog.Admin.Query', ...who, action: 'alert-history', source_address: reader.address, rule_id: id, outcome: 'answered', result_count: page.entries.length },
+        new Date(),
+        { waitForSearch: false },
+      );
+    } catch (error) {
+      this.logger.warn('alert history reading not recorded; its result is withheld', { error: (error as Error).name });
+      throw new StorageUnavailableError('The reading could not be recorded in the audit trail, so the history is not shown; try again later.', { cause: error });
     }
     return page;
   }

@@ -3,7 +3,7 @@
  * session): create, read, replace at a version (409 when stale), mute, remove; refusals name the
  * path of the value at fault, a query that does not parse names its column, channels MLog cannot
  * use (an e-mail channel without SMTP configured) are refused; roles decide who reads and who changes;
- * reading a history in the console is recorded in mlog_audit.
+ * reading a history, in the console or through the administration API, is recorded in mlog_audit.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -63,6 +63,10 @@ describe('/admin/alert-rules', () => {
     const history = await mlog.callAdmin(`/admin/alert-rules/${rule.id}/history`);
     assert.equal(history.status, 200, history.text);
     assert.deepEqual(history.json.entries, []);
+    const [historyRecord] = await auditRecords('MLog.Admin.Query', { action: 'alert-history', rule_id: rule.id });
+    assert.equal(historyRecord?.user, 'admin-api', 'the administration API\'s reading of a history is recorded too');
+    assert.equal(historyRecord?.source_address, '127.0.0.1');
+    assert.equal(historyRecord?.result_count, 0);
 
     const removed = await mlog.callAdmin(`/admin/alert-rules/${rule.id}`, { method: 'DELETE' });
     assert.equal(removed.status, 204);

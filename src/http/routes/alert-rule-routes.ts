@@ -1,5 +1,6 @@
 import { Router } from 'express';
 import type { AlertRulesService } from '../../alerts/alert-rules-service.js';
+import { clientAddress } from '../console/console-session.js';
 import { envelope } from '../envelope.js';
 
 function single(value: unknown): string | undefined {
@@ -42,7 +43,7 @@ export function alertRuleRoutes(alerts: AlertRulesService): Router {
     response.status(200).json(envelope(200, `Alert rule "${rule.id}" is no longer muted.`, { rule }));
   });
   router.get('/admin/alert-rules/:id/history', async (request, response) => {
-    const page = await alerts.history(String(request.params.id), { size: single(request.query.size), after: single(request.query.after) });
+    const page = await alerts.history(String(request.params.id), { size: single(request.query.size), after: single(request.query.after) }, { user: ADMIN_API, address: clientAddress(request) });
     response.status(200).json(envelope(200, 'OK', { ...page }));
   });
   router.get('/admin/alerts', async (_request, response) => {
