@@ -14,6 +14,16 @@ import type { DocumentEvidence, DocumentEvidenceSource } from './document-eviden
 
 /** The event type of every reading of the record made in the console. */
 export const ADMIN_QUERY_EVENT_TYPE = 'MLog.Admin.Query';
+
+/** The audit records the console's audit trail shows: what people did (see auditTrail). */
+const PEOPLE_RECORDS: QueryNode = {
+  kind: 'or',
+  children: [
+    { kind: 'prefix', field: 'event_type', value: 'MLog.Admin.', column: 1 },
+    { kind: 'prefix', field: 'event_type', value: 'MLog.Evidence.Verify', column: 1 },
+    { kind: 'match', field: 'event_type', value: 'MLog.Rejection.Listed', phrase: false, column: 1 },
+  ],
+};
 export const DEFAULT_PAGE_SIZE = 50;
 export const MAX_PAGE_SIZE = 500;
 export const DEFAULT_SURROUNDING = 5;
@@ -389,7 +399,12 @@ export class ConsoleSearchService {
     return { steps };
   }
 
-  /** GET /console/api/audit: MLog.Admin.* records (readings, sign-ins), newest first. */
+  /**
+   * GET /console/api/audit: the records of what people did, newest first: MLog.Admin.* (the console's
+   * and the administration API's readings, sign-ins, changes), the runs of `mlog verify`
+   * (MLog.Evidence.Verify*) and the listings of refused calls (MLog.Rejection.Listed). MLog's own
+   * jobs' records (retention, alerts) are not in it.
+   */
   async auditTrail(actor: ConsoleActor, parameters: { query?: unknown; from?: unknown; to?: unknown; after?: unknown; size?: unknown }, now = new Date()): Promise<SearchAnswer> {
     const startedAt = Date.now();
     const scope: ConsoleScope = { kind: 'audit' };
@@ -398,8 +413,7 @@ export class ConsoleSearchService {
     const reading: Reading = { action: 'audit-trail', scope, query: queryText, range };
     await this.allow(actor, 'read-audit-trail', reading);
     const parsed = await this.parse(scope, queryText);
-    const adminOnly: QueryNode = { kind: 'prefix', field: 'event_type', value: 'MLog.Admin.', column: 1 };
-    const query: QueryNode = parsed.kind === 'all' ? adminOnly : { kind: 'and', children: [adminOnly, parsed] };
+    const query: QueryNode = parsed.kind === 'all' ? PEOPLE_RECORDS : { kind: 'and', children: [PEOPLE_RECORDS, parsed] };
     return this.runSearch(actor, reading, { size: parameters.size, after: parameters.after, histogram: false, fields: false }, query, startedAt);
   }
 

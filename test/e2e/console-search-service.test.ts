@@ -249,6 +249,16 @@ describe('the console reading the record', () => {
     await assert.rejects(service.auditTrail(actor('viewer'), {}), ForbiddenError);
   });
 
+  test('the audit trail also shows the runs of mlog verify and the listings of refused calls, not the jobs\' records', async () => {
+    const audit = new ElasticsearchAuditLog(inspectionClient());
+    const user = `cli by operator-${randomBytes(3).toString('hex')} on host`;
+    await audit.record({ event_type: 'MLog.Evidence.VerifyStarted', event_message: 'mlog verify started', user });
+    await audit.record({ event_type: 'MLog.Rejection.Listed', event_message: 'refused calls listed', user });
+    await audit.record({ event_type: 'MLog.Retention.IndexDeleted', event_message: 'index deleted by retention', user });
+    const trail = await service.auditTrail(actor('auditor'), { query: `user:"${user}"`, from: range.from, to: range.to });
+    assert.deepEqual(trail.hits.map((hit) => hit.source.event_type).sort(), ['MLog.Evidence.VerifyStarted', 'MLog.Rejection.Listed']);
+  });
+
   test('paging and export go past 10,000 hits', async () => {
     const code = `big-${randomBytes(3).toString('hex')}`;
     const index = `mlog-${code}-2026.01`;
