@@ -47,8 +47,12 @@ export interface LoggedEvent {
  * events back from the event indices.
  */
 export interface LogLeaseStore extends ConditionalLeaseStore<LogLease> {
-  /** Leases of logs whose expiry is before `now`, oldest expiry first, at most `limit`. */
-  lapsed(now: Date, limit: number): Promise<StoredLogLease[]>;
+  /**
+   * Leases written with the signing key `kid` whose expiry is before `now`, oldest expiry first, at
+   * most `limit`; lapsed leases of other keys (another deployment on the same cluster) are read past,
+   * however many there are before them.
+   */
+  lapsed(now: Date, limit: number, kid: string): Promise<StoredLogLease[]>;
   /** The stored events of `log` at positions ≥ `from`, in position order, handed over a page at a time (every event index, refreshed first). */
   eventsOfLog(log: string, from: number, each: (events: LoggedEvent[]) => void): Promise<void>;
 }

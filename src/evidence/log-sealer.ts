@@ -14,8 +14,6 @@ import { MerkleFrontier } from './merkle.js';
 export const UNACKNOWLEDGED_REASON = 'no event is stored at this position: its write was never acknowledged before the process stopped (sealed)';
 /** Lapsed leases looked at per sweep. */
 const LEASES_PER_SWEEP = 20;
-/** Lapsed leases read per sweep, those of other signing keys (another deployment on the same cluster) left out after reading. */
-const LAPSED_READ_PER_SWEEP = 200;
 /** Leaf chunks written per call when a sealed log's leaves are stored. */
 const CHUNKS_PER_WRITE = 8;
 /**
@@ -142,7 +140,7 @@ export class LogSealer {
   async sealOrphans(now: Date = new Date()): Promise<SealedLog[]> {
     const sealed: SealedLog[] = [];
     const kid = this.deps.evidence.key.kid;
-    const ours = (await this.deps.leases.lapsed(now, LAPSED_READ_PER_SWEEP)).filter(({ lease }) => lease.kid === kid && lease.log !== this.ownLog);
+    const ours = (await this.deps.leases.lapsed(now, LEASES_PER_SWEEP + 1, kid)).filter(({ lease }) => lease.log !== this.ownLog);
     for (const { lease, version } of ours.slice(0, LEASES_PER_SWEEP)) {
       let taken = await this.deps.leases.replace(this.leaseFor(lease.log, 'sealing', now), version);
       // Renewed by its process, or taken by another instance, since it was read: not ours to seal.

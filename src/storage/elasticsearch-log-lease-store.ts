@@ -8,6 +8,9 @@ import type { JsonObject } from '../json/json-object-parser.js';
 const LEASE_UNAVAILABLE = 'the lease of an evidence log cannot be read or written now';
 /** Document ids of the evidence logs' leases in mlog_leases (beside the leases of shared jobs). */
 const ID_PREFIX = 'evidence-log:';
+/** Lapsed leases read per search page, and at most this many pages per call (leases of other deployments' keys are read past, not returned). */
+const LAPSED_PAGE = 200;
+const LAPSED_PAGES = 50;
 /** Events read back per search page when a log is sealed. */
 const EVENT_PAGE = 1_000;
 
@@ -31,21 +34,32 @@ export class ElasticsearchLogLeaseStore extends ElasticsearchConditionalLeaseSto
     super(client, { idOf: (log) => ID_PREFIX + log, keyOf: (lease) => lease.log, documentOf, leaseOf, unavailable: LEASE_UNAVAILABLE });
   }
 
-  async lapsed(now: Date, limit: number): Promise<StoredLogLease[]> {
+  async lapsed(now: Date, limit: number, kid: string): Promise<StoredLogLease[]> {
+    const found: StoredLogLease[] = [];
     try {
-      const response = await this.client.search<LeaseDocument>({
-        index: LEASES_INDEX,
-        ignore_unavailable: true,
-        size: limit,
-        seq_no_primary_term: true,
-        query: { bool: { filter: [{ prefix: { name: ID_PREFIX } }, { range: { expires_at: { lt: now.toISOString() } } }] } },
-        sort: [{ expires_at: 'asc' }],
-      });
-      return response.hits.hits.flatMap((hit) =>
-        hit._source === undefined || typeof hit._source.log !== 'string' ? [] : [{ lease: leaseOf(hit._source), version: versionOf(hit) }],
-      );
+      let after: [string, string] | undefined;
+      for (let page = 0; page < LAPSED_PAGES && found.length < limit; page++) {
+        const response = await this.client.search<LeaseDocument>({
+          index: LEASES_INDEX,
+          ignore_unavailable: true,
+          size: LAPSED_PAGE,
+          seq_no_primary_term: true,
+          query: { bool: { filter: [{ prefix: { name: ID_PREFIX } }, { range: { expires_at: { lt: now.toISOString() } } }] } },
+          sort: [{ expires_at: 'asc' }, { name: 'asc' }],
+          ...(after === undefined ? {} : { search_after: after }),
+        });
+        const hits = response.hits.hits;
+        for (const hit of hits) {
+          if (hit._source === undefined || typeof hit._source.log !== 'string') continue;
+          const lease = leaseOf(hit._source);
+          if (lease.kid === kid && found.length < limit) found.push({ lease, version: versionOf(hit) });
+        }
+        if (hits.length < LAPSED_PAGE) break;
+        after = hits[hits.length - 1]!.sort as [string, string];
+      }
+      return found;
     } catch (error) {
-      if (statusOf(error) === 404) return [];
+      if (statusOf(error) === 404) return found;
       throw storageFailure(error, LEASE_UNAVAILABLE);
     }
   }

@@ -83,9 +83,20 @@ describe('both lease stores keep their documents in mlog_leases as they always h
     const store = new ElasticsearchLogLeaseStore(client);
     const read = await store.read(log);
     assert.deepEqual(read?.lease, { ...older, kid: '' });
-    const lapsed = await store.lapsed(new Date('2026-01-01T00:05:00Z'), 10_000);
+    const lapsed = await store.lapsed(new Date('2026-01-01T00:05:00Z'), 10_000, '');
     const found = lapsed.find((each) => each.lease.log === log);
     assert.deepEqual(found, read);
     assert.equal(await store.remove(log, read!.version), true);
+  });
+
+  test('lapsed leases of this key are found behind any number of lapsed leases of another key', async () => {
+    const store = new ElasticsearchLogLeaseStore(client);
+    const foreign = Array.from({ length: 450 }, (_, i) => ({ ...logLease(`contract-${randomUUID()}`, 1), kid: 'other-deployment', expires_at: new Date(Date.UTC(2025, 0, 1, 0, 0, i)).toISOString() }));
+    await client.bulk({ refresh: true, operations: foreign.flatMap((lease) => [{ index: { _index: LEASES_INDEX, _id: `evidence-log:${lease.log}` } }, { name: `evidence-log:${lease.log}`, ...lease }]) });
+    const log = `contract-${randomUUID()}`;
+    const ours = { ...logLease(log, 1), kid: 'this-deployment', expires_at: '2025-06-01T00:00:00.000Z' };
+    assert.ok((await store.create(ours)) !== undefined);
+    const found = await store.lapsed(new Date('2026-01-01T00:00:00Z'), 5, 'this-deployment');
+    assert.deepEqual(found.map((each) => each.lease), [ours]);
   });
 });
