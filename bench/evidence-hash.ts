@@ -8,7 +8,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { SigningKey } from '../src/evidence/signing-key.js';
 import { pathToFileURL } from 'node:url';
-import { storedEventHash } from '../src/evidence/event-hash.js';
+import { canonicalJson, storedEventHash } from '../src/evidence/event-hash.js';
 import { hashLeaf, type LogLeaf } from '../src/evidence/evidence-log-entry.js';
 import { EvidenceLog } from '../src/evidence/evidence-log.js';
 import { EvidenceService } from '../src/evidence/evidence-service.js';
@@ -17,6 +17,8 @@ import { createLogger } from '../src/logging/logger.js';
 
 /** The RFC 8785 reference implementation's package, which MLog's canonical JSON is checked against (test/unit/event-hash.test.ts). */
 const referenceCanonicalize = createRequire(import.meta.url)('canonicalize') as (input: unknown) => string;
+/** safe-stable-stringify configured as MLog's general RFC 8785 serialiser (src/evidence/event-hash.ts), which wrote every `@hash` text before canonicalJson handed native JSON.stringify the members in order. */
+const sortedStringify = (createRequire(import.meta.url)('safe-stable-stringify') as { configure(options: object): (input: unknown) => string | undefined }).configure({ deterministic: true, strict: true, circularValue: Error, bigint: false });
 
 export interface HashingCost {
   events: number;
@@ -27,6 +29,12 @@ export interface HashingCost {
   hashAndLeafMicros: number;
   /** CPU µs per event of JSON.stringify of the same document: the serialisation every write already pays. */
   stringifyMicros: number;
+  /** CPU µs per event of the RFC 8785 text alone (no SHA-256): MLog's canonicalJson, safe-stable-stringify with sorted members, the reference `canonicalize`. */
+  textMicros: number;
+  textStableMicros: number;
+  textReferenceMicros: number;
+  /** canonicalJson of the same documents with every object's members already in RFC 8785 order (no copy needed). */
+  textPresortedMicros: number;
   /** CPU µs per receipt (one event listed) signed with Ed25519: node:crypto (what MLog uses) and jose. */
   receiptMicros: number;
   receiptJoseMicros: number;
@@ -126,15 +134,43 @@ export async function measureLogSettling(calls = 200, perCall = 100): Promise<nu
   return median(rounds);
 }
 
+/** The same document with every object's members in RFC 8785 order, as a document builder emitting them sorted would give it. */
+function presorted(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(presorted);
+  if (typeof value !== 'object' || value === null) return value;
+  return Object.fromEntries(
+    Object.keys(value)
+      .sort()
+      .map((name) => [name, presorted((value as Record<string, unknown>)[name])]),
+  );
+}
+
 /** Measures `events` documents (after a warm-up of as many), median of HASHING_ROUNDS rounds: CPU µs per event, and per receipt. */
 export async function measureEventHashing(events = 10_000): Promise<HashingCost> {
   const documents = Array.from({ length: events }, (_, n) => sampleDocument(n));
+  const sortedDocuments = documents.map(presorted);
   let sink = 0;
-  for (const document of documents) sink += storedEventHash(document).length + referenceCanonicalize(document).length; // warm-up
+  for (const [n, document] of documents.entries()) {
+    // warm-up, and the check that the texts compared are one text
+    const text = canonicalJson(document);
+    if (text !== referenceCanonicalize(document) || text !== sortedStringify(document) || text !== canonicalJson(sortedDocuments[n])) throw new Error('the canonical texts differ');
+    sink += storedEventHash(document).length + text.length;
+  }
   // Five rounds, the kinds alternating within each, and the median of each kind: a burst of load on a
   // shared machine then shifts one round of one kind, not the figure.
-  const rounds: Record<'hash' | 'reference' | 'both' | 'stringify', number[]> = { hash: [], reference: [], both: [], stringify: [] };
+  const rounds: Record<'hash' | 'reference' | 'both' | 'stringify' | 'text' | 'textStable' | 'textReference' | 'textPresorted', number[]> = { hash: [], reference: [], both: [], stringify: [], text: [], textStable: [], textReference: [], textPresorted: [] };
+  const textRound = (kind: 'text' | 'textStable' | 'textReference' | 'textPresorted', canonical: (value: unknown) => string | undefined, inputs: unknown[] = documents): void => {
+    rounds[kind].push(
+      cpuMicros(() => {
+        for (const document of inputs) sink += (canonical(document) as string).length;
+      }),
+    );
+  };
   for (let round = 0; round < HASHING_ROUNDS; round++) {
+    textRound('text', canonicalJson);
+    textRound('textStable', sortedStringify);
+    textRound('textReference', referenceCanonicalize);
+    textRound('textPresorted', canonicalJson, sortedDocuments);
     rounds.hash.push(
       cpuMicros(() => {
         for (const document of documents) sink += storedEventHash(document).length;
@@ -163,6 +199,7 @@ export async function measureEventHashing(events = 10_000): Promise<HashingCost>
   const reference = median(rounds.reference);
   const both = median(rounds.both);
   const stringify = median(rounds.stringify);
+  const text = (kind: 'text' | 'textStable' | 'textReference' | 'textPresorted'): number => median(rounds[kind]) / events;
   if (sink === 0) throw new Error('nothing hashed');
   const key = await SigningKey.ephemeral();
   const receipt = JSON.stringify({ count: 1, events: [{ hash: 'a'.repeat(64), id: `${randomUUID()}-00000`, position: 1 }], events_root: 'b'.repeat(64), first_position: 1, is: 'mpass', iss: 'MLog', log: 'bench-log', received: new Date().toISOString(), uid: randomUUID() });
@@ -176,7 +213,7 @@ export async function measureEventHashing(events = 10_000): Promise<HashingCost>
   const used = process.cpuUsage(before);
   const logMicros = await measureLogSettling();
   const logSingleMicros = await measureLogSettling(2_000, 1);
-  return { events, hashMicros: hash / events, referenceHashMicros: reference / events, hashAndLeafMicros: both / events, stringifyMicros: stringify / events, receiptMicros: now / receipts, receiptJoseMicros: (used.user + used.system) / receipts, logMicros, logSingleMicros };
+  return { events, hashMicros: hash / events, referenceHashMicros: reference / events, hashAndLeafMicros: both / events, stringifyMicros: stringify / events, textMicros: text('text'), textStableMicros: text('textStable'), textReferenceMicros: text('textReference'), textPresortedMicros: text('textPresorted'), receiptMicros: now / receipts, receiptJoseMicros: (used.user + used.system) / receipts, logMicros, logSingleMicros };
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
@@ -184,6 +221,7 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   process.stdout.write(
     `evidence hashing, ${cost.events.toLocaleString('en')} documents of 31 fields: @hash (RFC 8785 + SHA-256) ${cost.hashMicros.toFixed(1)} µs CPU/event (with the reference canonicalize: ${cost.referenceHashMicros.toFixed(1)} µs), ` +
       `with the leaf hash ${cost.hashAndLeafMicros.toFixed(1)} µs; JSON.stringify of the same document ${cost.stringifyMicros.toFixed(1)} µs (ratio ${(cost.hashAndLeafMicros / cost.stringifyMicros).toFixed(1)} ×)\n` +
+      `the RFC 8785 text alone, µs CPU/event: canonicalJson ${cost.textMicros.toFixed(1)} (members already in order: ${cost.textPresortedMicros.toFixed(1)}), safe-stable-stringify ${cost.textStableMicros.toFixed(1)} (${(cost.textStableMicros / cost.textMicros).toFixed(2)} ×), canonicalize ${cost.textReferenceMicros.toFixed(1)} (${(cost.textReferenceMicros / cost.textMicros).toFixed(2)} ×)\n` +
       `receipt (Ed25519, one event listed): ${cost.receiptMicros.toFixed(1)} µs CPU with node:crypto, ${cost.receiptJoseMicros.toFixed(1)} µs with jose\n` +
       `the log's part of calls after @hash (settling, receipt): ${cost.logMicros.toFixed(1)} µs CPU/event in calls of 100 events, ${cost.logSingleMicros.toFixed(1)} µs in calls of one\n`,
   );
