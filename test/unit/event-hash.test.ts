@@ -289,14 +289,14 @@ test('membersInCanonicalOrder tells whether JSON.stringify already writes the RF
   assert.equal(membersInCanonicalOrder({ z: 0, a: 1, b: 2 }, 1), true);
 });
 
-/** The text MLog stored for a document before canonicalJson used native JSON.stringify: its `@hash`, then safe-stable-stringify's text. */
+/** The text MLog stored for a document when safe-stable-stringify wrote the canonical text: its `@hash`, then that text. */
 function storedBefore(document: JsonObject): { hash: string; text: string } {
   const canonical = formerCanonicalJson(document) as string;
   const hash = createHash('sha256').update(canonical).digest('hex');
   return { hash, text: `{"${HASH_FIELD}":"${hash}"${canonical === '{}' ? '' : ','}${canonical.slice(1)}` };
 }
 
-test('events stored before and after this canonicalisation hash alike, by every route mlog verify takes', () => {
+test('an event stored when safe-stable-stringify wrote the canonical text and one stored now hash alike, by every route mlog verify takes', () => {
   const parsedDocument = parsedJsonValue.filter((value): value is JsonObject => typeof value === 'object' && value !== null && !Array.isArray(value) && !Object.prototype.hasOwnProperty.call(value, HASH_FIELD));
   fc.assert(
     fc.property(parsedDocument, fc.nat(), (event, position) => {
