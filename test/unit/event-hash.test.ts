@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
 import fc from 'fast-check';
-import { canonicalJson, hashedEventText, HASH_FIELD, membersInCanonicalOrder, storedEventHash } from '../../src/evidence/event-hash.js';
+import { canonicalJson, generalCanonicalJson, hashedEventText, HASH_FIELD, membersInCanonicalOrder, storedEventHash } from '../../src/evidence/event-hash.js';
 import { readCanonicalStoredText, storedTextHash } from '../../src/evidence/event-check.js';
 import { hashLeaf, leafInput, leafText, type LogLeaf } from '../../src/evidence/evidence-log-entry.js';
 import type { JsonObject } from '../../src/json/json-object-parser.js';
@@ -11,8 +11,8 @@ import type { JsonObject } from '../../src/json/json-object-parser.js';
 /** The RFC 8785 reference implementation's package, called directly: what every shortcut must equal. */
 const reference = createRequire(import.meta.url)('canonicalize') as (input: unknown) => string;
 
-/** safe-stable-stringify as canonicalJson was before it handed native JSON.stringify the members in order: what every stored `@hash` until then was computed over. */
-const formerCanonicalJson = (createRequire(import.meta.url)('safe-stable-stringify') as { configure(options: object): (input: unknown) => string | undefined }).configure({ deterministic: true, strict: true, circularValue: Error, bigint: false });
+/** safe-stable-stringify's text, as canonicalJson was before it handed native JSON.stringify the members in order: what every stored `@hash` until then was computed over. */
+const formerCanonicalJson = generalCanonicalJson;
 
 /** Strings that JSON escapes in every way it can: controls, quotes, backslashes, lone and paired surrogates, non-ASCII. */
 const AWKWARD_STRINGS = ['', 'plain', 'quote " and \\ backslash', '\u0000\u0001\u001f\b\f\n\r\t', '\u007f\u0080\u00e9\u2028\u2029', 'ș ț ă î â', '😀 pair', '\ud800 lone high', 'lone low \udfff', '\udfff\ud800 reversed', 'x'.repeat(6000), `${'y'.repeat(5000)}"`];
@@ -291,7 +291,7 @@ test('membersInCanonicalOrder tells whether JSON.stringify already writes the RF
 
 /** The text MLog stored for a document when safe-stable-stringify wrote the canonical text: its `@hash`, then that text. */
 function storedBefore(document: JsonObject): { hash: string; text: string } {
-  const canonical = formerCanonicalJson(document) as string;
+  const canonical = formerCanonicalJson(document);
   const hash = createHash('sha256').update(canonical).digest('hex');
   return { hash, text: `{"${HASH_FIELD}":"${hash}"${canonical === '{}' ? '' : ','}${canonical.slice(1)}` };
 }
