@@ -109,7 +109,7 @@ function canonicalOrder(value: unknown, depth: number): unknown {
     let copy: unknown[] | undefined;
     for (let i = 0; i < array.length; i++) {
       const item = array[i];
-      const ordered = canonicalOrder(item, depth + 1);
+      const ordered = typeof item === 'string' ? item : canonicalOrder(item, depth + 1);
       if (ordered !== item) {
         copy ??= array.slice();
         copy[i] = ordered;
@@ -124,7 +124,8 @@ function canonicalOrder(value: unknown, depth: number): unknown {
     // In order already: the object itself, unless a member's value had to be copied.
     for (let i = 0; i < names.length; i++) {
       const item = object[names[i] as string];
-      const ordered = canonicalOrder(item, depth + 1);
+      // Most members are strings: they need no call.
+      const ordered = typeof item === 'string' ? item : canonicalOrder(item, depth + 1);
       if (ordered === item) continue;
       const copy: Record<string, unknown> = {};
       for (let j = 0; j < i; j++) addMember(copy, names[j] as string, object[names[j] as string]);
@@ -137,7 +138,10 @@ function canonicalOrder(value: unknown, depth: number): unknown {
   const sorted = canonicalNames(names);
   if (sorted === undefined) throw NOT_PLAIN;
   const copy: Record<string, unknown> = {};
-  for (const name of sorted) addMember(copy, name, canonicalOrder(object[name], depth + 1));
+  for (const name of sorted) {
+    const item = object[name];
+    addMember(copy, name, typeof item === 'string' ? item : canonicalOrder(item, depth + 1));
+  }
   return copy;
 }
 
