@@ -8,12 +8,15 @@ import { createHash, randomUUID } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { SigningKey } from '../src/evidence/signing-key.js';
 import { pathToFileURL } from 'node:url';
-import { storedEventHash } from '../src/evidence/event-hash.js';
+import { canonicalJson, generalCanonicalJson, storedEventHash } from '../src/evidence/event-hash.js';
 import { hashLeaf, type LogLeaf } from '../src/evidence/evidence-log-entry.js';
+import { sha256Hex } from '../src/evidence/merkle.js';
 import { EvidenceLog } from '../src/evidence/evidence-log.js';
 import { EvidenceService } from '../src/evidence/evidence-service.js';
 import type { EvidenceStore } from '../src/evidence/evidence-store-type.js';
+import { buildRegistrationDocuments, type AcceptedEvent } from '../src/events/stored-event.js';
 import { createLogger } from '../src/logging/logger.js';
+import { generateEvent, Random } from './event-generator.js';
 
 /** The RFC 8785 reference implementation's package, which MLog's canonical JSON is checked against (test/unit/event-hash.test.ts). */
 const referenceCanonicalize = createRequire(import.meta.url)('canonicalize') as (input: unknown) => string;
@@ -24,9 +27,21 @@ export interface HashingCost {
   hashMicros: number;
   /** CPU µs per event of the same hash with the reference RFC 8785 implementation (`canonicalize`) instead of MLog's. */
   referenceHashMicros: number;
+  /** The same hash with safe-stable-stringify's text (what canonicalJson was before it used native JSON.stringify). */
+  stableHashMicros: number;
   hashAndLeafMicros: number;
   /** CPU µs per event of JSON.stringify of the same document: the serialisation every write already pays. */
   stringifyMicros: number;
+  /** CPU µs per event of the RFC 8785 text alone (no SHA-256): MLog's canonicalJson, safe-stable-stringify with sorted members, the reference `canonicalize`. */
+  textMicros: number;
+  textStableMicros: number;
+  textReferenceMicros: number;
+  /** canonicalJson of the same documents with every object's members already in RFC 8785 order (no copy needed). */
+  textPresortedMicros: number;
+  /** The RFC 8785 text, and JSON.stringify, of signed bench events as the ingest path builds them (events/stored-event.ts, then `@log` and `@position`): canonicalJson, safe-stable-stringify, JSON.stringify. */
+  builtMicros: number;
+  builtStableMicros: number;
+  builtStringifyMicros: number;
   /** CPU µs per receipt (one event listed) signed with Ed25519: node:crypto (what MLog uses) and jose. */
   receiptMicros: number;
   receiptJoseMicros: number;
@@ -126,15 +141,62 @@ export async function measureLogSettling(calls = 200, perCall = 100): Promise<nu
   return median(rounds);
 }
 
+/** The same document with every object's members in RFC 8785 order, as a document builder emitting them sorted would give it. */
+function presorted(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(presorted);
+  if (typeof value !== 'object' || value === null) return value;
+  return Object.fromEntries(
+    Object.keys(value)
+      .sort()
+      .map((name) => [name, presorted((value as Record<string, unknown>)[name])]),
+  );
+}
+
+type TextKind = 'text' | 'textStable' | 'textReference' | 'textPresorted' | 'built' | 'builtStable' | 'builtStringify';
+
+/** Signed bench events (bench/event-generator.ts) parsed and built into stored documents as the ingest path builds them, with `@log` and `@position` as the evidence log sets them. */
+function builtDocuments(events: number): Record<string, unknown>[] {
+  const random = new Random(8785);
+  const uid = randomUUID();
+  const accepted: AcceptedEvent[] = Array.from({ length: events }, (_, n) => ({
+    event: JSON.parse(JSON.stringify(generateEvent(random, { prefix: 'MPASS' }, { personalData: false }))) as Record<string, unknown>,
+    origin: `Line ${n + 1}`,
+    line: n + 1,
+    signature: { jws: `eyJhbGciOiJSUzI1NiJ9.${'x'.repeat(420)}.${'y'.repeat(342)}`, kid: '331eae227433fea6f011c2e89a3f928d', alg: 'RS256', firstEventPosition: n },
+  }));
+  return buildRegistrationDocuments(accepted, { uid, isCode: 'mpass', receivedAt: new Date() }).map((written, n) => Object.assign(written.document, { '@log': 'bench-log', '@position': n }));
+}
+
 /** Measures `events` documents (after a warm-up of as many), median of HASHING_ROUNDS rounds: CPU µs per event, and per receipt. */
 export async function measureEventHashing(events = 10_000): Promise<HashingCost> {
   const documents = Array.from({ length: events }, (_, n) => sampleDocument(n));
+  const sortedDocuments = documents.map(presorted);
+  const built = builtDocuments(events);
   let sink = 0;
-  for (const document of documents) sink += storedEventHash(document).length + referenceCanonicalize(document).length; // warm-up
+  for (const [n, document] of documents.entries()) {
+    // warm-up, and the check that the texts compared are one text
+    const text = canonicalJson(document);
+    if (text !== referenceCanonicalize(document) || text !== generalCanonicalJson(document) || text !== canonicalJson(sortedDocuments[n])) throw new Error('the canonical texts differ');
+    sink += storedEventHash(document).length + text.length;
+  }
   // Five rounds, the kinds alternating within each, and the median of each kind: a burst of load on a
   // shared machine then shifts one round of one kind, not the figure.
-  const rounds: Record<'hash' | 'reference' | 'both' | 'stringify', number[]> = { hash: [], reference: [], both: [], stringify: [] };
+  const rounds: Record<'hash' | 'reference' | 'stable' | 'both' | 'stringify' | TextKind, number[]> = { hash: [], reference: [], stable: [], both: [], stringify: [], text: [], textStable: [], textReference: [], textPresorted: [], built: [], builtStable: [], builtStringify: [] };
+  const textRound = (kind: TextKind, canonical: (value: unknown) => string | undefined, inputs: unknown[] = documents): void => {
+    rounds[kind].push(
+      cpuMicros(() => {
+        for (const document of inputs) sink += (canonical(document) as string).length;
+      }),
+    );
+  };
   for (let round = 0; round < HASHING_ROUNDS; round++) {
+    textRound('text', canonicalJson);
+    textRound('textStable', generalCanonicalJson);
+    textRound('textReference', referenceCanonicalize);
+    textRound('textPresorted', canonicalJson, sortedDocuments);
+    textRound('built', canonicalJson, built);
+    textRound('builtStable', generalCanonicalJson, built);
+    textRound('builtStringify', JSON.stringify, built);
     rounds.hash.push(
       cpuMicros(() => {
         for (const document of documents) sink += storedEventHash(document).length;
@@ -143,6 +205,11 @@ export async function measureEventHashing(events = 10_000): Promise<HashingCost>
     rounds.reference.push(
       cpuMicros(() => {
         for (const document of documents) sink += createHash('sha256').update(referenceCanonicalize(document)).digest('hex').length;
+      }),
+    );
+    rounds.stable.push(
+      cpuMicros(() => {
+        for (const document of documents) sink += sha256Hex(generalCanonicalJson(document)).length;
       }),
     );
     rounds.both.push(
@@ -161,8 +228,10 @@ export async function measureEventHashing(events = 10_000): Promise<HashingCost>
   }
   const hash = median(rounds.hash);
   const reference = median(rounds.reference);
+  const stable = median(rounds.stable);
   const both = median(rounds.both);
   const stringify = median(rounds.stringify);
+  const text = (kind: TextKind): number => median(rounds[kind]) / events;
   if (sink === 0) throw new Error('nothing hashed');
   const key = await SigningKey.ephemeral();
   const receipt = JSON.stringify({ count: 1, events: [{ hash: 'a'.repeat(64), id: `${randomUUID()}-00000`, position: 1 }], events_root: 'b'.repeat(64), first_position: 1, is: 'mpass', iss: 'MLog', log: 'bench-log', received: new Date().toISOString(), uid: randomUUID() });
@@ -176,14 +245,16 @@ export async function measureEventHashing(events = 10_000): Promise<HashingCost>
   const used = process.cpuUsage(before);
   const logMicros = await measureLogSettling();
   const logSingleMicros = await measureLogSettling(2_000, 1);
-  return { events, hashMicros: hash / events, referenceHashMicros: reference / events, hashAndLeafMicros: both / events, stringifyMicros: stringify / events, receiptMicros: now / receipts, receiptJoseMicros: (used.user + used.system) / receipts, logMicros, logSingleMicros };
+  return { events, hashMicros: hash / events, referenceHashMicros: reference / events, stableHashMicros: stable / events, hashAndLeafMicros: both / events, stringifyMicros: stringify / events, textMicros: text('text'), textStableMicros: text('textStable'), textReferenceMicros: text('textReference'), textPresortedMicros: text('textPresorted'), builtMicros: text('built'), builtStableMicros: text('builtStable'), builtStringifyMicros: text('builtStringify'), receiptMicros: now / receipts, receiptJoseMicros: (used.user + used.system) / receipts, logMicros, logSingleMicros };
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const cost = await measureEventHashing();
   process.stdout.write(
-    `evidence hashing, ${cost.events.toLocaleString('en')} documents of 31 fields: @hash (RFC 8785 + SHA-256) ${cost.hashMicros.toFixed(1)} µs CPU/event (with the reference canonicalize: ${cost.referenceHashMicros.toFixed(1)} µs), ` +
+    `evidence hashing, ${cost.events.toLocaleString('en')} documents of 31 fields: @hash (RFC 8785 + SHA-256) ${cost.hashMicros.toFixed(1)} µs CPU/event (with safe-stable-stringify's text: ${cost.stableHashMicros.toFixed(1)} µs; with the reference canonicalize: ${cost.referenceHashMicros.toFixed(1)} µs), ` +
       `with the leaf hash ${cost.hashAndLeafMicros.toFixed(1)} µs; JSON.stringify of the same document ${cost.stringifyMicros.toFixed(1)} µs (ratio ${(cost.hashAndLeafMicros / cost.stringifyMicros).toFixed(1)} ×)\n` +
+      `the RFC 8785 text alone, µs CPU/event: canonicalJson ${cost.textMicros.toFixed(1)} (members already in order: ${cost.textPresortedMicros.toFixed(1)}), safe-stable-stringify ${cost.textStableMicros.toFixed(1)} (${(cost.textStableMicros / cost.textMicros).toFixed(2)} ×), canonicalize ${cost.textReferenceMicros.toFixed(1)} (${(cost.textReferenceMicros / cost.textMicros).toFixed(2)} ×)\n` +
+      `signed bench events as the ingest path builds them (events/stored-event.ts, @log, @position), µs CPU/event: canonicalJson ${cost.builtMicros.toFixed(1)}, safe-stable-stringify ${cost.builtStableMicros.toFixed(1)} (${(cost.builtStableMicros / cost.builtMicros).toFixed(2)} ×), JSON.stringify ${cost.builtStringifyMicros.toFixed(1)}\n` +
       `receipt (Ed25519, one event listed): ${cost.receiptMicros.toFixed(1)} µs CPU with node:crypto, ${cost.receiptJoseMicros.toFixed(1)} µs with jose\n` +
       `the log's part of calls after @hash (settling, receipt): ${cost.logMicros.toFixed(1)} µs CPU/event in calls of 100 events, ${cost.logSingleMicros.toFixed(1)} µs in calls of one\n`,
   );

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { JsonObject } from '../json/json-object-parser.js';
-import { HASH_FIELD, LOG_FIELD, POSITION_FIELD, storedEventHash } from './event-hash.js';
+import { HASH_FIELD, LOG_FIELD, membersInCanonicalOrder, POSITION_FIELD, storedEventHash } from './event-hash.js';
 import { hashLeaf, type LogLeaf } from './evidence-log-entry.js';
 import { leavesOf } from './leaf-chunk.js';
 import { MerkleFrontier, sha256Hex } from './merkle.js';
@@ -37,18 +37,6 @@ export interface StoredEventHit {
 const HASH_PREFIX = `{"${HASH_FIELD}":"`;
 /** Length of `{"@hash":"<64 hex>"`, the start of the text hashedEventText gives. */
 const HASHED_HEAD = HASH_PREFIX.length + 64 + 1;
-
-/** Whether every object in `value` lists its members in RFC 8785 order (sorted by UTF-16 code units), from member `from` of the top one. */
-function membersInCanonicalOrder(value: unknown, from = 0): boolean {
-  if (typeof value !== 'object' || value === null) return true;
-  if (Array.isArray(value)) return value.every((item) => membersInCanonicalOrder(item));
-  const keys = Object.keys(value);
-  for (let i = from; i < keys.length; i++) {
-    if (i > from && (keys[i - 1] as string) >= (keys[i] as string)) return false;
-    if (!membersInCanonicalOrder((value as Record<string, unknown>)[keys[i] as string])) return false;
-  }
-  return true;
-}
 
 /**
  * `@hash` of a stored event computed from its stored text, when that text is exactly what

@@ -3,12 +3,16 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
 import fc from 'fast-check';
-import { canonicalJson, hashedEventText, HASH_FIELD, storedEventHash } from '../../src/evidence/event-hash.js';
+import { canonicalJson, generalCanonicalJson, hashedEventText, HASH_FIELD, membersInCanonicalOrder, storedEventHash } from '../../src/evidence/event-hash.js';
+import { readCanonicalStoredText, storedTextHash } from '../../src/evidence/event-check.js';
 import { hashLeaf, leafInput, leafText, type LogLeaf } from '../../src/evidence/evidence-log-entry.js';
 import type { JsonObject } from '../../src/json/json-object-parser.js';
 
 /** The RFC 8785 reference implementation's package, called directly: what every shortcut must equal. */
 const reference = createRequire(import.meta.url)('canonicalize') as (input: unknown) => string;
+
+/** safe-stable-stringify's text, as canonicalJson was before it handed native JSON.stringify the members in order: what every stored `@hash` until then was computed over. */
+const formerCanonicalJson = generalCanonicalJson;
 
 /** Strings that JSON escapes in every way it can: controls, quotes, backslashes, lone and paired surrogates, non-ASCII. */
 const AWKWARD_STRINGS = ['', 'plain', 'quote " and \\ backslash', '\u0000\u0001\u001f\b\f\n\r\t', '\u007f\u0080\u00e9\u2028\u2029', 'ș ț ă î â', '😀 pair', '\ud800 lone high', 'lone low \udfff', '\udfff\ud800 reversed', 'x'.repeat(6000), `${'y'.repeat(5000)}"`];
@@ -118,4 +122,200 @@ test('a stored document with a member named "__proto__" (as JSON.parse makes it)
   const expected = createHash('sha256').update(reference(JSON.parse('{"__proto__":{"a":1},"event_type":"T"}'))).digest('hex');
   assert.equal(storedEventHash(stored), expected);
   assert.notEqual(storedEventHash(stored), createHash('sha256').update(reference({ event_type: 'T' })).digest('hex'));
+});
+
+/**
+ * Member names that make native JSON.stringify and RFC 8785 disagree, or nearly: integer-like names
+ * (which ECMAScript lists first, in numeric order, whatever the order they are added in), names
+ * just outside an array index, names that differ only in case or in a surrogate, "__proto__" and
+ * the names of Object.prototype's members.
+ */
+const AWKWARD_NAMES = ['10', '2', '0', '01', '-1', '1.5', '4294967294', '4294967295', '9007199254740993', '', '!', '@hash', '@log', 'a', 'A', 'aB', 'ab', 'Ab', '_', '~', '\u007f', 'é', 'e\u0301', '\ud83d\ude00', '\ud83d\ude01', '\ud800', '\udfff', '\ue000', '\uffff', '__proto__', 'constructor', 'toJSON', 'hasOwnProperty', 'valueOf'];
+
+/** JSON values whose objects are made as MLog gets them, by parsing JSON text: members in the order of the text, "__proto__" an own member, the last of duplicates kept. */
+const parsedJsonValue = fc
+  .letrec<{ value: unknown }>((tie) => ({
+    value: fc.oneof(
+      { depthSize: 'small', withCrossShrink: true },
+      fc.constantFrom(null, true, false, 0, -0, 1, 10, 1e21, 1e-7, -1.5, 2 ** 53 + 2, 5e-324, Number.MAX_VALUE),
+      fc.double({ noNaN: true, noDefaultInfinity: true }),
+      fc.string({ unit: 'binary', maxLength: 12 }),
+      fc.constantFrom(...AWKWARD_NAMES),
+      fc.array(tie('value'), { maxLength: 5 }),
+      fc.array(fc.tuple(fc.oneof(fc.constantFrom(...AWKWARD_NAMES), fc.string({ unit: 'binary', maxLength: 4 })), tie('value')), { maxLength: 8 }).map((members) => JSON.parse(`{${members.map(([name, value]) => `${JSON.stringify(name)}:${JSON.stringify(value)}`).join(',')}}`) as unknown),
+    ),
+  }))
+  .value.map((value) => JSON.parse(JSON.stringify(value)) as unknown);
+
+test('objects parsed from JSON text, with integer-like, case- and surrogate-differing names and "__proto__", get the reference text and the text stored before', () => {
+  fc.assert(
+    fc.property(parsedJsonValue, (value) => {
+      const text = canonicalJson(value);
+      assert.equal(text, reference(value));
+      assert.equal(text, formerCanonicalJson(value));
+    }),
+    { numRuns: 3_000 },
+  );
+});
+
+test('canonicalising leaves the value as it was: no member moved, added or removed, no prototype set', () => {
+  fc.assert(
+    fc.property(parsedJsonValue, (value) => {
+      const before = JSON.stringify(value);
+      canonicalJson(value);
+      assert.equal(JSON.stringify(value), before);
+    }),
+    { numRuns: 1_000 },
+  );
+  const parsed = JSON.parse('{"z":1,"__proto__":{"polluted":true},"a":[{"y":2,"x":1}]}') as Record<string, unknown>;
+  assert.equal(canonicalJson(parsed), '{"__proto__":{"polluted":true},"a":[{"x":1,"y":2}],"z":1}');
+  assert.deepEqual(Object.keys(parsed), ['z', '__proto__', 'a']);
+  assert.equal(Object.getPrototypeOf(parsed), Object.prototype);
+  assert.equal(({} as Record<string, unknown>).polluted, undefined);
+});
+
+test('nested unsorted objects, arrays of objects and empty objects are put in order at every level', () => {
+  const value = { z: [{ b: 1, a: [{ d: {}, c: [] }] }, [], {}], a: { y: { x: { w: 1, v: 2 } } }, m: [[{ k: 1, j: 2 }]] };
+  const expected = '{"a":{"y":{"x":{"v":2,"w":1}}},"m":[[{"j":2,"k":1}]],"z":[{"a":[{"c":[],"d":{}}],"b":1},[],{}]}';
+  assert.equal(canonicalJson(value), expected);
+  assert.equal(reference(value), expected);
+  // In order at the top, out of order deep inside: the deep object is still sorted.
+  const sortedOutside = { a: 1, b: { c: [{ f: 1, e: 2 }] } };
+  assert.equal(canonicalJson(sortedOutside), '{"a":1,"b":{"c":[{"e":2,"f":1}]}}');
+  assert.equal(canonicalJson({}), '{}');
+  assert.equal(canonicalJson([]), '[]');
+  assert.equal(canonicalJson([{}, [{}]]), '[{},[{}]]');
+});
+
+test('names that differ only in case, by a surrogate pair or by a combining mark sort by UTF-16 code units', () => {
+  const value = { b: 1, a: 2, B: 3, A: 4, ab: 5, aB: 6, '\ud83d\ude01': 7, '\ud83d\ude00': 8, '\uffff': 9, '\ue000': 10, 'e\u0301': 11, 'é': 12 };
+  const text = canonicalJson(value);
+  assert.equal(text, reference(value));
+  // U+E000 and U+FFFF are single code units above the high surrogate 0xD83D: the emoji sort before them, unlike by code point.
+  assert.equal(text, '{"A":4,"B":3,"a":2,"aB":6,"ab":5,"b":1,"e\u0301":11,"é":12,"\ud83d\ude00":8,"\ud83d\ude01":7,"\ue000":10,"\uffff":9}');
+});
+
+test('integer-like names, which JSON.stringify writes in numeric order, come out in string order', () => {
+  // ECMAScript lists "2" before "10" whatever the order they were added in; RFC 8785 wants "10" first.
+  const numeric = JSON.parse('{"2":"two","10":"ten"}') as Record<string, unknown>;
+  assert.deepEqual(Object.keys(numeric), ['2', '10']);
+  assert.equal(JSON.stringify(numeric), '{"2":"two","10":"ten"}');
+  assert.equal(canonicalJson(numeric), '{"10":"ten","2":"two"}');
+  assert.equal(canonicalJson(numeric), reference(numeric));
+  // Nested in objects that are in order, and in arrays.
+  const nested = { a: { b: [numeric, { '9': 9, '10': 10, x: 1 }] }, c: 1 };
+  assert.equal(canonicalJson(nested), '{"a":{"b":[{"10":"ten","2":"two"},{"10":10,"9":9,"x":1}]},"c":1}');
+  // An integer-like name before others in string order ("!" sorts before "1"), and names that only look like integers.
+  for (const value of [{ '1': 1, '!': 2 }, { '': 1, '0': 2 }, { '4294967295': 1, '4294967294': 2, '5': 3 }, { '01': 1, '1': 2, '-1': 3, '1.5': 4 }, { '1': 1, a: 2 }]) {
+    assert.equal(canonicalJson(value), reference(value), JSON.stringify(value));
+  }
+  assert.equal(canonicalJson({ '1': 1, '!': 2 }), '{"!":2,"1":1}');
+  assert.equal(canonicalJson({ '4294967295': 1, '4294967294': 2, '5': 3 }), '{"4294967294":2,"4294967295":1,"5":3}');
+});
+
+test('more shapes of objects than are remembered, again and again, each get their own order', () => {
+  const shapes = Array.from({ length: 40 }, (_, n) => Array.from({ length: 3 + (n % 7) }, (_, k) => `f${(n * 7 + k * 13) % 50}`));
+  for (let round = 0; round < 3; round++) {
+    for (const [n, names] of shapes.entries()) {
+      const value = Object.fromEntries(names.map((name, k) => [name, round * 100 + n + k]));
+      assert.equal(canonicalJson(value), reference(value));
+      const reversed = Object.fromEntries([...names].reverse().map((name, k) => [name, k]));
+      assert.equal(canonicalJson(reversed), reference(reversed));
+      const numeric = Object.fromEntries(names.map((name, k) => [name.slice(1), k]));
+      assert.equal(canonicalJson(numeric), reference(numeric));
+    }
+  }
+});
+
+test('what is not JSON data is refused or left out exactly as before', () => {
+  const cycle: Record<string, unknown> = { a: 1 };
+  cycle.self = cycle;
+  const sortedCycle: Record<string, unknown> = { a: [] };
+  (sortedCycle.a as unknown[]).push(sortedCycle);
+  const refused: [string, unknown][] = [
+    ['NaN', { b: 1, a: Number.NaN }],
+    ['Infinity deep', { a: [{ b: [Number.POSITIVE_INFINITY] }] }],
+    ['-Infinity', [Number.NEGATIVE_INFINITY]],
+    ['a function', { a: () => 1 }],
+    ['a symbol', { a: Symbol('s') }],
+    ['a BigInt', { a: 1n }],
+    ['a cycle', cycle],
+    ['a cycle through members in order', sortedCycle],
+  ];
+  for (const [what, value] of refused) {
+    assert.throws(() => canonicalJson(value), Error, what);
+    assert.throws(() => formerCanonicalJson(value), Error, what);
+  }
+  assert.throws(() => canonicalJson(cycle), /circular/);
+  assert.throws(() => canonicalJson(undefined), /no JSON form/);
+  const shared = { z: 1, y: 2 };
+  const kept: unknown[] = [
+    { b: undefined, a: 1 },
+    [undefined, 1],
+    { b: shared, a: shared },
+    { d: new Date(0), c: 1 },
+    { b: 1, toJSON: () => 'replaced' },
+    Object.assign(Object.create(null) as object, { b: 1, a: 2 }),
+    { s: new String('ab'), n: new Number(1), m: new Map([[1, 2]]) },
+    { e: new Error('e'), t: new Uint8Array([1, 2]) },
+    [1, , 3],
+    -0,
+    'text',
+    null,
+  ];
+  for (const value of kept) assert.equal(canonicalJson(value), formerCanonicalJson(value), String(JSON.stringify(value)));
+  assert.equal(canonicalJson({ b: undefined, a: 1 }), '{"a":1}');
+  assert.equal(canonicalJson({ b: { z: 1, y: 2 }, a: { z: 1, y: 2 } }), '{"a":{"y":2,"z":1},"b":{"y":2,"z":1}}');
+});
+
+test('values nested deeper than an event ever is still get the reference text', () => {
+  let deep: unknown = { b: 1, a: '\u2028' };
+  for (let level = 0; level < 600; level++) deep = level % 2 === 0 ? { z: deep, y: level } : [deep, level];
+  assert.equal(canonicalJson(deep), reference(deep));
+});
+
+test('membersInCanonicalOrder tells whether JSON.stringify already writes the RFC 8785 text', () => {
+  fc.assert(
+    fc.property(parsedJsonValue, (value) => {
+      if (membersInCanonicalOrder(value)) assert.equal(JSON.stringify(value), reference(value));
+      // Parsed back, the canonical text lists its members in order, unless an object holds integer-like names ECMAScript lists first.
+      const parsed = JSON.parse(canonicalJson(value)) as unknown;
+      assert.equal(membersInCanonicalOrder(parsed), JSON.stringify(parsed) === canonicalJson(value));
+    }),
+    { numRuns: 1_000 },
+  );
+  assert.equal(membersInCanonicalOrder({ b: 1, a: 2 }), false);
+  assert.equal(membersInCanonicalOrder({ a: [{ d: 1, c: 2 }] }), false);
+  assert.equal(membersInCanonicalOrder({ z: 0, a: 1, b: 2 }, 1), true);
+});
+
+/** The text MLog stored for a document when safe-stable-stringify wrote the canonical text: its `@hash`, then that text. */
+function storedBefore(document: JsonObject): { hash: string; text: string } {
+  const canonical = formerCanonicalJson(document);
+  const hash = createHash('sha256').update(canonical).digest('hex');
+  return { hash, text: `{"${HASH_FIELD}":"${hash}"${canonical === '{}' ? '' : ','}${canonical.slice(1)}` };
+}
+
+test('an event stored when safe-stable-stringify wrote the canonical text and one stored now hash alike, by every route mlog verify takes', () => {
+  const parsedDocument = parsedJsonValue.filter((value): value is JsonObject => typeof value === 'object' && value !== null && !Array.isArray(value) && !Object.prototype.hasOwnProperty.call(value, HASH_FIELD));
+  fc.assert(
+    fc.property(parsedDocument, fc.nat(), (event, position) => {
+      const document = { ...(JSON.parse(JSON.stringify(event)) as JsonObject) };
+      Object.assign(document, { '@log': 'log-a', '@position': position });
+      const before = storedBefore(document);
+      const after = hashedEventText(document);
+      // The same bytes are sent to Elasticsearch, so the same @hash.
+      assert.equal(after.text, before.text);
+      assert.equal(after.hash, before.hash);
+      const source = JSON.parse(before.text) as JsonObject;
+      // mlog verify's routes: the document canonicalised again, the stored text hashed in place, the raw text scanned.
+      assert.equal(storedEventHash(source), before.hash);
+      // The stored text is hashed in place when parsing it keeps its order (integer-like names move first: then it is canonicalised again).
+      const inPlace = storedTextHash(source, before.text);
+      assert.equal(inPlace, Object.keys(source)[0] === HASH_FIELD && membersInCanonicalOrder(source, 1) ? before.hash : undefined);
+      const scanned = readCanonicalStoredText(before.text, 0);
+      assert.equal(scanned?.computed, before.hash);
+    }),
+    { numRuns: 1_000 },
+  );
 });
