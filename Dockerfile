@@ -1,7 +1,8 @@
 # MLog's image. The build stage installs every dependency, compiles MLog to JavaScript (`npm run
 # build`: dist/, with the peggy grammars compiled to modules) and builds the console (web/, its own
 # package: web/dist). The runtime stage holds production dependencies only, dist/, bin/,
-# index-templates/ and web/dist, and runs `node dist/main.js`: no TypeScript loader, no sources.
+# index-templates/ and web/dist, and runs `bin/mlog-server` (`node dist/main.js` with MLog's memory
+# settings: docs/performance.md, "Memory under load"): no TypeScript loader, no sources.
 # dist/ and web/dist sit at the same places as in the repository, so MLog finds index-templates/ and
 # serves the console at /console/ on the admin listener.
 
@@ -29,4 +30,4 @@ COPY --from=build /app/dist ./dist
 COPY --from=build /app/web/dist ./web/dist
 USER node
 EXPOSE 8443 8081
-CMD ["node", "dist/main.js"]
+CMD ["bin/mlog-server"]

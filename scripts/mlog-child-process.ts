@@ -1,6 +1,7 @@
 /**
  * MLog as a child process (`node --import tsx src/main.ts`, or with `compiled` the production build's
- * `node dist/main.js`, which `npm run build` makes) on fresh loopback ports, for the tools
+ * `node dist/main.js`, which `npm run build` makes), launched as production launches it (through
+ * bin/mlog-server: MLog's node flags and MALLOC_ARENA_MAX) on fresh loopback ports, for the tools
  * that must watch or stop it from outside: the benchmark (its memory, its CPU profile) and the
  * fault-injection suite (SIGKILL, SIGTERM). The caller adds its own settings (TLS files, limits).
  */
@@ -12,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 const MAIN = fileURLToPath(new URL('../src/main.ts', import.meta.url));
 const COMPILED_MAIN = fileURLToPath(new URL('../dist/main.js', import.meta.url));
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const MLOG_SERVER = fileURLToPath(new URL('../bin/mlog-server', import.meta.url));
 
 /** A TCP port free on 127.0.0.1 right now. */
 export function freePort(): Promise<number> {
@@ -35,7 +37,8 @@ export interface MLogChild {
 /**
  * Spawns MLog over `elasticsearchUrl` on 127.0.0.1 with the given ports (fresh ones when absent) and
  * admin token (a random one when absent); `env` adds or overrides settings, `nodeArgs` go before the
- * entry point (for example --cpu-prof). Its output is piped; the caller reads it and waits for start.
+ * entry point (for example --cpu-prof), after bin/mlog-server's (MLOG_NODE_FLAGS in `env` replaces
+ * those). Its output is piped; the caller reads it and waits for start.
  */
 export async function spawnMLog(
   elasticsearchUrl: string,
@@ -45,7 +48,7 @@ export async function spawnMLog(
   const adminPort = options.adminPort ?? (await freePort());
   const token = options.token ?? randomBytes(24).toString('hex');
   const entry = options.compiled === true ? [COMPILED_MAIN] : ['--import', 'tsx', MAIN];
-  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), ...entry], {
+  const child = spawn(MLOG_SERVER, [...(options.nodeArgs ?? []), ...entry], {
     cwd: ROOT,
     env: {
       PATH: process.env.PATH ?? '',

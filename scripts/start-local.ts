@@ -4,7 +4,7 @@
  * and a demo information system with its client certificate under .local/ (git-ignored), builds the
  * console and MLog itself when missing or stale (dist/, `npm run build`), creates the demo system and
  * the console's administrator "admin" with a random password (.local/admin-password) when absent,
- * starts the compiled MLog (`node dist/main.js`, as production runs it) as a child process, and prints
+ * starts the compiled MLog (`bin/mlog-server`: `node dist/main.js` with its memory settings, as production runs it) as a child process, and prints
  * how to register a first event, query it, and open the console.
  */
 import { spawn } from 'node:child_process';
@@ -25,6 +25,8 @@ import { startLocalElasticsearch, type LocalElasticsearch } from './local-elasti
 const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
 const LOCAL = join(ROOT, '.local');
 const DEMO_CODE = 'demo';
+/** MLog's server process as production launches it (node flags, MALLOC_ARENA_MAX). */
+const MLOG_SERVER = join(ROOT, 'bin', 'mlog-server');
 
 function say(line = ''): void {
   process.stdout.write(`${line}\n`);
@@ -41,12 +43,12 @@ interface CompiledMLog {
 }
 
 /**
- * Runs `node dist/main.js` with `env`, its output passed through; resolves with its ports once it
+ * Runs `bin/mlog-server` (`node dist/main.js` with MLog's memory settings) with `env`, its output passed through; resolves with its ports once it
  * logs "MLog started" — or, when MLOG_LOG_LEVEL hides that line, once its /readyz answers 200 on the
  * configured ports —; rejects when it exits before.
  */
 function startCompiledMLog(env: Record<string, string | undefined>, configured: { publicPort: number; adminHost: string; adminPort: number }): Promise<CompiledMLog> {
-  const child = spawn(process.execPath, [DIST_MAIN], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(MLOG_SERVER, [DIST_MAIN], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'inherit'] });
   const exited = new Promise<number>((resolveExit) => child.on('exit', (code, signal) => resolveExit(code ?? (signal === null ? 1 : 128))));
   return new Promise((resolveStart, reject) => {
     let started = false;
@@ -83,7 +85,7 @@ function startCompiledMLog(env: Record<string, string | undefined>, configured: 
     child.on('error', reject);
     void exited.then((code) => {
       clearInterval(probe);
-      if (!started) reject(new Error(`node dist/main.js exited with code ${code} before it started.`));
+      if (!started) reject(new Error(`bin/mlog-server (node dist/main.js) exited with code ${code} before it started.`));
     });
   });
 }

@@ -2,7 +2,9 @@
  * The primary process when MLog runs as several workers (MLOG_WORKERS > 1): forks the workers with
  * node:cluster (each runs startMLog and shares the public and admin listeners through cluster's
  * round-robin), replaces a worker that exits unexpectedly, gives up when workers keep dying, and on
- * stop lets every worker shut down cleanly (SIGTERM), killing one that overruns its grace.
+ * stop lets every worker shut down cleanly (SIGTERM), killing one that overruns its grace. A worker
+ * runs with the primary's node flags and environment (cluster's default execArgv is the primary's),
+ * so the memory settings bin/mlog-server gives the primary hold in every worker.
  */
 import cluster, { type Worker } from 'node:cluster';
 import { availableParallelism } from 'node:os';

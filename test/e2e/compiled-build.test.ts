@@ -1,9 +1,11 @@
 /**
  * The compiled production build: `npm run build` makes dist/, and MLog runs from it as production
  * does, in an installation made of dist/, bin/, index-templates/, package.json and a node_modules
- * without tsx nor TypeScript (and without src/): `node dist/main.js` (one process, and with workers)
- * registers and answers over mutual TLS, and the compiled `mlog` command (bin/mlog.js) works.
- * Anything in dist/ that still needed a TypeScript loader or a source file would fail here.
+ * without tsx nor TypeScript (and without src/): `bin/mlog-server` (the Dockerfile's command, and
+ * `npm run serve`'s) runs `node dist/main.js` with MLog's memory settings (one process, and with
+ * workers, which inherit them), registers and answers over mutual TLS, and the compiled `mlog`
+ * command (bin/mlog.js) works. Anything in dist/ that still needed a TypeScript loader or a source
+ * file would fail here.
  */
 import assert from 'node:assert/strict';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
@@ -53,8 +55,13 @@ interface Started {
   exited: Promise<number | null>;
 }
 
+/** The node flags and environment bin/mlog-server gives MLog's processes (docs/performance.md, "Memory under load"). */
+const MEMORY_FLAGS = ['--max-semi-space-size=8', '--max-old-space-size=1536'];
+const MEMORY_ENVIRONMENT = 'MALLOC_ARENA_MAX=2';
+
+/** MLog started as the Dockerfile starts it: `bin/mlog-server` (node with MLog's memory settings, dist/main.js). */
 function start(dir: string, env: Record<string, string>): Promise<Started> {
-  const child = spawn(process.execPath, ['dist/main.js'], { cwd: dir, env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(join(dir, 'bin', 'mlog-server'), [], { cwd: dir, env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   const lines: string[] = [];
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
@@ -66,7 +73,7 @@ function start(dir: string, env: Record<string, string>): Promise<Started> {
       const { publicPort, adminPort } = JSON.parse(line) as { publicPort: number; adminPort: number };
       resolve({ child, publicPort, adminPort, lines, exited });
     });
-    void exited.then((code) => reject(new Error(`node dist/main.js exited (${code}) before it started: ${stderr}${lines.join('\n')}`)));
+    void exited.then((code) => reject(new Error(`bin/mlog-server exited (${code}) before it started: ${stderr}${lines.join('\n')}`)));
   });
 }
 
@@ -110,21 +117,47 @@ async function waitReady(adminPort: number): Promise<void> {
   throw new Error('MLog did not become ready');
 }
 
+/** The processes below `pid`, from /proc/<pid>/task/<tid>/children. */
+function descendants(pid: number): number[] {
+  const found: number[] = [];
+  for (let at = -1; at < found.length; at++) {
+    const parent = at < 0 ? pid : (found[at] as number);
+    try {
+      for (const task of readdirSync(`/proc/${parent}/task`)) {
+        found.push(...readFileSync(`/proc/${parent}/task/${task}/children`, 'utf8').split(' ').filter((child) => child.trim() !== '').map(Number));
+      }
+    } catch {
+      // the process ended meanwhile
+    }
+  }
+  return found;
+}
+
 /** The command line of a running process, from /proc. */
 function commandLine(pid: number): string[] {
   return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter((part) => part !== '');
 }
 
-function assertNoLoader(pid: number): void {
-  const argv = commandLine(pid);
-  // node and the entry point only: no --import, --require or --loader (a worker gets the absolute path).
-  assert.equal(argv.length, 2, `process ${pid} runs ${argv.join(' ')}`);
-  assert.match(argv[1] ?? '', /^(.*\/mlog\/)?dist\/main\.js$/, `process ${pid} runs ${argv.join(' ')}`);
-  const environment = readFileSync(`/proc/${pid}/environ`, 'utf8');
-  assert.doesNotMatch(environment, /NODE_OPTIONS/);
+function environment(pid: number): string[] {
+  return readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
 }
 
-describe('the compiled build (npm run build, node dist/main.js, bin/mlog.js)', () => {
+/** The process is node running dist/main.js with exactly `flags` before it: no --import, --require or --loader, no NODE_OPTIONS. */
+function assertRuns(pid: number, flags: string[]): void {
+  const argv = commandLine(pid);
+  assert.match(argv[0] ?? '', /(^|\/)node$/, `process ${pid} runs ${argv.join(' ')}`);
+  assert.deepEqual(argv.slice(1, -1), flags, `process ${pid} runs ${argv.join(' ')}`);
+  assert.match(argv.at(-1) ?? '', /(^|\/)dist\/main\.js$/, `process ${pid} runs ${argv.join(' ')}`);
+  assert.equal(environment(pid).filter((variable) => variable.startsWith('NODE_OPTIONS=')).length, 0);
+}
+
+/** Runs as production does: MLog's memory flags and MALLOC_ARENA_MAX. */
+function assertProductionSettings(pid: number): void {
+  assertRuns(pid, MEMORY_FLAGS);
+  assert.ok(environment(pid).includes(MEMORY_ENVIRONMENT), `process ${pid} runs without ${MEMORY_ENVIRONMENT}`);
+}
+
+describe('the compiled build (npm run build, bin/mlog-server, bin/mlog.js)', () => {
   let dir: string;
   let caPem: string;
   let client: IssuedCertificate;
@@ -178,10 +211,11 @@ describe('the compiled build (npm run build, node dist/main.js, bin/mlog.js)', (
     assert.equal(systems.find((system) => system.code === code)?.status, 'active');
   });
 
-  test('node dist/main.js registers an event over mutual TLS and answers its query, and serves the console', async () => {
+  test('bin/mlog-server runs node dist/main.js with the memory settings; it registers an event over mutual TLS and answers its query, and serves the console', async () => {
     const mlog = await start(installation(), env);
     try {
-      assertNoLoader(mlog.child.pid as number);
+      // exec: the process started is node itself, no shell left between it and its supervisor.
+      assertProductionSettings(mlog.child.pid as number);
       await waitReady(mlog.adminPort);
       const registered = await call(mlog.publicPort, client, caPem, 'POST', '/register', JSON.stringify(event({ event_message: 'from the compiled build', legal_basis: 'Test' })));
       assert.equal(registered.status, 200, JSON.stringify(registered.json));
@@ -200,17 +234,54 @@ describe('the compiled build (npm run build, node dist/main.js, bin/mlog.js)', (
     }
   });
 
-  test('with MLOG_WORKERS=2 the workers run the compiled code too', async () => {
+  test('with MLOG_WORKERS=2 the workers run the compiled code too, with the memory settings', async () => {
     const mlog = await start(installation(), { ...env, MLOG_WORKERS: '2' });
     try {
       await waitReady(mlog.adminPort);
       const workers = mlog.lines.filter((line) => line.includes('"message":"worker started"')).map((line) => (JSON.parse(line) as { pid: number }).pid);
       assert.equal(workers.length, 2, mlog.lines.join('\n'));
-      for (const pid of [mlog.child.pid as number, ...workers]) assertNoLoader(pid);
+      for (const pid of [mlog.child.pid as number, ...workers]) assertProductionSettings(pid);
       const registered = await call(mlog.publicPort, client, caPem, 'POST', '/register', JSON.stringify(event({ legal_basis: 'Test' })));
       assert.equal(registered.status, 200, JSON.stringify(registered.json));
     } finally {
       assert.equal(await stop(mlog), 0);
+    }
+  });
+
+  test('MLOG_NODE_FLAGS and MALLOC_ARENA_MAX set to "" run node with its own defaults', async () => {
+    const mlog = await start(installation(), { ...env, MLOG_NODE_FLAGS: '', MALLOC_ARENA_MAX: '' });
+    try {
+      const pid = mlog.child.pid as number;
+      assertRuns(pid, []);
+      assert.equal(environment(pid).filter((variable) => variable.startsWith('MALLOC_ARENA_MAX=')).length, 0);
+      await waitReady(mlog.adminPort);
+    } finally {
+      assert.equal(await stop(mlog), 0);
+    }
+  });
+
+  test('npm run serve starts MLog through bin/mlog-server', async () => {
+    const npm = spawn('npm', ['run', '--silent', 'serve'], { cwd: installation(), env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const exited = new Promise<number | null>((resolve) => npm.on('exit', (code) => resolve(code)));
+    let output = '';
+    npm.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    npm.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    try {
+      let started: { adminPort: number } | undefined;
+      for (let i = 0; i < 300 && started === undefined; i++) {
+        const line = output.split('\n').find((text) => text.includes('"message":"MLog started"'));
+        if (line !== undefined) started = JSON.parse(line) as { adminPort: number };
+        else await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      assert.ok(started !== undefined, `npm run serve did not start MLog: ${output}`);
+      const server = descendants(npm.pid as number).find((pid) => commandLine(pid).at(-1)?.endsWith('dist/main.js'));
+      assert.ok(server !== undefined, `no node dist/main.js below npm: ${output}`);
+      assertProductionSettings(server);
+      await waitReady(started.adminPort);
+      process.kill(server, 'SIGTERM');
+    } finally {
+      npm.kill('SIGTERM');
+      await exited;
     }
   });
 });
