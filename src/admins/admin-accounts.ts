@@ -49,6 +49,43 @@ export function checkPassword(value: unknown, name = 'password'): string {
   return value;
 }
 
+/**
+ * argon2id with OWASP's recommended minimum (Password Storage Cheat Sheet: 19 MiB, 2 passes, 1 lane)
+ * instead of node-argon2's defaults (64 MiB, 3 passes, 4 lanes): each hash or check in flight holds
+ * its memory cost outside V8, and 64 MiB per sign-in attempt was a third of MLog's memory budget
+ * (docs/performance.md, "Memory under load"). A stored hash names its own parameters, so hashes made
+ * with the former ones keep verifying.
+ */
+export const PASSWORD_HASH_OPTIONS = { type: argon2id, memoryCost: 19_456, timeCost: 2, parallelism: 1 } as const;
+/** Password hashes and checks run at most this many at once; the others wait their turn, so a burst of sign-in attempts cannot hold memory without bound. */
+export const PASSWORD_WORK_AT_ONCE = 2;
+
+let passwordWorkRunning = 0;
+const passwordWorkWaiting: (() => void)[] = [];
+
+/** Runs `work` (an argon2 hash or check) when fewer than PASSWORD_WORK_AT_ONCE are running, in arrival order. */
+async function passwordWork<T>(work: () => Promise<T>): Promise<T> {
+  if (passwordWorkRunning >= PASSWORD_WORK_AT_ONCE) await new Promise<void>((resolve) => passwordWorkWaiting.push(resolve));
+  else passwordWorkRunning += 1;
+  try {
+    return await work();
+  } finally {
+    const next = passwordWorkWaiting.shift();
+    // The turn passes to the next waiter as it is; only when nobody waits does the count drop.
+    if (next === undefined) passwordWorkRunning -= 1;
+    else next();
+  }
+}
+
+/** The argon2id hash of a password, as stored. */
+export function hashPassword(password: string): Promise<string> {
+  return passwordWork(() => hash(password, PASSWORD_HASH_OPTIONS));
+}
+
+function checkPasswordHash(storedHash: string, password: string): Promise<boolean> {
+  return passwordWork(() => verify(storedHash, password));
+}
+
 /** A hash of a password nobody has: verified against when the username is unknown, so that unknown and known names take the same time. */
 let decoyHash: Promise<string> | undefined;
 
@@ -68,7 +105,7 @@ export class AdminAccounts {
     const role = checkRole(input.role);
     const password = checkPassword(input.password);
     const now = this.clock().toISOString();
-    const record: AdminAccountRecord = { username, role, password_hash: await hash(password, { type: argon2id }), disabled: false, source: 'local', created_at: now, updated_at: now };
+    const record: AdminAccountRecord = { username, role, password_hash: await hashPassword(password), disabled: false, source: 'local', created_at: now, updated_at: now };
     await this.store.create(record);
     await this.audit.record({ event_type: 'MLog.Admin.AccountCreated', event_message: `Administrator "${username}" (${role}) was created.`, user: actor, admin_username: username, role });
     return describeAccount(record);
@@ -94,7 +131,7 @@ export class AdminAccounts {
     if (changes.disabled !== undefined) updated.disabled = changes.disabled;
     if (changes.password !== undefined) {
       if (account.source !== 'local') throw new ConflictError(`Administrator "${username}" signs in through OpenID Connect and has no local password.`);
-      updated.password_hash = await hash(checkPassword(changes.password), { type: argon2id });
+      updated.password_hash = await hashPassword(checkPassword(changes.password));
     }
     await this.store.replace(updated, version);
     const what = [
@@ -169,11 +206,11 @@ export class AdminAccounts {
     const found = USERNAME_PATTERN.test(username) && password.length <= MAX_PASSWORD_LENGTH ? await this.store.get(username) : undefined;
     const storedHash = found?.account.password_hash;
     if (found === undefined || storedHash === undefined) {
-      decoyHash ??= hash('decoy password that nobody has', { type: argon2id });
-      await verify(await decoyHash, password.slice(0, MAX_PASSWORD_LENGTH));
+      decoyHash ??= hashPassword('decoy password that nobody has');
+      await checkPasswordHash(await decoyHash, password.slice(0, MAX_PASSWORD_LENGTH));
       return { refused: 'wrong-credentials' };
     }
-    if (!(await verify(storedHash, password))) return { refused: 'wrong-credentials' };
+    if (!(await checkPasswordHash(storedHash, password))) return { refused: 'wrong-credentials' };
     if (found.account.disabled) return { refused: 'disabled' };
     return { account: describeAccount(found.account) };
   }

@@ -6,12 +6,14 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Writable } from 'node:stream';
+import argon2 from 'argon2';
 import winston from 'winston';
 import { loadConfig } from '../../src/config/config.js';
 import { createLogger } from '../../src/logging/logger.js';
 import { startMLog } from '../../src/main.js';
 import { closeInspectionClient, inspectionClient, auditRecords as auditRecordsWhere } from '../helpers/elasticsearch-inspection.js';
 import { TestMLog, uniqueLoopbackAddress, type HttpAnswer } from '../helpers/test-mlog.js';
+import { argon2Parameters } from '../helpers/argon2-parameters.js';
 
 /** The audit records of `eventType` about `user`, newest first. */
 function auditRecords(eventType: string, user: string): Promise<Record<string, unknown>[]> {
@@ -219,6 +221,18 @@ describe('console sessions: timeouts and lockout', () => {
       await busy.get('/session');
     }
     assertEnvelope(await busy.get('/session'), 401, /not signed in/);
+  });
+
+  test("a password is stored as an argon2id hash at OWASP's minimum, and a hash made with the former parameters still signs in", async () => {
+    const { username, password } = await mlog.addAdministrator('viewer');
+    const stored = await inspectionClient().get<{ password_hash: string }>({ index: 'mlog_admins', id: username });
+    assert.deepEqual(argon2Parameters(stored._source!.password_hash), { m: '19456', p: '1', t: '2' });
+    const former = await argon2.hash(password, { type: argon2.argon2id });
+    assert.deepEqual(argon2Parameters(former), { m: '65536', p: '4', t: '3' });
+    await inspectionClient().update({ index: 'mlog_admins', id: username, doc: { password_hash: former }, refresh: true });
+    const answer = await mlog.callConsole('/session', { method: 'POST', body: { username, password } });
+    assert.equal(answer.status, 200, answer.text);
+    assert.equal((await mlog.callConsole('/session', { method: 'POST', body: { username, password: `${password}-not` } })).status, 401);
   });
 
   test('5 failed sign-ins lock the account, from any address, with 429 and Retry-After; the lock ends', async () => {
