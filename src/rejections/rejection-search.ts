@@ -159,8 +159,9 @@ export class RejectionSearch {
           filter_status: query.status,
           time_from: from,
           time_to: to,
-          page: query.page,
-          page_size: query.pageSize,
+          // As text: the console's readings record `page` as "next", and mlog_audit maps a field by the first value it sees.
+          page: String(query.page),
+          page_size: String(query.pageSize),
         },
         new Date(),
         { waitForSearch: false },

@@ -95,6 +95,9 @@ describe('mlog rejections list (command line)', () => {
     assert.ok(record !== undefined, 'the listing is recorded');
     assert.equal(record.user, commandLineActor());
     assert.equal(record.filter_status, 403);
+    // Text, as the console's readings record `page` ("next"): mlog_audit maps a field by the first value it sees.
+    assert.equal(record.page, '0');
+    assert.equal(record.page_size, '7');
     assert.equal(record.time_from, from);
     assert.equal(record.time_to, undefined);
     assert.match(String(record.event_message), new RegExp(`^cli by \\S+ on \\S+ listed refused calls of IS ${code} from ${from} to now$`));
