@@ -1,6 +1,7 @@
 import type { ConsoleActor } from '../admins/administrator.js';
 import type { AuditLog } from '../audit/audit-log.js';
-import { ConflictError, NotFoundError, StorageUnavailableError, ValidationError } from '../errors/mlog-error.js';
+import { recordBeforeReading } from '../audit/record-before-reading.js';
+import { ConflictError, NotFoundError, ValidationError } from '../errors/mlog-error.js';
 import type { Logger } from '../logging/logger.js';
 import type { RecordVersion } from '../systems/system-store-type.js';
 import { channelProblems, type ChannelConfig } from './channel-problems.js';
@@ -185,16 +186,14 @@ export class AlertRulesService {
             ...(reader.purpose === null ? {} : { purpose_legal_basis: reader.purpose.legal_basis, purpose_reason: reader.purpose.reason }),
           }
         : { event_message: `${reader.user} read the history of alert rule ${id}`, user: reader.user };
-    try {
-      await this.audit.record(
-        { event_type: 'MLog.Admin.Query', ...who, action: 'alert-history', source_address: reader.address, rule_id: id, outcome: 'answered', result_count: page.entries.length },
-        new Date(),
-        { waitForSearch: false },
-      );
-    } catch (error) {
-      this.logger.warn('alert history reading not recorded; its result is withheld', { error: (error as Error).name });
-      throw new StorageUnavailableError('The reading could not be recorded in the audit trail, so the history is not shown; try again later.', { cause: error });
-    }
+    await recordBeforeReading(
+      this.audit,
+      { event_type: 'MLog.Admin.Query', ...who, action: 'alert-history', source_address: reader.address, rule_id: id, outcome: 'answered', result_count: page.entries.length },
+      {
+        refusal: 'The reading could not be recorded in the audit trail, so the history is not shown; try again later.',
+        warning: { logger: this.logger, message: 'alert history reading not recorded; its result is withheld' },
+      },
+    );
     return page;
   }
 }

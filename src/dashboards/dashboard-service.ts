@@ -1,5 +1,6 @@
 import { mayDo, type ConsoleActor } from '../admins/administrator.js';
 import type { AuditEvent, AuditLog } from '../audit/audit-log.js';
+import { recordBeforeReading } from '../audit/record-before-reading.js';
 import { ConflictError, ForbiddenError, InternalError, MLogError, NotFoundError, PreconditionRequiredError, QuerySyntaxError, StorageUnavailableError, ValidationError } from '../errors/mlog-error.js';
 import type { Logger } from '../logging/logger.js';
 import { parseTimeRange } from '../search/console-search-service.js';
@@ -280,8 +281,9 @@ export class DashboardService {
     actor: ConsoleActor,
     viewed: { id: string | undefined; title: string; panelCount: number; range: TimeRange; refresh: boolean; eventsShown: number; preview?: boolean },
   ): Promise<void> {
-    try {
-      await this.record({
+    await recordBeforeReading(
+      this.audit,
+      {
         event_type: DASHBOARD_VIEWED_EVENT_TYPE,
         event_message: `${actor.username} (${actor.role}) ${viewed.preview === true ? 'previewed a panel' : `viewed dashboard "${viewed.title}"`}`,
         user: actor.username,
@@ -295,11 +297,12 @@ export class DashboardService {
         events_shown: viewed.eventsShown,
         ...(viewed.preview === true ? { preview: true } : {}),
         ...(viewed.eventsShown > 0 && actor.purpose !== null ? { purpose_legal_basis: actor.purpose.legal_basis, purpose_reason: actor.purpose.reason } : {}),
-      });
-    } catch (error) {
-      this.logger.warn('dashboard view not recorded; its data is withheld', { error: (error as Error).name });
-      throw new StorageUnavailableError('The opening of the dashboard could not be recorded in the audit trail, so its data is not shown; try again later.', { cause: error });
-    }
+      },
+      {
+        refusal: 'The opening of the dashboard could not be recorded in the audit trail, so its data is not shown; try again later.',
+        warning: { logger: this.logger, message: 'dashboard view not recorded; its data is withheld' },
+      },
+    );
   }
 
   /** The registered systems, read at the first panel that needs them and shared by the render's other panels. */

@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import type { AuditEvent, AuditLog } from '../audit/audit-log.js';
+import { recordBeforeReading } from '../audit/record-before-reading.js';
 import { verifyCompactJws } from '../auth/jws-verifier.js';
-import { MLogError, StorageUnavailableError, StorageUnreachableError } from '../errors/mlog-error.js';
+import { MLogError } from '../errors/mlog-error.js';
 import type { KnownSystem, SystemRegistry } from '../systems/system-registry.js';
 import type { CheckedEvent, HashedLeaves } from './event-check.js';
 import { EventCheckPool } from './event-check-pool.js';
@@ -61,16 +62,11 @@ export class EvidenceVerification {
   async verify(run: VerificationRun): Promise<VerificationResult> {
     const runId = randomUUID();
     const startedAt = Date.now();
-    try {
-      await this.audit.record(verifyStarted(run, runId), new Date(), { waitForSearch: false });
-    } catch (error) {
+    await recordBeforeReading(this.audit, verifyStarted(run, runId), {
+      refusal: 'mlog verify cannot record its run in the audit index (mlog_audit), so it reads no event of the record; try again once Elasticsearch accepts writes to mlog_audit.',
       // Elasticsearch not answering at all is said as such.
-      if (error instanceof StorageUnreachableError) throw error;
-      throw new StorageUnavailableError(
-        'mlog verify cannot record its run in the audit index (mlog_audit), so it reads no event of the record; try again once Elasticsearch accepts writes to mlog_audit.',
-        { cause: error },
-      );
-    }
+      unreachableAsIs: true,
+    });
     let report: VerifyReport;
     try {
       run.onTotal?.(await this.reader.countEvents(run.scope));

@@ -1,5 +1,6 @@
 import type { AuditLog } from '../audit/audit-log.js';
-import { StorageUnavailableError, StorageUnreachableError, ValidationError } from '../errors/mlog-error.js';
+import { recordBeforeReading } from '../audit/record-before-reading.js';
+import { ValidationError } from '../errors/mlog-error.js';
 import { EVENT_TIME_SYNTAX, parseEventTime } from '../events/event-time.js';
 import { DEFAULT_PAGE_SIZE, parseOptionalTimeBound, parsePagination, type Pagination } from '../events/query-parameters.js';
 import { parseQueryString, singleParameter } from '../events/query-string.js';
@@ -148,28 +149,26 @@ export class RejectionSearch {
   private async recordListing(query: RejectionQuery, by: RejectionReaderIdentity): Promise<void> {
     const from = new Date(query.fromMillis).toISOString();
     const to = query.toMillis === undefined ? undefined : new Date(query.toMillis).toISOString();
-    try {
-      await this.audit.record(
-        {
-          event_type: REJECTIONS_LISTED_EVENT,
-          event_message: `${by.user} listed refused calls${query.system === undefined ? '' : ` of IS ${query.system}`} from ${from} to ${to ?? 'now'}`,
-          user: by.user,
-          ...(by.sourceAddress === undefined ? {} : { source_address: by.sourceAddress }),
-          filter_system: query.system,
-          filter_status: query.status,
-          time_from: from,
-          time_to: to,
-          // As text: the console's readings record `page` as "next", and mlog_audit maps a field by the first value it sees.
-          page: String(query.page),
-          page_size: String(query.pageSize),
-        },
-        new Date(),
-        { waitForSearch: false },
-      );
-    } catch (error) {
-      // Elasticsearch not answering at all is said as such.
-      if (error instanceof StorageUnreachableError) throw error;
-      throw new StorageUnavailableError('The listing of refused calls cannot be recorded in the audit index (mlog_audit), so no refused call is read; try again once it accepts writes.', { cause: error });
-    }
+    await recordBeforeReading(
+      this.audit,
+      {
+        event_type: REJECTIONS_LISTED_EVENT,
+        event_message: `${by.user} listed refused calls${query.system === undefined ? '' : ` of IS ${query.system}`} from ${from} to ${to ?? 'now'}`,
+        user: by.user,
+        ...(by.sourceAddress === undefined ? {} : { source_address: by.sourceAddress }),
+        filter_system: query.system,
+        filter_status: query.status,
+        time_from: from,
+        time_to: to,
+        // As text: the console's readings record `page` as "next", and mlog_audit maps a field by the first value it sees.
+        page: String(query.page),
+        page_size: String(query.pageSize),
+      },
+      {
+        refusal: 'The listing of refused calls cannot be recorded in the audit index (mlog_audit), so no refused call is read; try again once it accepts writes.',
+        // Elasticsearch not answering at all is said as such.
+        unreachableAsIs: true,
+      },
+    );
   }
 }

@@ -2,8 +2,9 @@ import { createHash } from 'node:crypto';
 import { stringify } from 'csv-stringify/sync';
 import { mayDo, type ConsoleAction, type ConsoleActor, type Purpose } from '../admins/administrator.js';
 import type { AuditEvent, AuditLog } from '../audit/audit-log.js';
+import { recordBeforeReading } from '../audit/record-before-reading.js';
 import { verifyCompactJws } from '../auth/jws-verifier.js';
-import { ForbiddenError, MLogError, NotFoundError, PreconditionRequiredError, StorageUnavailableError, ValidationError } from '../errors/mlog-error.js';
+import { ForbiddenError, MLogError, NotFoundError, PreconditionRequiredError, ValidationError } from '../errors/mlog-error.js';
 import { EVENT_TIME_SYNTAX, parseEventTime } from '../events/event-time.js';
 import type { Logger } from '../logging/logger.js';
 import type { KnownSystem } from '../systems/system-registry.js';
@@ -239,13 +240,10 @@ export class ConsoleSearchService {
       ...outcome,
       duration_ms: Date.now() - startedAt,
     };
-    for (const key of Object.keys(event)) if (event[key] === undefined) delete event[key];
-    try {
-      await this.audit.record(event, new Date(), { waitForSearch: false });
-    } catch (error) {
-      this.logger.warn('console reading not recorded; its result is withheld', { action: reading.action, error: (error as Error).name });
-      throw new StorageUnavailableError('The reading could not be recorded in the audit trail, so its result is not shown; try again later.', { cause: error });
-    }
+    await recordBeforeReading(this.audit, event, {
+      refusal: 'The reading could not be recorded in the audit trail, so its result is not shown; try again later.',
+      warning: { logger: this.logger, message: 'console reading not recorded; its result is withheld', fields: { action: reading.action } },
+    });
   }
 
   private async withSystemName(hit: ConsoleHit): Promise<HitView> {
