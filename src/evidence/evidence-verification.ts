@@ -222,18 +222,23 @@ async function checkClientSignature(signed: NonNullable<CheckedEvent['signed']>,
   }
 }
 
-/** The scope as people read it: "every event", "the events of IS mpass in 2026.01 to 2026.03". */
+/** Whether a run's scope is the whole record: no IS named, no month bound. */
+function isWholeRecord(scope: VerifyScope): boolean {
+  return scope.system === undefined && scope.fromMonth === undefined && scope.toMonth === undefined;
+}
+
+/** The scope as people read it: "every event", "the events of IS mpass received in 2026.01 to 2026.03". */
 function describeScope(scope: VerifyScope): string {
-  if (scope.system === undefined && scope.fromMonth === undefined && scope.toMonth === undefined) return 'every event';
+  if (isWholeRecord(scope)) return 'every event';
   const months =
     scope.fromMonth === undefined && scope.toMonth === undefined ? '' : ` received in ${scope.fromMonth ?? 'the first month'} to ${scope.toMonth ?? 'the last month'}`;
   return `the events${scope.system === undefined ? '' : ` of IS ${scope.system}`}${months}`;
 }
 
+/** The scope as the audit records it: scope_all (whether it is the whole record), and the IS and the months it names. */
 function scopeFields(scope: VerifyScope): Record<string, string | boolean> {
-  const all = scope.system === undefined && scope.fromMonth === undefined && scope.toMonth === undefined;
   return {
-    scope_all: all,
+    scope_all: isWholeRecord(scope),
     ...(scope.system === undefined ? {} : { scope_system: scope.system }),
     ...(scope.fromMonth === undefined ? {} : { scope_from_month: scope.fromMonth }),
     ...(scope.toMonth === undefined ? {} : { scope_to_month: scope.toMonth }),
