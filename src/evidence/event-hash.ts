@@ -119,30 +119,28 @@ function canonicalOrder(value: unknown, depth: number): unknown {
   }
   if (prototype !== OBJECT_PROTOTYPE && prototype !== null) throw NOT_PLAIN;
   const object = value as Record<string, unknown>;
-  const names = Object.keys(object);
-  if (namesInCanonicalOrder(names)) {
-    // In order already: the object itself, unless a member's value had to be copied.
-    for (let i = 0; i < names.length; i++) {
-      const item = object[names[i] as string];
-      // Most members are strings: they need no call.
-      const ordered = typeof item === 'string' ? item : canonicalOrder(item, depth + 1);
-      if (ordered === item) continue;
-      const copy: Record<string, unknown> = {};
-      for (let j = 0; j < i; j++) addMember(copy, names[j] as string, object[names[j] as string]);
-      addMember(copy, names[i] as string, ordered);
-      for (let j = i + 1; j < names.length; j++) addMember(copy, names[j] as string, canonicalOrder(object[names[j] as string], depth + 1));
-      return copy;
-    }
-    return object;
+  let names = Object.keys(object);
+  // In order already: the object itself, unless a member's value has to be copied; otherwise a copy in order.
+  let copy: Record<string, unknown> | undefined;
+  if (!namesInCanonicalOrder(names)) {
+    const sorted = canonicalNames(names);
+    if (sorted === undefined) throw NOT_PLAIN;
+    names = sorted;
+    copy = {};
   }
-  const sorted = canonicalNames(names);
-  if (sorted === undefined) throw NOT_PLAIN;
-  const copy: Record<string, unknown> = {};
-  for (const name of sorted) {
+  for (let i = 0; i < names.length; i++) {
+    const name = names[i] as string;
     const item = object[name];
-    addMember(copy, name, typeof item === 'string' ? item : canonicalOrder(item, depth + 1));
+    // Most members are strings: they need no call.
+    const ordered = typeof item === 'string' ? item : canonicalOrder(item, depth + 1);
+    if (copy === undefined) {
+      if (ordered === item) continue;
+      copy = {};
+      for (let j = 0; j < i; j++) addMember(copy, names[j] as string, object[names[j] as string]);
+    }
+    addMember(copy, name, ordered);
   }
-  return copy;
+  return copy ?? object;
 }
 
 /**
