@@ -183,6 +183,43 @@ describe('the console reading the record through HTTP', () => {
     assert.match(byHash.json.message, /@hash/);
   });
 
+  test('with mlog_audit refusing writes, no reading is answered: 503 with the envelope, no event, nothing recorded; once it takes writes, the same reading is answered', async () => {
+    const reader = await mlog.signedInAs('auditor');
+    await reader.statePurpose(purpose);
+    const page = await reader.post('/search', { scope: { kind: 'events', systems: [mpass.code] }, query: '', ...range });
+    assert.equal(page.status, 200, page.text);
+    const signed = page.json.hits.find((hit: any) => hit.source['@signed'] === true);
+    const recordedBefore = (await auditOf(reader.session.username)).length;
+    const setBlock = (blocked: boolean) => inspectionClient().indices.putSettings({ index: 'mlog_audit', settings: { 'index.blocks.write': blocked ? true : null } });
+    await setBlock(true);
+    let refusals: { status: number; text: string; json: any }[];
+    try {
+      refusals = [
+        await reader.post('/search', { scope: bothSystems(), query: `event_correlation:${correlation}`, ...range }),
+        await reader.get(`/documents/${signed.index}/${signed.id}`),
+        await reader.get(`/documents/${signed.index}/${signed.id}/surrounding?size=2`),
+        await reader.get(`/correlation?field=event_correlation&value=${encodeURIComponent(correlation)}`),
+        await reader.post('/export', { scope: bothSystems(), query: '', ...range, format: 'csv' }),
+        await reader.get(`/audit?from=${encodeURIComponent(range.from)}`),
+      ];
+    } finally {
+      await setBlock(false);
+    }
+    for (const refused of refusals) {
+      assert.equal(refused.status, 503, refused.text);
+      assert.deepEqual(Object.keys(refused.json).sort(), ['message', 'status', 'timestamp'], 'the error envelope and nothing else');
+      assert.equal(refused.json.message, 'The reading could not be recorded in the audit trail, so its result is not shown; try again later.');
+      assert.ok(!refused.text.includes(correlation) && !refused.text.includes('alice'), `no event in the refusal: ${refused.text}`);
+    }
+    assert.equal((await auditOf(reader.session.username)).length, recordedBefore, 'nothing was recorded while the audit refused writes');
+    const again = await reader.post('/search', { scope: bothSystems(), query: `event_correlation:${correlation}`, ...range });
+    assert.equal(again.status, 200, again.text);
+    assert.equal(again.json.total, 2);
+    const records = await auditOf(reader.session.username);
+    assert.equal(records.length, recordedBefore + 1, 'the search after the block is recorded');
+    assert.equal(records.at(-1)?.query, `event_correlation:${correlation}`);
+  });
+
   test('without the CSRF token a search is refused, without a session it is 401', async () => {
     assert.equal((await auditor.post('/search', { scope: bothSystems(), query: '', ...range }, { headers: { 'X-CSRF-Token': 'wrong' } })).status, 403);
     assert.equal((await mlog.callConsole('/search', { method: 'POST', body: { scope: bothSystems(), query: '' } })).status, 401);
