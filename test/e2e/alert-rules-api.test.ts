@@ -3,12 +3,13 @@
  * session): create, read, replace at a version (409 when stale), mute, remove; refusals name the
  * path of the value at fault, a query that does not parse names its column, channels MLog cannot
  * use (an e-mail channel without SMTP configured) are refused; roles decide who reads and who changes;
- * reading a history, in the console or through the administration API, is recorded in mlog_audit.
+ * reading a history, in the console or through the administration API, is recorded in mlog_audit,
+ * and with mlog_audit refusing writes no history is shown.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { TestMLog } from '../helpers/test-mlog.js';
-import { auditRecords } from '../helpers/elasticsearch-inspection.js';
+import { auditRecords, inspectionClient } from '../helpers/elasticsearch-inspection.js';
 
 let mlog: TestMLog;
 const SMTP = { MLOG_SMTP_URL: 'smtp://127.0.0.1:2525', MLOG_SMTP_FROM: 'MLog <mlog@example.org>' };
@@ -144,5 +145,31 @@ describe('/console/api/alert-rules', () => {
     assert.equal(recorded[0]?.rule_id, id);
 
     assert.equal((await administrator.delete(`/alert-rules/${id}`)).status, 204);
+  });
+
+  test('with mlog_audit refusing writes, a history is not shown (503, the envelope, nothing recorded) in either API; once it takes writes, it is', async () => {
+    const auditor = await mlog.signedInAs('auditor');
+    const created = await mlog.callAdmin('/admin/alert-rules', { method: 'POST', body: JSON.stringify({ ...threshold, name: 'History while the audit is closed' }) });
+    assert.equal(created.status, 201, created.text);
+    const id = created.json.rule.id;
+    const setBlock = (blocked: boolean) => inspectionClient().indices.putSettings({ index: 'mlog_audit', settings: { 'index.blocks.write': blocked ? true : null } });
+    await setBlock(true);
+    let refusals: { status: number; text: string; json: any }[];
+    try {
+      refusals = [await auditor.get(`/alert-rules/${id}/history`), await mlog.callAdmin(`/admin/alert-rules/${id}/history`)];
+    } finally {
+      await setBlock(false);
+    }
+    for (const refused of refusals) {
+      assert.equal(refused.status, 503, refused.text);
+      assert.deepEqual(Object.keys(refused.json).sort(), ['message', 'status', 'timestamp'], 'the error envelope and nothing else');
+      assert.equal(refused.json.message, 'The reading could not be recorded in the audit trail, so the history is not shown; try again later.');
+    }
+    assert.deepEqual(await auditRecords('MLog.Admin.Query', { action: 'alert-history', rule_id: id }), [], 'nothing was recorded while the audit refused writes');
+    const shown = await auditor.get(`/alert-rules/${id}/history`);
+    assert.equal(shown.status, 200, shown.text);
+    assert.deepEqual(shown.json.entries, []);
+    assert.equal((await auditRecords('MLog.Admin.Query', { action: 'alert-history', rule_id: id })).length, 1);
+    assert.equal((await mlog.callAdmin(`/admin/alert-rules/${id}`, { method: 'DELETE' })).status, 204);
   });
 });
