@@ -13,8 +13,8 @@ import { REJECTIONS_LISTED_EVENT } from '../../src/rejections/rejection-search.j
 import { ElasticsearchRejectionStore } from '../../src/storage/elasticsearch-rejection-store.js';
 import { installIndexTemplates } from '../../src/storage/template-installer.js';
 import { elasticsearchUrl, uniqueCode } from '../helpers/test-mlog.js';
-import { runMlogCli, type CliRun } from '../helpers/run-mlog-cli.js';
-import { auditRecords, closeInspectionClient } from '../helpers/elasticsearch-inspection.js';
+import { runMlogCli } from '../helpers/run-mlog-cli.js';
+import { auditRecords, closeInspectionClient, whileAuditRefusesWrites } from '../helpers/elasticsearch-inspection.js';
 
 const mlog = runMlogCli;
 
@@ -106,18 +106,8 @@ describe('mlog rejections list (command line)', () => {
   });
 
   test('a listing that cannot be recorded (mlog_audit refuses writes) prints no refused call', async () => {
-    const client = new Client({ node: elasticsearchUrl() });
-    await client.indices.putSettings({ index: 'mlog_audit', settings: { 'index.blocks.write': true } });
-    let table: CliRun;
-    let json: CliRun;
-    try {
-      table = await mlog(['rejections', 'list', '--system', code]);
-      json = await mlog(['rejections', 'list', '--system', code, '--json']);
-    } finally {
-      await client.indices.putSettings({ index: 'mlog_audit', settings: { 'index.blocks.write': null } });
-      await client.close();
-    }
-    for (const run of [table, json]) {
+    const runs = await whileAuditRefusesWrites(async () => [await mlog(['rejections', 'list', '--system', code]), await mlog(['rejections', 'list', '--system', code, '--json'])]);
+    for (const run of runs) {
       assert.equal(run.code, 1, run.stdout);
       assert.equal(run.stdout, '');
       assert.match(run.stderr, /The listing of refused calls cannot be recorded in the audit index \(mlog_audit\), so no refused call is read/);

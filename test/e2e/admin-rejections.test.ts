@@ -8,7 +8,7 @@ import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { REJECTIONS_LISTED_EVENT, type StoredRejection } from '../../src/rejections/rejection-search.js';
-import { auditRecords, closeInspectionClient, inspectionClient } from '../helpers/elasticsearch-inspection.js';
+import { auditRecords, closeInspectionClient, whileAuditRefusesWrites } from '../helpers/elasticsearch-inspection.js';
 import { event, TestMLog, type HttpAnswer, type TestSystem } from '../helpers/test-mlog.js';
 
 type Rejection = StoredRejection;
@@ -144,13 +144,7 @@ describe('GET /admin/rejections', () => {
     assert.equal(record?.source_address, '127.0.0.1');
     assert.equal(typeof record?.time_from, 'string');
 
-    await inspectionClient().indices.putSettings({ index: 'mlog_audit', settings: { 'index.blocks.write': true } });
-    let blocked: HttpAnswer;
-    try {
-      blocked = await rejections(`system=${system.code}`);
-    } finally {
-      await inspectionClient().indices.putSettings({ index: 'mlog_audit', settings: { 'index.blocks.write': null } });
-    }
+    const blocked = await whileAuditRefusesWrites(() => rejections(`system=${system.code}`));
     assert.equal(blocked.status, 503, blocked.text);
     assert.deepEqual(Object.keys(blocked.json).sort(), ['message', 'status', 'timestamp']);
     assert.match(blocked.json.message, /cannot be recorded in the audit index \(mlog_audit\), so no refused call is read/);

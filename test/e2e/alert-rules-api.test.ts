@@ -9,7 +9,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { TestMLog } from '../helpers/test-mlog.js';
-import { auditRecords, inspectionClient } from '../helpers/elasticsearch-inspection.js';
+import { auditRecords, whileAuditRefusesWrites } from '../helpers/elasticsearch-inspection.js';
 
 let mlog: TestMLog;
 const SMTP = { MLOG_SMTP_URL: 'smtp://127.0.0.1:2525', MLOG_SMTP_FROM: 'MLog <mlog@example.org>' };
@@ -152,14 +152,7 @@ describe('/console/api/alert-rules', () => {
     const created = await mlog.callAdmin('/admin/alert-rules', { method: 'POST', body: JSON.stringify({ ...threshold, name: 'History while the audit is closed' }) });
     assert.equal(created.status, 201, created.text);
     const id = created.json.rule.id;
-    const setBlock = (blocked: boolean) => inspectionClient().indices.putSettings({ index: 'mlog_audit', settings: { 'index.blocks.write': blocked ? true : null } });
-    await setBlock(true);
-    let refusals: { status: number; text: string; json: any }[];
-    try {
-      refusals = [await auditor.get(`/alert-rules/${id}/history`), await mlog.callAdmin(`/admin/alert-rules/${id}/history`)];
-    } finally {
-      await setBlock(false);
-    }
+    const refusals = await whileAuditRefusesWrites(async () => [await auditor.get(`/alert-rules/${id}/history`), await mlog.callAdmin(`/admin/alert-rules/${id}/history`)]);
     for (const refused of refusals) {
       assert.equal(refused.status, 503, refused.text);
       assert.deepEqual(Object.keys(refused.json).sort(), ['message', 'status', 'timestamp'], 'the error envelope and nothing else');

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import { closeInspectionClient, inspectionClient } from '../helpers/elasticsearch-inspection.js';
+import { closeInspectionClient, inspectionClient, whileAuditRefusesWrites } from '../helpers/elasticsearch-inspection.js';
 import { TestMLog, type ConsoleClient, type TestSystem } from '../helpers/test-mlog.js';
 
 const correlation = `corr-${randomBytes(6).toString('hex')}`;
@@ -190,21 +190,14 @@ describe('the console reading the record through HTTP', () => {
     assert.equal(page.status, 200, page.text);
     const signed = page.json.hits.find((hit: any) => hit.source['@signed'] === true);
     const recordedBefore = (await auditOf(reader.session.username)).length;
-    const setBlock = (blocked: boolean) => inspectionClient().indices.putSettings({ index: 'mlog_audit', settings: { 'index.blocks.write': blocked ? true : null } });
-    await setBlock(true);
-    let refusals: { status: number; text: string; json: any }[];
-    try {
-      refusals = [
-        await reader.post('/search', { scope: bothSystems(), query: `event_correlation:${correlation}`, ...range }),
-        await reader.get(`/documents/${signed.index}/${signed.id}`),
-        await reader.get(`/documents/${signed.index}/${signed.id}/surrounding?size=2`),
-        await reader.get(`/correlation?field=event_correlation&value=${encodeURIComponent(correlation)}`),
-        await reader.post('/export', { scope: bothSystems(), query: '', ...range, format: 'csv' }),
-        await reader.get(`/audit?from=${encodeURIComponent(range.from)}`),
-      ];
-    } finally {
-      await setBlock(false);
-    }
+    const refusals = await whileAuditRefusesWrites(async () => [
+      await reader.post('/search', { scope: bothSystems(), query: `event_correlation:${correlation}`, ...range }),
+      await reader.get(`/documents/${signed.index}/${signed.id}`),
+      await reader.get(`/documents/${signed.index}/${signed.id}/surrounding?size=2`),
+      await reader.get(`/correlation?field=event_correlation&value=${encodeURIComponent(correlation)}`),
+      await reader.post('/export', { scope: bothSystems(), query: '', ...range, format: 'csv' }),
+      await reader.get(`/audit?from=${encodeURIComponent(range.from)}`),
+    ]);
     for (const refused of refusals) {
       assert.equal(refused.status, 503, refused.text);
       assert.deepEqual(Object.keys(refused.json).sort(), ['message', 'status', 'timestamp'], 'the error envelope and nothing else');

@@ -7,15 +7,11 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import { auditRecords, closeInspectionClient, inspectionClient, refresh } from '../helpers/elasticsearch-inspection.js';
+import { auditRecords, closeInspectionClient, refresh, whileAuditRefusesWrites } from '../helpers/elasticsearch-inspection.js';
 import { TestMLog, type ConsoleClient, type TestSystem } from '../helpers/test-mlog.js';
 
 /** A value of the events' `user`: what a panel's data would carry, never a 503. */
 const marker = `user-${randomBytes(6).toString('hex')}`;
-
-async function blockAuditWrites(blocked: boolean): Promise<void> {
-  await inspectionClient().indices.putSettings({ index: 'mlog_audit', settings: { 'index.blocks.write': blocked ? true : null } });
-}
 
 describe('a dashboard whose opening cannot be recorded shows no data', () => {
   let mlog: TestMLog;
@@ -60,7 +56,6 @@ describe('a dashboard whose opening cannot be recorded shows no data', () => {
   });
 
   after(async () => {
-    await blockAuditWrites(false).catch(() => undefined);
     await mlog.stop();
     await closeInspectionClient();
   });
@@ -73,8 +68,7 @@ describe('a dashboard whose opening cannot be recorded shows no data', () => {
     const recordedBefore = (await viewedRecords()).length;
     assert.equal(recordedBefore, 1);
 
-    await blockAuditWrites(true);
-    try {
+    await whileAuditRefusesWrites(async () => {
       const refused = await viewer.post(`/dashboards/${dashboardId}/render`, range);
       assert.equal(refused.status, 503, refused.text);
       assert.deepEqual(Object.keys(refused.json).sort(), ['message', 'status', 'timestamp'], 'the error envelope and nothing else');
@@ -91,9 +85,7 @@ describe('a dashboard whose opening cannot be recorded shows no data', () => {
       assert.equal(preview.status, 503, preview.text);
       assert.deepEqual(Object.keys(preview.json).sort(), ['message', 'status', 'timestamp']);
       assert.ok(!preview.text.includes(marker), 'no preview data in the refusal');
-    } finally {
-      await blockAuditWrites(false);
-    }
+    });
     assert.equal((await viewedRecords()).length, recordedBefore, 'nothing was recorded while the audit refused writes');
 
     const again = await viewer.post(`/dashboards/${dashboardId}/render`, { ...range, refresh: true });

@@ -104,6 +104,19 @@ export async function auditRecords(eventType: string, filter: Record<string, str
   return response.hits.hits.map((hit) => hit._source ?? {});
 }
 
+/**
+ * `work`'s result, run while mlog_audit refuses writes (an index write block on the real
+ * Elasticsearch); the block is lifted after, whether `work` succeeds or throws.
+ */
+export async function whileAuditRefusesWrites<T>(work: () => Promise<T>): Promise<T> {
+  await inspectionClient().indices.putSettings({ index: 'mlog_audit', settings: { 'index.blocks.write': true } });
+  try {
+    return await work();
+  } finally {
+    await inspectionClient().indices.putSettings({ index: 'mlog_audit', settings: { 'index.blocks.write': null } });
+  }
+}
+
 /** The rejection recorded for the call answered with X-Request-Id `requestId`, waiting up to 10 s for it (the recorder writes in the background). */
 export async function findRejection(requestId: string): Promise<StoredRejection> {
   for (let attempt = 0; attempt < 40; attempt++) {
