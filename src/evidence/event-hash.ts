@@ -119,15 +119,12 @@ function canonicalOrder(value: unknown, depth: number): unknown {
   }
   if (prototype !== OBJECT_PROTOTYPE && prototype !== null) throw NOT_PLAIN;
   const object = value as Record<string, unknown>;
-  let names = Object.keys(object);
+  const listed = Object.keys(object);
+  const inOrder = namesInCanonicalOrder(listed);
+  const names = inOrder ? listed : canonicalNames(listed);
+  if (names === undefined) throw NOT_PLAIN;
   // In order already: the object itself, unless a member's value has to be copied; otherwise a copy in order.
-  let copy: Record<string, unknown> | undefined;
-  if (!namesInCanonicalOrder(names)) {
-    const sorted = canonicalNames(names);
-    if (sorted === undefined) throw NOT_PLAIN;
-    names = sorted;
-    copy = {};
-  }
+  let copy: Record<string, unknown> | undefined = inOrder ? undefined : {};
   for (let i = 0; i < names.length; i++) {
     const name = names[i] as string;
     const item = object[name];
