@@ -139,7 +139,7 @@ function randomOf(seed: number): () => number {
 }
 
 const AWKWARD_STRINGS = ['', 'a', 'é', '\u2028', '\ud83d\ude00', '\ud800', '\udc00x', '"', '\\', '\b\f\n\r\t', '\u0000\u001f', '\u007f', '1', '10', '2', '__proto__', '@hash', '"_source":{', '}]'];
-const AWKWARD_NUMBERS = [0, -0, 1, -1, 12.5, 1e21, 1e-7, 0.1, 123456789012345680000, Number.MAX_SAFE_INTEGER, 5e-324];
+const AWKWARD_NUMBERS = [0, -0, 1, -1, 12.5, 100, 123456789012345, 1e21, 1e-7, 0.1, 123456789012345680000, Number.MAX_SAFE_INTEGER, 5e-324];
 
 function randomJson(random: () => number, depth: number): unknown {
   const pick = <T>(list: readonly T[]): T => list[Math.floor(random() * list.length)] as T;
@@ -168,6 +168,10 @@ function mutations(text: string, random: () => number): string[] {
     ['true', 'false'],
     ['[', '[ '],
     ['"10"', '"2"'],
+    [':100', ':0100'],
+    [':100', ':100.0'],
+    ['123456789012345', '1234567890123450000000'],
+    ['"b', '"\\u0062'],
   ];
   const edits = replacements.filter(([from]) => text.includes(from)).map(([from, to]) => text.replace(from, to));
   edits.push(`${text.slice(0, at)}${text.slice(at + 1)}`, `${text.slice(0, at)} ${text.slice(at)}`, `${text.slice(0, at)}\\${text.slice(at)}`);
