@@ -274,9 +274,11 @@ export interface CanonicalStoredText {
  * storedTextHash tells for a parsed document), found without parsing the document or writing it
  * again; only the members verify reads are parsed. Undefined when the text is not in that form
  * (written by an older MLog, rewritten by an update, or forged): then the document must be parsed
- * and canonicalised again.
+ * and canonicalised again. `ascii`, when given, is `text` as bytes, one per character (a text all
+ * ASCII): the hash is then taken from its bytes where they stand, not from a copy of the text
+ * encoded again, and the comma after `@hash` in it is overwritten with `{` for that.
  */
-export function readCanonicalStoredText(text: string, start: number): CanonicalStoredText | undefined {
+export function readCanonicalStoredText(text: string, start: number, ascii?: Uint8Array): CanonicalStoredText | undefined {
   if (!text.startsWith(HASH_PREFIX, start)) return undefined;
   const scanner = new CanonicalScanner(text);
   const hashEnd = scanner.string(start + HASH_PREFIX.length - 1);
@@ -301,9 +303,15 @@ export function readCanonicalStoredText(text: string, start: number): CanonicalS
   return {
     end,
     hash: text.slice(start + HASH_PREFIX.length, hashEnd - 1),
-    computed: sha256Hex(next === 0x7d ? '{}' : `{${text.slice(hashEnd + 1, end)}`),
+    computed: sha256Hex(next === 0x7d ? '{}' : ascii === undefined ? `{${text.slice(hashEnd + 1, end)}` : openedAt(ascii, hashEnd, end)),
     members,
   };
+}
+
+/** bytes[from, to) with its first byte (the comma after `@hash`) made `{`: the document's canonical text without `@hash`. */
+function openedAt(bytes: Uint8Array, from: number, to: number): Uint8Array {
+  bytes[from] = 0x7b;
+  return bytes.subarray(from, to);
 }
 
 /** What a search page of events gives: each event checked, and where the next page starts. */
@@ -369,23 +377,23 @@ export function sourceTexts(text: string, hits: number): string[] | undefined {
   return texts;
 }
 
-/** A CheckedEvent of the members read from a stored event, and whether its `@hash` holds. */
+/**
+ * A CheckedEvent of the members read from a stored event, and whether its `@hash` holds. Members
+ * are set one by one, not spread from conditional objects: this runs once per event.
+ */
 function checkedEvent(index: string, id: string, source: JsonObject, hashHolds: boolean): CheckedEvent {
-  const hash = source[HASH_FIELD];
-  const log = source[LOG_FIELD];
-  const position = source[POSITION_FIELD];
+  const event: CheckedEvent = { index, id, hashHolds };
   const uid = source['@uid'];
+  if (typeof uid === 'string') event.uid = uid;
+  const log = source[LOG_FIELD];
+  if (typeof log === 'string') event.log = log;
+  const position = source[POSITION_FIELD];
+  if (typeof position === 'number' && Number.isSafeInteger(position) && position >= 0) event.position = position;
+  const hash = source[HASH_FIELD];
+  if (typeof hash === 'string') event.hash = hash;
   const jws = source['@jws'];
-  return {
-    index,
-    id,
-    ...(typeof uid === 'string' ? { uid } : {}),
-    ...(typeof log === 'string' ? { log } : {}),
-    ...(typeof position === 'number' && Number.isSafeInteger(position) && position >= 0 ? { position } : {}),
-    ...(typeof hash === 'string' ? { hash } : {}),
-    hashHolds,
-    ...(typeof jws === 'string' ? { signed: { jws, is: String(source['@is'] ?? ''), received: String(source['@received'] ?? '') } } : {}),
-  };
+  if (typeof jws === 'string') event.signed = { jws, is: String(source['@is'] ?? ''), received: String(source['@received'] ?? '') };
+  return event;
 }
 
 type SearchAnswer = { pit_id?: string; hits?: { hits?: { _index: string; _id: string; _source?: JsonObject; sort?: unknown[] }[] } };
@@ -399,6 +407,9 @@ type SearchAnswer = { pit_id?: string; hits?: { hits?: { _index: string; _id: st
  */
 export function checkSearchPage(raw: string | Uint8Array): CheckedPage {
   const text = typeof raw === 'string' ? raw : Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('utf8');
+  // As many characters as bytes, none of them U+FFFD (what an invalid byte decodes to): every byte
+  // is ASCII, so a character's index is its byte's.
+  const ascii = typeof raw !== 'string' && text.length === raw.byteLength && !text.includes('\ufffd') ? raw : undefined;
   const read: ({ source: JsonObject; hashHolds: boolean } | undefined)[] = [];
   const envelope: string[] = [];
   let cursor = 0;
@@ -407,11 +418,14 @@ export function checkSearchPage(raw: string | Uint8Array): CheckedPage {
     if (key < 0) break;
     const start = key + SOURCE_KEY.length;
     if (text.charCodeAt(start) !== 0x7b) return checkParsedPage(text);
-    const canonical = readCanonicalStoredText(text, start);
+    const canonical = readCanonicalStoredText(text, start, ascii);
     let end: number;
     if (canonical !== undefined) {
       end = canonical.end;
-      read.push({ source: { ...canonical.members, [HASH_FIELD]: canonical.hash }, hashHolds: canonical.computed === canonical.hash });
+      // The members object is this call's own: @hash joins it rather than a copy.
+      const source = canonical.members;
+      source[HASH_FIELD] = canonical.hash;
+      read.push({ source, hashHolds: canonical.computed === canonical.hash });
     } else {
       end = jsonValueEnd(text, start);
       if (end < 0) return checkParsedPage(text);

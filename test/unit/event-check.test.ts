@@ -103,6 +103,30 @@ test('checkSearchPage finds each hit\'s _source text, even when strings hold quo
   assert.equal(sourceTexts('{"hits":{"hits":[{"_source":{"a":1', 1), undefined);
 });
 
+test('a page all in ASCII is hashed from its bytes where they stand, with the verdicts its text gives', () => {
+  const plain: JsonObject = { ...DOCUMENT, text: 'quote " backslash \\ brace } "_source":{ tab \t' };
+  const first = stored(plain);
+  const second = stored({ ...plain, '@position': 8 });
+  const edited = first.text.replace('"pages":[1,2', '"pages":[1,3');
+  const editedFirst = second.text.replace('"@id":"u-1-00000"', '"@id":"u-1-00001"');
+  const bare = `{"@hash":"${createHash('sha256').update('{}').digest('hex')}"}`;
+  const raw = answer([first.text, second.text, edited, editedFirst, bare]);
+  assert.ok(/^[\x00-\x7f]*$/.test(raw));
+  const fromText = checkSearchPage(raw);
+  const fromBytes = checkSearchPage(new TextEncoder().encode(raw));
+  assert.deepEqual(fromBytes, fromText);
+  assert.deepEqual(
+    fromBytes.events.map((event) => [event.id, event.hashHolds]),
+    [
+      ['id-0', true],
+      ['id-1', true],
+      ['id-2', false],
+      ['id-3', false],
+      ['id-4', true],
+    ],
+  );
+});
+
 test('hashLeafChunk gives each leaf\'s RFC 9162 hash and the root of the chunk', () => {
   const leaves: LogLeaf[] = Array.from({ length: 37 }, (_, i) =>
     i === 5 ? { kind: 'void', reason: 'refused' } : { kind: 'event', id: `id-${i}`, hash: createHash('sha256').update(String(i)).digest('hex'), is: 'tst', month: '2026.11' },
