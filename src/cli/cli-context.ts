@@ -1,5 +1,6 @@
 import { Command } from 'commander';
-import { withCommandLineServices, type Services } from '../composition/index.js';
+import type { Services } from '../composition/index.js';
+import type { EvidenceVerification } from '../evidence/evidence-verification.js';
 import { CONFIGURATION, loadElasticsearchConfig, type MLogConfig } from '../config/config.js';
 import { loadDeclared } from '../config/settings.js';
 import { processPasswordInput, type PasswordInput } from './password-input.js';
@@ -28,6 +29,8 @@ export interface CliContext {
   passwords: PasswordInput;
   /** Runs `action` with the services on the configured cluster (templates installed), closing the connection after. */
   withServices<T>(action: (services: Services) => Promise<T>, scope?: RetentionScope): Promise<T>;
+  /** Runs `action` with `mlog verify`'s run alone (its narrower composition: the evidence reader, the registry, the audit log), closing the connection after. */
+  withVerification<T>(action: (verification: EvidenceVerification) => Promise<T>): Promise<T>;
 }
 
 export function createCliContext(output: Output, env: Record<string, string | undefined>, passwords: PasswordInput = processPasswordInput()): CliContext {
@@ -35,12 +38,18 @@ export function createCliContext(output: Output, env: Record<string, string | un
     output,
     env,
     passwords,
-    withServices(action, scope = {}) {
+    // The compositions are loaded when a command runs, not when `mlog` starts: each loads many modules.
+    async withServices(action, scope = {}) {
       const { signingKeyPath } = loadDeclared(env, CONFIGURATION.evidence);
+      const { withCommandLineServices } = await import('../composition/index.js');
       return withCommandLineServices(
         { elasticsearch: loadElasticsearchConfig(env, LOCAL_ELASTICSEARCH_URL), smtp: loadDeclared(env, CONFIGURATION.smtp), ...(signingKeyPath === undefined ? {} : { signingKeyPath }), ...scope },
         action,
       );
+    },
+    async withVerification(action) {
+      const { withEvidenceVerification } = await import('../composition/compose-verification.js');
+      return withEvidenceVerification(loadElasticsearchConfig(env, LOCAL_ELASTICSEARCH_URL), action);
     },
   };
 }

@@ -2,32 +2,46 @@ import { pathToFileURL } from 'node:url';
 import { Command } from 'commander';
 import { ConfigurationError, MLogError, StorageUnreachableError } from '../errors/mlog-error.js';
 import { createCliContext, LOCAL_ELASTICSEARCH_URL, type CommandGroup, type Output } from './cli-context.js';
-import { adminCommands } from './commands/admins.js';
-import { alertCommands } from './commands/alerts.js';
-import { retentionCommands } from './commands/retention.js';
-import { rejectionCommands } from './commands/rejections.js';
-import { systemCommands } from './commands/systems.js';
-import { onboardingCommands } from './commands/onboarding.js';
-import { dashboardCommands } from './commands/dashboards.js';
-import { verifyCommands } from './commands/verify.js';
-import { checkpointCommands } from './commands/checkpoints.js';
 
-/** Every command group of `mlog`, each in its own module under commands/. */
-const COMMAND_GROUPS: CommandGroup[] = [systemCommands, onboardingCommands, retentionCommands, rejectionCommands, adminCommands, dashboardCommands, alertCommands, checkpointCommands, verifyCommands];
+/**
+ * Every command group of `mlog`, each in its own module under commands/, with the top-level commands
+ * it declares (onboarding adds to `systems`). The modules are loaded when needed: a command loads its
+ * own group only (a group's modules, and the composition its commands use, are much of `mlog`'s
+ * start-up), help and anything else load them all, in this order.
+ */
+const COMMAND_GROUPS: readonly { commands: readonly string[]; load(): Promise<CommandGroup> }[] = [
+  { commands: ['systems'], load: async () => (await import('./commands/systems.js')).systemCommands },
+  { commands: ['systems'], load: async () => (await import('./commands/onboarding.js')).onboardingCommands },
+  { commands: ['retention'], load: async () => (await import('./commands/retention.js')).retentionCommands },
+  { commands: ['rejections'], load: async () => (await import('./commands/rejections.js')).rejectionCommands },
+  { commands: ['admins'], load: async () => (await import('./commands/admins.js')).adminCommands },
+  { commands: ['dashboards'], load: async () => (await import('./commands/dashboards.js')).dashboardCommands },
+  { commands: ['alerts'], load: async () => (await import('./commands/alerts.js')).alertCommands },
+  { commands: ['checkpoints'], load: async () => (await import('./commands/checkpoints.js')).checkpointCommands },
+  { commands: ['verify', 'verify-receipt'], load: async () => (await import('./commands/verify.js')).verifyCommands },
+];
 
-/** Builds the `mlog` command line; commands connect to Elasticsearch only when they run. */
-export function buildProgram(output: Output, env: Record<string, string | undefined> = process.env): Command {
+/** The groups `argv` needs: those declaring its first word when one does, else every group. */
+function groupsFor(argv: readonly string[]): readonly { load(): Promise<CommandGroup> }[] {
+  const first = argv[0];
+  const named = first === undefined ? [] : COMMAND_GROUPS.filter((group) => group.commands.includes(first));
+  return named.length > 0 ? named : COMMAND_GROUPS;
+}
+
+/** Builds the `mlog` command line for `argv` (every command when `argv` names none); commands connect to Elasticsearch only when they run. */
+export async function buildProgram(output: Output, env: Record<string, string | undefined> = process.env, argv: readonly string[] = []): Promise<Command> {
   const program = new Command('mlog').description('MLog administration: information systems, retention, rejections, console administrators, dashboards.').exitOverride();
   program.configureOutput({ writeOut: (text) => output.out(text.trimEnd()), writeErr: (text) => output.err(text.trimEnd()) });
   const context = createCliContext(output, env);
-  for (const group of COMMAND_GROUPS) group(program, context);
+  const groups = await Promise.all(groupsFor(argv).map((group) => group.load()));
+  for (const group of groups) group(program, context);
   return program;
 }
 
 /** Runs the CLI; returns the exit code (0 success, 1 refused or failed, 2 usage). */
 export async function runCli(argv: string[], output: Output, env: Record<string, string | undefined> = process.env): Promise<number> {
   try {
-    await buildProgram(output, env).parseAsync(argv, { from: 'user' });
+    await (await buildProgram(output, env, argv)).parseAsync(argv, { from: 'user' });
     return 0;
   } catch (error) {
     const commanderCode = (error as { code?: string }).code;

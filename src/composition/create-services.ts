@@ -24,7 +24,6 @@ import { RejectionRecorder } from '../rejections/rejection-recorder.js';
 import { RejectionSearch } from '../rejections/rejection-search.js';
 import { ConsoleSearchService } from '../search/console-search-service.js';
 import { DashboardService } from '../dashboards/dashboard-service.js';
-import { EvidenceVerification } from '../evidence/evidence-verification.js';
 import { DocumentEvidenceChecker } from '../evidence/document-evidence.js';
 import { SystemRegistry } from '../systems/system-registry.js';
 import type { Stores } from './create-stores.js';
@@ -67,8 +66,6 @@ export interface Services {
   alertEngine: AlertEngine;
   /** Delivers alert notifications (webhook, e-mail) from the outbox, while started by the holder of the alerts lease. */
   alertNotifier: OutboxNotifier;
-  /** `mlog verify`: the evidence chain, the logs and the stored events checked against each other. */
-  evidenceVerification: EvidenceVerification;
   /** Checkpoints, receipts, proofs and tombstones (docs/evidence.md); absent when built without a signing key. */
   evidence?: EvidenceService;
   /** The lease of this process's evidence log and the sealing of the logs of processes that are gone; present with the log. */
@@ -144,7 +141,6 @@ export function createServices(settings: ServiceSettings, stores: Stores, logger
     personalData: new PersonalDataService(stores.personalData, registry, queries, logger),
     consoleSearch: new ConsoleSearchService(stores.consoleSearch, stores.audit, registry, logger, evidence === undefined ? undefined : new DocumentEvidenceChecker(evidence)),
     dashboards: new DashboardService(stores.dashboards, stores.dashboardData, stores.audit, registry, logger),
-    evidenceVerification: new EvidenceVerification(stores.evidenceReader, registry, stores.audit),
     retention: new RetentionJob({
       registry,
       ...(evidence === undefined ? {} : { tombstones: evidence }),

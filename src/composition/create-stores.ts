@@ -22,8 +22,6 @@ import { createElasticsearchClient } from '../storage/elasticsearch-client.js';
 import { ElasticsearchConsoleSearchStore } from '../storage/elasticsearch-console-search-store.js';
 import { ElasticsearchConformanceFacts } from '../storage/elasticsearch-conformance-facts.js';
 import { ElasticsearchEventStore } from '../storage/elasticsearch-event-store.js';
-import { ElasticsearchEvidenceReader } from '../storage/elasticsearch-evidence-reader.js';
-import type { EvidenceReader } from '../evidence/evidence-reader-type.js';
 import { ElasticsearchIdempotencyStore } from '../storage/elasticsearch-idempotency-store.js';
 import { ElasticsearchIndexCatalog } from '../storage/elasticsearch-index-catalog.js';
 import { ElasticsearchLeaseStore } from '../storage/elasticsearch-lease-store.js';
@@ -81,8 +79,6 @@ export interface Stores {
   alertHistory: AlertHistoryReader;
   /** Alert notifications waiting for delivery. */
   alertOutbox: AlertOutboxStore;
-  /** What `mlog verify` reads: the evidence chain, the log leaves and the stored events. */
-  evidenceReader: EvidenceReader;
   /** The evidence chain and the leaves of the evidence logs. */
   evidence: EvidenceStore;
   /** The leases of the evidence logs, and a log's events read back when it is sealed. */
@@ -148,7 +144,6 @@ export function createStores(settings: StoreSettings, logger: Logger): Stores {
     alertData: new ElasticsearchAlertDataSource(client),
     alertHistory: new ElasticsearchAlertHistoryReader(client),
     alertOutbox: new ElasticsearchAlertOutboxStore(client),
-    evidenceReader: new ElasticsearchEvidenceReader(client),
     readiness,
     async close() {
       readiness.stop();

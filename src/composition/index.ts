@@ -1,6 +1,8 @@
 /**
  * The composition root: the one place outside src/storage that knows the Elasticsearch stores. The
- * server (src/main.ts) and every command of `mlog` (src/cli) get their services here.
+ * server (src/main.ts) and every command of `mlog` (src/cli) get their services here, except
+ * `mlog verify`, whose narrower composition (compose-verification.ts) is imported on its own: the
+ * re-exports below load every module of MLog.
  */
 export { composeMLog, withCommandLineServices, type CommandLineSettings, type ComposedMLog } from './compose-mlog.js';
 export type { Services } from './create-services.js';

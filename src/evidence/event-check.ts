@@ -78,14 +78,17 @@ export function checkStoredEvent(hit: StoredEventHit): CheckedEvent {
 /** The members of a stored event's top object that `mlog verify` reads, besides `@hash`. */
 const READ_MEMBERS = new Set(['@log', '@position', '@uid', '@jws', '@is', '@received']);
 
-/**
- * A run of string characters that RFC 8785 writes as they are: anything but a quote, a backslash,
- * a control character or a surrogate, or a well-formed surrogate pair.
- */
-const PLAIN_RUN = /(?:[^"\\\u0000-\u001f\ud800-\udfff]|[\ud800-\udbff][\udc00-\udfff])*/y;
-/** The escapes RFC 8785 writes in short form (JSON.stringify's): \" \\ \b \f \n \r \t. */
 const SHORT_ESCAPES = new Set([0x22, 0x5c, 0x62, 0x66, 0x6e, 0x72, 0x74]);
 const HEX4 = /^[0-9a-f]{4}$/;
+
+/** Whether text[from, to) is only the digits 0 to 9. */
+function plainDigits(text: string, from: number, to: number): boolean {
+  for (let k = from; k < to; k++) {
+    const c = text.charCodeAt(k);
+    if (c < 0x30 || c > 0x39) return false;
+  }
+  return true;
+}
 
 /**
  * A scanner of text that is exactly RFC 8785 canonical JSON: JSON.stringify's text (no whitespace,
@@ -94,6 +97,9 @@ const HEX4 = /^[0-9a-f]{4}$/;
  * the value that starts at `i`, or -1 when the text there is not in that form.
  */
 class CanonicalScanner {
+  /** Whether the last string scanned held an escape. */
+  private escapes = false;
+
   constructor(private readonly text: string) {}
 
   value(i: number): number {
@@ -123,6 +129,8 @@ class CanonicalScanner {
         if ((c >= 0x30 && c <= 0x39) || c === 0x2e || c === 0x65 || c === 0x2b || c === 0x2d) j++;
         else break;
       }
+      // A whole number of up to 15 digits without a leading zero is its own shortest form.
+      if (j - i <= 15 && (code !== 0x30 || j === i + 1) && code !== 0x2d && plainDigits(text, i + 1, j)) return j;
       // JSON.stringify writes a finite number as String(number): its shortest form, never -0.
       const token = text.slice(i, j);
       const number = Number(token);
@@ -131,17 +139,36 @@ class CanonicalScanner {
     return -1;
   }
 
-  /** A string as JSON.stringify writes it: raw characters, short escapes, \u00xx for other control characters, \udxxx for a lone surrogate. */
+  /**
+   * A string as JSON.stringify writes it: raw characters (no control character, surrogates only in
+   * well-formed pairs), short escapes, \u00xx for other control characters, \udxxx for a lone
+   * surrogate. A loop over the code units: most strings are a few characters long, where setting up
+   * a regular expression costs more than the characters.
+   */
   string(i: number): number {
     const text = this.text;
     let j = i + 1;
     for (;;) {
-      PLAIN_RUN.lastIndex = j;
-      PLAIN_RUN.test(text);
-      j = PLAIN_RUN.lastIndex;
       const code = text.charCodeAt(j);
       if (code === 0x22) return j + 1;
-      if (code !== 0x5c) return -1;
+      // NaN (the text ended) fails this too.
+      if (!(code >= 0x20)) return -1;
+      if (code < 0xd800 && code !== 0x5c) {
+        j += 1;
+        continue;
+      }
+      if (code > 0xdfff) {
+        j += 1;
+        continue;
+      }
+      if (code !== 0x5c) {
+        // A surrogate as it is: only a high one followed by a low one.
+        const low = text.charCodeAt(j + 1);
+        if (code > 0xdbff || !(low >= 0xdc00 && low <= 0xdfff)) return -1;
+        j += 2;
+        continue;
+      }
+      this.escapes = true;
       const escaped = text.charCodeAt(j + 1);
       if (SHORT_ESCAPES.has(escaped)) {
         j += 2;
@@ -166,9 +193,27 @@ class CanonicalScanner {
   }
 
   /** The member name of the string token [start, end). */
-  private name(start: number, end: number): string {
-    const raw = this.text.slice(start + 1, end - 1);
-    return raw.includes('\\') ? (JSON.parse(this.text.slice(start, end)) as string) : raw;
+  private name(start: number, end: number, escaped: boolean): string {
+    return escaped ? (JSON.parse(this.text.slice(start, end)) as string) : this.text.slice(start + 1, end - 1);
+  }
+
+  /**
+   * Whether the name token [start, end) comes strictly after the name token [previousStart,
+   * previousEnd) in UTF-16 code unit order. Tokens without escapes are compared where they stand
+   * (their code units are the names'), so no name is copied out of the text.
+   */
+  private nameAfter(previousStart: number, previousEnd: number, previousEscaped: boolean, start: number, end: number, escaped: boolean): boolean {
+    if (previousEscaped || escaped) return this.name(previousStart, previousEnd, previousEscaped) < this.name(start, end, escaped);
+    const text = this.text;
+    const previousLength = previousEnd - previousStart;
+    const length = end - start;
+    const shorter = Math.min(previousLength, length) - 1;
+    for (let k = 1; k < shorter; k++) {
+      const before = text.charCodeAt(previousStart + k);
+      const now = text.charCodeAt(start + k);
+      if (before !== now) return before < now;
+    }
+    return previousLength < length;
   }
 
   /**
@@ -181,17 +226,24 @@ class CanonicalScanner {
     let j = i + 1;
     // After the comma that follows `@hash`, at least one member.
     if (text.charCodeAt(j) === 0x7d && read === undefined) return j + 1;
-    let previous: string | undefined;
+    let previousStart = -1;
+    let previousEnd = -1;
+    let previousEscaped = false;
     for (;;) {
       if (text.charCodeAt(j) !== 0x22) return -1;
+      this.escapes = false;
       const nameEnd = this.string(j);
       if (nameEnd < 0 || text.charCodeAt(nameEnd) !== 0x3a) return -1;
-      const name = this.name(j, nameEnd);
-      if (previous !== undefined && !(previous < name)) return -1;
-      previous = name;
+      const escaped = this.escapes;
+      if (previousStart >= 0 && !this.nameAfter(previousStart, previousEnd, previousEscaped, j, nameEnd, escaped)) return -1;
+      previousStart = j;
+      previousEnd = nameEnd;
+      previousEscaped = escaped;
       const valueEnd = this.value(nameEnd + 1);
       if (valueEnd < 0) return -1;
-      if (read !== undefined) {
+      // Every name verify reads, and @hash, starts with "@" (written as it is, or escaped).
+      if (read !== undefined && (escaped || text.charCodeAt(j + 1) === 0x40)) {
+        const name = this.name(j, nameEnd, escaped);
         if (name === HASH_FIELD) return -1;
         if (READ_MEMBERS.has(name)) read.set(name, [nameEnd + 1, valueEnd]);
       }
@@ -222,9 +274,11 @@ export interface CanonicalStoredText {
  * storedTextHash tells for a parsed document), found without parsing the document or writing it
  * again; only the members verify reads are parsed. Undefined when the text is not in that form
  * (written by an older MLog, rewritten by an update, or forged): then the document must be parsed
- * and canonicalised again.
+ * and canonicalised again. `ascii`, when given, is `text` as bytes, one per character (a text all
+ * ASCII): the hash is then taken from its bytes where they stand, not from a copy of the text
+ * encoded again, and the comma after `@hash` in it is overwritten with `{` for that.
  */
-export function readCanonicalStoredText(text: string, start: number): CanonicalStoredText | undefined {
+export function readCanonicalStoredText(text: string, start: number, ascii?: Uint8Array): CanonicalStoredText | undefined {
   if (!text.startsWith(HASH_PREFIX, start)) return undefined;
   const scanner = new CanonicalScanner(text);
   const hashEnd = scanner.string(start + HASH_PREFIX.length - 1);
@@ -249,9 +303,15 @@ export function readCanonicalStoredText(text: string, start: number): CanonicalS
   return {
     end,
     hash: text.slice(start + HASH_PREFIX.length, hashEnd - 1),
-    computed: sha256Hex(next === 0x7d ? '{}' : `{${text.slice(hashEnd + 1, end)}`),
+    computed: sha256Hex(next === 0x7d ? '{}' : ascii === undefined ? `{${text.slice(hashEnd + 1, end)}` : openedAt(ascii, hashEnd, end)),
     members,
   };
+}
+
+/** bytes[from, to) with its first byte (the comma after `@hash`) made `{`: the document's canonical text without `@hash`. */
+function openedAt(bytes: Uint8Array, from: number, to: number): Uint8Array {
+  bytes[from] = 0x7b;
+  return bytes.subarray(from, to);
 }
 
 /** What a search page of events gives: each event checked, and where the next page starts. */
@@ -317,23 +377,23 @@ export function sourceTexts(text: string, hits: number): string[] | undefined {
   return texts;
 }
 
-/** A CheckedEvent of the members read from a stored event, and whether its `@hash` holds. */
+/**
+ * A CheckedEvent of the members read from a stored event, and whether its `@hash` holds. Members
+ * are set one by one, not spread from conditional objects: this runs once per event.
+ */
 function checkedEvent(index: string, id: string, source: JsonObject, hashHolds: boolean): CheckedEvent {
-  const hash = source[HASH_FIELD];
-  const log = source[LOG_FIELD];
-  const position = source[POSITION_FIELD];
+  const event: CheckedEvent = { index, id, hashHolds };
   const uid = source['@uid'];
+  if (typeof uid === 'string') event.uid = uid;
+  const log = source[LOG_FIELD];
+  if (typeof log === 'string') event.log = log;
+  const position = source[POSITION_FIELD];
+  if (typeof position === 'number' && Number.isSafeInteger(position) && position >= 0) event.position = position;
+  const hash = source[HASH_FIELD];
+  if (typeof hash === 'string') event.hash = hash;
   const jws = source['@jws'];
-  return {
-    index,
-    id,
-    ...(typeof uid === 'string' ? { uid } : {}),
-    ...(typeof log === 'string' ? { log } : {}),
-    ...(typeof position === 'number' && Number.isSafeInteger(position) && position >= 0 ? { position } : {}),
-    ...(typeof hash === 'string' ? { hash } : {}),
-    hashHolds,
-    ...(typeof jws === 'string' ? { signed: { jws, is: String(source['@is'] ?? ''), received: String(source['@received'] ?? '') } } : {}),
-  };
+  if (typeof jws === 'string') event.signed = { jws, is: String(source['@is'] ?? ''), received: String(source['@received'] ?? '') };
+  return event;
 }
 
 type SearchAnswer = { pit_id?: string; hits?: { hits?: { _index: string; _id: string; _source?: JsonObject; sort?: unknown[] }[] } };
@@ -347,6 +407,9 @@ type SearchAnswer = { pit_id?: string; hits?: { hits?: { _index: string; _id: st
  */
 export function checkSearchPage(raw: string | Uint8Array): CheckedPage {
   const text = typeof raw === 'string' ? raw : Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('utf8');
+  // As many characters as bytes, none of them U+FFFD (what an invalid byte decodes to): every byte
+  // is ASCII, so a character's index is its byte's.
+  const ascii = typeof raw !== 'string' && text.length === raw.byteLength && !text.includes('\ufffd') ? raw : undefined;
   const read: ({ source: JsonObject; hashHolds: boolean } | undefined)[] = [];
   const envelope: string[] = [];
   let cursor = 0;
@@ -355,11 +418,14 @@ export function checkSearchPage(raw: string | Uint8Array): CheckedPage {
     if (key < 0) break;
     const start = key + SOURCE_KEY.length;
     if (text.charCodeAt(start) !== 0x7b) return checkParsedPage(text);
-    const canonical = readCanonicalStoredText(text, start);
+    const canonical = readCanonicalStoredText(text, start, ascii);
     let end: number;
     if (canonical !== undefined) {
       end = canonical.end;
-      read.push({ source: { ...canonical.members, [HASH_FIELD]: canonical.hash }, hashHolds: canonical.computed === canonical.hash });
+      // The members object is this call's own: @hash joins it rather than a copy.
+      const source = canonical.members;
+      source[HASH_FIELD] = canonical.hash;
+      read.push({ source, hashHolds: canonical.computed === canonical.hash });
     } else {
       end = jsonValueEnd(text, start);
       if (end < 0) return checkParsedPage(text);

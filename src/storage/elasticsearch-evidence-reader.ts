@@ -165,8 +165,9 @@ export class ElasticsearchEvidenceReader implements EvidenceReader {
             chunks.push(chunk);
             length += chunk.length;
           }
-          // A buffer of its own (not a slice of Node's pool), so it can be moved to a worker thread.
-          const bytes = new Uint8Array(new ArrayBuffer(length));
+          // A buffer of its own (not a slice of Node's pool), so it can be moved to a worker thread;
+          // not filled with zeros first, as new ArrayBuffer(length) is: every byte is written over.
+          const bytes = Buffer.allocUnsafeSlow(length);
           let offset = 0;
           for (const chunk of chunks) {
             bytes.set(chunk, offset);

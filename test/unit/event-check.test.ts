@@ -103,6 +103,30 @@ test('checkSearchPage finds each hit\'s _source text, even when strings hold quo
   assert.equal(sourceTexts('{"hits":{"hits":[{"_source":{"a":1', 1), undefined);
 });
 
+test('a page all in ASCII is hashed from its bytes where they stand, with the verdicts its text gives', () => {
+  const plain: JsonObject = { ...DOCUMENT, text: 'quote " backslash \\ brace } "_source":{ tab \t' };
+  const first = stored(plain);
+  const second = stored({ ...plain, '@position': 8 });
+  const edited = first.text.replace('"pages":[1,2', '"pages":[1,3');
+  const editedFirst = second.text.replace('"@id":"u-1-00000"', '"@id":"u-1-00001"');
+  const bare = `{"@hash":"${createHash('sha256').update('{}').digest('hex')}"}`;
+  const raw = answer([first.text, second.text, edited, editedFirst, bare]);
+  assert.ok(/^[\x00-\x7f]*$/.test(raw));
+  const fromText = checkSearchPage(raw);
+  const fromBytes = checkSearchPage(new TextEncoder().encode(raw));
+  assert.deepEqual(fromBytes, fromText);
+  assert.deepEqual(
+    fromBytes.events.map((event) => [event.id, event.hashHolds]),
+    [
+      ['id-0', true],
+      ['id-1', true],
+      ['id-2', false],
+      ['id-3', false],
+      ['id-4', true],
+    ],
+  );
+});
+
 test('hashLeafChunk gives each leaf\'s RFC 9162 hash and the root of the chunk', () => {
   const leaves: LogLeaf[] = Array.from({ length: 37 }, (_, i) =>
     i === 5 ? { kind: 'void', reason: 'refused' } : { kind: 'event', id: `id-${i}`, hash: createHash('sha256').update(String(i)).digest('hex'), is: 'tst', month: '2026.11' },
@@ -139,7 +163,7 @@ function randomOf(seed: number): () => number {
 }
 
 const AWKWARD_STRINGS = ['', 'a', 'é', '\u2028', '\ud83d\ude00', '\ud800', '\udc00x', '"', '\\', '\b\f\n\r\t', '\u0000\u001f', '\u007f', '1', '10', '2', '__proto__', '@hash', '"_source":{', '}]'];
-const AWKWARD_NUMBERS = [0, -0, 1, -1, 12.5, 1e21, 1e-7, 0.1, 123456789012345680000, Number.MAX_SAFE_INTEGER, 5e-324];
+const AWKWARD_NUMBERS = [0, -0, 1, -1, 12.5, 100, 123456789012345, 1e21, 1e-7, 0.1, 123456789012345680000, Number.MAX_SAFE_INTEGER, 5e-324];
 
 function randomJson(random: () => number, depth: number): unknown {
   const pick = <T>(list: readonly T[]): T => list[Math.floor(random() * list.length)] as T;
@@ -168,6 +192,10 @@ function mutations(text: string, random: () => number): string[] {
     ['true', 'false'],
     ['[', '[ '],
     ['"10"', '"2"'],
+    [':100', ':0100'],
+    [':100', ':100.0'],
+    ['123456789012345', '1234567890123450000000'],
+    ['"b', '"\\u0062'],
   ];
   const edits = replacements.filter(([from]) => text.includes(from)).map(([from, to]) => text.replace(from, to));
   edits.push(`${text.slice(0, at)}${text.slice(at + 1)}`, `${text.slice(0, at)} ${text.slice(at)}`, `${text.slice(0, at)}\\${text.slice(at)}`);

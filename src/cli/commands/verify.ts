@@ -148,9 +148,9 @@ export function verifyCommands(program: Command, context: CliContext): void {
       const startedAt = process.hrtime.bigint();
       const cpuBefore = process.cpuUsage();
       let bar: ProgressBar = NO_PROGRESS;
-      const { report, outcomeRecorded } = await context.withServices(async (services) => {
+      const { report, outcomeRecorded } = await context.withVerification(async (verification) => {
         try {
-          return await services.evidenceVerification.verify({
+          return await verification.verify({
             by: commandLineActor(context.env),
             keys,
             scope,
