@@ -125,13 +125,19 @@ function mapMessage(message: SyslogMessage, receivedAt: Date): MappedMessage {
   const text = message.message.trim();
   if (text !== '') fields.set('event_message', text);
 
+  const syslog: Record<string, unknown> = { facility: FACILITY_KEYWORDS[message.facility] ?? String(message.facility) };
+  if (message.structuredData.length === 0) return { fields, syslog };
   // Maps, not plain objects, so that an SD-ID or PARAM-NAME such as __proto__ stays a name.
   const given = new Map<string, string[]>();
-  const sd = new Map<string, Map<string, string[]>>();
+  let sd: Map<string, Map<string, string[]>> | undefined;
   for (const element of message.structuredData) {
-    const mlog = MLOG_SD_ID.test(element.id);
-    let params = mlog ? given : sd.get(element.id);
-    if (params === undefined) sd.set(element.id, (params = new Map()));
+    let params: Map<string, string[]> | undefined;
+    if (MLOG_SD_ID.test(element.id)) params = given;
+    else {
+      sd ??= new Map();
+      params = sd.get(element.id);
+      if (params === undefined) sd.set(element.id, (params = new Map()));
+    }
     for (const { name, value } of element.params) {
       const values = params.get(name);
       if (values === undefined) params.set(name, [value]);
@@ -139,10 +145,14 @@ function mapMessage(message: SyslogMessage, receivedAt: Date): MappedMessage {
     }
   }
   for (const [name, values] of given) fields.set(name, oneOrMany(values));
-
-  const syslog: Record<string, unknown> = { facility: FACILITY_KEYWORDS[message.facility] ?? String(message.facility) };
-  if (sd.size > 0) {
-    syslog.sd = Object.fromEntries([...sd].map(([id, params]) => [id, Object.fromEntries([...params].map(([name, values]) => [name, oneOrMany(values)]))]));
+  if (sd !== undefined) {
+    const elements: Record<string, unknown> = {};
+    for (const [id, params] of sd) {
+      const members: Record<string, unknown> = {};
+      for (const [name, values] of params) defineMember(members, name, oneOrMany(values));
+      defineMember(elements, id, members);
+    }
+    syslog.sd = elements;
   }
   return { fields, syslog };
 }
