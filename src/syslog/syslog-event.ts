@@ -48,8 +48,17 @@ export const DEFAULT_APP_NAME = 'Syslog';
 /** The second part of the event_type when there is no MSGID. */
 export const DEFAULT_MSG_ID = 'Log';
 
+/** The first character that String.prototype.trim keeps (\s is trim's white space and line terminators). */
+const FIRST_NON_BLANK = /\S/;
+
 /** True when every non-blank line of `text` is a JSON object ("{…}") or a compact JWS whose header is a JSON object, as /register reads its body. */
 export function isEventLines(text: string): boolean {
+  // The first non-blank line starts at the first character that is not white space: a message whose
+  // text starts otherwise than "{" or "e" (most of them) is answered without splitting it into lines.
+  const first = text.search(FIRST_NON_BLANK);
+  if (first === -1) return false;
+  const code = text.charCodeAt(first);
+  if (code !== 123 /* { */ && code !== 101 /* e */) return false;
   let lines = 0;
   for (const line of text.split('\n')) {
     const trimmed = line.trim();
