@@ -87,10 +87,9 @@ export function syslogRegistrationBody(message: SyslogMessage, receivedAt: Date)
 export function syslogRegistration(message: SyslogMessage, receivedAt: Date): { body: string } | { event: Record<string, unknown> } {
   if (isEventLines(message.message)) return { body: message.message };
   const mapped = mapMessage(message, receivedAt);
-  if (mapped.fields.has('syslog')) return { body: lineOf(mapped) };
-  // The members in the order the JSON line writes them, each an own property even when named __proto__ (as JSON.parse makes it).
-  const event: Record<string, unknown> = {};
-  for (const [name, value] of mapped.fields) defineMember(event, name, value);
+  if (Object.hasOwn(mapped.fields, 'syslog')) return { body: lineOf(mapped) };
+  // The mapped fields are the event: the members JSON.parse makes of its line, in the same order.
+  const event = mapped.fields;
   event.syslog = mapped.syslog;
   return { event };
 }
@@ -104,15 +103,19 @@ export function mappedEventLine(message: SyslogMessage, receivedAt: Date): strin
   return lineOf(mapMessage(message, receivedAt));
 }
 
-/** A message's mapped fields, in order, and the `syslog` object written after them. */
+/**
+ * A message's mapped fields and the `syslog` object written after them. The fields are an object built
+ * as JSON.parse builds one (each member an own property, even one named __proto__; a name given again
+ * keeps its place), so the event handed over is the object its JSON line parses to.
+ */
 interface MappedMessage {
-  fields: Map<string, unknown>;
+  fields: Record<string, unknown>;
   syslog: Record<string, unknown>;
 }
 
 function lineOf(mapped: MappedMessage): string {
   let line = '{';
-  for (const [name, value] of mapped.fields) line += `${JSON.stringify(name)}:${JSON.stringify(value)},`;
+  for (const name of Object.keys(mapped.fields)) line += `${JSON.stringify(name)}:${JSON.stringify(mapped.fields[name])},`;
   return `${line}"syslog":${JSON.stringify(mapped.syslog)}}`;
 }
 
@@ -122,17 +125,18 @@ function defineMember(target: Record<string, unknown>, name: string, value: unkn
 }
 
 function mapMessage(message: SyslogMessage, receivedAt: Date): MappedMessage {
-  const fields = new Map<string, unknown>();
-  fields.set('event_time', message.timestamp ?? receivedAt.toISOString());
-  fields.set('event_type', `${message.appName ?? DEFAULT_APP_NAME}.${message.msgId ?? DEFAULT_MSG_ID}`);
-  fields.set('event_level', SEVERITY_KEYWORDS[message.severity] ?? String(message.severity));
+  const fields: Record<string, unknown> = {
+    event_time: message.timestamp ?? receivedAt.toISOString(),
+    event_type: `${message.appName ?? DEFAULT_APP_NAME}.${message.msgId ?? DEFAULT_MSG_ID}`,
+    event_level: SEVERITY_KEYWORDS[message.severity] ?? String(message.severity),
+  };
   const source: string[] = [];
   if (message.hostname !== undefined) source.push(message.hostname);
   if (message.appName !== undefined) source.push(message.procId === undefined ? message.appName : `${message.appName}[${message.procId}]`);
-  if (source.length > 0) fields.set('event_source', source.length === 1 ? source[0] : source);
+  if (source.length > 0) fields.event_source = source.length === 1 ? source[0] : source;
   // Trimmed: rsyslog's %msg% keeps the space that followed the TAG's colon.
   const text = message.message.trim();
-  if (text !== '') fields.set('event_message', text);
+  if (text !== '') fields.event_message = text;
 
   const syslog: Record<string, unknown> = { facility: FACILITY_KEYWORDS[message.facility] ?? String(message.facility) };
   if (message.structuredData.length === 0) return { fields, syslog };
@@ -153,7 +157,7 @@ function mapMessage(message: SyslogMessage, receivedAt: Date): MappedMessage {
       else values.push(value);
     }
   }
-  for (const [name, values] of given) fields.set(name, oneOrMany(values));
+  for (const [name, values] of given) defineMember(fields, name, oneOrMany(values));
   if (sd !== undefined) {
     const elements: Record<string, unknown> = {};
     for (const [id, params] of sd) {
