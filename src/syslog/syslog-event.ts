@@ -141,11 +141,11 @@ function mapMessage(message: SyslogMessage, receivedAt: Date): MappedMessage {
   const syslog: Record<string, unknown> = { facility: FACILITY_KEYWORDS[message.facility] ?? String(message.facility) };
   if (message.structuredData.length === 0) return { fields, syslog };
   // Maps, not plain objects, so that an SD-ID or PARAM-NAME such as __proto__ stays a name.
-  const given = new Map<string, string[]>();
+  let given: Map<string, string[]> | undefined;
   let sd: Map<string, Map<string, string[]>> | undefined;
   for (const element of message.structuredData) {
     let params: Map<string, string[]> | undefined;
-    if (MLOG_SD_ID.test(element.id)) params = given;
+    if (MLOG_SD_ID.test(element.id)) params = given ??= new Map();
     else {
       sd ??= new Map();
       params = sd.get(element.id);
@@ -157,7 +157,7 @@ function mapMessage(message: SyslogMessage, receivedAt: Date): MappedMessage {
       else values.push(value);
     }
   }
-  for (const [name, values] of given) defineMember(fields, name, oneOrMany(values));
+  if (given !== undefined) for (const [name, values] of given) defineMember(fields, name, oneOrMany(values));
   if (sd !== undefined) {
     const elements: Record<string, unknown> = {};
     for (const [id, params] of sd) {
