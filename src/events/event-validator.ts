@@ -181,16 +181,23 @@ function checkFields(event: JsonObject): string | undefined {
 
 /** Predefined fields other than event_details hold values (or arrays of values), not objects. */
 function checkPredefinedFieldValues(event: JsonObject): string | undefined {
-  for (const [name, value] of Object.entries(event)) {
+  // Per name, without an array of entries or of the one value: this runs on every event of every door.
+  for (const name of Object.keys(event)) {
     if (name === 'event_details' || !isPredefinedField(name)) continue;
-    const values = Array.isArray(value) ? value : [value];
-    for (const element of values) {
-      if (element !== null && typeof element === 'object') {
-        return `field ${name} must be a string, number or boolean (or an array of them), not ${describeValue(element)}`;
-      }
+    const value = event[name];
+    if (!Array.isArray(value)) {
+      if (value !== null && typeof value === 'object') return notAValue(name, value);
+      continue;
+    }
+    for (const element of value) {
+      if (element !== null && typeof element === 'object') return notAValue(name, element);
     }
   }
   return undefined;
+}
+
+function notAValue(name: string, element: unknown): string {
+  return `field ${name} must be a string, number or boolean (or an array of them), not ${describeValue(element)}`;
 }
 
 /**

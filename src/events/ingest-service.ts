@@ -169,8 +169,9 @@ export class IngestService {
   async registerEach(caller: KnownSystem, calls: (Omit<RegistrationCall, 'caller'> | Omit<EventRegistrationCall, 'caller'>)[]): Promise<RegistrationOutcome[]> {
     const outcomes: (RegistrationOutcome | undefined)[] = [];
     const accepted: { position: number; prepared: PreparedRegistration }[] = [];
-    for (const [position, call] of calls.entries()) {
+    for (let position = 0; position < calls.length; position++) {
       if (position > 0 && position % LINES_PER_TURN === 0) await nextTurn();
+      const call = calls[position] as (typeof calls)[number];
       try {
         // The caller passed beside the call, not spread into a copy of it; a mapped event is checked without an await.
         const events = 'event' in call ? [this.check(call.event, 'Line 1', 1)] : await this.readBody(call, caller);
@@ -202,11 +203,13 @@ export class IngestService {
         );
       }
     }
-    const stored = outcomes.filter((outcome): outcome is { ok: true; registration: Registration } => outcome?.ok === true);
-    if (stored.length > 0) {
-      const events = stored.reduce((sum, outcome) => sum + outcome.registration.events, 0);
-      const signed = stored.reduce((sum, outcome) => sum + outcome.registration.signed, 0);
-      this.logger.info('events registered', { system, registrations: stored.length, events, signed });
+    if (this.logger.isLevelEnabled('info')) {
+      const stored = outcomes.filter((outcome): outcome is { ok: true; registration: Registration } => outcome?.ok === true);
+      if (stored.length > 0) {
+        const events = stored.reduce((sum, outcome) => sum + outcome.registration.events, 0);
+        const signed = stored.reduce((sum, outcome) => sum + outcome.registration.signed, 0);
+        this.logger.info('events registered', { system, registrations: stored.length, events, signed });
+      }
     }
     return outcomes as RegistrationOutcome[];
   }
@@ -218,15 +221,13 @@ export class IngestService {
 
   /** The documents of a call whose events passed their checks, under its UID; throws when its system must sign and an event is not signed. */
   private prepareChecked(call: { receivedAt: Date; uid?: string }, caller: KnownSystem, accepted: AcceptedEvent[]): PreparedRegistration {
-    if (caller.system.require_signature) {
-      const unsigned = accepted.find((event) => event.signature === undefined);
-      if (unsigned !== undefined) {
-        throw new AuthenticationError(`${unsigned.origin}: information system "${caller.system.code}" must sign its events, and this one is not signed.`);
-      }
+    let signed = 0;
+    for (const event of accepted) {
+      if (event.signature !== undefined) signed++;
+      else if (caller.system.require_signature) throw new AuthenticationError(`${event.origin}: information system "${caller.system.code}" must sign its events, and this one is not signed.`);
     }
     const uid = call.uid ?? randomUUID();
     const documents = buildRegistrationDocuments(accepted, { uid, isCode: caller.system.code, receivedAt: call.receivedAt });
-    const signed = accepted.filter((event) => event.signature !== undefined).length;
     return { uid, documents, events: accepted.length, signed };
   }
 

@@ -38,14 +38,36 @@ export function personalDataProjection(event: JsonObject, stored: { '@is': strin
   return Object.assign(projection, stored);
 }
 
+/** Where the registrations of one IS received at one instant go, and `@received`. */
+interface RegistrationPlaces {
+  isCode: string;
+  time: number;
+  eventIndex: IndexTarget;
+  personalDataIndex: IndexTarget;
+  received: string;
+}
+
+let lastPlaces: RegistrationPlaces | undefined;
+
+/**
+ * The targets and `@received` of registrations of `isCode` received at `receivedAt`, made once for a
+ * run of registrations that share them (the messages of one syslog read: hundreds of one-event calls)
+ * and shared by their documents, which the stores then name once (storage, the evidence log).
+ */
+function placesOf(isCode: string, receivedAt: Date): RegistrationPlaces {
+  const time = receivedAt.getTime();
+  if (lastPlaces !== undefined && lastPlaces.time === time && lastPlaces.isCode === isCode) return lastPlaces;
+  const at = new Date(time);
+  lastPlaces = { isCode, time, eventIndex: { kind: 'events', isCode, receivedAt: at }, personalDataIndex: { kind: 'personal-data', receivedAt: at }, received: at.toISOString() };
+  return lastPlaces;
+}
+
 /**
  * The documents one registration writes: each event into the IS's monthly index, with MLog's @ fields,
  * and a projection of each PersonalData event into the shared monthly personaldata index.
  */
 export function buildRegistrationDocuments(events: AcceptedEvent[], context: RegistrationContext): DocumentToWrite[] {
-  const eventIndex: IndexTarget = { kind: 'events', isCode: context.isCode, receivedAt: context.receivedAt };
-  const personalDataIndex: IndexTarget = { kind: 'personal-data', receivedAt: context.receivedAt };
-  const received = context.receivedAt.toISOString();
+  const { eventIndex, personalDataIndex, received } = placesOf(context.isCode, context.receivedAt);
   const documents: DocumentToWrite[] = [];
   events.forEach((accepted, position) => {
     const id = storedEventId(context.uid, position);

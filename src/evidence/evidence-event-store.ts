@@ -33,6 +33,9 @@ export class EvidenceEventStore implements EventStore {
     const logged = documents.filter((doc) => doc.target.kind === 'events');
     const first = this.log.reserve(logged.length);
     const leaves: LogLeaf[] = [];
+    // Documents that share a target share its month.
+    let lastTarget: DocumentToWrite['target'] | undefined;
+    let month = '';
     try {
       for (const [offset, doc] of logged.entries()) {
         if (offset > 0 && offset % HASHED_PER_TURN === 0) await nextTurn();
@@ -46,7 +49,8 @@ export class EvidenceEventStore implements EventStore {
         // The store sends the canonical text it was hashed from, instead of serialising the document again.
         doc.serialized = text;
         const target = doc.target as Extract<DocumentToWrite['target'], { kind: 'events' }>;
-        leaves.push({ kind: 'event', id: doc.id, hash, is: target.isCode, month: utcMonth(target.receivedAt) });
+        if (target !== lastTarget) month = utcMonth((lastTarget = target).receivedAt);
+        leaves.push({ kind: 'event', id: doc.id, hash, is: target.isCode, month });
       }
       await this.inner.writeAll(documents, kind, system);
     } catch (error) {

@@ -148,9 +148,12 @@ export class ElasticsearchEventStore implements EventStore {
     // turns of the event loop, so that other calls are served meanwhile.
     const located: LocatedDocument[] = [];
     const operations: PreparedOperation[] = [];
+    // Documents that share a target (one registration's, or a run of one-event registrations') share its index name.
+    let lastTarget: DocumentToWrite['target'] | undefined;
+    let index = '';
     for (const doc of documents) {
       if (operations.length > 0 && operations.length % DOCUMENTS_PER_TURN === 0) await nextTurn();
-      const index = indexNameOf(doc.target);
+      if (doc.target !== lastTarget) index = indexNameOf((lastTarget = doc.target));
       located.push(Object.assign({ index }, doc));
       operations.push(prepareCreate(index, doc.id, doc.serialized === undefined ? doc.document : new SerializedJson(doc.serialized)));
     }

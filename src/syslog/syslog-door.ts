@@ -179,9 +179,12 @@ export class SyslogDoor {
             throw error;
           }
           const calls: PendingMessage[] = [];
+          // The messages of one read share their receipt time, so their parsing context too.
+          let context = { receivedAt: remaining[0]?.receivedAt ?? new Date(), timezone: caller.syslogTimezone };
           for (const message of remaining) {
             if (message.call === undefined) {
-              const parsed = parseSyslogMessage(message.data.toString('utf8'), { receivedAt: message.receivedAt, timezone: caller.syslogTimezone });
+              if (message.receivedAt !== context.receivedAt) context = { receivedAt: message.receivedAt, timezone: caller.syslogTimezone };
+              const parsed = parseSyslogMessage(message.data.toString('utf8'), context);
               if (!parsed.ok) {
                 outcomes[message.position] = { kind: 'refused', status: 400, reason: `The syslog message cannot be read at column ${parsed.column}: ${parsed.reason}.`, closeConnection: false };
                 continue;
@@ -200,7 +203,8 @@ export class SyslogDoor {
             calls.map((message) => message.call as IngestCall),
           );
           let events = 0;
-          for (const [index, registration] of registered.entries()) {
+          for (let index = 0; index < registered.length; index++) {
+            const registration = registered[index] as (typeof registered)[number];
             const message = calls[index] as PendingMessage;
             if (registration.ok) {
               events += registration.registration.events;

@@ -48,8 +48,17 @@ export const DEFAULT_APP_NAME = 'Syslog';
 /** The second part of the event_type when there is no MSGID. */
 export const DEFAULT_MSG_ID = 'Log';
 
+/** The first character that String.prototype.trim keeps (\s is trim's white space and line terminators). */
+const FIRST_NON_BLANK = /\S/;
+
 /** True when every non-blank line of `text` is a JSON object ("{…}") or a compact JWS whose header is a JSON object, as /register reads its body. */
 export function isEventLines(text: string): boolean {
+  // The first non-blank line starts at the first character that is not white space: a message whose
+  // text starts otherwise than "{" or "e" (most of them) is answered without splitting it into lines.
+  const first = text.search(FIRST_NON_BLANK);
+  if (first === -1) return false;
+  const code = text.charCodeAt(first);
+  if (code !== 123 /* { */ && code !== 101 /* e */) return false;
   let lines = 0;
   for (const line of text.split('\n')) {
     const trimmed = line.trim();
@@ -78,10 +87,9 @@ export function syslogRegistrationBody(message: SyslogMessage, receivedAt: Date)
 export function syslogRegistration(message: SyslogMessage, receivedAt: Date): { body: string } | { event: Record<string, unknown> } {
   if (isEventLines(message.message)) return { body: message.message };
   const mapped = mapMessage(message, receivedAt);
-  if (mapped.fields.has('syslog')) return { body: lineOf(mapped) };
-  // The members in the order the JSON line writes them, each an own property even when named __proto__ (as JSON.parse makes it).
-  const event: Record<string, unknown> = {};
-  for (const [name, value] of mapped.fields) defineMember(event, name, value);
+  if (Object.hasOwn(mapped.fields, 'syslog')) return { body: lineOf(mapped) };
+  // The mapped fields are the event: the members JSON.parse makes of its line, in the same order.
+  const event = mapped.fields;
   event.syslog = mapped.syslog;
   return { event };
 }
@@ -95,15 +103,19 @@ export function mappedEventLine(message: SyslogMessage, receivedAt: Date): strin
   return lineOf(mapMessage(message, receivedAt));
 }
 
-/** A message's mapped fields, in order, and the `syslog` object written after them. */
+/**
+ * A message's mapped fields and the `syslog` object written after them. The fields are an object built
+ * as JSON.parse builds one (each member an own property, even one named __proto__; a name given again
+ * keeps its place), so the event handed over is the object its JSON line parses to.
+ */
 interface MappedMessage {
-  fields: Map<string, unknown>;
+  fields: Record<string, unknown>;
   syslog: Record<string, unknown>;
 }
 
 function lineOf(mapped: MappedMessage): string {
   let line = '{';
-  for (const [name, value] of mapped.fields) line += `${JSON.stringify(name)}:${JSON.stringify(value)},`;
+  for (const name of Object.keys(mapped.fields)) line += `${JSON.stringify(name)}:${JSON.stringify(mapped.fields[name])},`;
   return `${line}"syslog":${JSON.stringify(mapped.syslog)}}`;
 }
 
@@ -113,36 +125,47 @@ function defineMember(target: Record<string, unknown>, name: string, value: unkn
 }
 
 function mapMessage(message: SyslogMessage, receivedAt: Date): MappedMessage {
-  const fields = new Map<string, unknown>();
-  fields.set('event_time', message.timestamp ?? receivedAt.toISOString());
-  fields.set('event_type', `${message.appName ?? DEFAULT_APP_NAME}.${message.msgId ?? DEFAULT_MSG_ID}`);
-  fields.set('event_level', SEVERITY_KEYWORDS[message.severity] ?? String(message.severity));
+  const fields: Record<string, unknown> = {
+    event_time: message.timestamp ?? receivedAt.toISOString(),
+    event_type: `${message.appName ?? DEFAULT_APP_NAME}.${message.msgId ?? DEFAULT_MSG_ID}`,
+    event_level: SEVERITY_KEYWORDS[message.severity] ?? String(message.severity),
+  };
   const source: string[] = [];
   if (message.hostname !== undefined) source.push(message.hostname);
   if (message.appName !== undefined) source.push(message.procId === undefined ? message.appName : `${message.appName}[${message.procId}]`);
-  if (source.length > 0) fields.set('event_source', source.length === 1 ? source[0] : source);
+  if (source.length > 0) fields.event_source = source.length === 1 ? source[0] : source;
   // Trimmed: rsyslog's %msg% keeps the space that followed the TAG's colon.
   const text = message.message.trim();
-  if (text !== '') fields.set('event_message', text);
+  if (text !== '') fields.event_message = text;
 
+  const syslog: Record<string, unknown> = { facility: FACILITY_KEYWORDS[message.facility] ?? String(message.facility) };
+  if (message.structuredData.length === 0) return { fields, syslog };
   // Maps, not plain objects, so that an SD-ID or PARAM-NAME such as __proto__ stays a name.
-  const given = new Map<string, string[]>();
-  const sd = new Map<string, Map<string, string[]>>();
+  let given: Map<string, string[]> | undefined;
+  let sd: Map<string, Map<string, string[]>> | undefined;
   for (const element of message.structuredData) {
-    const mlog = MLOG_SD_ID.test(element.id);
-    let params = mlog ? given : sd.get(element.id);
-    if (params === undefined) sd.set(element.id, (params = new Map()));
+    let params: Map<string, string[]> | undefined;
+    if (MLOG_SD_ID.test(element.id)) params = given ??= new Map();
+    else {
+      sd ??= new Map();
+      params = sd.get(element.id);
+      if (params === undefined) sd.set(element.id, (params = new Map()));
+    }
     for (const { name, value } of element.params) {
       const values = params.get(name);
       if (values === undefined) params.set(name, [value]);
       else values.push(value);
     }
   }
-  for (const [name, values] of given) fields.set(name, oneOrMany(values));
-
-  const syslog: Record<string, unknown> = { facility: FACILITY_KEYWORDS[message.facility] ?? String(message.facility) };
-  if (sd.size > 0) {
-    syslog.sd = Object.fromEntries([...sd].map(([id, params]) => [id, Object.fromEntries([...params].map(([name, values]) => [name, oneOrMany(values)]))]));
+  if (given !== undefined) for (const [name, values] of given) defineMember(fields, name, oneOrMany(values));
+  if (sd !== undefined) {
+    const elements: Record<string, unknown> = {};
+    for (const [id, params] of sd) {
+      const members: Record<string, unknown> = {};
+      for (const [name, values] of params) defineMember(members, name, oneOrMany(values));
+      defineMember(elements, id, members);
+    }
+    syslog.sd = elements;
   }
   return { fields, syslog };
 }

@@ -2,6 +2,8 @@
  * Syslog over a stream (RFC 6587), de-framed: the framing is detected per connection from its first
  * byte — a digit means octet counting (`MSG-LEN SP SYSLOG-MSG`), `<` means newline-terminated
  * messages. Pure: bytes in, frames out; the listeners (syslog-listeners.ts) decide what to do with them.
+ * A message's bytes are a view of the chunk it arrived in, not a copy: node hands each read its own
+ * buffer (no `onread` buffer is reused), and a chunk lives until the last of its messages is answered.
  */
 
 /** What a framer found in the bytes given so far. */
@@ -108,7 +110,7 @@ export class SyslogFramer {
         continue;
       }
       if (data.length - start < length) return data.subarray(at);
-      frames.push({ kind: 'message', data: trimTrailingNewline(Buffer.from(data.subarray(start, start + length))) });
+      frames.push({ kind: 'message', data: trimTrailingNewline(data.subarray(start, start + length)) });
       at = start + length;
     }
   }
@@ -135,7 +137,7 @@ export class SyslogFramer {
       }
       const line = trimTrailingNewline(data.subarray(at, end + 1));
       if (line.length > this.maxMessageBytes) frames.push({ kind: 'oversized', bytes: line.length, excerpt: excerptOf(line) });
-      else if (line.length > 0) frames.push({ kind: 'message', data: Buffer.from(line) });
+      else if (line.length > 0) frames.push({ kind: 'message', data: line });
       at = end + 1;
     }
   }

@@ -50,7 +50,7 @@ function credentialsOf(socket: TLSSocket): PeerCredentials {
  * bytes are unanswered, or a group waits for storage.
  */
 class ConnectionWork {
-  private readonly queue: { message: ReadMessage; settle: (outcome: MessageOutcome) => void }[] = [];
+  private queue: { message: ReadMessage; settle: (outcome: MessageOutcome) => void }[] = [];
   private groupsInFlight = 0;
   private messages = 0;
   private bytes = 0;
@@ -101,12 +101,15 @@ class ConnectionWork {
 
   private pump(): void {
     while (this.groupsInFlight < GROUPS_IN_FLIGHT_PER_CONNECTION && this.queue.length > 0) {
-      const group = this.queue.splice(0, MESSAGES_PER_GROUP);
+      // The whole queue when it fits in a group (the usual case): taken as it is, not copied out.
+      let group = this.queue;
+      if (group.length <= MESSAGES_PER_GROUP) this.queue = [];
+      else group = this.queue.splice(0, MESSAGES_PER_GROUP);
       this.groupsInFlight++;
       void this.door
         .storeGroup(this.peer, group.map((entry) => entry.message), this.hold)
         .then((outcomes) => {
-          for (const [index, entry] of group.entries()) entry.settle(outcomes[index] as MessageOutcome);
+          for (let index = 0; index < group.length; index++) (group[index] as (typeof group)[number]).settle(outcomes[index] as MessageOutcome);
         })
         .finally(() => {
           this.groupsInFlight--;

@@ -148,11 +148,27 @@ export function parseSyslogMessage(text: string, context: { receivedAt: Date; ti
  * The grammar's raw tree of `text`, read up to where MSG begins. Peggy's library mode (`peg$library`,
  * the interface peggy's own imported grammars use) answers where the parse stopped instead of
  * requiring the end of the input; the grammar's last rules stop at MSG, which is the rest of the text.
+ * The parse runs with peggy's expectations off (`peg$silentFails`): a PEG tries and drops alternatives
+ * all along a message, and recording what each one expected costs ~10 % of a parse. Only a failed
+ * parse (a defect: the grammar reads any text) needs them; it is parsed again with them to be described.
  */
 function parseHeader(text: string): Raw5424 | Raw3164 {
-  const result = parser.parse(text, { refuse, peg$library: true } as peggy.ParserOptions) as unknown as { peg$result: unknown; peg$FAILED: unknown; peg$throw?: () => never };
-  if (result.peg$result === result.peg$FAILED) (result.peg$throw as () => never)();
-  return result.peg$result as Raw5424 | Raw3164;
+  const result = parser.parse(text, QUIET_PARSE) as unknown as LibraryResult;
+  if (result.peg$result !== result.peg$FAILED) return result.peg$result as Raw5424 | Raw3164;
+  const described = parser.parse(text, DESCRIBED_PARSE) as unknown as LibraryResult;
+  if (described.peg$result === described.peg$FAILED) (described.peg$throw as () => never)();
+  return described.peg$result as Raw5424 | Raw3164;
+}
+
+/** The parser's options, made once: library mode, `refuse` for the grammar's actions, expectations off or on. */
+const QUIET_PARSE = { refuse, peg$library: true, peg$silentFails: 1 } as peggy.ParserOptions;
+const DESCRIBED_PARSE = { refuse, peg$library: true } as peggy.ParserOptions;
+
+/** What peggy's library mode answers. */
+interface LibraryResult {
+  peg$result: unknown;
+  peg$FAILED: unknown;
+  peg$throw?: () => never;
 }
 
 /** One trailing "\n" or "\r\n" removed (RSYSLOG_SyslogProtocol23Format ends MSG with one inside the frame). */

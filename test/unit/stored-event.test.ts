@@ -249,3 +249,28 @@ describe('buildRegistrationDocuments', () => {
     assert.deepEqual(buildRegistrationDocuments([], context), []);
   });
 });
+
+describe('registrations received at one instant share their targets', () => {
+  test('one-event registrations of one IS at one instant share the target and @received; another instant or IS gets its own', () => {
+    const at = new Date('2026-11-28T23:10:00.123Z');
+    const first = buildRegistrationDocuments([plain('Syslog.Log', 1)], { uid: UID, isCode: 'mpass', receivedAt: at });
+    const second = buildRegistrationDocuments([plain('Syslog.Log', 1)], { uid: UID, isCode: 'mpass', receivedAt: new Date(at.getTime()) });
+    assert.equal(second[0]!.target, first[0]!.target);
+    assert.equal(second[0]!.document['@received'], '2026-11-28T23:10:00.123Z');
+    const otherSystem = buildRegistrationDocuments([plain('Syslog.Log', 1)], { uid: UID, isCode: 'msign', receivedAt: at });
+    assert.notEqual(otherSystem[0]!.target, first[0]!.target);
+    assert.equal(indexNameOf(otherSystem[0]!.target), 'mlog-msign-2026.11');
+    assert.equal(otherSystem[0]!.document['@is'], 'msign');
+  });
+
+  test('a Date changed after a registration does not change where the next one goes', () => {
+    const at = new Date('2026-11-30T23:59:59.999Z');
+    const first = buildRegistrationDocuments([plain('Syslog.Log', 1)], { uid: UID, isCode: 'mpass', receivedAt: at });
+    at.setTime(Date.parse('2026-12-01T00:00:00.000Z'));
+    assert.equal(indexNameOf(first[0]!.target), 'mlog-mpass-2026.11');
+    const next = buildRegistrationDocuments([plain('Syslog.Log', 1)], { uid: UID, isCode: 'mpass', receivedAt: at });
+    assert.equal(indexNameOf(next[0]!.target), 'mlog-mpass-2026.12');
+    assert.equal(next[0]!.document['@received'], '2026-12-01T00:00:00.000Z');
+    assert.equal(indexNameOf(first[0]!.target), 'mlog-mpass-2026.11');
+  });
+});

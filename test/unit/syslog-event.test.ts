@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { findEventProblem } from '../../src/events/event-validator.js';
 import { parseJsonObject } from '../../src/json/json-object-parser.js';
-import { FACILITY_KEYWORDS, mappedEventLine, SEVERITY_KEYWORDS, syslogRegistration, syslogRegistrationBody } from '../../src/syslog/syslog-event.js';
+import { isCompactJws } from '../../src/auth/compact-jws.js';
+import { FACILITY_KEYWORDS, isEventLines, mappedEventLine, SEVERITY_KEYWORDS, syslogRegistration, syslogRegistrationBody } from '../../src/syslog/syslog-event.js';
 import { parseSyslogMessage, type SyslogMessage } from '../../src/syslog/syslog-message.js';
 
 const RECEIVED = new Date('2025-06-15T12:00:00.250Z');
@@ -307,5 +308,31 @@ describe('docs/syslog.md', () => {
     assert.ok(first.ok && second.ok);
     assert.equal(syslogRegistrationBody(first.message, receivedAt), frameEvent);
     assert.equal(syslogRegistrationBody(second.message, receivedAt), lineEvent);
+  });
+});
+
+describe('isEventLines', () => {
+  /** The rule as docs/syslog.md states it, line by line: every non-blank line a JSON object or a compact JWS. */
+  function everyLineAnEvent(text: string): boolean {
+    const lines = text.split('\n').map((line) => line.trim()).filter((line) => line !== '');
+    return lines.length > 0 && lines.every((line) => (line.startsWith('{') && line.endsWith('}')) || (line.startsWith('ey') && isCompactJws(line)));
+  }
+
+  test('answers as the line-by-line rule for any text, those it answers without reading every line included', () => {
+    const piece = fc.constantFrom('{', '}', '{"a":1}', 'eyJhbGciOiJSUzI1NiJ9.eyJhIjoxfQ.c2ln', 'e', 'ey', 'text', ' ', '\t', '\n', '\r', '\u00a0', '\ufeff', '\u2028', 'x');
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 12 }).map((pieces) => pieces.join('')), (text) => {
+        assert.equal(isEventLines(text), everyLineAnEvent(text), JSON.stringify(text));
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  test('a first non-blank line after blank ones decides as the first line would', () => {
+    assert.equal(isEventLines('\u00a0\n \t{"event_type":"A.B"}\n'), true);
+    assert.equal(isEventLines('\u2028{"event_type":"A.B"}'), true);
+    assert.equal(isEventLines(' \n  invoice 42 paid'), false);
+    assert.equal(isEventLines(' \n\t '), false);
+    assert.equal(isEventLines('{"a":1}\nplain text'), false);
   });
 });
