@@ -21,10 +21,9 @@ import { Metrics } from '../src/metrics/metrics.js';
 import type { RejectionRecorder } from '../src/rejections/rejection-recorder.js';
 import { ElasticsearchEventStore } from '../src/storage/elasticsearch-event-store.js';
 import { GROUPS_IN_FLIGHT_PER_CONNECTION, MESSAGES_PER_GROUP, SyslogDoor, type MessageOutcome } from '../src/syslog/syslog-door.js';
-import type { InformationSystem } from '../src/systems/information-system.js';
 import type { SystemStore } from '../src/systems/system-store-type.js';
 import { SystemRegistry } from '../src/systems/system-registry.js';
-import { syslogMessage } from './syslog-scenario.js';
+import { localSyslogSystem, syslogMessage } from './syslog-scenario.js';
 
 const whole = (value: string): number => {
   const number = Number(value);
@@ -42,21 +41,7 @@ const options = program.opts<{ elasticsearch: string; rounds: number }>();
 const CONNECTIONS = 4;
 const GROUPS_PER_CONNECTION = 10;
 const now = new Date().toISOString();
-const system: InformationSystem = {
-  code: 'syslogcpu',
-  name: 'Syslog CPU benchmark',
-  idno: '1003600000000',
-  certificates: [],
-  allowed_addresses: [],
-  require_signature: false,
-  syslog_addresses: ['127.0.0.1'],
-  permissions: [],
-  event_types: [],
-  retention_months: 60,
-  status: 'active',
-  created_at: now,
-  updated_at: now,
-};
+const system = localSyslogSystem('syslogcpu', 'Syslog CPU benchmark', now);
 const quiet = createLogger('error', true);
 const client = new Client({ node: options.elasticsearch });
 const door = new SyslogDoor({

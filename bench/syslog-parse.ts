@@ -12,12 +12,12 @@ import { createLogger } from '../src/logging/logger.js';
 import { Metrics } from '../src/metrics/metrics.js';
 import type { RejectionRecorder } from '../src/rejections/rejection-recorder.js';
 import { prepareCreate } from '../src/storage/bulk-batcher.js';
-import type { InformationSystem } from '../src/systems/information-system.js';
 import type { SystemStore } from '../src/systems/system-store-type.js';
 import { SystemRegistry, type KnownSystem } from '../src/systems/system-registry.js';
 import { SyslogDoor } from '../src/syslog/syslog-door.js';
 import { syslogRegistration, syslogRegistrationBody } from '../src/syslog/syslog-event.js';
 import { parseSyslogMessage } from '../src/syslog/syslog-message.js';
+import { localSyslogSystem } from './syslog-scenario.js';
 
 const ROUNDS = 50_000;
 
@@ -95,21 +95,7 @@ for (const [name, text, timezone] of pipelineCases) {
 // The same, through the door: SyslogDoor.storeGroup for a plain-TCP peer (identification from the
 // registry in memory, parse, map, the ingest pipeline, counting), the store serialising each document
 // as its bulk line (prepareCreate) and keeping nothing.
-const system: InformationSystem = {
-  code: 'bench',
-  name: 'Benchmark',
-  idno: '1003600000000',
-  certificates: [],
-  allowed_addresses: [],
-  require_signature: false,
-  syslog_addresses: ['127.0.0.1'],
-  permissions: [],
-  event_types: [],
-  retention_months: 60,
-  status: 'active',
-  created_at: receivedAt.toISOString(),
-  updated_at: receivedAt.toISOString(),
-};
+const system = localSyslogSystem('bench', 'Benchmark', receivedAt.toISOString());
 const serialising: EventStore = {
   writeAll: async (documents) => {
     for (const document of documents) prepareCreate(`mlog-bench-${document.id.slice(0, 2)}`, document.id, document.document);

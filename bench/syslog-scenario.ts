@@ -13,6 +13,7 @@ import { writeFileSync } from 'node:fs';
 import { connect as netConnect, type Socket } from 'node:net';
 import path from 'node:path';
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
+import type { InformationSystem } from '../src/systems/information-system.js';
 
 /** The client certificate of the bench's IS and MLog's CA, PEM. */
 export interface SyslogClientTls {
@@ -24,6 +25,25 @@ export interface SyslogClientTls {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** One RFC 5424 message as rsyslog or logger would send it, with structured data, unique by `marker` and `index`. */
+/** An active IS that may send plain-TCP syslog from 127.0.0.1, for the benchmarks that drive the syslog door in process. */
+export function localSyslogSystem(code: string, name: string, at: string): InformationSystem {
+  return {
+    code,
+    name,
+    idno: '1003600000000',
+    certificates: [],
+    allowed_addresses: [],
+    require_signature: false,
+    syslog_addresses: ['127.0.0.1'],
+    permissions: [],
+    event_types: [],
+    retention_months: 60,
+    status: 'active',
+    created_at: at,
+    updated_at: at,
+  };
+}
+
 export function syslogMessage(marker: string, index: number): string {
   return `<134>1 ${new Date().toISOString()} bench-host billing 4242 Invoice [origin@32473 ref="A-${index}"] invoice ${index} paid ${marker}`;
 }
