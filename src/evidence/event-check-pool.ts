@@ -1,5 +1,6 @@
 import { Worker, type TransferListItem } from 'node:worker_threads';
-import { checkSearchPage, hashLeafPage, unpackCheckedPage, type CheckedPage, type HashedLeaves, type PackedPage } from './event-check.js';
+import { checkSearchPage, unpackCheckedPage, type CheckedPage, type PackedPage } from './event-check.js';
+import { leafColumnsPage, type ColumnLeafChunk } from './leaf-columns.js';
 
 const FROM_SOURCES = import.meta.url.endsWith('.ts');
 /** The worker's module beside this one: .ts when run from the sources, .js when compiled. */
@@ -53,9 +54,9 @@ export class EventCheckPool {
     return this.run<PackedPage>({ kind: 'page', bytes }, whole ? [bytes.buffer as ArrayBuffer] : []).then(unpackCheckedPage);
   }
 
-  /** Hashes the leaves of each hit of a search answer over leaf chunks (its raw JSON), in hit order. */
-  hashLeafPage(text: string): Promise<HashedLeaves[]> {
-    if (this.workers.length === 0) return Promise.resolve().then(() => hashLeafPage(text));
+  /** The leaf chunks of a search answer over leaf chunks (its raw JSON), in hit order, their leaves as hashed columns. */
+  leafColumnsPage(text: string): Promise<ColumnLeafChunk[]> {
+    if (this.workers.length === 0) return Promise.resolve().then(() => leafColumnsPage(text));
     return this.run({ kind: 'leafPage', text }, []);
   }
 

@@ -1,9 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { JsonObject } from '../json/json-object-parser.js';
 import { HASH_FIELD, LOG_FIELD, membersInCanonicalOrder, POSITION_FIELD, storedEventHash } from './event-hash.js';
-import { hashLeaf, type LogLeaf } from './evidence-log-entry.js';
-import { leavesOf } from './leaf-chunk.js';
-import { MerkleFrontier, sha256Hex } from './merkle.js';
+import { sha256Hex } from './merkle.js';
 
 /**
  * The part of `mlog verify` done for each stored event apart from the others: reading its evidence
@@ -469,26 +467,6 @@ function checkParsedPage(text: string): CheckedPage {
   };
 }
 
-/** The leaf hashes of a leaf chunk, computed apart from the verifier's thread, and the root they give. */
-export interface HashedLeaves {
-  /** MTH({leaf}) of each leaf, in order: 32 bytes each. */
-  hashes: Uint8Array;
-  /** Lowercase hex root of the chunk's leaves (the empty tree's for none). */
-  root: string;
-}
-
-/** Hashes the leaves of one leaf chunk (RFC 9162 leaf hashes of their RFC 8785 form) and their root. */
-export function hashLeafChunk(leaves: readonly LogLeaf[]): HashedLeaves {
-  const hashes = new Uint8Array(new ArrayBuffer(leaves.length * 32));
-  const frontier = new MerkleFrontier();
-  for (let i = 0; i < leaves.length; i++) {
-    const hash = hashLeaf(leaves[i] as LogLeaf);
-    hashes.set(hash, i * 32);
-    frontier.append(hash);
-  }
-  return { hashes, root: frontier.root().toString('hex') };
-}
-
 /**
  * A CheckedPage as columns, for the trip from a worker thread back to the verifier's: a structured
  * clone of one object per event writes every member name again for each, while strings in arrays,
@@ -600,14 +578,4 @@ export function unpackCheckedPage(packed: PackedPage): CheckedPage {
     ...(packed.pitId === undefined ? {} : { pitId: packed.pitId }),
     count: packed.count,
   };
-}
-
-/**
- * The leaves of each hit of a search answer over leaf chunks (its raw JSON), hashed: the same parse
- * of the same text as the reader's (leavesOf), done where the hashing is, so the leaves need not
- * travel to a worker thread as objects.
- */
-export function hashLeafPage(text: string): HashedLeaves[] {
-  const answer = JSON.parse(text) as { hits?: { hits?: { _source?: { leaves?: unknown } }[] } };
-  return (answer.hits?.hits ?? []).map((hit) => hashLeafChunk(leavesOf(hit._source ?? {})));
 }

@@ -1,4 +1,4 @@
-import type { ChainRecord, StoredLeafChunk, VerifyScope } from './verifier.js';
+import type { ChainRecord, VerifyScope } from './verifier.js';
 
 /** A scan of the stored events in scope under one point in time, split in `slices` that can be read at once. */
 export interface EventScan {
@@ -17,14 +17,12 @@ export interface EventScan {
 export interface EvidenceReader {
   /** Every chain entry, in seq order. */
   chain(): AsyncIterable<ChainRecord>;
-  /** Every leaf chunk of every log. */
-  leafChunks(): AsyncIterable<StoredLeafChunk>;
   /**
-   * Every leaf chunk of every log, a search page at a time: the page's chunks and the raw JSON of its
-   * answer (hits in the same order), so a worker thread can parse it and hash the leaves itself
-   * instead of taking them as objects (hashLeafPage in event-check.ts).
+   * Every leaf chunk of every log, a search page at a time, as the raw JSON of its answer, not
+   * parsed here: a worker thread parses it once, hashes the leaves and sends them back as columns
+   * (leafColumnsPage in leaf-columns.ts).
    */
-  leafChunkPages(): AsyncIterable<{ text: string; chunks: StoredLeafChunk[] }>;
+  leafChunkPages(): AsyncIterable<string>;
   /** How many stored events are in scope (for the progress bar). */
   countEvents(scope: VerifyScope): Promise<number>;
   /** Opens a scan of every stored event in scope, `_source` whole, each exactly once across its slices. */

@@ -5,11 +5,12 @@ import { recordBeforeReading } from '../audit/record-before-reading.js';
 import { verifyCompactJws } from '../auth/jws-verifier.js';
 import { MLogError } from '../errors/mlog-error.js';
 import type { KnownSystem, SystemRegistry } from '../systems/system-registry.js';
-import type { CheckedEvent, HashedLeaves } from './event-check.js';
+import type { CheckedEvent } from './event-check.js';
 import { EventCheckPool } from './event-check-pool.js';
 import type { EventScan, EvidenceReader } from './evidence-reader-type.js';
 import { trustedKeyMap, type TrustedKey } from './trusted-key.js';
-import { FINDING_KINDS, verifyEvidence, type StoredLeafChunk, type VerifyReport, type VerifyScope } from './verifier.js';
+import type { ColumnLeafChunk } from './leaf-columns.js';
+import { FINDING_KINDS, verifyEvidence, type VerifyReport, type VerifyScope } from './verifier.js';
 
 /** Recorded in mlog_audit before a run reads any event: who runs it, and its scope. */
 export const VERIFY_STARTED_EVENT = 'MLog.Evidence.VerifyStarted';
@@ -121,19 +122,13 @@ export class EvidenceVerification {
   }
 
   /**
-   * Every leaf chunk, its leaves hashed by the pool (the pages at once, over the workers): each page
-   * goes to a worker as the text of its answer, which it parses itself, not as leaf objects to copy.
+   * Every leaf chunk, parsed and hashed by the pool (the pages at once, over the workers): each page
+   * goes to a worker as the text of its answer, parsed there only, and its chunks come back with
+   * their leaves as columns (leaf-columns.ts), never as one object per leaf.
    */
-  private async *hashedLeafChunks(pool: EventCheckPool): AsyncIterable<StoredLeafChunk> {
-    const pending: Promise<StoredLeafChunk[]>[] = [];
-    for await (const page of this.reader.leafChunkPages()) {
-      pending.push(
-        pool.hashLeafPage(page.text).then((hashed) => {
-          if (hashed.length !== page.chunks.length) throw new Error(`a page of leaf chunks gave ${hashed.length} hashed chunks for ${page.chunks.length} read`);
-          return page.chunks.map((chunk, i) => ({ ...chunk, hashed: hashed[i] as HashedLeaves }));
-        }),
-      );
-    }
+  private async *hashedLeafChunks(pool: EventCheckPool): AsyncIterable<ColumnLeafChunk> {
+    const pending: Promise<ColumnLeafChunk[]>[] = [];
+    for await (const text of this.reader.leafChunkPages()) pending.push(pool.leafColumnsPage(text));
     for (const chunks of await Promise.all(pending)) yield* chunks;
   }
 

@@ -1,9 +1,10 @@
 import { createHash, verify as verifySignature, type KeyObject } from 'node:crypto';
 import type { JsonObject } from '../json/json-object-parser.js';
 import { canonicalJson } from './event-hash.js';
-import { hashLeafChunk, type CheckedEvent, type HashedLeaves } from './event-check.js';
+import type { CheckedEvent } from './event-check.js';
 import type { LogLeaf } from './evidence-log-entry.js';
 import { CHUNK_SIZE } from './leaf-chunk.js';
+import { leafColumns, LogLeaves, type ColumnLeafChunk, type LeafColumns } from './leaf-columns.js';
 import { MerkleFrontier } from './merkle.js';
 import { GENESIS_PREVIOUS } from './chain-entry.js';
 
@@ -30,8 +31,6 @@ export interface StoredLeafChunk {
   leaves: LogLeaf[];
   /** Root of the chunk's leaves, when the chunk is full. */
   root?: string;
-  /** The leaves' hashes and their root, when computed beforehand (by worker threads); else the verifier computes them. */
-  hashed?: HashedLeaves;
 }
 
 /** Where a stored client signature no longer verifies: a sentence, or undefined when it holds. */
@@ -87,7 +86,8 @@ export interface VerifyReport {
 
 export interface VerifyInput {
   chain: AsyncIterable<ChainRecord>;
-  leafChunks: AsyncIterable<StoredLeafChunk>;
+  /** Every leaf chunk: its leaves as objects, or as columns already hashed (by worker threads, leaf-columns.ts). */
+  leafChunks: AsyncIterable<StoredLeafChunk | ColumnLeafChunk>;
   /** Pages of stored events in scope, each checked by checkStoredEvent (event-check.ts). */
   events: AsyncIterable<CheckedEvent[]>;
   /** The keys MLog's chain entries may be signed with, by RFC 7638 thumbprint. */
@@ -248,7 +248,7 @@ async function readChain(entries: AsyncIterable<ChainRecord>, keys: TrustedKeys,
 
 interface LogState {
   log: string;
-  leaves: LogLeaf[];
+  leaves: LogLeaves;
   /** Size of the last checkpoint whose root matched (positions below it are proven). */
   checkpointed: number;
   checkpoints: number;
@@ -257,48 +257,47 @@ interface LogState {
   claimed: Uint8Array;
 }
 
-async function readLogs(chunks: AsyncIterable<StoredLeafChunk>, chain: ChainState, findings: Findings): Promise<Map<string, LogState>> {
-  const chunksByLog = new Map<string, StoredLeafChunk[]>();
+async function readLogs(chunks: AsyncIterable<StoredLeafChunk | ColumnLeafChunk>, chain: ChainState, findings: Findings): Promise<Map<string, LogState>> {
+  const chunksByLog = new Map<string, ColumnLeafChunk[]>();
   for await (const chunk of chunks) {
     const list = chunksByLog.get(chunk.log) ?? [];
-    list.push(chunk);
+    list.push('columns' in chunk ? chunk : { id: chunk.id, log: chunk.log, first: chunk.first, ...(chunk.root === undefined ? {} : { root: chunk.root }), columns: leafColumns(chunk.leaves) });
     chunksByLog.set(chunk.log, list);
   }
   const logs = new Map<string, LogState>();
   const names = new Set([...chunksByLog.keys(), ...chain.checkpointsByLog.keys()]);
   for (const log of names) {
     const chunks = (chunksByLog.get(log) ?? []).sort((a, b) => a.first - b.first);
-    const leaves: LogLeaf[] = [];
-    const leafHashes: Buffer[] = [];
-    /** Root of each full chunk taken into `leaves`, by its first position. */
+    const taken: LeafColumns[] = [];
+    let size = 0;
+    /** Root of each full chunk taken into the log, by its first position. */
     const fullChunkRoots = new Map<number, Buffer>();
     for (const chunk of chunks) {
-      if (chunk.first !== leaves.length) {
+      if (chunk.first !== size) {
         findings.add({
           kind: 'checkpoint',
           log,
-          position: Math.min(chunk.first, leaves.length),
+          position: Math.min(chunk.first, size),
           message:
-            chunk.first > leaves.length
-              ? `Log ${log} has no leaves for positions ${leaves.length} to ${chunk.first - 1} (its leaf chunk ${chunk.id} starts at ${chunk.first}).`
+            chunk.first > size
+              ? `Log ${log} has no leaves for positions ${size} to ${chunk.first - 1} (its leaf chunk ${chunk.id} starts at ${chunk.first}).`
               : `Log ${log} has overlapping leaf chunks: ${chunk.id} starts at ${chunk.first}, inside the leaves before it.`,
         });
-        if (chunk.first < leaves.length) continue;
+        if (chunk.first < size) continue;
         break;
       }
-      const hashed = chunk.hashed ?? hashLeafChunk(chunk.leaves);
+      const hashed = chunk.columns;
       if (chunk.root !== undefined && hashed.root !== chunk.root) {
         findings.add({ kind: 'checkpoint', log, position: chunk.first, message: `Leaf chunk ${chunk.id} of log ${log}: its stored root is not the root of its leaves.` });
       }
       // A full chunk at its place is a perfect subtree: the log's tree takes its root whole.
-      if (chunk.leaves.length === CHUNK_SIZE && chunk.first % CHUNK_SIZE === 0) fullChunkRoots.set(chunk.first, Buffer.from(hashed.root, 'hex'));
-      for (let i = 0; i < chunk.leaves.length; i++) {
-        leaves.push(chunk.leaves[i] as LogLeaf);
-        leafHashes.push(Buffer.from(hashed.hashes.buffer, hashed.hashes.byteOffset + i * 32, 32));
-      }
+      if (hashed.count === CHUNK_SIZE && chunk.first % CHUNK_SIZE === 0) fullChunkRoots.set(chunk.first, Buffer.from(hashed.root, 'hex'));
+      taken.push(hashed);
+      size += hashed.count;
     }
+    const leaves = new LogLeaves(taken);
     const checkpoints = (chain.checkpointsByLog.get(log) ?? []).sort((a, b) => a.seq - b.seq);
-    const state: LogState = { log, leaves, checkpointed: 0, checkpoints: checkpoints.length, final: false, claimed: new Uint8Array(leaves.length) };
+    const state: LogState = { log, leaves, checkpointed: 0, checkpoints: checkpoints.length, final: false, claimed: new Uint8Array(leaves.count) };
     const frontier = new MerkleFrontier();
     let previous: Checkpoint | undefined;
     for (const checkpoint of checkpoints) {
@@ -316,19 +315,19 @@ async function readLogs(chunks: AsyncIterable<StoredLeafChunk>, chain: ChainStat
         continue;
       }
       previous = checkpoint;
-      if (checkpoint.size > leafHashes.length) {
+      if (checkpoint.size > leaves.count) {
         findings.add({
           kind: 'checkpoint',
           seq: checkpoint.seq,
           log,
-          message: `Checkpoint ${checkpoint.seq} of log ${log} covers ${checkpoint.size} leaves, but only ${leafHashes.length} are stored: its root cannot be rebuilt.`,
+          message: `Checkpoint ${checkpoint.seq} of log ${log} covers ${checkpoint.size} leaves, but only ${leaves.count} are stored: its root cannot be rebuilt.`,
         });
         continue;
       }
       while (frontier.size < checkpoint.size) {
         const whole = frontier.size + CHUNK_SIZE <= checkpoint.size ? fullChunkRoots.get(frontier.size) : undefined;
         if (whole !== undefined) frontier.appendSubtree(whole, CHUNK_SIZE);
-        else frontier.append(leafHashes[frontier.size] as Buffer);
+        else frontier.append(leaves.leafHash(frontier.size));
       }
       const root = frontier.root().toString('hex');
       if (root !== checkpoint.root) {
@@ -356,6 +355,11 @@ function inScope(leaf: { is: string; month: string }, scope: VerifyScope): boole
   return true;
 }
 
+function someEventInScope(leaves: LogLeaves, scope: VerifyScope): boolean {
+  for (let position = 0; position < leaves.count; position++) if (leaves.isEvent(position) && leaves.inScope(position, scope)) return true;
+  return false;
+}
+
 function scoped(scope: VerifyScope): boolean {
   return scope.system !== undefined || scope.fromMonth !== undefined || scope.toMonth !== undefined;
 }
@@ -372,7 +376,7 @@ function reportUnverifiedEntries(unverified: readonly UnverifiedEntry[], logs: R
     let concerns = !scoped(scope);
     if (!concerns && payload.kind === 'checkpoint' && typeof payload.log === 'string') {
       const log = logs.get(payload.log);
-      concerns = log !== undefined && log.leaves.some((leaf) => leaf.kind === 'event' && inScope(leaf, scope));
+      concerns = log !== undefined && someEventInScope(log.leaves, scope);
     } else if (!concerns && payload.kind === 'tombstone') {
       concerns = inScope({ is: String(payload.is), month: String(payload.month) }, scope);
     } else if (!concerns) concerns = true;
@@ -461,31 +465,31 @@ export async function verifyEvidence(input: VerifyInput): Promise<VerifyReport> 
         else findings.add({ kind: 'signature', ...describeEvent(hit), message: `The stored client signature no longer verifies: ${problem}` });
       }
       const state = logs.get(log);
-      const leaf = state?.leaves[position];
-      if (state === undefined || leaf === undefined) {
+      if (state === undefined || position >= state.leaves.count) {
         if (state !== undefined && position < state.checkpointed) {
           findings.add({ kind: 'added', ...describeEvent(hit), message: `Log ${log} has no leaf at position ${position}, which its checkpoints cover.` });
         } else events.not_yet_checkpointed += 1;
         continue;
       }
-      if (leaf.kind !== 'event') {
+      const leaves = state.leaves;
+      if (!leaves.isEvent(position)) {
         findings.add({ kind: 'added', ...describeEvent(hit), message: `Position ${position} of log ${log} holds a refused write, not this event.` });
         continue;
       }
-      const expectedIndex = `mlog-${leaf.is}-${leaf.month}`;
+      const expectedIndex = leaves.index(position);
       if (hit.index !== expectedIndex) {
         findings.add({ kind: 'added', ...describeEvent(hit), message: `Position ${position} of log ${log} belongs to an event of ${expectedIndex}, not of ${hit.index}.` });
         continue;
       }
-      if (leaf.id !== hit.id) {
-        findings.add({ kind: 'added', ...describeEvent(hit), message: `Position ${position} of log ${log} belongs to event ${leaf.id}, not to this one.` });
+      if (!leaves.idIs(position, hit.id)) {
+        findings.add({ kind: 'added', ...describeEvent(hit), message: `Position ${position} of log ${log} belongs to event ${leaves.id(position)}, not to this one.` });
         continue;
       }
       if (state.claimed[position] === 1) {
-        findings.add({ kind: 'added', ...describeEvent(hit), message: `Another document already stands for event ${leaf.id} at position ${position} of log ${log}: this one is a copy.` });
+        findings.add({ kind: 'added', ...describeEvent(hit), message: `Another document already stands for event ${hit.id} at position ${position} of log ${log}: this one is a copy.` });
         continue;
       }
-      if (leaf.hash !== storedHash) {
+      if (!leaves.hashIs(position, storedHash)) {
         state.claimed[position] = 1;
         findings.add({ kind: 'modified', ...describeEvent(hit), message: `The event's @hash is not the hash its log recorded at position ${position}: it was changed and re-hashed after MLog stored it.` });
         continue;
@@ -498,22 +502,22 @@ export async function verifyEvidence(input: VerifyInput): Promise<VerifyReport> 
   }
 
   for (const state of logs.values()) {
-    const limit = Math.min(state.checkpointed, state.leaves.length);
+    const leaves = state.leaves;
+    const limit = Math.min(state.checkpointed, leaves.count);
     for (let position = 0; position < limit; position++) {
       if (state.claimed[position] === 1) continue;
-      const leaf = state.leaves[position] as LogLeaf;
-      if (leaf.kind !== 'event' || !inScope(leaf, scope)) continue;
-      const index = `mlog-${leaf.is}-${leaf.month}`;
+      if (!leaves.isEvent(position) || !leaves.inScope(position, scope)) continue;
+      const index = leaves.index(position);
       if (chain.tombstonedIndices.has(index)) {
         events.pruned_by_retention += 1;
         continue;
       }
-      findings.add({ kind: 'missing', index, log: state.log, position, message: `The event at position ${position} of log ${state.log} (hash ${leaf.hash}) is not in ${index}, and no tombstone names that index.` });
+      findings.add({ kind: 'missing', index, log: state.log, position, message: `The event at position ${position} of log ${state.log} (hash ${leaves.hash(position)}) is not in ${index}, and no tombstone names that index.` });
     }
   }
 
   const logSummaries = [...logs.values()]
-    .map((state) => ({ log: state.log, leaves: state.leaves.length, checkpointed: state.checkpointed, checkpoints: state.checkpoints, final: state.final }))
+    .map((state) => ({ log: state.log, leaves: state.leaves.count, checkpointed: state.checkpointed, checkpoints: state.checkpoints, final: state.final }))
     .sort((a, b) => a.log.localeCompare(b.log));
   const total = FINDING_KINDS.reduce((sum, kind) => sum + findings.counts[kind], 0);
   return {

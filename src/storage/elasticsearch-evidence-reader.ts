@@ -1,7 +1,7 @@
 import type { Client, estypes } from '@elastic/elasticsearch';
 import type { EventScan, EvidenceReader } from '../evidence/evidence-reader-type.js';
-import { leavesOf } from '../evidence/leaf-chunk.js';
-import type { ChainRecord, StoredLeafChunk, VerifyScope } from '../evidence/verifier.js';
+import { jsonValueEnd } from '../evidence/event-check.js';
+import type { ChainRecord, VerifyScope } from '../evidence/verifier.js';
 import { storageFailure } from './elasticsearch-errors.js';
 import { EVENT_INDEX_PREFIX, EVIDENCE_INDEX, EVIDENCE_LEAVES_INDEX, eventIndexPattern } from './index-names.js';
 
@@ -11,6 +11,8 @@ const CHAIN_PAGE = 1_000;
 /** Leaf chunks per page: each holds up to 1,024 leaves. */
 const CHUNK_PAGE = 50;
 const KEEP_ALIVE = '5m';
+/** The key of a hit's sort values in a search answer. */
+const SORT_KEY = '"sort":[';
 
 /** Every event index, or one IS's (never another IS whose code starts with the same letters). */
 function eventIndices(scope: VerifyScope): string {
@@ -68,20 +70,16 @@ export class ElasticsearchEvidenceReader implements EvidenceReader {
     }
   }
 
-  async *leafChunks(): AsyncIterable<StoredLeafChunk> {
-    for await (const page of this.leafChunkPages()) yield* page.chunks;
-  }
-
   /**
-   * Leaf chunks in pages of CHUNK_PAGE; each answer (up to 50 × 1,024 leaves) is read as text and
-   * parsed with JSON.parse: the client's own parser scans the whole text again for prototype keys,
-   * which costs as much as the parse, and nothing here merges what it reads into other objects.
+   * Leaf chunks in pages of CHUNK_PAGE; each answer (up to 50 × 1,024 leaves) is handed over as its
+   * text, unparsed (a worker thread parses it). Only the last hit's sort values are read here, for
+   * the next page: Elasticsearch writes each hit's `sort` after its `_source`, and nothing after the
+   * hits, so the last `"sort":[` of the answer is the last hit's. A page without hits is the end.
    */
-  async *leafChunkPages(): AsyncIterable<{ text: string; chunks: StoredLeafChunk[] }> {
+  async *leafChunkPages(): AsyncIterable<string> {
     let after: estypes.SortResults | undefined;
     for (;;) {
       let text: string;
-      let response: { hits?: { hits?: { _id?: string; _source?: { log?: unknown; first?: unknown; leaves?: unknown; root?: unknown }; sort?: estypes.SortResults }[] } };
       try {
         const body = (await this.client.search(
           {
@@ -94,26 +92,16 @@ export class ElasticsearchEvidenceReader implements EvidenceReader {
           { asStream: true },
         )) as unknown as AsyncIterable<Buffer>;
         text = await readText(body);
-        response = JSON.parse(text) as typeof response;
       } catch (error) {
         throw storageFailure(error, 'The evidence leaves could not be read');
       }
-      const hits = response.hits?.hits ?? [];
-      yield {
-        text,
-        chunks: hits.map((hit) => {
-          const source = hit._source ?? {};
-          return {
-            id: hit._id ?? '',
-            log: typeof source.log === 'string' ? source.log : '',
-            first: typeof source.first === 'number' ? source.first : -1,
-            leaves: leavesOf(source),
-            ...(typeof source.root === 'string' ? { root: source.root } : {}),
-          };
-        }),
-      };
-      if (hits.length < CHUNK_PAGE) return;
-      after = hits.at(-1)?.sort;
+      const sort = text.lastIndexOf(SORT_KEY);
+      if (sort < 0) return;
+      yield text;
+      const start = sort + SORT_KEY.length - 1;
+      const end = jsonValueEnd(text, start);
+      if (end < 0) throw storageFailure(new Error('its sort values do not end'), 'The evidence leaves could not be read');
+      after = JSON.parse(text.slice(start, end)) as estypes.SortResults;
     }
   }
 

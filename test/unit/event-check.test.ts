@@ -2,8 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { hashedEventText, storedEventHash } from '../../src/evidence/event-hash.js';
-import { checkSearchPage, hashLeafChunk, hashLeafPage, jsonValueEnd, packCheckedPage, readCanonicalStoredText, sourceTexts, storedTextHash, unpackCheckedPage } from '../../src/evidence/event-check.js';
-import { hashLeaf, type LogLeaf } from '../../src/evidence/evidence-log-entry.js';
+import { checkSearchPage, jsonValueEnd, packCheckedPage, readCanonicalStoredText, sourceTexts, storedTextHash, unpackCheckedPage } from '../../src/evidence/event-check.js';
 import { MerkleFrontier, treeRoot } from '../../src/evidence/merkle.js';
 import type { JsonObject } from '../../src/json/json-object-parser.js';
 import { canonicalJson as canonicalize } from '../../src/evidence/event-hash.js';
@@ -125,17 +124,6 @@ test('a page all in ASCII is hashed from its bytes where they stand, with the ve
       ['id-4', true],
     ],
   );
-});
-
-test('hashLeafChunk gives each leaf\'s RFC 9162 hash and the root of the chunk', () => {
-  const leaves: LogLeaf[] = Array.from({ length: 37 }, (_, i) =>
-    i === 5 ? { kind: 'void', reason: 'refused' } : { kind: 'event', id: `id-${i}`, hash: createHash('sha256').update(String(i)).digest('hex'), is: 'tst', month: '2026.11' },
-  );
-  const { hashes, root } = hashLeafChunk(leaves);
-  const expected = leaves.map(hashLeaf);
-  assert.equal(hashes.length, 37 * 32);
-  expected.forEach((hash, i) => assert.deepEqual(Buffer.from(hashes.subarray(i * 32, i * 32 + 32)), hash));
-  assert.equal(root, treeRoot(expected).toString('hex'));
 });
 
 test('a Merkle frontier takes a perfect subtree at its place whole, with the root of its leaves appended one by one', () => {
@@ -264,18 +252,6 @@ test('a stored text is refused when @hash is not first, is twice, holds an escap
   assert.equal(at(`{"@hash":"${hash}"}`)?.computed, createHash('sha256').update('{}').digest('hex'));
 });
 
-test('hashLeafChunk gives RFC 9162 roots for every chunk size from 0 to 70, and for a full chunk with long and non-ASCII leaves', () => {
-  const leafOf = (i: number): LogLeaf =>
-    i % 11 === 3 ? { kind: 'void', reason: `refused ${'é'.repeat(i * 7)}` } : { kind: 'event', id: `id-${i}-${'x'.repeat(i * 13)}`, hash: createHash('sha256').update(String(i)).digest('hex'), is: 'tst', month: '2026.11' };
-  for (const size of [...Array.from({ length: 71 }, (_, i) => i), 1024]) {
-    const leaves = Array.from({ length: size }, (_, i) => leafOf(i));
-    const { hashes, root } = hashLeafChunk(leaves);
-    const expected = leaves.map(hashLeaf);
-    assert.deepEqual(Buffer.from(hashes), Buffer.concat(expected), `leaf hashes of ${size}`);
-    assert.equal(root, treeRoot(expected).toString('hex'), `root of ${size}`);
-  }
-});
-
 test('a checked page sent back as columns comes out as it went in, members absent included', () => {
   const first = stored(DOCUMENT);
   const signed = stored({ ...DOCUMENT, '@position': 8, '@uid': 'U-2', '@jws': 'h.p.s', '@is': 'tst', '@received': '2026-11-28T10:00:00.000Z' });
@@ -296,13 +272,3 @@ test('a checked page sent back as columns comes out as it went in, members absen
   assert.deepEqual(unpackCheckedPage(packed), page);
 });
 
-test('hashLeafPage hashes the leaves of each hit of a leaf-chunk answer, in hit order, as hashLeafChunk does', () => {
-  const leavesOf = (n: number, salt: string): LogLeaf[] => Array.from({ length: n }, (_, i) => ({ kind: 'event', id: `${salt}-${i}`, hash: createHash('sha256').update(`${salt}${i}`).digest('hex'), is: 'tst', month: '2026.11' }));
-  const chunks = [leavesOf(5, 'a'), leavesOf(0, 'b'), leavesOf(3, 'c')];
-  const hits = chunks.map((leaves, i) => ({ _index: 'mlog_evidence_leaves', _id: `log:${i}`, _source: { log: 'log', first: i * 1024, leaves }, sort: ['log', i] }));
-  hits.push({ _index: 'mlog_evidence_leaves', _id: 'log:x', _source: { log: 'log', first: 9, leaves: 'not a list' as never }, sort: ['log', 9] });
-  const hashed = hashLeafPage(JSON.stringify({ hits: { hits } }));
-  assert.equal(hashed.length, 4);
-  chunks.forEach((leaves, i) => assert.deepEqual(hashed[i], hashLeafChunk(leaves)));
-  assert.deepEqual(hashed[3], hashLeafChunk([]));
-});
