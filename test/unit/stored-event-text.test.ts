@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
 import fc from 'fast-check';
-import { hashedEventText, HASH_FIELD, LOG_FIELD, POSITION_FIELD } from '../../src/evidence/event-hash.js';
+import { hashedEventText, HASH_FIELD, LOG_FIELD, membersInCanonicalOrder, POSITION_FIELD } from '../../src/evidence/event-hash.js';
 import { buildRegistrationDocuments, storedEventId, type AcceptedEvent, type RegistrationContext } from '../../src/events/stored-event.js';
 import type { JsonObject } from '../../src/json/json-object-parser.js';
 
@@ -70,19 +70,37 @@ test('the stored text of an event built in RFC 8785 order is the reference canon
   );
 });
 
-test('the document lists its members in RFC 8785 order, @log and @position in their places, unless an event name is integer-like', () => {
+/** Whether any object in `value` has an integer-like name, which ECMAScript lists first whatever the order. */
+function hasIntegerLikeName(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null) return false;
+  if (Array.isArray(value)) return value.some(hasIntegerLikeName);
+  return Object.keys(value).some(isIntegerLike) || Object.values(value).some(hasIntegerLikeName);
+}
+
+test('the document and the objects nested in it list their members in RFC 8785 order, @log and @position in their places, unless a name is integer-like', () => {
   fc.assert(
     fc.property(callArbitrary, (call) => {
       for (const [position, doc] of buildRegistrationDocuments(call, context).entries()) {
         if (doc.target.kind !== 'events') continue;
         const names = Object.keys(doc.document);
         assert.ok(names.includes(LOG_FIELD) && names.includes(POSITION_FIELD), `document ${position}`);
-        if (Object.keys(doc.document).some(isIntegerLike)) continue;
+        if (hasIntegerLikeName(doc.document)) continue;
         assert.deepEqual(names, [...names].sort());
+        assert.ok(membersInCanonicalOrder(doc.document), JSON.stringify(doc.document).slice(0, 200));
       }
     }),
     { numRuns: 1_000 },
   );
+});
+
+test('an event whose nested objects came out of order is not changed; its document holds ordered copies', () => {
+  const event = JSON.parse('{"user":"u","event_type":"X","doc":{"type":"T","pages":3,"id":"D-1"},"list":[{"b":1,"a":2}]}') as JsonObject;
+  const [doc] = buildRegistrationDocuments([{ event, origin: 'Line 1', line: 1 }], context);
+  assert.ok(doc !== undefined);
+  assert.deepEqual(Object.keys(event.doc as object), ['type', 'pages', 'id']);
+  assert.deepEqual(Object.keys(doc.document.doc as object), ['id', 'pages', 'type']);
+  assert.deepEqual(Object.keys((doc.document.list as object[])[0] as object), ['a', 'b']);
+  assert.deepEqual(doc.document.doc, event.doc);
 });
 
 test('integer-like names, which ECMAScript lists first in numeric order, still give the reference text', () => {
