@@ -32,7 +32,7 @@ export function membersInCanonicalOrder(value: unknown, from = 0): boolean {
  * RFC 8785 (JSON Canonicalization Scheme) text of a JSON value: native JSON.stringify of the value with
  * every object's members in sorted order (RFC 8785 adopts ECMAScript's serialisation of strings,
  * numbers and literals, so for JSON data that is its text), copying only the objects whose members
- * are not in that order yet. What that cannot be trusted with (see canonicalOrder) goes to the
+ * are not in that order yet. What that cannot be trusted with (see canonicalOrder, json/canonical-order.ts) goes to the
  * general serialiser, which writes the same text for JSON data and throws for NaN, Infinity,
  * functions, symbols, BigInt and cycles. test/unit/event-hash.test.ts compares it with the reference
  * implementation (`canonicalize`). It runs for every stored event, on the ingest path and in
