@@ -8,7 +8,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { SigningKey } from '../src/evidence/signing-key.js';
 import { pathToFileURL } from 'node:url';
-import { canonicalJson, generalCanonicalJson, storedEventHash } from '../src/evidence/event-hash.js';
+import { canonicalJson, generalCanonicalJson, HASH_FIELD, hashedEventText, LOG_FIELD, POSITION_FIELD, storedEventHash } from '../src/evidence/event-hash.js';
 import { hashLeaf, type LogLeaf } from '../src/evidence/evidence-log-entry.js';
 import { sha256Hex } from '../src/evidence/merkle.js';
 import { EvidenceLog } from '../src/evidence/evidence-log.js';
@@ -42,6 +42,8 @@ export interface HashingCost {
   builtMicros: number;
   builtStableMicros: number;
   builtStringifyMicros: number;
+  /** CPU µs per event of what the ingest path does for `@hash` from the accepted events on: the stored documents built (events/stored-event.ts), `@log` and `@position` filled and `hashedEventText` (the canonical text, SHA-256, the text with `@hash` first), as evidence/evidence-event-store.ts does. */
+  buildAndHashMicros: number;
   /** CPU µs per receipt (one event listed) signed with Ed25519: node:crypto (what MLog uses) and jose. */
   receiptMicros: number;
   receiptJoseMicros: number;
@@ -154,24 +156,52 @@ function presorted(value: unknown): unknown {
 
 type TextKind = 'text' | 'textStable' | 'textReference' | 'textPresorted' | 'built' | 'builtStable' | 'builtStringify';
 
-/** Signed bench events (bench/event-generator.ts) parsed and built into stored documents as the ingest path builds them, with `@log` and `@position` as the evidence log sets them. */
-function builtDocuments(events: number): Record<string, unknown>[] {
+/** Signed bench events (bench/event-generator.ts), parsed, as the ingest path accepts them. */
+function acceptedEvents(events: number): AcceptedEvent[] {
   const random = new Random(8785);
-  const uid = randomUUID();
-  const accepted: AcceptedEvent[] = Array.from({ length: events }, (_, n) => ({
+  return Array.from({ length: events }, (_, n) => ({
     event: JSON.parse(JSON.stringify(generateEvent(random, { prefix: 'MPASS' }, { personalData: false }))) as Record<string, unknown>,
     origin: `Line ${n + 1}`,
     line: n + 1,
     signature: { jws: `eyJhbGciOiJSUzI1NiJ9.${'x'.repeat(420)}.${'y'.repeat(342)}`, kid: '331eae227433fea6f011c2e89a3f928d', alg: 'RS256', firstEventPosition: n },
   }));
-  return buildRegistrationDocuments(accepted, { uid, isCode: 'mpass', receivedAt: new Date() }).map((written, n) => Object.assign(written.document, { '@log': 'bench-log', '@position': n }));
+}
+
+/** The stored documents of `accepted` as the ingest path builds them, with `@log` and `@position` set as the evidence log sets them (evidence/evidence-event-store.ts). */
+function builtDocuments(accepted: AcceptedEvent[]): Record<string, unknown>[] {
+  return buildRegistrationDocuments(accepted, { uid: randomUUID(), isCode: 'mpass', receivedAt: new Date() }).map((written, n) => {
+    written.document[LOG_FIELD] = 'bench-log';
+    written.document[POSITION_FIELD] = n;
+    return written.document;
+  });
+}
+
+/** CPU µs per event of building the stored documents of `accepted` in calls of 100 and giving each its `@hash` and stored text as the evidence log does. */
+function buildAndHash(accepted: AcceptedEvent[]): number {
+  const context = { uid: randomUUID(), isCode: 'mpass', receivedAt: new Date() };
+  let sink = 0;
+  const used = cpuMicros(() => {
+    for (let from = 0; from < accepted.length; from += 100) {
+      for (const [n, written] of buildRegistrationDocuments(accepted.slice(from, from + 100), context).entries()) {
+        const document = written.document;
+        document[LOG_FIELD] = 'bench-log';
+        document[POSITION_FIELD] = from + n;
+        const { hash, text } = hashedEventText(document);
+        document[HASH_FIELD] = hash;
+        sink += text.length;
+      }
+    }
+  });
+  if (sink === 0) throw new Error('nothing hashed');
+  return used / accepted.length;
 }
 
 /** Measures `events` documents (after a warm-up of as many), median of HASHING_ROUNDS rounds: CPU µs per event, and per receipt. */
 export async function measureEventHashing(events = 10_000): Promise<HashingCost> {
   const documents = Array.from({ length: events }, (_, n) => sampleDocument(n));
   const sortedDocuments = documents.map(presorted);
-  const built = builtDocuments(events);
+  const accepted = acceptedEvents(events);
+  const built = builtDocuments(accepted);
   let sink = 0;
   for (const [n, document] of documents.entries()) {
     // warm-up, and the check that the texts compared are one text
@@ -189,7 +219,10 @@ export async function measureEventHashing(events = 10_000): Promise<HashingCost>
       }),
     );
   };
+  const buildAndHashRounds: number[] = [];
+  buildAndHash(accepted); // warm-up
   for (let round = 0; round < HASHING_ROUNDS; round++) {
+    buildAndHashRounds.push(buildAndHash(accepted));
     textRound('text', canonicalJson);
     textRound('textStable', generalCanonicalJson);
     textRound('textReference', referenceCanonicalize);
@@ -245,7 +278,7 @@ export async function measureEventHashing(events = 10_000): Promise<HashingCost>
   const used = process.cpuUsage(before);
   const logMicros = await measureLogSettling();
   const logSingleMicros = await measureLogSettling(2_000, 1);
-  return { events, hashMicros: hash / events, referenceHashMicros: reference / events, stableHashMicros: stable / events, hashAndLeafMicros: both / events, stringifyMicros: stringify / events, textMicros: text('text'), textStableMicros: text('textStable'), textReferenceMicros: text('textReference'), textPresortedMicros: text('textPresorted'), builtMicros: text('built'), builtStableMicros: text('builtStable'), builtStringifyMicros: text('builtStringify'), receiptMicros: now / receipts, receiptJoseMicros: (used.user + used.system) / receipts, logMicros, logSingleMicros };
+  return { events, hashMicros: hash / events, referenceHashMicros: reference / events, stableHashMicros: stable / events, hashAndLeafMicros: both / events, stringifyMicros: stringify / events, textMicros: text('text'), textStableMicros: text('textStable'), textReferenceMicros: text('textReference'), textPresortedMicros: text('textPresorted'), builtMicros: text('built'), builtStableMicros: text('builtStable'), builtStringifyMicros: text('builtStringify'), buildAndHashMicros: median(buildAndHashRounds), receiptMicros: now / receipts, receiptJoseMicros: (used.user + used.system) / receipts, logMicros, logSingleMicros };
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
@@ -254,7 +287,7 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     `evidence hashing, ${cost.events.toLocaleString('en')} documents of 31 fields: @hash (RFC 8785 + SHA-256) ${cost.hashMicros.toFixed(1)} µs CPU/event (with safe-stable-stringify's text: ${cost.stableHashMicros.toFixed(1)} µs; with the reference canonicalize: ${cost.referenceHashMicros.toFixed(1)} µs), ` +
       `with the leaf hash ${cost.hashAndLeafMicros.toFixed(1)} µs; JSON.stringify of the same document ${cost.stringifyMicros.toFixed(1)} µs (ratio ${(cost.hashAndLeafMicros / cost.stringifyMicros).toFixed(1)} ×)\n` +
       `the RFC 8785 text alone, µs CPU/event: canonicalJson ${cost.textMicros.toFixed(1)} (members already in order: ${cost.textPresortedMicros.toFixed(1)}), safe-stable-stringify ${cost.textStableMicros.toFixed(1)} (${(cost.textStableMicros / cost.textMicros).toFixed(2)} ×), canonicalize ${cost.textReferenceMicros.toFixed(1)} (${(cost.textReferenceMicros / cost.textMicros).toFixed(2)} ×)\n` +
-      `signed bench events as the ingest path builds them (events/stored-event.ts, @log, @position), µs CPU/event: canonicalJson ${cost.builtMicros.toFixed(1)}, safe-stable-stringify ${cost.builtStableMicros.toFixed(1)} (${(cost.builtStableMicros / cost.builtMicros).toFixed(2)} ×), JSON.stringify ${cost.builtStringifyMicros.toFixed(1)}\n` +
+      `signed bench events as the ingest path builds them (events/stored-event.ts, @log, @position), µs CPU/event: canonicalJson ${cost.builtMicros.toFixed(1)}, safe-stable-stringify ${cost.builtStableMicros.toFixed(1)} (${(cost.builtStableMicros / cost.builtMicros).toFixed(2)} ×), JSON.stringify ${cost.builtStringifyMicros.toFixed(1)}; built, @log and @position filled, hashedEventText (text, SHA-256, @hash first): ${cost.buildAndHashMicros.toFixed(1)}\n` +
       `receipt (Ed25519, one event listed): ${cost.receiptMicros.toFixed(1)} µs CPU with node:crypto, ${cost.receiptJoseMicros.toFixed(1)} µs with jose\n` +
       `the log's part of calls after @hash (settling, receipt): ${cost.logMicros.toFixed(1)} µs CPU/event in calls of 100 events, ${cost.logSingleMicros.toFixed(1)} µs in calls of one\n`,
   );

@@ -103,9 +103,9 @@ async function main(): Promise<void> {
   const accepted: AcceptedEvent[] = events.map((event, position) => ({ event, origin: `Line ${position + 1}`, line: position + 1, signature: { jws: jwsLines[position] as string, kid: '01', alg: 'RS256', firstEventPosition: position } }));
   const context = { uid: '3f2b8c1e-9a4d-4e2f-8b1a-0c9d8e7f6a5b', isCode: 'mpass', receivedAt: new Date() };
   const documents = buildRegistrationDocuments(accepted, context);
-  line('buildRegistrationDocuments (Object.assign)', timed(() => buildRegistrationDocuments(accepted, context), EVENTS), 'µs/event');
+  line('buildRegistrationDocuments (members in RFC 8785 order)', timed(() => buildRegistrationDocuments(accepted, context), EVENTS), 'µs/event');
   line(
-    '  replaced: object spread of the event plus MLog fields',
+    '  replaced earlier: object spread of the event plus MLog fields',
     timed(() => {
       for (const { event, line: at } of accepted) void { ...event, '@is': 'mpass', '@uid': context.uid, '@id': 'x', '@received': 'r', '@signed': true, '@line': at };
     }, EVENTS),

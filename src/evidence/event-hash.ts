@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import type { JsonObject } from '../json/json-object-parser.js';
+import { addMember, canonicalOrder, namesInCanonicalOrder, NOT_PLAIN } from '../json/canonical-order.js';
 import { sha256Hex } from './merkle.js';
 
 /**
@@ -17,19 +18,6 @@ const sortedStringify = (createRequire(import.meta.url)('safe-stable-stringify')
   bigint: false,
 });
 
-/** Thrown inside canonicalOrder when a value is one that native JSON.stringify cannot be trusted with. */
-const NOT_PLAIN = new Error('not plain JSON data');
-/** Deeper than this, canonicalOrder gives up (a cycle, or data no event holds) and the general serialiser decides. */
-const MAX_DEPTH = 256;
-const OBJECT_PROTOTYPE = Object.prototype;
-const ARRAY_PROTOTYPE = Array.prototype;
-
-/** Whether an object's own enumerable names, as listed, are in RFC 8785 order (strictly increasing UTF-16 code units). */
-function namesInCanonicalOrder(names: string[]): boolean {
-  for (let i = 1; i < names.length; i++) if ((names[i - 1] as string) >= (names[i] as string)) return false;
-  return true;
-}
-
 /** Whether every object in `value` lists its members in RFC 8785 order, from member `from` of the top one: JSON.stringify then writes its RFC 8785 text. */
 export function membersInCanonicalOrder(value: unknown, from = 0): boolean {
   if (typeof value !== 'object' || value === null) return true;
@@ -40,111 +28,11 @@ export function membersInCanonicalOrder(value: unknown, from = 0): boolean {
   return true;
 }
 
-/** How many orders of names canonicalOrder keeps: the shapes of the events of the latest calls, and of the objects inside them. */
-const KNOWN_ORDERS = 16;
-
-/** An object's names as Object.keys lists them, and the same names in RFC 8785 order (undefined when ECMAScript cannot list them in that order). */
-interface NameOrder {
-  listed: string[];
-  sorted: string[] | undefined;
-}
-
-/** The latest orders worked out, the most recently used first: events of one system mostly share a few shapes, so each is sorted once. */
-const knownOrders: NameOrder[] = [];
-
-function sameNames(a: string[], b: string[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
-
-/**
- * `names` (an object's own names, not in RFC 8785 order) sorted by UTF-16 code units, or undefined
- * when an object cannot list them in that order: ECMAScript lists integer-like names ("2", "10")
- * first, in numeric order, whatever the order they are added in.
- */
-function canonicalNames(names: string[]): string[] | undefined {
-  for (let i = 0; i < knownOrders.length; i++) {
-    const known = knownOrders[i] as NameOrder;
-    if (sameNames(known.listed, names)) {
-      if (i > 0) {
-        knownOrders.splice(i, 1);
-        knownOrders.unshift(known);
-      }
-      return known.sorted;
-    }
-  }
-  const sorted = [...names].sort(); // by UTF-16 code units: RFC 8785's order
-  const listable = sorted.every((name) => !/^[0-9]/.test(name)) || namesInCanonicalOrder(Object.keys(Object.fromEntries(sorted.map((name) => [name, 0]))));
-  knownOrders.unshift({ listed: names, sorted: listable ? sorted : undefined });
-  if (knownOrders.length > KNOWN_ORDERS) knownOrders.pop();
-  return listable ? sorted : undefined;
-}
-
-/** Adds a member to a copy being built; a name "__proto__" becomes a member, not the prototype. */
-function addMember(copy: Record<string, unknown>, name: string, value: unknown): void {
-  if (name === '__proto__') Object.defineProperty(copy, name, { value, enumerable: true, writable: true, configurable: true });
-  else copy[name] = value;
-}
-
-/**
- * `value` with every object's members in RFC 8785 order, for native JSON.stringify: the value itself
- * where its objects already list their members in that order (no copy), otherwise copies of the
- * objects that do not and of the objects and arrays holding them. Throws NOT_PLAIN for anything but
- * strings, finite numbers, booleans, null, undefined, plain objects and arrays (a Date, a class
- * instance, a function, NaN...), for an object whose names JSON.stringify lists in another order
- * whatever the order they are added in (integer-like names such as "10" and "2", which ECMAScript
- * lists first, in numeric order), and below MAX_DEPTH levels.
- */
-function canonicalOrder(value: unknown, depth: number): unknown {
-  if (typeof value !== 'object') {
-    if (typeof value === 'string' || typeof value === 'boolean' || value === undefined || (typeof value === 'number' && Number.isFinite(value))) return value;
-    throw NOT_PLAIN;
-  }
-  if (value === null) return value;
-  if (depth > MAX_DEPTH) throw NOT_PLAIN;
-  const prototype = Object.getPrototypeOf(value) as unknown;
-  if (prototype === ARRAY_PROTOTYPE) {
-    const array = value as unknown[];
-    let copy: unknown[] | undefined;
-    for (let i = 0; i < array.length; i++) {
-      const item = array[i];
-      const ordered = typeof item === 'string' ? item : canonicalOrder(item, depth + 1);
-      if (ordered !== item) {
-        copy ??= array.slice();
-        copy[i] = ordered;
-      }
-    }
-    return copy ?? array;
-  }
-  if (prototype !== OBJECT_PROTOTYPE && prototype !== null) throw NOT_PLAIN;
-  const object = value as Record<string, unknown>;
-  const listed = Object.keys(object);
-  const inOrder = namesInCanonicalOrder(listed);
-  const names = inOrder ? listed : canonicalNames(listed);
-  if (names === undefined) throw NOT_PLAIN;
-  // In order already: the object itself, unless a member's value has to be copied; otherwise a copy in order.
-  let copy: Record<string, unknown> | undefined = inOrder ? undefined : {};
-  for (let i = 0; i < names.length; i++) {
-    const name = names[i] as string;
-    const item = object[name];
-    // Most members are strings: they need no call.
-    const ordered = typeof item === 'string' ? item : canonicalOrder(item, depth + 1);
-    if (copy === undefined) {
-      if (ordered === item) continue;
-      copy = {};
-      for (let j = 0; j < i; j++) addMember(copy, names[j] as string, object[names[j] as string]);
-    }
-    addMember(copy, name, ordered);
-  }
-  return copy ?? object;
-}
-
 /**
  * RFC 8785 (JSON Canonicalization Scheme) text of a JSON value: native JSON.stringify of the value with
  * every object's members in sorted order (RFC 8785 adopts ECMAScript's serialisation of strings,
  * numbers and literals, so for JSON data that is its text), copying only the objects whose members
- * are not in that order yet. What that cannot be trusted with (see canonicalOrder) goes to the
+ * are not in that order yet. What that cannot be trusted with (see canonicalOrder, json/canonical-order.ts) goes to the
  * general serialiser, which writes the same text for JSON data and throws for NaN, Infinity,
  * functions, symbols, BigInt and cycles. test/unit/event-hash.test.ts compares it with the reference
  * implementation (`canonicalize`). It runs for every stored event, on the ingest path and in

@@ -111,6 +111,8 @@ describe('buildRegistrationDocuments', () => {
       '@received': RECEIVED,
       '@signed': false,
       '@line': 1,
+      '@log': undefined,
+      '@position': undefined,
     });
   });
 
