@@ -1,5 +1,6 @@
 import type { DocumentToWrite, IndexTarget } from './event-store-type.js';
 import { inCanonicalOrder } from '../json/canonical-order.js';
+import { RecentShapes } from '../json/recent-shapes.js';
 import type { JsonObject } from '../json/json-object-parser.js';
 import { isPersonalDataEvent, PERSONAL_DATA_FIELDS } from './predefined-fields.js';
 
@@ -65,8 +66,6 @@ function placesOf(isCode: string, receivedAt: Date): RegistrationPlaces {
 
 /** An event's names in RFC 8785 order, split where MLog's own `@` fields go between them. */
 interface EventNameOrder {
-  /** The names as Object.keys lists them: the shape this order is for. */
-  listed: string[];
   /** Names that sort before `@` (first code unit below U+0040), and any starting with `@` (which the validator refuses), so that MLog's own fields, written after them, win. */
   before: string[];
   /** Names that sort after MLog's `@` fields. */
@@ -97,36 +96,14 @@ function shapeDocument(order: EventNameOrder, kind: 0 | 1 | 2): void {
   order.shaped[kind] = document;
 }
 
-/** How many event shapes keep their order: the events of one system mostly share a few. */
-const KNOWN_SHAPES = 16;
-/** The orders of the latest shapes, the most recently used first. */
-const knownShapes: EventNameOrder[] = [];
-
-function sameNames(a: string[], b: string[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
-
-/** The RFC 8785 order (UTF-16 code units) of an event's names, worked out once per shape. */
-function eventNameOrder(event: JsonObject): EventNameOrder {
-  const listed = Object.keys(event);
-  for (let i = 0; i < knownShapes.length; i++) {
-    const known = knownShapes[i] as EventNameOrder;
-    if (sameNames(known.listed, listed)) {
-      if (i > 0) {
-        knownShapes.splice(i, 1);
-        knownShapes.unshift(known);
-      }
-      return known;
-    }
-  }
+/** The RFC 8785 order (UTF-16 code units) of an event's names. */
+function nameOrder(listed: string[]): EventNameOrder {
   const sorted = [...listed].sort();
-  const order: EventNameOrder = { shaped: [undefined, undefined, undefined], listed, before: sorted.filter((name) => name < '@' || name.startsWith('@')), after: sorted.filter((name) => name > '@' && !name.startsWith('@')) };
-  knownShapes.unshift(order);
-  if (knownShapes.length > KNOWN_SHAPES) knownShapes.pop();
-  return order;
+  return { shaped: [undefined, undefined, undefined], before: sorted.filter((name) => name < '@' || name.startsWith('@')), after: sorted.filter((name) => name > '@' && !name.startsWith('@')) };
 }
+
+/** The orders of the latest 16 event shapes, each worked out once: the events of one system mostly share a few. */
+const eventNameOrders = new RecentShapes(16, nameOrder);
 
 /**
  * Copies the members `names` of `event` to `document`, each object or array among them with its
@@ -161,7 +138,7 @@ export function buildRegistrationDocuments(events: AcceptedEvent[], context: Reg
   events.forEach((accepted, position) => {
     const id = storedEventId(context.uid, position);
     const { event, signature } = accepted;
-    const order = eventNameOrder(event);
+    const order = eventNameOrders.of(Object.keys(event));
     shapeDocument(order, signature === undefined ? 0 : signature.firstEventPosition === position ? 1 : 2);
     // Member by member in RFC 8785 order, MLog's fields by their constant names in sorted order.
     const document: JsonObject = {};

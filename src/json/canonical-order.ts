@@ -6,6 +6,8 @@
  * as it builds the document.
  */
 
+import { RecentShapes } from './recent-shapes.js';
+
 /** Thrown inside canonicalOrder when a value is one that native JSON.stringify cannot be trusted with. */
 export const NOT_PLAIN = new Error('not plain JSON data');
 /** Deeper than this, canonicalOrder gives up (a cycle, or data no event holds) and the general serialiser decides. */
@@ -19,46 +21,19 @@ export function namesInCanonicalOrder(names: string[]): boolean {
   return true;
 }
 
-/** How many orders of names canonicalOrder keeps: the shapes of the events of the latest calls, and of the objects inside them. */
-const KNOWN_ORDERS = 16;
-
-/** An object's names as Object.keys lists them, and the same names in RFC 8785 order (undefined when ECMAScript cannot list them in that order). */
-interface NameOrder {
-  listed: string[];
-  sorted: string[] | undefined;
-}
-
-/** The latest orders worked out, the most recently used first: events of one system mostly share a few shapes, so each is sorted once. */
-const knownOrders: NameOrder[] = [];
-
-function sameNames(a: string[], b: string[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
-
 /**
  * `names` (an object's own names, not in RFC 8785 order) sorted by UTF-16 code units, or undefined
  * when an object cannot list them in that order: ECMAScript lists integer-like names ("2", "10")
  * first, in numeric order, whatever the order they are added in.
  */
-function canonicalNames(names: string[]): string[] | undefined {
-  for (let i = 0; i < knownOrders.length; i++) {
-    const known = knownOrders[i] as NameOrder;
-    if (sameNames(known.listed, names)) {
-      if (i > 0) {
-        knownOrders.splice(i, 1);
-        knownOrders.unshift(known);
-      }
-      return known.sorted;
-    }
-  }
+function sortNames(names: string[]): string[] | undefined {
   const sorted = [...names].sort(); // by UTF-16 code units: RFC 8785's order
   const listable = sorted.every((name) => !/^[0-9]/.test(name)) || namesInCanonicalOrder(Object.keys(Object.fromEntries(sorted.map((name) => [name, 0]))));
-  knownOrders.unshift({ listed: names, sorted: listable ? sorted : undefined });
-  if (knownOrders.length > KNOWN_ORDERS) knownOrders.pop();
   return listable ? sorted : undefined;
 }
+
+/** The orders of the latest 16 shapes: the events of the latest calls, and the objects inside them. */
+const canonicalNames = new RecentShapes(16, sortNames);
 
 /** Adds a member to a copy being built; a name "__proto__" becomes a member, not the prototype. */
 export function addMember(copy: Record<string, unknown>, name: string, value: unknown): void {
@@ -100,7 +75,7 @@ export function canonicalOrder(value: unknown, depth: number): unknown {
   const object = value as Record<string, unknown>;
   const listed = Object.keys(object);
   const inOrder = namesInCanonicalOrder(listed);
-  const names = inOrder ? listed : canonicalNames(listed);
+  const names = inOrder ? listed : canonicalNames.of(listed);
   if (names === undefined) throw NOT_PLAIN;
   // In order already: the object itself, unless a member's value has to be copied; otherwise a copy in order.
   let copy: Record<string, unknown> | undefined = inOrder ? undefined : {};
