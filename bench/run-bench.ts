@@ -58,6 +58,7 @@ interface Options {
   /** Run MLog's production build (`node dist/main.js`, made by `npm run build` first) instead of the sources through tsx. */
   compiled: boolean;
   queryRate?: number;
+  signedRate?: number;
   workers: number;
   mlogEnv: Record<string, string>;
   /** Node flags of MLog's process instead of bin/mlog-server's (its MLOG_NODE_FLAGS); [] runs node with its defaults. */
@@ -121,12 +122,13 @@ function parseOptions(argv: string[]): Options {
     .option('--node-options <flags>', 'node flags of MLog\'s process, space-separated, instead of those bin/mlog-server gives it (e.g. "--max-semi-space-size=4"; "" runs node with its defaults)', nodeFlags)
     .option('--node-env <settings>', 'more environment of MLog\'s process, comma-separated (e.g. MALLOC_ARENA_MAX=4; MALLOC_ARENA_MAX= keeps glibc\'s default instead of bin/mlog-server\'s 2)', processEnvironment)
     .option('--workers <n>', 'MLog worker processes (MLOG_WORKERS; default 1)', positive)
+    .option('--signed-rate <n>', 'calls/s of the paced single-event row (default: half of 0.4 × the ceiling, at most 0.7 × the rate MLog reached in the closed loop)', positive)
     .option('--query-rate <n>', 'queries/s of the paced query measurements (default: half the rate MLog reached in the closed loop)', positive)
     .option('--profile <dir>', 'run MLog with --cpu-prof and write its CPU profile (.cpuprofile, for Chrome DevTools) to this directory')
     .option('--tsx', "run MLog's sources through tsx instead of its production build (node dist/main.js, built first with npm run build)", false)
     .option('--cluster', 'run the ingest scenarios on one node and then on a local three-node cluster with one replica, and print the ratio of each figure (bench/cluster-comparison.ts)', false)
     .parse(argv);
-  const raw = program.opts<{ cluster: boolean; quick: boolean; seconds?: number; warmup?: number; only?: Scenario[]; json?: string; profile?: string; tsx: boolean; queryRate?: number; workers?: number; mlogEnv?: Record<string, string>; nodeOptions?: string[]; nodeEnv?: Record<string, string>; esWarmup?: number; seedEvents?: number }>();
+  const raw = program.opts<{ cluster: boolean; quick: boolean; seconds?: number; warmup?: number; only?: Scenario[]; json?: string; profile?: string; tsx: boolean; queryRate?: number; signedRate?: number; workers?: number; mlogEnv?: Record<string, string>; nodeOptions?: string[]; nodeEnv?: Record<string, string>; esWarmup?: number; seedEvents?: number }>();
   const options: Options = {
     quick: raw.quick,
     seconds: raw.seconds ?? (raw.quick ? 3 : 30),
@@ -142,6 +144,7 @@ function parseOptions(argv: string[]): Options {
   if (raw.json !== undefined) options.json = raw.json;
   if (raw.profile !== undefined) options.profile = path.resolve(raw.profile);
   if (raw.queryRate !== undefined) options.queryRate = raw.queryRate;
+  if (raw.signedRate !== undefined) options.signedRate = raw.signedRate;
   if (raw.nodeOptions !== undefined) options.nodeOptions = raw.nodeOptions;
   return options;
 }
@@ -354,8 +357,8 @@ async function main(): Promise<void> {
       // "p99 under 50 ms at half that rate": half of 0.4 × ceiling when the ceiling is known (what the target speaks of), else half of what MLog reached;
       // never above PACED_SHARE_OF_CLOSED_LOOP × what MLog reached closed-loop in this run, so that calls do not queue past MLog's own capacity.
       const targetRate = (ceiling === undefined ? result.unitsPerSecond : 0.4 * ceiling.unitsPerSecond) / 2;
-      const capped = targetRate > PACED_SHARE_OF_CLOSED_LOOP * result.unitsPerSecond;
-      const half = Math.max(1, capped ? PACED_SHARE_OF_CLOSED_LOOP * result.unitsPerSecond : targetRate);
+      const capped = options.signedRate === undefined && targetRate > PACED_SHARE_OF_CLOSED_LOOP * result.unitsPerSecond;
+      const half = options.signedRate ?? Math.max(1, capped ? PACED_SHARE_OF_CLOSED_LOOP * result.unitsPerSecond : targetRate);
       const cappedNote = capped ? `, capped at ${PACED_SHARE_OF_CLOSED_LOOP} × the closed loop's ${result.unitsPerSecond.toFixed(0)}/s (the target's ${targetRate.toFixed(0)}/s is past MLog's capacity here)` : '';
       if (capped) log(`paced rate${cappedNote.slice(1)}`);
       const paced = await register(`one signed event per call, ${SINGLE_CONNECTIONS} connections, paced`, SINGLE_CONNECTIONS, bodies, 1, half);

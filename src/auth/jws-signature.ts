@@ -4,7 +4,9 @@
  * Why not jose here: jose 6 verifies through WebCrypto, which on Node 20 keeps the event loop busy
  * about 42 µs per RS256 (2048-bit) verification, while node:crypto's one-shot `verify` with a
  * callback runs the RSA/ECDSA work on libuv's thread pool and keeps it busy about 21 µs
- * (`npm run bench:hot-path`, see docs/performance.md). The checks
+ * (`npm run bench:hot-path`, see docs/performance.md). The thread pool pays off for many signatures
+ * at once; one alone is cheaper checked in place (verifyJwsSignatureNow, `npm run
+ * bench:jws-verification`). The checks
  * are the ones jose makes for the algorithms MLog accepts, and test/unit/jws-signature.test.ts holds
  * this module to jose's verdict on the same tokens and keys:
  * - the key must suit the algorithm: RSA (at least 2048 bits) for RS*, PS*; EC P-256 for ES256,
@@ -65,26 +67,50 @@ export function keyMismatch(alg: JwsAlgorithm, key: KeyObject): string | undefin
   return undefined;
 }
 
+function verifyOptions(alg: JwsAlgorithm, key: KeyObject) {
+  const route = ROUTES[alg];
+  return route.family === 'pss'
+    ? { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_DIGEST }
+    : route.family === 'pkcs1'
+      ? { key, padding: constants.RSA_PKCS1_PADDING }
+      : { key, dsaEncoding: 'ieee-p1363' as const };
+}
+
+/** False when `signature` cannot be one of `alg` by its length alone (an ECDSA signature is of fixed size). */
+function hasPossibleLength(alg: JwsAlgorithm, signature: Buffer): boolean {
+  const curve = ROUTES[alg].curve;
+  return curve === undefined || signature.length === curve.signatureBytes;
+}
+
 /**
  * Whether `signature` (raw bytes, already base64url-decoded) is a valid `alg` signature of
- * `signingInput` (`header.payload` as sent) by `key`. The key must suit the algorithm (check with
- * keyMismatch first). Resolves false for any signature that does not verify, including one of the
- * wrong length; never rejects for a bad signature.
+ * `signingInput` (`header.payload` as sent) by `key`, checked on libuv's thread pool. The key must
+ * suit the algorithm (check with keyMismatch first). Resolves false for any signature that does not
+ * verify, including one of the wrong length; never rejects for a bad signature.
  */
 export function verifyJwsSignature(alg: JwsAlgorithm, signingInput: string, signature: Buffer, key: KeyObject): Promise<boolean> {
-  const route = ROUTES[alg];
-  if (route.curve !== undefined && signature.length !== route.curve.signatureBytes) return Promise.resolve(false);
-  const options =
-    route.family === 'pss'
-      ? { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_DIGEST }
-      : route.family === 'pkcs1'
-        ? { key, padding: constants.RSA_PKCS1_PADDING }
-        : { key, dsaEncoding: 'ieee-p1363' as const };
+  if (!hasPossibleLength(alg, signature)) return Promise.resolve(false);
+  const options = verifyOptions(alg, key);
   return new Promise((resolve) => {
     try {
-      verify(route.hash, Buffer.from(signingInput, 'latin1'), options, signature, (error, valid) => resolve(error === null && valid));
+      verify(ROUTES[alg].hash, Buffer.from(signingInput, 'latin1'), options, signature, (error, valid) => resolve(error === null && valid));
     } catch {
       resolve(false);
     }
   });
+}
+
+/**
+ * The same verdict as verifyJwsSignature, reached on the calling thread. A lone verification handed
+ * to the thread pool costs more CPU than the verification itself (the hand-off and the wake-ups of
+ * the pool's thread and of the event loop: `bench/jws-verification.ts` measures both ways), so a
+ * call that carries one or a few signatures is verified here; many are sent to the pool together.
+ */
+export function verifyJwsSignatureNow(alg: JwsAlgorithm, signingInput: string, signature: Buffer, key: KeyObject): boolean {
+  if (!hasPossibleLength(alg, signature)) return false;
+  try {
+    return verify(ROUTES[alg].hash, Buffer.from(signingInput, 'latin1'), verifyOptions(alg, key), signature);
+  } catch {
+    return false;
+  }
 }

@@ -2,7 +2,7 @@ import { AuthenticationError, ValidationError } from '../errors/mlog-error.js';
 import { parseJsonObject } from '../json/json-object-parser.js';
 import { normalizeSerial, SERIAL_HEX_PATTERN, validityProblem, type SigningCertificate } from '../systems/certificate.js';
 import { isCompactJws } from './compact-jws.js';
-import { ACCEPTED_JWS_ALGORITHMS, isAcceptedJwsAlgorithm, keyMismatch, verifyJwsSignature } from './jws-signature.js';
+import { ACCEPTED_JWS_ALGORITHMS, isAcceptedJwsAlgorithm, keyMismatch, verifyJwsSignature, verifyJwsSignatureNow } from './jws-signature.js';
 
 export { ACCEPTED_JWS_ALGORITHMS } from './jws-signature.js';
 
@@ -29,12 +29,15 @@ function decodeSegment(segment: string, what: string, where: string): string {
  * must be the hex serial of one of them; keys carried in the token are never used. Throws
  * AuthenticationError (401) for anything that makes the signature untrustworthy and ValidationError
  * (400) for a malformed token or an unknown critical header. `where` names the line for messages.
+ * The signature itself is checked on libuv's thread pool, or on this thread with `onThisThread`
+ * (cheaper for a call that carries one or a few signatures: see verifyJwsSignatureNow).
  */
 export async function verifyCompactJws(
   jws: string,
   certificatesBySerial: ReadonlyMap<string, SigningCertificate>,
   where: string,
   now: Date,
+  onThisThread = false,
 ): Promise<VerifiedJws> {
   const segments = jws.split('.');
   const [headerSegment = '', payloadSegment = '', signatureSegment = ''] = segments;
@@ -82,7 +85,11 @@ export async function verifyCompactJws(
   const mismatch = keyMismatch(alg, certificate.publicKey);
   if (mismatch !== undefined) throw new AuthenticationError(`${where}: the JWS cannot be verified with certificate ${certificate.record.serial}: ${mismatch}.`);
   const signingInput = jws.slice(0, headerSegment.length + 1 + payloadSegment.length);
-  if (!(await verifyJwsSignature(alg, signingInput, Buffer.from(signatureSegment, 'base64url'), certificate.publicKey))) {
+  const signature = Buffer.from(signatureSegment, 'base64url');
+  const verified = onThisThread
+    ? verifyJwsSignatureNow(alg, signingInput, signature, certificate.publicKey)
+    : await verifyJwsSignature(alg, signingInput, signature, certificate.publicKey);
+  if (!verified) {
     throw new AuthenticationError(`${where}: the JWS signature does not verify with certificate ${certificate.record.serial} (${alg}).`);
   }
   const payload = decodeSegment(payloadSegment, 'payload', where);

@@ -16,7 +16,7 @@ import { after, before, describe, test } from 'node:test';
 import { commandLineActor } from '../../src/audit/command-line-actor.js';
 import { VERIFY_FINISHED_EVENT, VERIFY_STARTED_EVENT } from '../../src/evidence/evidence-verification.js';
 import { EVIDENCE_INDEX } from '../../src/storage/index-names.js';
-import { auditRecords, closeInspectionClient, inspectionClient, refresh, storedEvents, type StoredDocument } from '../helpers/elasticsearch-inspection.js';
+import { auditRecords, closeInspectionClient, inspectionClient, refresh, storedEvents, whileAuditRefusesWrites, type StoredDocument } from '../helpers/elasticsearch-inspection.js';
 import { runMlogCli } from '../helpers/run-mlog-cli.js';
 import { event, TestMLog, type TestSystem } from '../helpers/test-mlog.js';
 
@@ -305,18 +305,12 @@ describe('mlog verify and mlog verify-receipt (command line)', () => {
   });
 
   test('when the run cannot be recorded (mlog_audit refuses writes), verify reads nothing: it exits 1, says why, and prints no report', async () => {
-    const client = inspectionClient();
     const finishedBefore = await auditRecords(VERIFY_FINISHED_EVENT, { scope_system: system.code });
-    await client.indices.putSettings({ index: 'mlog_audit', settings: { 'index.blocks.write': true } });
-    let json: Awaited<ReturnType<typeof runMlogCli>>;
-    let text: Awaited<ReturnType<typeof runMlogCli>>;
-    try {
-      json = await runMlogCli(['verify', '--system', system.code, '--json'], { MLOG_SIGNING_KEY: keyPath });
-      text = await runMlogCli(['verify', '--all'], { MLOG_SIGNING_KEY: keyPath });
-    } finally {
-      await client.indices.putSettings({ index: 'mlog_audit', settings: { 'index.blocks.write': null } });
-    }
-    for (const run of [json, text]) {
+    const runs = await whileAuditRefusesWrites(async () => [
+      await runMlogCli(['verify', '--system', system.code, '--json'], { MLOG_SIGNING_KEY: keyPath }),
+      await runMlogCli(['verify', '--all'], { MLOG_SIGNING_KEY: keyPath }),
+    ]);
+    for (const run of runs) {
       assert.equal(run.code, 1, run.stdout);
       assert.match(run.stderr, /mlog verify cannot record its run in the audit index \(mlog_audit\), so it reads no event of the record/);
       assert.equal(run.stdout, '', 'no report, no counts, no findings');

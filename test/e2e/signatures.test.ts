@@ -11,6 +11,7 @@ import { FlattenedSign, importPKCS8 } from 'jose';
 import type { IssuedCertificate } from '../../scripts/dev-pki.js';
 import { TestMLog, TestSystem, event, uniqueCode, type HttpAnswer } from '../helpers/test-mlog.js';
 import { closeInspectionClient, countDocuments, documentsWithMarker, eventIndexPattern, inspectionClient, storedEvents, type StoredDocument } from '../helpers/elasticsearch-inspection.js';
+import { SIGNATURES_VERIFIED_IN_LINE } from '../../src/events/ingest-service.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -378,6 +379,24 @@ describe('refused with 401', () => {
     const [header, , signature] = jws.split('.');
     const altered = `${header}.${b64url(JSON.stringify(event({ event_correlation: mark, amount: '1000000' })))}.${signature}`;
     await expectRefusal(rsa, altered, mark, 401, /signature/);
+  });
+
+  // A call of up to SIGNATURES_VERIFIED_IN_LINE signed lines is verified on the event loop, a longer one on the thread pool: both routes through the door.
+  test(`a batch of ${SIGNATURES_VERIFIED_IN_LINE} signed lines and one of ${SIGNATURES_VERIFIED_IN_LINE + 2} are stored whole; a line whose signature does not verify refuses either, naming it`, async () => {
+    for (const lines of [SIGNATURES_VERIFIED_IN_LINE, SIGNATURES_VERIFIED_IN_LINE + 2]) {
+      const mark = marker();
+      const signed = await Promise.all(Array.from({ length: lines }, (_, index) => rsa.sign(event({ event_correlation: mark, event_id: `batch-${index + 1}` }))));
+      const uid = assertRegistered(await rsa.register(signed.join('\n'), { headers: { 'Content-Type': 'text/plain' } }));
+      const stored = await documentsWithMarker(rsa.code, mark);
+      assert.equal(stored.length, lines, `${lines} signed lines, ${lines} events`);
+      for (const doc of stored) assert.equal(doc.source['@uid'], uid);
+
+      const refusedMark = marker();
+      const batch = await Promise.all(Array.from({ length: lines }, (_, index) => rsa.sign(event({ event_correlation: refusedMark, event_id: `refused-${index + 1}`, amount: '100' }))));
+      const [header, , signature] = (batch[lines - 2] as string).split('.');
+      batch[lines - 2] = `${header}.${b64url(JSON.stringify(event({ event_correlation: refusedMark, event_id: `refused-${lines - 1}`, amount: '1000000' })))}.${signature}`;
+      await expectRefusal(rsa, batch.join('\n'), refusedMark, 401, new RegExp(`^Line ${lines - 1}: the JWS signature does not verify`));
+    }
   });
 
   test('a header altered after signing (alg switched within the accepted list)', async () => {

@@ -153,13 +153,20 @@ function randomOf(seed: number): () => number {
 const AWKWARD_STRINGS = ['', 'a', 'é', '\u2028', '\ud83d\ude00', '\ud800', '\udc00x', '"', '\\', '\b\f\n\r\t', '\u0000\u001f', '\u007f', '1', '10', '2', '__proto__', '@hash', '"_source":{', '}]'];
 const AWKWARD_NUMBERS = [0, -0, 1, -1, 12.5, 100, 123456789012345, 1e21, 1e-7, 0.1, 123456789012345680000, Number.MAX_SAFE_INTEGER, 5e-324];
 
+/** Runs of up to 40 plain characters between awkward ones: the scanner takes short runs one by one and searches past long ones. */
+function longString(random: () => number, pick: <T>(list: readonly T[]) => T): string {
+  let text = '';
+  for (let part = 1 + Math.floor(random() * 3); part > 0; part--) text += 'm'.repeat(Math.floor(random() * 41)) + pick(AWKWARD_STRINGS);
+  return text;
+}
+
 function randomJson(random: () => number, depth: number): unknown {
   const pick = <T>(list: readonly T[]): T => list[Math.floor(random() * list.length)] as T;
   const kind = depth === 0 ? 5 : depth > 2 ? Math.floor(random() * 4) : Math.floor(random() * 6);
   if (kind === 0) return pick(AWKWARD_STRINGS);
   if (kind === 1) return pick(AWKWARD_NUMBERS);
   if (kind === 2) return pick([true, false, null]);
-  if (kind === 3) return pick(AWKWARD_STRINGS) + String(Math.floor(random() * 100));
+  if (kind === 3) return random() < 0.5 ? pick(AWKWARD_STRINGS) + String(Math.floor(random() * 100)) : longString(random, pick);
   if (kind === 4) return Array.from({ length: Math.floor(random() * 4) }, () => randomJson(random, depth + 1));
   return Object.fromEntries(Array.from({ length: Math.floor(random() * 5) }, () => [pick(AWKWARD_STRINGS) + pick(['', 'b', 'é']), randomJson(random, depth + 1)]));
 }

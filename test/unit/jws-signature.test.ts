@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { generateKeyPairSync, sign as cryptoSign, type KeyObject } from 'node:crypto';
 import { describe, test } from 'node:test';
 import { CompactSign, compactVerify } from 'jose';
-import { ACCEPTED_JWS_ALGORITHMS, keyMismatch, verifyJwsSignature, type JwsAlgorithm } from '../../src/auth/jws-signature.js';
+import { ACCEPTED_JWS_ALGORITHMS, keyMismatch, verifyJwsSignature, verifyJwsSignatureNow, type JwsAlgorithm } from '../../src/auth/jws-signature.js';
 
 type KeyPair = { publicKey: KeyObject; privateKey: KeyObject };
 const rsa = (bits: number): KeyPair => generateKeyPairSync('rsa', { modulusLength: bits });
@@ -26,10 +26,14 @@ async function joseAccepts(jws: string, key: KeyObject): Promise<boolean> {
   );
 }
 
+/** MLog's verdict; both routes (the thread pool's and the one in place) must give the same one. */
 async function mlogAccepts(alg: JwsAlgorithm, jws: string, key: KeyObject): Promise<boolean> {
   if (keyMismatch(alg, key) !== undefined) return false;
   const [header = '', payload = '', signature = ''] = jws.split('.');
-  return verifyJwsSignature(alg, `${header}.${payload}`, Buffer.from(signature, 'base64url'), key);
+  const onThePool = await verifyJwsSignature(alg, `${header}.${payload}`, Buffer.from(signature, 'base64url'), key);
+  const inPlace = verifyJwsSignatureNow(alg, `${header}.${payload}`, Buffer.from(signature, 'base64url'), key);
+  assert.equal(inPlace, onThePool, `${alg}: the verdict in place is the thread pool's`);
+  return onThePool;
 }
 
 /** Changes one character in the middle of a part of the token. */
@@ -41,7 +45,7 @@ function tamper(jws: string, part: 1 | 2): string {
   return parts.join('.');
 }
 
-describe('verifyJwsSignature gives jose\'s verdict', () => {
+describe('verifyJwsSignature and verifyJwsSignatureNow give jose\'s verdict', () => {
   for (const alg of ACCEPTED_JWS_ALGORITHMS) {
     test(`${alg}: valid, tampered, truncated, another key, a key of the wrong kind`, async () => {
       const jws = await signed(alg);
