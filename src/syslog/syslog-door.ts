@@ -24,9 +24,11 @@ export const DOOR_NAMES: Record<SyslogDoorKind, string> = { tls: 'SYSLOG-TLS', r
 
 /**
  * Messages of one connection read and not yet answered; past it the connection is not read. They are
- * stored in groups (below), each group one write, so they share Elasticsearch bulks.
+ * stored in groups (below), each group one write, so they share Elasticsearch bulks. 4,000 held MLog's
+ * RSS at 211–233 MB under `npm run bench -- --only syslog` (4 connections), 2,000 at 180–193 MB, at
+ * the same rate (docs/performance.md, "A quiet machine").
  */
-export const MESSAGES_IN_FLIGHT_PER_CONNECTION = 4_000;
+export const MESSAGES_IN_FLIGHT_PER_CONNECTION = 2_000;
 
 /** Bytes of messages of one connection read and not yet answered; past it the connection is not read. */
 export const BYTES_IN_FLIGHT_PER_CONNECTION = 8 * 1024 * 1024;

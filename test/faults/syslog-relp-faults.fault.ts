@@ -193,7 +193,7 @@ for (const block of ['index', 'cluster'] as const) {
     await mlog.addSystem(code, certificate);
     const socket = await tlsSyslogClient(Number(ports.env.MLOG_SYSLOG_TLS_PORT), pki.caPem, certificate);
     const marker = randomUUID().replace(/-/g, '');
-    // More than MLog holds unstored (4,000 messages, 8 MiB) plus what the kernel's socket buffers take, and more than MLog
+    // More than MLog holds unstored (2,000 messages, 8 MiB) plus what the kernel's socket buffers take, and more than MLog
     // stores between its first stored messages and the block, so that the block holds the sender.
     const total = 40_000;
     const padding = 'p'.repeat(1500);
