@@ -6,6 +6,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import { buildRegistrationDocuments } from '../src/events/stored-event.js';
+import { CLIENT_QUERY_EVENT_TYPE } from '../src/events/event-store-type.js';
+import { describeClientQuery } from '../src/events/query-service.js';
+import { hashedEventText, LOG_FIELD, POSITION_FIELD } from '../src/evidence/event-hash.js';
 import { buildEventSearchBody } from '../src/storage/event-query-builder.js';
 import type { EventSearch } from '../src/events/event-store-type.js';
 import { eventIndexName, eventIndexPattern, indexNameOf } from '../src/storage/index-names.js';
@@ -133,7 +136,13 @@ export interface QueryTimings {
 }
 
 export type QueryKind = 'uid' | 'range';
-export type QueryTarget = 'elasticsearch' | 'mlog';
+/**
+ * Where a query goes: straight to Elasticsearch (the search alone), to Elasticsearch with the query's
+ * record (the search and, at the same time, a `_bulk` of the MLog.ClientQuery document MLog writes for
+ * it, into the same index: what Elasticsearch must do for each query MLog answers, with no MLog in
+ * between), or through MLog.
+ */
+export type QueryTarget = 'elasticsearch' | 'elasticsearch-with-record' | 'mlog';
 
 /**
  * The four query loads over a seeded IS: by UID or by range, straight to Elasticsearch or through
@@ -150,14 +159,19 @@ export class QueryBench {
     private readonly seeded: SeededSystem,
     private readonly timings: QueryTimings,
   ) {
-    this.es = new HttpClient(elasticsearchUrl, timings.concurrency);
+    // Twice the callers' connections: with its record, each query is two requests at once.
+    this.es = new HttpClient(elasticsearchUrl, timings.concurrency * 2);
     this.searchPath = `/${eventIndexPattern(seeded.code)}/_search?ignore_unavailable=true&allow_no_indices=true`;
   }
 
   /** Closed loop over `timings.concurrency` connections, or paced at `ratePerSecond` calls started per second. */
   measure(kind: QueryKind, target: QueryTarget, ratePerSecond?: number): Promise<LoadResult> {
     const randoms = Array.from({ length: this.timings.concurrency }, (_, worker) => new Random(1000 + worker));
-    const call = kind === 'uid' ? (target === 'elasticsearch' ? this.elasticsearchUid : this.mlogUid) : target === 'elasticsearch' ? this.elasticsearchRange : this.mlogRange;
+    const calls = {
+      uid: { elasticsearch: this.elasticsearchUid, 'elasticsearch-with-record': this.withRecord(this.elasticsearchUid), mlog: this.mlogUid },
+      range: { elasticsearch: this.elasticsearchRange, 'elasticsearch-with-record': this.withRecord(this.elasticsearchRange), mlog: this.mlogRange },
+    } as const;
+    const call = calls[kind][target];
     return runLoad({
       concurrency: this.timings.concurrency,
       warmupMs: this.timings.warmupMs,
@@ -173,6 +187,37 @@ export class QueryBench {
 
   close(): void {
     this.es.close();
+  }
+
+  private recordsWritten = 0;
+
+  /**
+   * The query sent together with the record MLog writes for it: an MLog.ClientQuery document of MLog's
+   * shape (buildRegistrationDocuments, with @log, @position and @hash as the evidence log sets them),
+   * created in the IS's index of this month by a `_bulk` of its own, as MLog's group commit sends a
+   * lone record. The call ends when both have answered, as MLog's answer waits for both.
+   */
+  private withRecord(search: (random: Random) => Promise<{ status: number; found: boolean }>): (random: Random) => Promise<{ status: number; found: boolean }> {
+    return async (random) => {
+      const receivedAt = new Date();
+      const event = {
+        event_time: receivedAt.toISOString(),
+        event_type: CLIENT_QUERY_EVENT_TYPE,
+        event_source: 'MLog',
+        legal_entity: '1000000000000',
+        legal_basis: 'Benchmark',
+        event_message: describeClientQuery({ from: '', to: '', basis: 'Benchmark', reason: '', filter: [], page: 0, pageSize: 50 }),
+      };
+      const [doc] = buildRegistrationDocuments([{ event, origin: CLIENT_QUERY_EVENT_TYPE, line: 0 }], { uid: randomUUID(), isCode: this.seeded.code, receivedAt });
+      if (doc === undefined) throw new Error('no record document was built');
+      doc.document[LOG_FIELD] = 'bench-query-records';
+      doc.document[POSITION_FIELD] = this.recordsWritten++;
+      const { text } = hashedEventText(doc.document);
+      const bulk = `{"create":{"_index":"${eventIndexName(this.seeded.code, receivedAt)}","_id":"${doc.id}"}}\n${text}\n`;
+      const [answer, recorded] = await Promise.all([search(random), this.es.request('POST', '/_bulk?filter_path=errors', bulk, 'application/x-ndjson')]);
+      if (recorded.status !== 200 || recorded.body.includes('"errors":true')) return { status: recorded.status === 200 ? 500 : recorded.status, found: false };
+      return answer;
+    };
   }
 
   private hitsOf(body: string): number {
