@@ -145,8 +145,8 @@ export type QueryKind = 'uid' | 'range';
 export type QueryTarget = 'elasticsearch' | 'elasticsearch-with-record' | 'mlog';
 
 /**
- * The four query loads over a seeded IS: by UID or by range, straight to Elasticsearch or through
- * MLog. Every measurement of one kind replays the same random sequence of UIDs / ranges (one seeded
+ * The query loads over a seeded IS: by UID or by range, straight to Elasticsearch (alone or with each
+ * query's record) or through MLog. Every measurement of one kind replays the same random sequence of UIDs / ranges (one seeded
  * generator per connection), so Elasticsearch and MLog are asked the same questions.
  */
 export class QueryBench {
