@@ -6,8 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { buildRegistrationDocuments } from '../src/events/stored-event.js';
-import { CLIENT_QUERY_EVENT_TYPE } from '../src/events/event-store-type.js';
-import { describeClientQuery } from '../src/events/query-service.js';
+import { clientQueryRecordDocuments, describeClientQuery } from '../src/events/query-service.js';
 import { hashedEventText, LOG_FIELD, POSITION_FIELD } from '../src/evidence/event-hash.js';
 import { buildEventSearchBody } from '../src/storage/event-query-builder.js';
 import type { EventSearch } from '../src/events/event-store-type.js';
@@ -192,23 +191,16 @@ export class QueryBench {
   private recordsWritten = 0;
 
   /**
-   * The query sent together with the record MLog writes for it: an MLog.ClientQuery document of MLog's
-   * shape (buildRegistrationDocuments, with @log, @position and @hash as the evidence log sets them),
+   * The query sent together with the record MLog writes for it: the MLog.ClientQuery document MLog
+   * builds (clientQueryRecordDocuments, with @log, @position and @hash as the evidence log sets them),
    * created in the IS's index of this month by a `_bulk` of its own, as MLog's group commit sends a
    * lone record. The call ends when both have answered, as MLog's answer waits for both.
    */
   private withRecord(search: (random: Random) => Promise<{ status: number; found: boolean }>): (random: Random) => Promise<{ status: number; found: boolean }> {
     return async (random) => {
       const receivedAt = new Date();
-      const event = {
-        event_time: receivedAt.toISOString(),
-        event_type: CLIENT_QUERY_EVENT_TYPE,
-        event_source: 'MLog',
-        legal_entity: '1000000000000',
-        legal_basis: 'Benchmark',
-        event_message: describeClientQuery({ from: '', to: '', basis: 'Benchmark', reason: '', filter: [], page: 0, pageSize: 50 }),
-      };
-      const [doc] = buildRegistrationDocuments([{ event, origin: CLIENT_QUERY_EVENT_TYPE, line: 0 }], { uid: randomUUID(), isCode: this.seeded.code, receivedAt });
+      const description = describeClientQuery({ from: '', to: '', basis: 'Benchmark', reason: '', filter: [], page: 0, pageSize: 50 });
+      const [doc] = clientQueryRecordDocuments({ code: this.seeded.code, idno: '1000000000000' }, { legal_basis: 'Benchmark' }, description, receivedAt, randomUUID());
       if (doc === undefined) throw new Error('no record document was built');
       doc.document[LOG_FIELD] = 'bench-query-records';
       doc.document[POSITION_FIELD] = this.recordsWritten++;

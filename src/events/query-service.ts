@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { NotFoundError, ValidationError } from '../errors/mlog-error.js';
 import type { Logger } from '../logging/logger.js';
-import { CLIENT_QUERY_EVENT_TYPE, type EventSearch, type EventStore, type FieldCondition } from './event-store-type.js';
+import { CLIENT_QUERY_EVENT_TYPE, type DocumentToWrite, type EventSearch, type EventStore, type FieldCondition } from './event-store-type.js';
 import type { KnownSystem } from '../systems/system-registry.js';
 import { FULL_TEXT_FIELD, type FilterPair } from './filter-parser.js';
 import type { JsonObject } from '../json/json-object-parser.js';
@@ -158,19 +158,20 @@ export class QueryService {
 
   /** Registers the query itself, in the caller's own index, as an MLog.ClientQuery event. */
   async recordClientQuery(caller: KnownSystem, legal: LegalParameters, description: string, at: Date, uid: string = randomUUID()): Promise<void> {
-    const event: JsonObject = {
-      event_time: at.toISOString(),
-      event_type: CLIENT_QUERY_EVENT_TYPE,
-      event_source: 'MLog',
-      legal_entity: legal.legal_entity ?? caller.system.idno,
-      ...legal,
-      event_message: description,
-    };
-    await this.store.writeAll(
-      buildRegistrationDocuments([{ event, origin: CLIENT_QUERY_EVENT_TYPE, line: 0 }], { uid, isCode: caller.system.code, receivedAt: at }),
-      'query-record',
-      caller.system.code,
-    );
+    await this.store.writeAll(clientQueryRecordDocuments(caller.system, legal, description, at, uid), 'query-record', caller.system.code);
     this.logger.debug('client query recorded', { system: caller.system.code, uid });
   }
+}
+
+/** The documents of one query's MLog.ClientQuery record, for the caller's own index (the benchmark writes the same). */
+export function clientQueryRecordDocuments(system: { code: string; idno: string }, legal: LegalParameters, description: string, at: Date, uid: string): DocumentToWrite[] {
+  const event: JsonObject = {
+    event_time: at.toISOString(),
+    event_type: CLIENT_QUERY_EVENT_TYPE,
+    event_source: 'MLog',
+    legal_entity: legal.legal_entity ?? system.idno,
+    ...legal,
+    event_message: description,
+  };
+  return buildRegistrationDocuments([{ event, origin: CLIENT_QUERY_EVENT_TYPE, line: 0 }], { uid, isCode: system.code, receivedAt: at });
 }
