@@ -209,6 +209,12 @@ export const CONFIGURATION = {
       parse: oneOf(['on', 'off'] as const),
       default: 'on',
     }),
+    queryDirect: withDefault({
+      variable: 'MLOG_QUERY_DIRECT',
+      doc: '`on` answers `GET /query` and `GET /query/{uid}` on node:https directly, before Express, with the same checks, limits, answers and records (less CPU per query); `off` routes them through Express like every other call',
+      parse: oneOf(['on', 'off'] as const),
+      default: 'on',
+    }),
     writeDeadlineSeconds: withDefault({
       variable: 'MLOG_WRITE_DEADLINE_SECONDS',
       doc: 'how long a call may wait for Elasticsearch, retries included, before 503',

@@ -15,6 +15,7 @@ import { errorResponder, onlyMethods } from './error-response.js';
 import type { MLogError } from '../errors/mlog-error.js';
 import { recordRefusedCall } from './connection-refusals.js';
 import { connectionCaller } from './peer-credentials.js';
+import { queryDoor } from './query-door.js';
 import { registerDoor } from './register-door.js';
 import { requestContext, requestTracker } from './request-context.js';
 import { requestHead } from './request-head.js';
@@ -37,8 +38,10 @@ export interface PublicAppServices {
   logger: Logger;
   metrics: Metrics;
   rejections: RejectionRecorder;
-  /** Answer POST /register on node:http directly, before Express (register-door.ts; MLOG_REGISTER_DIRECT). */
+  /** Answer POST /register on node:https directly, before Express (register-door.ts; MLOG_REGISTER_DIRECT). */
   registerDirect?: boolean;
+  /** Answer GET /query and GET /query/{uid} on node:https directly, before Express (query-door.ts; MLOG_QUERY_DIRECT). */
+  queryDirect?: boolean;
   /** Further routes for identified callers (built in the composition root). */
   routes?: Router[];
 }
@@ -81,8 +84,8 @@ function recordRefusal(rejections: RejectionRecorder): (request: Request, respon
 
 /**
  * The public API of MLog: /register and /query, for information systems identified by mutual TLS; the
- * public listener's request handler (with `registerDirect`, POST /register answered by register-door.ts
- * before the Express app).
+ * public listener's request handler (with `registerDirect`, POST /register answered by register-door.ts,
+ * and with `queryDirect`, GET /query and /query/{uid} by query-door.ts, before the Express app).
  */
 export function createPublicApp(services: PublicAppServices): RequestListener {
   const app = express();
@@ -105,5 +108,6 @@ export function createPublicApp(services: PublicAppServices): RequestListener {
     throw new NotFoundError(`There is no ${request.method} ${request.path} in the MLog API; see POST /register, GET /query and GET /query/{uid}.`);
   });
   app.use(errorResponder(services.logger, recordRefusal(services.rejections)));
-  return services.registerDirect === true ? registerDoor({ ...services, register, track }, app) : app;
+  const queried: RequestListener = services.queryDirect === true ? queryDoor({ ...services, track }, app) : app;
+  return services.registerDirect === true ? registerDoor({ ...services, register, track }, queried) : queried;
 }

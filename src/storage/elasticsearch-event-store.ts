@@ -3,7 +3,7 @@ import type { Client, estypes } from '@elastic/elasticsearch';
 import { OverloadedError, StorageUnavailableError, TooManyRequestsError, ValidationError } from '../errors/mlog-error.js';
 import type { JsonObject } from '../json/json-object-parser.js';
 import type { Logger } from '../logging/logger.js';
-import { buildEventSearchBody } from './event-query-builder.js';
+import { buildEventSearchBody, EVENT_SEARCH_FILTER_PATH } from './event-query-builder.js';
 import type { DocumentToWrite, EventPage, EventSearch, EventStore, WriteKind } from '../events/event-store-type.js';
 import { CompensationDeletes, jittered, type LocatedDocument } from './compensation-deletes.js';
 import { couldMatchQueryRecords, RefreshTracker } from './refresh-tracker.js';
@@ -278,14 +278,15 @@ export class ElasticsearchEventStore implements EventStore {
           index,
           ignore_unavailable: true,
           allow_no_indices: true,
+          filter_path: EVENT_SEARCH_FILTER_PATH,
           ...buildEventSearchBody(search),
         },
         { requestTimeout: remaining, maxRetries: 0, ...UNTRACED },
       );
-      const total = response.hits.total;
+      const total = response.hits?.total;
       return {
         total: typeof total === 'number' ? total : (total?.value ?? 0),
-        events: response.hits.hits.map((hit) => hit._source as JsonObject),
+        events: (response.hits?.hits ?? []).map((hit) => hit._source as JsonObject),
       };
     } catch (error) {
       throw this.readFailure(error);

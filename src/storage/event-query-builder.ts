@@ -1,5 +1,12 @@
 import type { EventSearch } from '../events/event-store-type.js';
 
+/**
+ * What Elasticsearch answers to an event search (its `filter_path`): the total and each hit's `_source`,
+ * nothing else (no `_index`, `_id`, `_score` or `sort` per hit), so less is serialised, sent and parsed.
+ * With no hit, `hits.hits` is left out altogether.
+ */
+export const EVENT_SEARCH_FILTER_PATH = 'hits.total.value,hits.hits._source';
+
 /** MLog's own fields, kept out of query answers (the client gets back what it sent, plus @uid; GET /proof/{uid} gives the evidence fields). */
 export const INTERNAL_FIELDS_HIDDEN_FROM_ANSWERS = ['@id', '@is', '@received', '@signed', '@kid', '@alg', '@jws', '@jws_ref', '@line', '@hash', '@log', '@position'];
 

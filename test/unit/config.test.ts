@@ -42,7 +42,7 @@ describe('loadConfig', () => {
       workers: 1,
       logLevel: 'info',
       registryCacheSeconds: 5,
-      limits: { maxInFlight: 512, maxInFlightPerSystem: 128, maxRegisterBytes: 8 * 1024 * 1024, maxRegisterBytesPerSystem: 768 * 1024, registerDirect: 'on', writeDeadlineSeconds: 10, shutdownGraceSeconds: 10 },
+      limits: { maxInFlight: 512, maxInFlightPerSystem: 128, maxRegisterBytes: 8 * 1024 * 1024, maxRegisterBytesPerSystem: 768 * 1024, registerDirect: 'on', queryDirect: 'on', writeDeadlineSeconds: 10, shutdownGraceSeconds: 10 },
       groupCommit: { waitMs: 1, maxOperations: 500, maxBytes: 5 * 1024 * 1024, maxInFlight: 8, maxWaitingEventsPerSystem: 20_000, maxWaitingBytesPerSystem: 16 * 1024 * 1024, maxWaitingBytes: 64 * 1024 * 1024 },
       retention: { schedule: '15 2 * * *', personalDataMonths: 120, rejectionsMonths: 12 },
       idempotency: { purgeSchedule: '41 * * * *' },
@@ -73,9 +73,11 @@ describe('loadConfig', () => {
 
   test('limits are read; zero or a non-number names the variable', () => {
     const config = loadConfig({ ...minimal, MLOG_MAX_IN_FLIGHT: '64', MLOG_MAX_IN_FLIGHT_PER_IS: '8', MLOG_WRITE_DEADLINE_SECONDS: '3', MLOG_SHUTDOWN_GRACE_SECONDS: '20' });
-    assert.deepEqual(config.limits, { maxInFlight: 64, maxInFlightPerSystem: 8, maxRegisterBytes: 8 * 1024 * 1024, maxRegisterBytesPerSystem: 768 * 1024, registerDirect: 'on', writeDeadlineSeconds: 3, shutdownGraceSeconds: 20 });
+    assert.deepEqual(config.limits, { maxInFlight: 64, maxInFlightPerSystem: 8, maxRegisterBytes: 8 * 1024 * 1024, maxRegisterBytesPerSystem: 768 * 1024, registerDirect: 'on', queryDirect: 'on', writeDeadlineSeconds: 3, shutdownGraceSeconds: 20 });
     assert.throws(() => loadConfig({ ...minimal, MLOG_MAX_IN_FLIGHT: '0' }), /MLOG_MAX_IN_FLIGHT="0" is not a whole number of 1 or more/);
     assert.throws(() => loadConfig({ ...minimal, MLOG_WRITE_DEADLINE_SECONDS: 'ten' }), /MLOG_WRITE_DEADLINE_SECONDS/);
+    assert.equal(loadConfig({ ...minimal, MLOG_QUERY_DIRECT: 'off' }).limits.queryDirect, 'off');
+    assert.throws(() => loadConfig({ ...minimal, MLOG_QUERY_DIRECT: 'yes' }), /MLOG_QUERY_DIRECT="yes" is not one of on, off/);
   });
 
   test('TLS handshake timeout: whole seconds of 1 or more; 0 or a fraction names the variable', () => {
