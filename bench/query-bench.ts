@@ -1,6 +1,6 @@
 /**
  * Queries over an IS holding many events: `GET /query/{uid}` and a range query with two filters and a
- * page of 50 through MLog, against the same search body (buildEventSearchBody) sent straight to
+ * page of 50 through MLog, against the same search (buildEventSearchBody, EVENT_SEARCH_FILTER_PATH) sent straight to
  * Elasticsearch. The IS is seeded straight through `_bulk` into its index mlog-<code>-<yyyy.MM> with
  * MLog's document shape (buildRegistrationDocuments), which is much faster than through /register.
  */
@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { buildRegistrationDocuments } from '../src/events/stored-event.js';
 import { clientQueryRecordDocuments, describeClientQuery } from '../src/events/query-service.js';
 import { hashedEventText, LOG_FIELD, POSITION_FIELD } from '../src/evidence/event-hash.js';
-import { buildEventSearchBody } from '../src/storage/event-query-builder.js';
+import { buildEventSearchBody, EVENT_SEARCH_FILTER_PATH } from '../src/storage/event-query-builder.js';
 import type { EventSearch } from '../src/events/event-store-type.js';
 import { eventIndexName, eventIndexPattern, indexNameOf } from '../src/storage/index-names.js';
 import { ACTIONS, generateEvent, LEGAL_BASES, Random } from './event-generator.js';
@@ -160,11 +160,15 @@ export class QueryBench {
   ) {
     // Twice the callers' connections: with its record, each query is two requests at once.
     this.es = new HttpClient(elasticsearchUrl, timings.concurrency * 2);
-    this.searchPath = `/${eventIndexPattern(seeded.code)}/_search?ignore_unavailable=true&allow_no_indices=true`;
+    // The search MLog sends (storage/elasticsearch-event-store.ts): the same parameters and filter_path.
+    this.searchPath = `/${eventIndexPattern(seeded.code)}/_search?ignore_unavailable=true&allow_no_indices=true&filter_path=${EVENT_SEARCH_FILTER_PATH}`;
   }
 
-  /** Closed loop over `timings.concurrency` connections, or paced at `ratePerSecond` calls started per second. */
-  measure(kind: QueryKind, target: QueryTarget, ratePerSecond?: number): Promise<LoadResult> {
+  /**
+   * Closed loop over `timings.concurrency` connections, or paced at `ratePerSecond` calls started per
+   * second; `onWindow` is told when the measured window starts and ends (a CpuWindow's edge).
+   */
+  measure(kind: QueryKind, target: QueryTarget, ratePerSecond?: number, onWindow?: (edge: 'start' | 'end') => void): Promise<LoadResult> {
     const randoms = Array.from({ length: this.timings.concurrency }, (_, worker) => new Random(1000 + worker));
     const calls = {
       uid: { elasticsearch: this.elasticsearchUid, 'elasticsearch-with-record': this.withRecord(this.elasticsearchUid), mlog: this.mlogUid },
@@ -176,6 +180,7 @@ export class QueryBench {
       warmupMs: this.timings.warmupMs,
       durationMs: this.timings.durationMs,
       ...(ratePerSecond === undefined ? {} : { ratePerSecond }),
+      ...(onWindow === undefined ? {} : { onWindow }),
       call: async (worker) => {
         const answer = await call(randoms[worker] as Random);
         if (answer.status !== 200) return { ok: false, units: 0, outcome: String(answer.status) };
@@ -213,7 +218,8 @@ export class QueryBench {
   }
 
   private hitsOf(body: string): number {
-    return (JSON.parse(body) as { hits: { hits: unknown[] } }).hits.hits.length;
+    // With no hit, the filter_path leaves hits.hits out.
+    return (JSON.parse(body) as { hits?: { hits?: unknown[] } }).hits?.hits?.length ?? 0;
   }
 
   private readonly elasticsearchUid = async (random: Random): Promise<{ status: number; found: boolean }> => {

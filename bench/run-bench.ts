@@ -448,12 +448,15 @@ async function main(): Promise<void> {
       try {
         for (const kind of ['uid', 'range'] as const) {
           const label = kind === 'uid' ? { es: `Elasticsearch uid search (${over})`, mlog: 'MLog GET /query/{uid}' } : { es: 'Elasticsearch range+2 filters, 50', mlog: 'MLog GET /query range' };
-          const measure = async (target: QueryTarget, ratePerSecond?: number): Promise<{ result: LoadResult; rssBytes: number; cpu: number }> => {
+          const measure = async (target: QueryTarget, ratePerSecond?: number): Promise<{ result: LoadResult; rssBytes: number; cpu: number; window: CpuFigures }> => {
             log(`queries: ${kind} through ${target}, ${QUERY_CONNECTIONS} connections${ratePerSecond === undefined ? '' : `, paced at ${ratePerSecond.toFixed(0)}/s`}`);
             rss.reset();
-            const result = await bench.measure(kind, target, ratePerSecond);
-            const measured = { result, rssBytes: rss.peak(), cpu: rss.cpuShare() };
-            log(`  ${summary(result)}`);
+            // MLog's CPU in the window of its own rows (µs per query); the generator's in every row.
+            const cpuWindow = new CpuWindow(target === 'mlog' ? mlog.pid : undefined);
+            const result = await bench.measure(kind, target, ratePerSecond, cpuWindow.edge);
+            const measured = { result, rssBytes: rss.peak(), cpu: rss.cpuShare(), window: cpuWindow.figures() };
+            const perCall = cpuPerCallMicros(measured);
+            log(`  ${summary(result)}${perCall === undefined ? '' : `, MLog CPU ${perCall.toFixed(0)} µs per query`}`);
             return measured;
           };
           // Closed loop: how many queries each answers with 8 connections kept busy (the machine saturated).
@@ -471,16 +474,17 @@ async function main(): Promise<void> {
           const overFloor = mlogPaced.result.p99 / esRecordPaced.result.p99;
           const keptPace = mlogPaced.result.unitsPerSecond >= 0.95 * rate;
           rows.push(
-            { scenario: `${label.es} (${QUERY_CONNECTIONS} conn)`, result: esClosed.result, unit: 'queries/s' },
-            { scenario: `${label.mlog} (${QUERY_CONNECTIONS} conn)`, result: mlogClosed.result, unit: 'queries/s', rssBytes: mlogClosed.rssBytes, cpu: mlogClosed.cpu, ratio: `p99 ${closedRatio.toFixed(1)} × ES`, target: '(saturated: no target)' },
-            { scenario: `${label.es} paced ${rate.toFixed(0)}/s`, result: esPaced.result, unit: 'queries/s' },
-            { scenario: `${label.es} + its record, paced ${rate.toFixed(0)}/s`, result: esRecordPaced.result, unit: 'queries/s', ratio: `p99 ${floorRatio.toFixed(1)} × ES`, target: '(floor under MLog: no target)' },
+            { scenario: `${label.es} (${QUERY_CONNECTIONS} conn)`, result: esClosed.result, unit: 'queries/s', window: esClosed.window },
+            { scenario: `${label.mlog} (${QUERY_CONNECTIONS} conn)`, result: mlogClosed.result, unit: 'queries/s', rssBytes: mlogClosed.rssBytes, cpu: mlogClosed.cpu, window: mlogClosed.window, ratio: `p99 ${closedRatio.toFixed(1)} × ES`, target: '(saturated: no target)' },
+            { scenario: `${label.es} paced ${rate.toFixed(0)}/s`, result: esPaced.result, unit: 'queries/s', window: esPaced.window },
+            { scenario: `${label.es} + its record, paced ${rate.toFixed(0)}/s`, result: esRecordPaced.result, unit: 'queries/s', window: esRecordPaced.window, ratio: `p99 ${floorRatio.toFixed(1)} × ES`, target: '(floor under MLog: no target)' },
             {
               scenario: `${label.mlog} paced ${rate.toFixed(0)}/s`,
               result: mlogPaced.result,
               unit: 'queries/s',
               rssBytes: mlogPaced.rssBytes,
               cpu: mlogPaced.cpu,
+              window: mlogPaced.window,
               ratio: `p99 ${pacedRatio.toFixed(1)} × ES, ${overFloor.toFixed(1)} × ES + record`,
               target: kind === 'uid' ? 'p99 < 20 ms, ≤ 1.5 × ES' : 'p99 ≤ 1.5 × ES',
               met: keptPace && pacedRatio <= 1.5 && (kind === 'range' || mlogPaced.result.p99 < 20),
@@ -607,7 +611,7 @@ async function main(): Promise<void> {
     const rssLine = peakRss === undefined ? '' : `\nMLog peak RSS over all scenarios: ${(peakRss / 1024 / 1024).toFixed(0)} MB (${rssVerdict})`;
     const setting = `${options.quick ? '--quick: ' : ''}${options.seconds} s measured after ${options.warmup} s warm-up per scenario; MLog with ${options.workers} worker process${options.workers === 1 ? '' : 'es'}`;
     const legend =
-      "MLog CPU and MLog CPU/call (write rows): CPU seconds of MLog's processes in the measured window, as a share of one core and ÷ the calls answered in it; load gen CPU: this process's CPU ÷ wall time ÷ the machine's cores, CLIENT-BOUND when its event loop was busy ≥ 90% of the window" +
+      "MLog CPU and MLog CPU/call (write and query rows): CPU seconds of MLog's processes in the measured window, as a share of one core and ÷ the calls answered in it; load gen CPU: this process's CPU ÷ wall time ÷ the machine's cores, CLIENT-BOUND when its event loop was busy ≥ 90% of the window" +
       `; a paced row marked "(${PACED_SHARE_OF_CLOSED_LOOP} × closed)" runs at ${PACED_SHARE_OF_CLOSED_LOOP} × the rate MLog reached closed-loop in this run, because half of 0.4 × the ceiling was more than that`;
     process.stdout.write(`\n${table}\n${rssLine}\n${setting}\n${legend}\n${evidenceLines.length === 0 ? '' : `\n${evidenceLines.join('\n')}\n`}`);
     const unexpected = mlog.log.split('\n').filter((line) => line.trim() !== '');
