@@ -9,6 +9,7 @@ import { admitCall, releaseWhenOver } from './admission.js';
 import { recordRefusedCall } from './connection-refusals.js';
 import { mapFailure, sendError } from './error-response.js';
 import { connectionCaller } from './peer-credentials.js';
+import { splitTarget } from './raw-query-string.js';
 import type { RequestTracker } from './request-context.js';
 import { headProblem } from './request-head.js';
 
@@ -57,14 +58,13 @@ export function directCall(services: DirectDoorServices, request: IncomingMessag
     const mapped = mapFailure(logger, error, requestId);
     if (mapped.status >= 400 && mapped.status < 500) {
       const url = request.url ?? '';
-      const queryAt = url.indexOf('?');
       recordRefusedCall(
         rejections,
         {
           socket: request.socket as TLSSocket,
           ...(caller === undefined ? {} : { system: caller.system.code }),
           method: request.method ?? '',
-          path: queryAt < 0 ? url : url.slice(0, queryAt),
+          path: splitTarget(url).path,
           url,
           requestId,
           ...(body === undefined ? {} : { body }),

@@ -2,6 +2,7 @@ import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http
 import type { QueryService } from '../events/query-service.js';
 import { directCall, type DirectDoorServices } from './direct-door.js';
 import { sendEnvelope } from './error-response.js';
+import { splitTarget } from './raw-query-string.js';
 import { answerQuery, type QueryTarget } from './routes/query-routes.js';
 
 export interface QueryDoorServices extends DirectDoorServices {
@@ -19,9 +20,7 @@ const PLAIN_UID = /^[\w.~-]+$/;
  * it always has (a 404, or a UID decoded by the router).
  */
 export function queryTarget(url: string): QueryTarget | undefined {
-  const queryAt = url.indexOf('?');
-  const path = queryAt < 0 ? url : url.slice(0, queryAt);
-  const rawQuery = queryAt < 0 ? '' : url.slice(queryAt + 1);
+  const { path, rawQuery } = splitTarget(url);
   if (path.length < 6 || path.slice(0, 6).toLowerCase() !== '/query') return undefined;
   if (path.length === 6 || (path.length === 7 && path[6] === '/')) return { rawQuery };
   if (path[6] !== '/') return undefined;

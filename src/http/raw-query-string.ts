@@ -1,7 +1,12 @@
 import type { Request } from 'express';
 
+/** A request target split at its first "?": the path, and the query string as it came (still percent-encoded, without the "?"; empty when there is none). */
+export function splitTarget(url: string): { path: string; rawQuery: string } {
+  const at = url.indexOf('?');
+  return at < 0 ? { path: url, rawQuery: '' } : { path: url.slice(0, at), rawQuery: url.slice(at + 1) };
+}
+
 /** The query string of a request as it came (still percent-encoded), without the "?"; empty when there is none. */
 export function rawQueryString(request: Request): string {
-  const at = request.originalUrl.indexOf('?');
-  return at < 0 ? '' : request.originalUrl.slice(at + 1);
+  return splitTarget(request.originalUrl).rawQuery;
 }

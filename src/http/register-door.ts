@@ -4,6 +4,7 @@ import { admitRegisterBytes, releaseWhenOver } from './admission.js';
 import { directCall, type DirectDoorServices } from './direct-door.js';
 import { MAX_MESSAGE_BYTES } from './error-response.js';
 import { readRawBody } from './raw-body.js';
+import { splitTarget } from './raw-query-string.js';
 import { IDEMPOTENCY_KEY, type Registrar } from './routes/register-routes.js';
 
 export interface RegisterDoorServices extends DirectDoorServices {
@@ -17,8 +18,7 @@ export interface RegisterDoorServices extends DirectDoorServices {
  * /register in any case, with or without one trailing slash, with any query string.
  */
 export function isRegisterTarget(url: string): boolean {
-  const queryAt = url.indexOf('?');
-  const path = queryAt < 0 ? url : url.slice(0, queryAt);
+  const { path } = splitTarget(url);
   if (path.length !== 9 && path.length !== 10) return false;
   const lower = path.toLowerCase();
   return lower === '/register' || lower === '/register/';

@@ -4,12 +4,12 @@ import { parseQueryString, singleParameter } from '../../events/query-string.js'
 import { describeSystem } from '../../systems/information-system.js';
 import type { OnboardingService } from '../../onboarding/onboarding-service.js';
 import { envelope } from '../envelope.js';
+import { rawQueryString } from '../raw-query-string.js';
 
 const REPORT_PARAMETERS = new Set(['from', 'to']);
 
 function reportBounds(request: Request): { from?: string; to?: string } {
-  const at = request.originalUrl.indexOf('?');
-  const parameters = parseQueryString(at < 0 ? '' : request.originalUrl.slice(at + 1));
+  const parameters = parseQueryString(rawQueryString(request));
   for (const name of parameters.keys()) {
     if (!REPORT_PARAMETERS.has(name)) throw new ValidationError(`Query parameter ${name} is not known here; the conformance report takes from and to.`);
   }

@@ -31,8 +31,7 @@ export async function answerQuery(queries: QueryService, caller: KnownSystem, ta
 export function queryRoutes(queries: QueryService): Router {
   const router = Router();
   router.get('/query/:uid', async (request, response) => {
-    const body = await answerQuery(queries, response.locals.caller as KnownSystem, { uid: String(request.params.uid), rawQuery: rawQueryString(request) });
-    sendEnvelope(response, 200, body);
+    sendEnvelope(response, 200, await answerQuery(queries, response.locals.caller as KnownSystem, { uid: String(request.params.uid), rawQuery: rawQueryString(request) }));
   });
   router.get('/query', async (request, response) => {
     sendEnvelope(response, 200, await answerQuery(queries, response.locals.caller as KnownSystem, { rawQuery: rawQueryString(request) }));
