@@ -198,7 +198,8 @@ export class ElasticsearchConformanceFacts implements ConformanceFactsSource {
     ownEvents: Query,
     customFieldNames: Map<string, string[]>,
   ): Promise<{ customFields: CustomFieldFacts[]; predefinedTypes: PredefinedTypeFacts[] }> {
-    const header = { index, ignore_unavailable: true, allow_no_indices: true };
+    // _msearch takes allow_partial_search_results per search, not as a parameter of the request.
+    const header = { index, ignore_unavailable: true, allow_no_indices: true, allow_partial_search_results: false };
     const sample = (field: string, condition: Query, size: number): estypes.MsearchMultisearchBody => ({
       size,
       track_total_hits: true,

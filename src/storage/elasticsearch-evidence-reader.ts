@@ -2,6 +2,7 @@ import type { Client, estypes } from '@elastic/elasticsearch';
 import type { EventScan, EvidenceReader } from '../evidence/evidence-reader-type.js';
 import { jsonValueEnd } from '../evidence/event-check.js';
 import type { ChainRecord, VerifyScope } from '../evidence/verifier.js';
+import { StorageUnavailableError } from '../errors/mlog-error.js';
 import { storageFailure } from './elasticsearch-errors.js';
 import { EVENT_INDEX_PREFIX, EVIDENCE_INDEX, EVIDENCE_LEAVES_INDEX, eventIndexPattern } from './index-names.js';
 
@@ -108,6 +109,11 @@ export class ElasticsearchEvidenceReader implements EvidenceReader {
   async countEvents(scope: VerifyScope): Promise<number> {
     try {
       const answer = await this.client.count({ index: eventIndices(scope), ignore_unavailable: true, allow_no_indices: true, query: eventQuery(scope) });
+      // _count answers from the shards that could answer; a count missing some of them is refused.
+      const failed = answer._shards.failed;
+      if (failed > 0) {
+        throw new StorageUnavailableError(`Elasticsearch is unavailable: ${failed} of the ${answer._shards.total} shards of the events in scope could not be read, so the events could not be counted. Retry later.`);
+      }
       return answer.count;
     } catch (error) {
       throw storageFailure(error, 'The events could not be counted');

@@ -339,7 +339,7 @@ export class TestMLog extends MLogCaller {
       writeFileSync(signingKeyPath, generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' }), { mode: 0o600 });
     }
     const config = loadConfig({
-      MLOG_ELASTICSEARCH_URL: elasticsearchUrl(),
+      MLOG_ELASTICSEARCH_URL: overrides.MLOG_ELASTICSEARCH_URL ?? elasticsearchUrl(),
       MLOG_HOST: '127.0.0.1',
       MLOG_PORT: '0',
       MLOG_ADMIN_PORT: '0',
