@@ -1,7 +1,8 @@
 import cluster from 'node:cluster';
 import { pathToFileURL } from 'node:url';
 import { composeMLog } from './composition/index.js';
-import { loadConfig, type MLogConfig } from './config/config.js';
+import { CONFIGURATION, loadConfig, type MLogConfig } from './config/config.js';
+import { checkConfiguredFiles } from './config/config-files.js';
 import { ConfigurationError } from './errors/mlog-error.js';
 import type { AdminAccounts } from './admins/admin-accounts.js';
 import type { AlertNotifier } from './alerts/alert-notifier-type.js';
@@ -38,13 +39,14 @@ export interface RunningMLog {
  * while /readyz says 503). Stops in this order: jobs, listeners, writes in flight, storage.
  */
 export async function startMLog(config: MLogConfig, options: { logger?: Logger; metrics?: Metrics } = {}): Promise<RunningMLog> {
+  checkConfiguredFiles(config);
   const logger = options.logger ?? createLogger(config.logLevel);
   const mlog = await composeMLog(config, logger, options.metrics ?? new Metrics());
   const graceMs = config.limits.shutdownGraceSeconds * 1000;
   const { publicApi, adminApi } = config;
   let listeners: { close(graceMs: number): Promise<void> }[] = [];
   try {
-    const publicListener = await listenPublic(mlog.publicApp, {
+    const publicListener = await listening(PUBLIC_API.host.variable, PUBLIC_API.port.variable, publicApi, listenPublic(mlog.publicApp, {
       host: publicApi.host,
       port: publicApi.port,
       certPath: publicApi.tlsCertPath,
@@ -52,10 +54,10 @@ export async function startMLog(config: MLogConfig, options: { logger?: Logger; 
       clientCaPath: publicApi.tlsClientCaPath,
       handshakeTimeoutMs: publicApi.tlsHandshakeTimeoutSeconds * 1000,
       recordRefusal: mlog.publicRefusals,
-    });
+    }));
     listeners = [publicListener];
     const adminTls = adminApi.tlsCertPath !== undefined && adminApi.tlsKeyPath !== undefined ? { certPath: adminApi.tlsCertPath, keyPath: adminApi.tlsKeyPath } : undefined;
-    const adminListener = await listenAdmin(mlog.adminApp, { host: adminApi.host, port: adminApi.port, ...(adminTls === undefined ? {} : { tls: adminTls }) });
+    const adminListener = await listening(ADMIN_API.host.variable, ADMIN_API.port.variable, adminApi, listenAdmin(mlog.adminApp, { host: adminApi.host, port: adminApi.port, ...(adminTls === undefined ? {} : { tls: adminTls }) }));
     listeners = [publicListener, adminListener];
     if (adminApi.token === undefined) logger.warn('MLOG_ADMIN_TOKEN is not set: the administration API refuses every call');
     if (adminTls === undefined && !isLoopbackHost(adminApi.host)) {
@@ -89,6 +91,32 @@ export async function startMLog(config: MLogConfig, options: { logger?: Logger; 
   }
 }
 
+const { publicApi: PUBLIC_API, adminApi: ADMIN_API, syslog: SYSLOG } = CONFIGURATION;
+const SYSLOG_PORT_VARIABLES: Record<SyslogDoorKind, string> = { tls: SYSLOG.tlsPort.variable, relp: SYSLOG.relpPort.variable, tcp: SYSLOG.tcpPort.variable };
+
+/** Why a listener could not take its address, in words, by the error's code; undefined for another failure. */
+const LISTEN_FAILURES: Record<string, string> = {
+  EADDRINUSE: 'is already in use by another process',
+  EACCES: 'may not be used by this user (ports below 1024 need privileges)',
+  EADDRNOTAVAIL: 'is not an address of this machine',
+  ENOTFOUND: 'does not name an address of this machine',
+  EAI_AGAIN: 'could not be resolved',
+};
+
+/**
+ * A listener being started; when it cannot take its address (in use, not this machine's, not allowed),
+ * a ConfigurationError whose one line names the variables, so MLog stops like for any wrong value.
+ */
+async function listening<T>(hostVariable: string, portVariable: string, address: { host: string; port: number }, started: Promise<T>): Promise<T> {
+  try {
+    return await started;
+  } catch (error) {
+    const why = LISTEN_FAILURES[(error as NodeJS.ErrnoException).code ?? ''];
+    if (why === undefined) throw error;
+    throw new ConfigurationError(`${hostVariable}="${address.host}" with ${portVariable}="${address.port}": the address ${why}.`);
+  }
+}
+
 /** The syslog listeners whose ports are set, on MLOG_HOST; TLS ones with the public listener's certificate and client CAs. */
 async function startSyslogListeners(config: MLogConfig, door: SyslogDoor, started: (listener: SyslogListening) => void): Promise<SyslogListening[]> {
   const { publicApi, syslog } = config;
@@ -98,17 +126,17 @@ async function startSyslogListeners(config: MLogConfig, door: SyslogDoor, starte
     ['relp', syslog.relpPort],
     ['tcp', syslog.tcpPort],
   ];
-  const listening: SyslogListening[] = [];
+  const listeners: SyslogListening[] = [];
   for (const [kind, port] of wanted) {
     if (port === undefined) continue;
-    const listener = await listenSyslog(door, kind, { host: publicApi.host, port, ...(kind === 'tcp' ? {} : { tls }) });
+    const listener = await listening(PUBLIC_API.host.variable, SYSLOG_PORT_VARIABLES[kind], { host: publicApi.host, port }, listenSyslog(door, kind, { host: publicApi.host, port, ...(kind === 'tcp' ? {} : { tls }) }));
     started(listener);
-    listening.push(listener);
+    listeners.push(listener);
     if (kind === 'tcp') {
       door.logger.warn('syslog over plain TCP is on (MLOG_SYSLOG_TCP_PORT): messages cross the network unencrypted and their system is known only by source address (syslog_addresses)', { port: listener.port });
     }
   }
-  return listening;
+  return listeners;
 }
 
 /** With MLOG_WORKERS > 1: a logger whose every line names the process that wrote it. */
@@ -124,6 +152,7 @@ function processLogger(config: MLogConfig, fields: Record<string, unknown>): Log
  * SIGTERM or SIGINT stops them all and exits. See docs/workers.md.
  */
 function runPrimary(config: MLogConfig): void {
+  checkConfiguredFiles(config);
   const logger = processLogger(config, { role: 'primary' });
   const pool = new WorkerPool({ workers: config.workers, shutdownGraceMs: config.limits.shutdownGraceSeconds * 1000, logger });
   answerMetricsRequests(() => pool.startingWorker(), logger);

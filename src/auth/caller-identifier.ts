@@ -45,17 +45,19 @@ function judgeCaller(found: { known: KnownSystem; certificate: CertificateRecord
   if (found === undefined) {
     throw new AuthenticationError(`The client certificate (SHA-256 ${peer.fingerprint256}) is not registered to any information system.`);
   }
-  const expired = validityProblem(found.certificate, now);
-  if (expired !== undefined) throw new AuthenticationError(`The client ${expired}.`);
-  if (peer.chainError !== undefined && !DATE_ERRORS.has(peer.chainError)) {
-    throw new AuthenticationError(`The client certificate is not issued by a CA that MLog accepts (${peer.chainError}).`);
-  }
+  // The certificate is registered: whatever is refused from here on, the refusal is recorded under its IS.
   const { system } = found.known;
+  const concerns = { system: system.code };
+  const expired = validityProblem(found.certificate, now);
+  if (expired !== undefined) throw new AuthenticationError(`The client ${expired}.`, concerns);
+  if (peer.chainError !== undefined && !DATE_ERRORS.has(peer.chainError)) {
+    throw new AuthenticationError(`The client certificate is not issued by a CA that MLog accepts (${peer.chainError}).`, concerns);
+  }
   if (system.status === 'suspended') {
-    throw new ForbiddenError(`Information system "${system.code}" is suspended; contact the MLog administrators.`);
+    throw new ForbiddenError(`Information system "${system.code}" is suspended; contact the MLog administrators.`, concerns);
   }
   if (!found.known.isAllowedAddress(peer.sourceAddress)) {
-    throw new ForbiddenError(`Information system "${system.code}" may not call MLog from ${normalizeAddress(peer.sourceAddress)}.`);
+    throw new ForbiddenError(`Information system "${system.code}" may not call MLog from ${normalizeAddress(peer.sourceAddress)}.`, concerns);
   }
   return found.known;
 }

@@ -49,6 +49,7 @@ export async function verifyCompactJws(
   const header = parsedHeader.value;
 
   const alg = header.alg;
+  if (alg === undefined) throw new AuthenticationError(`${where}: the JWS protected header has no "alg"; use one of ${ACCEPTED_JWS_ALGORITHMS.join(', ')}.`);
   if (!isAcceptedJwsAlgorithm(alg)) {
     throw new AuthenticationError(
       `${where}: the JWS algorithm ${JSON.stringify(alg ?? null)} is not accepted; use one of ${ACCEPTED_JWS_ALGORITHMS.join(', ')}.`,

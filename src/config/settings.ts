@@ -1,3 +1,4 @@
+import cron from 'node-cron';
 import { ConfigurationError } from '../errors/mlog-error.js';
 
 /** Reads the text of a variable that is set (trimmed, never empty) into its value; throws a ConfigurationError naming `variable`. */
@@ -139,11 +140,11 @@ export const months: Parser<number> = (raw, variable) => {
   return Number(raw);
 };
 
-/** A cron expression of 5 or 6 fields, or "off" (undefined). Checked again by node-cron when the job is scheduled. */
+/** A cron expression of 5 or 6 fields that node-cron, which schedules the job, accepts; or "off" (undefined). */
 export const cronOrOff: Parser<string | undefined> = (raw, variable) => {
   if (raw === 'off') return undefined;
   const fields = raw.split(/\s+/).length;
-  if (fields < 5 || fields > 6 || !/^[\d*/,\-\sA-Za-z?]+$/.test(raw)) {
+  if (fields < 5 || fields > 6 || !/^[\d*/,\-\sA-Za-z?]+$/.test(raw) || !cron.validate(raw)) {
     throw new ConfigurationError(`${variable}="${raw}" is not a cron expression (for example "15 2 * * *") nor "off".`);
   }
   return raw;

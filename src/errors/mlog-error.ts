@@ -7,11 +7,17 @@ export abstract class MLogError extends Error {
   abstract readonly status: number;
   /** Seconds a client should wait before retrying, for 429 and 503. */
   readonly retryAfterSeconds?: number;
+  /**
+   * The code of the IS a refusal concerns when MLog found it but refused it (its certificate expired,
+   * it is suspended, it called from another address): the rejections index records it as the IS.
+   */
+  readonly system?: string;
 
-  constructor(message: string, options?: { cause?: unknown; retryAfterSeconds?: number }) {
+  constructor(message: string, options?: { cause?: unknown; retryAfterSeconds?: number; system?: string }) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
     if (options?.retryAfterSeconds !== undefined) this.retryAfterSeconds = options.retryAfterSeconds;
+    if (options?.system !== undefined) this.system = options.system;
   }
 }
 

@@ -55,12 +55,13 @@ function wholeNumber(parameters: Parameters, name: string, fallback: number, min
   return Number(text);
 }
 
-export function parsePagination(parameters: Parameters, defaultPageSize: number): Pagination {
+/** `advice`: what the caller can do instead of paging past the cap (by default, narrowing the search). */
+export function parsePagination(parameters: Parameters, defaultPageSize: number, advice = 'Narrow the time range or the filter.'): Pagination {
   const page = wholeNumber(parameters, 'page', 0, 0);
   const pageSize = wholeNumber(parameters, 'page_size', defaultPageSize, 1);
   if ((page + 1) * pageSize > MAX_RESULT_WINDOW) {
     throw new ValidationError(
-      `page ${page} with page_size ${pageSize} reaches result ${(page + 1) * pageSize}; (page + 1) × page_size may not pass ${MAX_RESULT_WINDOW}. Narrow the time range or the filter.`,
+      `page ${page} with page_size ${pageSize} reaches result ${(page + 1) * pageSize}; (page + 1) × page_size may not pass ${MAX_RESULT_WINDOW}. ${advice}`,
     );
   }
   return { page, pageSize };
@@ -80,7 +81,9 @@ function eventTimeBound(parameters: Parameters, name: string): { text: string; m
 
 export function parseUidQuery(uid: string, parameters: Parameters): UidQuery {
   if (!UUID.test(uid)) throw new ValidationError(`"${uid.slice(0, 80)}" is not a UID: MLog answers /register with a UUID such as 3f2b…-….`);
-  return { uid: uid.toLowerCase(), legal: legalParameters(parameters), ...parsePagination(parameters, DEFAULT_UID_PAGE_SIZE) };
+  // A call registers at most a 256 KB body, far fewer than 10,000 events: with the default page_size they are all on page 0.
+  const advice = `The events of one UID all fit on page 0 with the default page_size (${DEFAULT_UID_PAGE_SIZE}).`;
+  return { uid: uid.toLowerCase(), legal: legalParameters(parameters), ...parsePagination(parameters, DEFAULT_UID_PAGE_SIZE, advice) };
 }
 
 export function parseRangeQuery(parameters: Parameters): RangeQuery {

@@ -1,6 +1,6 @@
 import type { TLSSocket } from 'node:tls';
 import { identifyCaller } from '../auth/caller-identifier.js';
-import type { MLogError } from '../errors/mlog-error.js';
+import { MLogError } from '../errors/mlog-error.js';
 import { REJECTION_EXCERPT_BYTES, type RejectionRecorder } from '../rejections/rejection-recorder.js';
 import type { SystemRegistry } from '../systems/system-registry.js';
 import { connectionCredentials } from './peer-credentials.js';
@@ -43,8 +43,9 @@ export function connectionRefusalRecorder(registry: SystemRegistry, rejections: 
       let system: string | undefined;
       try {
         system = (await identifyCaller(registry, peer, at)).system.code;
-      } catch {
-        // Unidentified (or refused) callers are recorded with their certificate fingerprint only.
+      } catch (error) {
+        // A refused IS (suspended, another address, an expired certificate) is recorded as that IS; an unknown caller with its fingerprint only.
+        if (error instanceof MLogError) system = error.system;
       }
       rejections.record({
         at,
@@ -80,12 +81,14 @@ export interface RefusedCall {
 /** Queues a refused call for the rejections index: reason, IS when known, address, first 4 KB of what was sent (the body, else the query string). */
 export function recordRefusedCall(rejections: RejectionRecorder, call: RefusedCall, error: MLogError): void {
   const peer = connectionCredentials(call.socket);
+  // The IS identified before the refusal, else the one the refusal concerns (suspended, another address, an expired certificate).
+  const system = call.system ?? error.system;
   const queryAt = call.url.indexOf('?');
   rejections.record({
     at: new Date(),
     status: error.status,
     reason: error.message,
-    ...(call.system === undefined ? {} : { system: call.system }),
+    ...(system === undefined ? {} : { system }),
     ...(peer.fingerprint256 === undefined ? {} : { certificateFingerprint: peer.fingerprint256 }),
     sourceAddress: peer.sourceAddress,
     method: call.method,

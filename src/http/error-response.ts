@@ -38,6 +38,11 @@ export function toMLogError(error: unknown, requestId: string): MLogError {
         if (error.status >= 400 && error.status < 500) return new ValidationError(`The request body could not be read (${error.type}).`);
     }
   }
+  // Express's router cannot decode a path parameter ("Failed to decode param '%ZZ'").
+  if (error instanceof URIError) {
+    const part = /'(.*)'/s.exec(error.message)?.[1];
+    return new ValidationError(`The request path${part === undefined ? '' : ` part "${part.slice(0, 80)}"`} is not valid percent-encoding: "%" must be followed by two hexadecimal digits, and the bytes must be UTF-8.`);
+  }
   const status = (error as { status?: unknown } | undefined)?.status;
   if (typeof status === 'number' && status >= 400 && status < 500) {
     return new ValidationError(`The request could not be read: ${(error as Error).message || 'malformed request'}.`);

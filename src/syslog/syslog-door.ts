@@ -134,7 +134,7 @@ export class SyslogDoor {
       throw new ForbiddenError(`The syslog_addresses of several information systems (${found.ambiguous.join(', ')}) hold ${address}; plain-TCP syslog from it cannot be attributed to one system.`);
     }
     if (found.known.system.status === 'suspended') {
-      throw new ForbiddenError(`Information system "${found.known.system.code}" is suspended; contact the MLog administrators.`);
+      throw new ForbiddenError(`Information system "${found.known.system.code}" is suspended; contact the MLog administrators.`, { system: found.known.system.code });
     }
     return found.known;
   }

@@ -379,7 +379,7 @@ export async function listenSyslog(door: SyslogDoor, kind: SyslogDoorKind, optio
         const refusal = error instanceof MLogError ? error : undefined;
         const status = refusal?.status ?? 500;
         // Only refusals (4xx) are recorded; storage unavailable (the registry could not be read) is the sender's cue to retry.
-        if (status >= 400 && status < 500) door.recordRefusal(peer, { status, reason: refusal?.message ?? '' });
+        if (status >= 400 && status < 500) door.recordRefusal(peer, { status, reason: refusal?.message ?? '', ...(refusal?.system === undefined ? {} : { system: refusal.system }) });
         door.logger.info('syslog connection refused', { door: kind, status, sourceAddress: peer.sourceAddress, reason: refusal?.message ?? (error as Error).message });
         if (kind === 'relp' && refusal !== undefined) {
           // RELP can carry the reason: the answer to "open" says it, then the connection ends.

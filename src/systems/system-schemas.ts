@@ -55,10 +55,21 @@ const ajv = new Ajv({ allErrors: false, strict: true });
 const checkNewSystem = ajv.compile<NewSystem>(newSystemSchema);
 const checkSystemChanges = ajv.compile<SystemChanges>(systemChangesSchema);
 
+/** A field's name as a message names it: `permissions[0]` for an element, `name` for a field. */
+function fieldName(instancePath: string): string {
+  return instancePath
+    .replace(/^\//, '')
+    .split('/')
+    .map((part, index) => (/^\d+$/.test(part) ? `[${part}]` : index === 0 ? part : `.${part}`))
+    .join('');
+}
+
+/** What an ajv error says of the field, in plain English. */
 function describe(error: ErrorObject | undefined): string {
   if (error === undefined) return 'is not valid';
-  const field = error.instancePath.replace(/^\//, '').replace(/\//g, '.');
+  const field = fieldName(error.instancePath);
   if (field === '' && error.keyword === 'type') return 'must be sent as a JSON object (with Content-Type: application/json)';
+  const limit = Number(error.params.limit);
   switch (error.keyword) {
     case 'required':
       return `${String(error.params.missingProperty)} is missing`;
@@ -70,6 +81,22 @@ function describe(error: ErrorObject | undefined): string {
       return `${field} must match ${String(error.params.pattern)} (lower-case letters, digits and "-", 2 to 31 characters, starting and ending with a letter or digit)`;
     case 'enum':
       return `${field} must be one of ${(error.params.allowedValues as string[]).join(', ')}`;
+    case 'type':
+      return `${field} must be ${error.params.type === 'integer' ? 'a whole number' : `a${error.params.type === 'array' ? 'n' : ''} ${String(error.params.type)}`}`;
+    case 'minLength':
+      return limit === 1 ? `${field} must not be empty` : `${field} must be at least ${limit} characters long`;
+    case 'maxLength':
+      return `${field} must be at most ${limit} characters long`;
+    case 'minItems':
+      return `${field} must hold at least ${limit} ${limit === 1 ? 'item' : 'items'}`;
+    case 'maxItems':
+      return `${field} may hold at most ${limit} items`;
+    case 'uniqueItems':
+      return `${field} holds the same value twice (items ${Math.min(Number(error.params.i), Number(error.params.j))} and ${Math.max(Number(error.params.i), Number(error.params.j))})`;
+    case 'minimum':
+      return `${field} must be at least ${limit}`;
+    case 'maximum':
+      return `${field} must be at most ${limit}`;
     default:
       return `${field} ${error.message ?? 'is not valid'}`;
   }

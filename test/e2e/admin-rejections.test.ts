@@ -123,6 +123,35 @@ describe('GET /admin/rejections', () => {
     assert.equal(other.result[0]?.is, bystander.code);
   });
 
+  test('an IS found but refused is recorded as that IS: suspended, calling from another address, or with an expired certificate, through each door', async () => {
+    const [suspended, elsewhere, lapsed] = await Promise.all([mlog.addSystem({ status: 'suspended' }), mlog.addSystem({ allowed_addresses: ['192.0.2.10'] }), mlog.addSystem()]);
+    const expired = await mlog.issueCertificate(`${lapsed.code}-old`, { notBefore: new Date(Date.now() - 10 * 86_400_000), notAfter: new Date(Date.now() - 86_400_000) });
+    const patched = await mlog.callAdmin(`/admin/systems/${lapsed.code}`, { method: 'PATCH', body: JSON.stringify({ certificates: [lapsed.certificate.certPem, expired.certPem] }) });
+    assert.equal(patched.status, 200, patched.text);
+    // POST /register and GET /query/{uid} are answered by their direct doors, GET /personal-data by the Express app.
+    const calls = (system: TestSystem, certificate = system.certificate) => [
+      system.register(event(), { certificate }),
+      system.call('/query/00000000-0000-4000-8000-000000000000', { certificate }),
+      system.call('/personal-data?subject=someone&legal_basis=x', { certificate }),
+    ];
+    for (const [system, status, reason, certificate] of [
+      [suspended, 403, /is suspended/, suspended.certificate],
+      [elsewhere, 403, /may not call MLog from 127\.0\.0\.1/, elsewhere.certificate],
+      [lapsed, 401, /expired/, expired],
+    ] as const) {
+      const answers = await Promise.all(calls(system, certificate));
+      for (const answer of answers) assert.equal(answer.status, status, answer.text);
+      const found = await rejectionsOnceRecorded(`system=${system.code}`, answers.length);
+      assert.equal(found.total, answers.length, `${system.code}: every refused call is found by its IS`);
+      assert.deepEqual(found.result.map((rejection) => rejection.path).sort(), ['/personal-data', '/query/00000000-0000-4000-8000-000000000000', '/register']);
+      for (const rejection of found.result) {
+        assert.equal(rejection.is, system.code);
+        assert.equal(rejection.status, status);
+        assert.match(rejection.reason, reason);
+      }
+    }
+  });
+
   test('pages of a search do not overlap', async () => {
     await rejectionsOnceRecorded(`system=${system.code}`, refused.size);
     const ids: string[] = [];

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
+import { createServer, type AddressInfo } from 'node:net';
 import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -53,6 +54,8 @@ describe('the MLog process', () => {
   let tls: Record<string, string>;
   let client: IssuedCertificate;
   let caPem: string;
+  /** A file that is not PEM (an environment file given by mistake). */
+  let notPem: string;
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'mlog-process-'));
     const ca = await createCertificateAuthority(dir, 'Process Test CA');
@@ -60,6 +63,8 @@ describe('the MLog process', () => {
     client = await issueClientCertificate(ca, dir, { name: 'client' });
     const server = await issueServerCertificate(ca, dir, { name: 'server', hosts: ['localhost', '127.0.0.1'] });
     tls = { MLOG_TLS_CERT: server.certPath, MLOG_TLS_KEY: server.keyPath, MLOG_TLS_CLIENT_CA: ca.certPath };
+    notPem = join(dir, 'settings.env');
+    writeFileSync(notPem, 'MLOG_PORT=8443\n');
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -69,12 +74,33 @@ describe('the MLog process', () => {
       [{ ...tls }, /^MLog cannot start: MLOG_ELASTICSEARCH_URL is not set/],
       [{ MLOG_ELASTICSEARCH_URL: 'ftp://x', ...tls }, /^MLog cannot start: MLOG_ELASTICSEARCH_URL contains "ftp:\/\/x": only http and https/],
       [{ MLOG_ELASTICSEARCH_URL: elasticsearchUrl(), ...tls, MLOG_ADMIN_TOKEN: 'short' }, /^MLog cannot start: MLOG_ADMIN_TOKEN is shorter than 16 characters/],
+      [{ MLOG_ELASTICSEARCH_URL: elasticsearchUrl(), ...tls, MLOG_RETENTION_SCHEDULE: '99 * * * *' }, /^MLog cannot start: MLOG_RETENTION_SCHEDULE="99 \* \* \* \*" is not a cron expression/],
+      // The files are checked before anything starts: readable, parsed, and the server key the certificate's own.
+      [{ MLOG_ELASTICSEARCH_URL: elasticsearchUrl(), ...tls, MLOG_TLS_CERT: join(dir, 'missing.pem') }, /^MLog cannot start: MLOG_TLS_CERT=".*missing\.pem" cannot be read: there is no such file\.$/m],
+      [{ MLOG_ELASTICSEARCH_URL: elasticsearchUrl(), ...tls, MLOG_TLS_CERT: tls.MLOG_TLS_KEY! }, /^MLog cannot start: MLOG_TLS_CERT=".*" holds no PEM certificate/],
+      [{ MLOG_ELASTICSEARCH_URL: elasticsearchUrl(), ...tls, MLOG_TLS_KEY: client.keyPath }, /^MLog cannot start: MLOG_TLS_KEY=".*" is not the key of the certificate in MLOG_TLS_CERT=/],
+      [{ MLOG_ELASTICSEARCH_URL: elasticsearchUrl(), ...tls, MLOG_TLS_KEY: tls.MLOG_TLS_CERT! }, /^MLog cannot start: MLOG_TLS_KEY=".*" holds no PEM private key that MLog can read/],
+      [{ MLOG_ELASTICSEARCH_URL: elasticsearchUrl(), ...tls, MLOG_TLS_CLIENT_CA: notPem }, /^MLog cannot start: MLOG_TLS_CLIENT_CA=".*" holds no PEM certificate/],
+      [{ MLOG_ELASTICSEARCH_URL: elasticsearchUrl(), ...tls, MLOG_ELASTICSEARCH_CA: dir }, /^MLog cannot start: MLOG_ELASTICSEARCH_CA=".*" cannot be read: it is a directory\.$/m],
     ];
     for (const [env, pattern] of cases) {
       const run = await startProcess(env).exited;
       assert.equal(run.code, 2, run.stderr);
       assert.match(run.stderr, pattern);
       assert.equal(run.stderr.trim().split('\n').length, 1, run.stderr);
+    }
+  });
+
+  test('an address already in use stops it with one line naming the variables', async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const port = String((taken.address() as AddressInfo).port);
+    try {
+      const run = await startProcess({ MLOG_ELASTICSEARCH_URL: elasticsearchUrl(), ...tls, MLOG_HOST: '127.0.0.1', MLOG_PORT: port, MLOG_ADMIN_PORT: '0', MLOG_RETENTION_SCHEDULE: 'off' }).exited;
+      assert.equal(run.code, 2, run.stderr);
+      assert.equal(run.stderr.trim(), `MLog cannot start: MLOG_HOST="127.0.0.1" with MLOG_PORT="${port}": the address is already in use by another process.`);
+    } finally {
+      await new Promise((resolve) => taken.close(resolve));
     }
   });
 

@@ -173,6 +173,11 @@ describe('GET /query/{uid} and GET /query?uid=…', () => {
     }
   });
 
+  test('a UID query past the 10,000 cap says that every event of a UID is on page 0; a path that is not percent-encoding is a 400 that says so', async () => {
+    assertBadRequest(await a.call(`/query/${uid}?page=1`), /reaches result 20000; .* The events of one UID all fit on page 0 with the default page_size \(10000\)\.$/);
+    assertBadRequest(await a.call('/query/%ZZ'), /^The request path part "%ZZ" is not valid percent-encoding: "%" must be followed by two hexadecimal digits, and the bytes must be UTF-8\.$/);
+  });
+
   test('GET /query?uid=… answers the same', async () => {
     const result = assertFound(await a.call(`/query?uid=${uid}`), { count: 3, page: 0, pageSize: DEFAULT_UID_PAGE_SIZE });
     assert.deepEqual(

@@ -281,6 +281,12 @@ describe('refused with 401', () => {
     await expectRefusal(rsa, jws, mark, 401, /Line 1\b/, /none/);
   });
 
+  test('no alg at all', async () => {
+    const mark = marker();
+    const jws = `${b64url(JSON.stringify({ kid: rsa.certificate.serialHex }))}.${b64url(JSON.stringify(event({ event_correlation: mark })))}.${b64url('x')}`;
+    await expectRefusal(rsa, jws, mark, 401, /the JWS protected header has no "alg"; use one of RS256/);
+  });
+
   test('alg None', async () => {
     const mark = marker();
     const jws = `${b64url(JSON.stringify({ alg: 'None', kid: rsa.certificate.serialHex }))}.${b64url(JSON.stringify(event({ event_correlation: mark })))}.`;

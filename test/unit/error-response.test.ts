@@ -48,6 +48,10 @@ describe('toMLogError: the one mapping from a failure to an answer', () => {
     assert.match(tooLarge.message, /300000 bytes; MLog accepts at most 262144 bytes \(256 KB\)/);
     assert.equal(toMLogError(Object.assign(new Error('bad'), { type: 'entity.parse.failed', status: 400 }), 'r4').status, 400);
     assert.equal(toMLogError(Object.assign(new Error("Failed to decode param '%E0'"), { status: 400 }), 'r5').status, 400);
+    // Express's router throws a URIError for a path parameter it cannot decode: the answer says so in plain words.
+    const undecodable = toMLogError(Object.assign(new URIError("Failed to decode param '%E0%A4'"), { status: 400 }), 'r6');
+    assert.equal(undecodable.status, 400);
+    assert.equal(undecodable.message, 'The request path part "%E0%A4" is not valid percent-encoding: "%" must be followed by two hexadecimal digits, and the bytes must be UTF-8.');
   });
 
   test('anything else is a 500 that names the request', () => {
