@@ -87,6 +87,12 @@ export class PreconditionRequiredError extends MLogError {
 /** 413: the message is larger than MLog accepts. */
 export class PayloadTooLargeError extends MLogError {
   readonly status = 413;
+  /** The body's size in bytes, when the request declared it (Content-Length); the rejections index records it. */
+  readonly bytes?: number;
+  constructor(message: string, options?: { bytes?: number }) {
+    super(message);
+    if (options?.bytes !== undefined) this.bytes = options.bytes;
+  }
 }
 
 /** 415: the body is sent in an encoding MLog does not accept. */

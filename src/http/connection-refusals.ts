@@ -1,6 +1,6 @@
 import type { TLSSocket } from 'node:tls';
 import { identifyCaller } from '../auth/caller-identifier.js';
-import { MLogError } from '../errors/mlog-error.js';
+import { MLogError, PayloadTooLargeError } from '../errors/mlog-error.js';
 import { REJECTION_EXCERPT_BYTES, type RejectionRecorder } from '../rejections/rejection-recorder.js';
 import type { SystemRegistry } from '../systems/system-registry.js';
 import { connectionCredentials } from './peer-credentials.js';
@@ -95,5 +95,7 @@ export function recordRefusedCall(rejections: RejectionRecorder, call: RefusedCa
     path: call.path,
     requestId: call.requestId,
     ...(call.body !== undefined ? { body: call.body } : queryAt >= 0 ? { body: call.url.slice(queryAt + 1) } : {}),
+    // A body refused unread for its declared size: its size is recorded, not 0.
+    ...(call.body === undefined && error instanceof PayloadTooLargeError && error.bytes !== undefined ? { bodyBytes: error.bytes } : {}),
   });
 }

@@ -7,6 +7,7 @@ import { requestScope } from '../logging/logger.js';
 export function tooLarge(limit: number, length?: number): PayloadTooLargeError {
   return new PayloadTooLargeError(
     `The message is ${length === undefined ? 'larger than allowed' : `${length} bytes`}; MLog accepts at most ${limit} bytes (${Math.round(limit / 1024)} KB) per message.`,
+    length === undefined ? undefined : { bytes: length },
   );
 }
 

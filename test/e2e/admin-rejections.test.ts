@@ -51,6 +51,8 @@ describe('GET /admin/rejections', () => {
   let ended: string;
   /** The refused calls made, by request id. */
   const refused = new Map<string, { answer: HttpAnswer; path: string; sent?: string }>();
+  /** The body of the 413, refused unread for its declared size. */
+  let oversized = '';
 
   before(async () => {
     [system, bystander] = await Promise.all([mlog.addSystem(), mlog.addSystem()]);
@@ -64,7 +66,8 @@ describe('GET /admin/rejections', () => {
     assert.equal(Buffer.from(invalid)[4096]! & 0xc0, 0x80);
     keep(await system.register(invalid), '/register', invalid);
     // 413: over 256 KB
-    keep(await system.register(JSON.stringify(event({ padding: 'p'.repeat(300_000) }))), '/register');
+    oversized = JSON.stringify(event({ padding: 'p'.repeat(300_000) }));
+    keep(await system.register(oversized), '/register');
     // 400 and 404 of /query
     keep(await system.call('/query?event_time_from=2024-01-01&event_time_to=2024-02-01'), '/query', 'event_time_from=2024-01-01&event_time_to=2024-02-01');
     keep(await system.call('/query?event_time_from=1999-01-01&event_time_to=1999-01-02&legal_basis=x'), '/query');
@@ -95,6 +98,8 @@ describe('GET /admin/rejections', () => {
     const invalid = found.result.find((rejection) => rejection.status === 400 && rejection.path === '/register') as Rejection;
     assert.equal(invalid.body_bytes, Buffer.byteLength(refused.get(invalid.request_id)?.sent ?? ''));
     assert.ok((invalid.body_excerpt ?? '').length > 2000 && !(invalid.body_excerpt ?? '').includes('\ufffd'), 'cut at a character boundary');
+    const tooLarge = found.result.find((rejection) => rejection.status === 413) as Rejection;
+    assert.equal(tooLarge.body_bytes, Buffer.byteLength(oversized), 'the declared size of a body refused unread');
     const times = found.result.map((rejection) => Date.parse(rejection['@received']));
     assert.deepEqual(times, [...times].sort((x, y) => y - x), 'newest first');
     assert.ok(!found.result.some((rejection) => rejection.is === bystander.code));
