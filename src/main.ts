@@ -59,6 +59,9 @@ export async function startMLog(config: MLogConfig, options: { logger?: Logger; 
     const adminTls = adminApi.tlsCertPath !== undefined && adminApi.tlsKeyPath !== undefined ? { certPath: adminApi.tlsCertPath, keyPath: adminApi.tlsKeyPath } : undefined;
     const adminListener = await listening(ADMIN_API.host.variable, ADMIN_API.port.variable, adminApi, listenAdmin(mlog.adminApp, { host: adminApi.host, port: adminApi.port, ...(adminTls === undefined ? {} : { tls: adminTls }) }));
     listeners = [publicListener, adminListener];
+    if (config.proxies.trusted !== undefined) {
+      logger.info('calls from the trusted reverse proxies are identified by the client certificate they forward, from the address they add to X-Forwarded-For; no other address may reach this port through them', { trustedProxies: config.proxies.trusted, certificateHeader: config.proxies.certificateHeader });
+    }
     if (adminApi.token === undefined) logger.warn('MLOG_ADMIN_TOKEN is not set: the administration API refuses every call');
     if (adminTls === undefined && !isLoopbackHost(adminApi.host)) {
       logger.warn('the administration listener serves plain HTTP on a non-loopback address: console passwords and session cookies cross the network unencrypted; set MLOG_ADMIN_TLS_CERT and MLOG_ADMIN_TLS_KEY', { adminHost: adminApi.host });

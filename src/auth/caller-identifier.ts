@@ -10,6 +10,8 @@ export interface PeerCredentials {
   /** Why the TLS layer could not chain the certificate to an accepted CA, when it could not. */
   chainError: string | undefined;
   sourceAddress: string;
+  /** Why the certificate a trusted proxy forwarded could not be read, when it could not. */
+  problem?: string;
 }
 
 const DATE_ERRORS = new Set(['CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID']);
@@ -35,6 +37,7 @@ export function identifyCallerAtOnce(registry: SystemRegistry, peer: PeerCredent
 }
 
 function presentedFingerprint(peer: PeerCredentials): string {
+  if (peer.problem !== undefined) throw new AuthenticationError(peer.problem);
   if (peer.fingerprint256 === undefined) {
     throw new AuthenticationError('No client certificate was presented; call MLog with your system certificate (mutual TLS).');
   }

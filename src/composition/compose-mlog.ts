@@ -1,11 +1,14 @@
 import { CONFIGURATION, type MLogConfig } from '../config/config.js';
 import { loadDeclared } from '../config/settings.js';
+import { parseAddressList } from '../config/address-list.js';
+import { readCertificates } from '../config/config-files.js';
 import { ConfigurationError } from '../errors/mlog-error.js';
 import { createAdminApp } from '../http/admin-app.js';
 import { consoleApi } from '../http/console/console-api.js';
 import { oidcRoutes } from '../http/console/oidc-routes.js';
 import { connectionRefusalRecorder, type ConnectionRefusalRecorder } from '../http/connection-refusals.js';
 import { createPublicApp } from '../http/public-app.js';
+import type { ProxyTrust } from '../http/peer-credentials.js';
 import { readingRoutes } from '../http/console/reading-routes.js';
 import { dashboardRoutes } from '../http/console/dashboard-routes.js';
 import { consoleAlertRuleRoutes } from '../http/console/alert-rule-routes.js';
@@ -81,7 +84,7 @@ export async function composeMLog(config: MLogConfig, logger: Logger, metrics: M
   await installShippedDashboards(services, logger);
 
   const { registry, ingest, idempotency, admission, registerBytes, queries, rejections } = services;
-  const publicApp = createPublicApp({ registry, ingest, idempotency, admission, registerBytes, queries, logger, metrics, rejections, registerDirect: config.limits.registerDirect === 'on', queryDirect: config.limits.queryDirect === 'on', routes: [personalDataRoutes(services.personalData), ...(services.evidence === undefined ? [] : [evidenceRoutes(services.evidence)])] });
+  const publicApp = createPublicApp({ registry, ...proxyTrust(config), ingest, idempotency, admission, registerBytes, queries, logger, metrics, rejections, registerDirect: config.limits.registerDirect === 'on', queryDirect: config.limits.queryDirect === 'on', routes: [personalDataRoutes(services.personalData), ...(services.evidence === undefined ? [] : [evidenceRoutes(services.evidence)])] });
   const secureCookie = config.adminApi.tlsCertPath !== undefined;
   const adminApp = createAdminApp({
     registry,
@@ -217,4 +220,13 @@ export async function withCommandLineServices<T>(settings: CommandLineSettings, 
   } finally {
     await stores.close();
   }
+}
+
+/** The reverse proxies MLOG_TRUSTED_PROXIES names, whose forwarded certificates must come from MLOG_TLS_CLIENT_CA's CAs; none when unset. */
+function proxyTrust(config: MLogConfig): { proxies?: ProxyTrust } {
+  const { trusted, certificateHeader } = config.proxies;
+  if (trusted === undefined) return {};
+  const parsed = parseAddressList(trusted);
+  if ('invalid' in parsed) throw new ConfigurationError(`MLOG_TRUSTED_PROXIES contains "${parsed.invalid}", which is not an IP address or CIDR range.`);
+  return { proxies: { isTrusted: parsed.matches, certificateHeader, issuers: readCertificates('MLOG_TLS_CLIENT_CA', config.publicApi.tlsClientCaPath) } };
 }

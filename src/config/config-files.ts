@@ -20,8 +20,8 @@ function readFile(variable: string, path: string): string {
   }
 }
 
-/** Every certificate of a PEM file (a bundle may hold several); refuses a file with none, or with one that does not parse. */
-function readCertificates(variable: string, path: string): X509Certificate[] {
+/** Every certificate of a PEM file (a bundle may hold several); refuses a file with none, or with one that does not parse (a ConfigurationError naming `variable`). */
+export function readCertificates(variable: string, path: string): X509Certificate[] {
   const blocks = readFile(variable, path).match(PEM_CERTIFICATE) ?? [];
   if (blocks.length === 0) throw new ConfigurationError(`${variable}="${path}" holds no PEM certificate ("-----BEGIN CERTIFICATE-----").`);
   return blocks.map((block, index) => {

@@ -1,6 +1,8 @@
 import { ConfigurationError } from '../errors/mlog-error.js';
 import {
   activeShardCount,
+  addressList,
+  headerName,
   anyText,
   atLeastCharacters,
   byteCount,
@@ -103,6 +105,20 @@ export const CONFIGURATION = {
       doc: 'a connection whose TLS handshake is not finished by then is closed',
       parse: wholeCount,
       default: '10',
+    }),
+  },
+  proxies: {
+    trusted: optional({
+      variable: 'MLOG_TRUSTED_PROXIES',
+      doc: 'IPs or CIDR ranges, comma separated, of reverse proxies that end TLS in front of MLog: a call from one of them is identified by the client certificate it forwards in `MLOG_CLIENT_CERT_HEADER`, from the client address it adds to `X-Forwarded-For`: [docs/deployment.md](docs/deployment.md#behind-a-reverse-proxy-that-ends-tls)',
+      parse: addressList,
+      defaultNote: 'unset: no proxy is trusted, and such headers are ignored',
+    }),
+    certificateHeader: withDefault({
+      variable: 'MLOG_CLIENT_CERT_HEADER',
+      doc: "the header in which a trusted proxy forwards the client certificate: URL-encoded PEM (nginx's `$ssl_client_escaped_cert`), PEM, or base64 DER",
+      parse: headerName,
+      default: 'X-SSL-Client-Cert',
     }),
   },
   adminApi: {

@@ -1,5 +1,6 @@
 import cron from 'node-cron';
 import { ConfigurationError } from '../errors/mlog-error.js';
+import { parseAddressList } from './address-list.js';
 
 /** Reads the text of a variable that is set (trimmed, never empty) into its value; throws a ConfigurationError naming `variable`. */
 export type Parser<T> = (raw: string, variable: string) => T;
@@ -148,6 +149,21 @@ export const cronOrOff: Parser<string | undefined> = (raw, variable) => {
     throw new ConfigurationError(`${variable}="${raw}" is not a cron expression (for example "15 2 * * *") nor "off".`);
   }
   return raw;
+};
+
+/** A comma-separated list of IPs and CIDR ranges (10.0.0.5, 10.1.0.0/16, 2001:db8::/32). */
+export const addressList: Parser<string[]> = (raw, variable) => {
+  const entries = raw.split(',').map((entry) => entry.trim()).filter((entry) => entry !== '');
+  const parsed = parseAddressList(entries);
+  if ('invalid' in parsed) throw new ConfigurationError(`${variable} contains "${parsed.invalid}", which is not an IP address or CIDR range (for example 10.1.2.3 or 10.1.0.0/16).`);
+  if (entries.length === 0) throw new ConfigurationError(`${variable}="${raw}" names no address; give IPs or CIDR ranges separated by commas.`);
+  return entries;
+};
+
+/** The name of an HTTP header (RFC 9110 token), lower-cased as Node gives request headers. */
+export const headerName: Parser<string> = (raw, variable) => {
+  if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,100}$/.test(raw)) throw new ConfigurationError(`${variable}="${raw}" is not an HTTP header name (for example X-SSL-Client-Cert).`);
+  return raw.toLowerCase();
 };
 
 export function oneOf<T extends string>(allowed: readonly T[]): Parser<T> {

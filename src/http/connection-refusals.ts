@@ -1,5 +1,5 @@
 import type { TLSSocket } from 'node:tls';
-import { identifyCaller } from '../auth/caller-identifier.js';
+import { identifyCaller, type PeerCredentials } from '../auth/caller-identifier.js';
 import { MLogError, PayloadTooLargeError } from '../errors/mlog-error.js';
 import { REJECTION_EXCERPT_BYTES, type RejectionRecorder } from '../rejections/rejection-recorder.js';
 import type { SystemRegistry } from '../systems/system-registry.js';
@@ -65,7 +65,8 @@ export function connectionRefusalRecorder(registry: SystemRegistry, rejections: 
 
 /** A call refused after its head was read (by the app or the direct register door), as recordRefusedCall records it. */
 export interface RefusedCall {
-  socket: TLSSocket;
+  /** The caller's credentials: its connection's, or those a trusted proxy forwarded (CallerIdentification). */
+  peer: PeerCredentials;
   /** The IS, when it was identified before the refusal. */
   system?: string;
   method: string;
@@ -80,7 +81,7 @@ export interface RefusedCall {
 
 /** Queues a refused call for the rejections index: reason, IS when known, address, first 4 KB of what was sent (the body, else the query string). */
 export function recordRefusedCall(rejections: RejectionRecorder, call: RefusedCall, error: MLogError): void {
-  const peer = connectionCredentials(call.socket);
+  const { peer } = call;
   // The IS identified before the refusal, else the one the refusal concerns (suspended, another address, an expired certificate).
   const system = call.system ?? error.system;
   const queryAt = call.url.indexOf('?');

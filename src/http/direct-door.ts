@@ -1,21 +1,21 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { TLSSocket } from 'node:tls';
 import type { AdmissionControl } from '../events/admission-control.js';
 import { requestScope, type Logger } from '../logging/logger.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { RejectionRecorder } from '../rejections/rejection-recorder.js';
-import type { KnownSystem, SystemRegistry } from '../systems/system-registry.js';
+import type { KnownSystem } from '../systems/system-registry.js';
 import { admitCall, releaseWhenOver } from './admission.js';
 import { recordRefusedCall } from './connection-refusals.js';
 import { mapFailure, sendError } from './error-response.js';
-import { connectionCaller } from './peer-credentials.js';
+import type { CallerIdentification } from './peer-credentials.js';
 import { splitTarget } from './raw-query-string.js';
 import type { RequestTracker } from './request-context.js';
 import { headProblem } from './request-head.js';
 
 /** What a direct door needs of the public listener, shared with the Express app. */
 export interface DirectDoorServices {
-  registry: SystemRegistry;
+  /** Who is calling: by the connection's certificate, or the one a trusted proxy forwards. */
+  identification: CallerIdentification;
   admission: AdmissionControl;
   metrics: Metrics;
   logger: Logger;
@@ -38,12 +38,13 @@ export interface DirectCall {
  * Takes one call of the public listener through the steps every route of the Express app runs first,
  * with the same functions and in the same order: a request id, and when answered the call's metrics
  * and log line (labelled `route` once the call is admitted, 'unmatched' before, as Express labels it);
- * the head checked; the caller identified from the connection's certificate (cached per connection);
+ * the head checked; the caller identified (CallerIdentification: the connection's certificate, cached per
+ * connection, or the one a trusted proxy forwards);
  * admitted by calls in flight. Then `proceed` goes on with the call; whatever it throws, and every
  * refusal before it, is answered by `fail`.
  */
 export function directCall(services: DirectDoorServices, request: IncomingMessage, response: ServerResponse, route: string, proceed: (caller: KnownSystem, call: DirectCall) => void): void {
-  const { registry, admission, metrics, logger, rejections, track } = services;
+  const { identification, admission, metrics, logger, rejections, track } = services;
   let caller: KnownSystem | undefined;
   // As Express labels it: 'unmatched' until the call reaches the route (past identification and admission).
   let routed = false;
@@ -61,7 +62,7 @@ export function directCall(services: DirectDoorServices, request: IncomingMessag
       recordRefusedCall(
         rejections,
         {
-          socket: request.socket as TLSSocket,
+          peer: identification.credentials(request),
           ...(caller === undefined ? {} : { system: caller.system.code }),
           method: request.method ?? '',
           path: splitTarget(url).path,
@@ -97,7 +98,7 @@ export function directCall(services: DirectDoorServices, request: IncomingMessag
     try {
       const problem = headProblem(request);
       if (problem !== undefined) throw problem;
-      const known = connectionCaller(registry, request.socket as TLSSocket, new Date());
+      const known = identification.caller(request, new Date());
       if (known instanceof Promise) known.then(identified).catch(fail);
       else identified(known);
     } catch (error) {

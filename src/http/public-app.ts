@@ -1,5 +1,4 @@
 import type { RequestListener } from 'node:http';
-import type { TLSSocket } from 'node:tls';
 import express, { type Request, type RequestHandler, type Response, type Router } from 'express';
 import { NotFoundError } from '../errors/mlog-error.js';
 import type { AdmissionControl } from '../events/admission-control.js';
@@ -14,7 +13,7 @@ import { admission } from './admission.js';
 import { errorResponder, onlyMethods } from './error-response.js';
 import type { MLogError } from '../errors/mlog-error.js';
 import { recordRefusedCall } from './connection-refusals.js';
-import { connectionCaller } from './peer-credentials.js';
+import { CallerIdentification, type ProxyTrust } from './peer-credentials.js';
 import { queryDoor } from './query-door.js';
 import { registerDoor } from './register-door.js';
 import { requestContext, requestTracker } from './request-context.js';
@@ -27,6 +26,8 @@ export type Routes = Router;
 
 export interface PublicAppServices {
   registry: SystemRegistry;
+  /** Reverse proxies trusted to end TLS and forward the client certificate (MLOG_TRUSTED_PROXIES); none when unset. */
+  proxies?: ProxyTrust;
   ingest: IngestService;
   /** Registrations that carry an Idempotency-Key. */
   idempotency: IdempotencyService;
@@ -47,9 +48,9 @@ export interface PublicAppServices {
 }
 
 /** Identifies the caller from its client certificate before anything else is read. */
-function authenticate(registry: SystemRegistry): RequestHandler {
+function authenticate(identification: CallerIdentification): RequestHandler {
   return (request, response, next) => {
-    const known = connectionCaller(registry, request.socket as TLSSocket, new Date());
+    const known = identification.caller(request, new Date());
     if (!(known instanceof Promise)) {
       response.locals.caller = known;
       next();
@@ -63,13 +64,13 @@ function authenticate(registry: SystemRegistry): RequestHandler {
 }
 
 /** Queues a refused call for the rejections index (recordRefusedCall). */
-function recordRefusal(rejections: RejectionRecorder): (request: Request, response: Response, error: MLogError) => void {
+function recordRefusal(rejections: RejectionRecorder, identification: CallerIdentification): (request: Request, response: Response, error: MLogError) => void {
   return (request, response, error) => {
     const caller = response.locals.caller as KnownSystem | undefined;
     recordRefusedCall(
       rejections,
       {
-        socket: request.socket as TLSSocket,
+        peer: identification.credentials(request),
         ...(caller === undefined ? {} : { system: caller.system.code }),
         method: request.method,
         path: request.path,
@@ -90,6 +91,7 @@ function recordRefusal(rejections: RejectionRecorder): (request: Request, respon
 export function createPublicApp(services: PublicAppServices): RequestListener {
   const app = express();
   const track = requestTracker('public', services.logger, services.metrics);
+  const identification = new CallerIdentification(services.registry, services.proxies);
   const register = registrar(services.ingest, services.metrics, services.idempotency);
   app.disable('x-powered-by');
   app.set('etag', false);
@@ -97,7 +99,7 @@ export function createPublicApp(services: PublicAppServices): RequestListener {
   app.use(requestContext(track));
   app.use(requestHead());
   // Identified first: an unidentified caller is told so (401) whatever its method; an identified one learns which methods MLog answers.
-  app.use(authenticate(services.registry));
+  app.use(authenticate(identification));
   app.use(onlyMethods(['GET', 'POST']));
   // Admitted (or refused at once) before any body is read; the slot is freed when the call is over.
   app.use(['/register', '/query', '/personal-data'], admission(services.admission, services.metrics));
@@ -107,7 +109,7 @@ export function createPublicApp(services: PublicAppServices): RequestListener {
   app.use((request) => {
     throw new NotFoundError(`There is no ${request.method} ${request.path} in the MLog API; see POST /register, GET /query and GET /query/{uid}.`);
   });
-  app.use(errorResponder(services.logger, recordRefusal(services.rejections)));
-  const queried: RequestListener = services.queryDirect === true ? queryDoor({ ...services, track }, app) : app;
-  return services.registerDirect === true ? registerDoor({ ...services, register, track }, queried) : queried;
+  app.use(errorResponder(services.logger, recordRefusal(services.rejections, identification)));
+  const queried: RequestListener = services.queryDirect === true ? queryDoor({ ...services, identification, track }, app) : app;
+  return services.registerDirect === true ? registerDoor({ ...services, identification, register, track }, queried) : queried;
 }

@@ -60,6 +60,8 @@ export interface CallOptions {
   certificate?: IssuedCertificate | null;
   /** Local address to call from (for address allow-lists), e.g. 127.0.0.2. */
   localAddress?: string;
+  /** Call this port instead of MLog's public one (a reverse proxy in front of it). */
+  port?: number;
 }
 
 function defaultAlgorithm(keyPem: string): string {
@@ -154,7 +156,7 @@ export class MLogCaller {
       const request = httpsRequest(
         {
           host: '127.0.0.1',
-          port: this.ports.publicPort,
+          port: options.port ?? this.ports.publicPort,
           path,
           method: options.method ?? 'GET',
           ca: this.ca.certPem,

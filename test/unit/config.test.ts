@@ -35,6 +35,7 @@ describe('loadConfig', () => {
         tlsClientCaPath: '/etc/mlog/clients-ca.pem',
         tlsHandshakeTimeoutSeconds: 10,
       },
+      proxies: { certificateHeader: 'x-ssl-client-cert' },
       adminApi: { host: '127.0.0.1', port: 8081 },
       console: { sessionIdleSeconds: 1800, sessionMaxSeconds: 43_200, lockoutSeconds: 900 },
       oidc: { roleClaim: 'mlog_role' },
@@ -169,6 +170,15 @@ describe('loadConfig', () => {
     assert.equal(config.publicApi.port, 8443);
     assert.equal(config.adminApi.token, undefined);
     assert.equal(config.logLevel, 'info');
+  });
+
+  test('reverse proxies: IPs and CIDRs, comma separated, and a header name; a bad value names the variable', () => {
+    const config = loadConfig({ ...minimal, MLOG_TRUSTED_PROXIES: ' 10.0.0.5, 10.1.0.0/16 ,2001:db8::/32', MLOG_CLIENT_CERT_HEADER: 'X-Client-Certificate' });
+    assert.deepEqual(config.proxies, { trusted: ['10.0.0.5', '10.1.0.0/16', '2001:db8::/32'], certificateHeader: 'x-client-certificate' });
+    throwsConfiguration(() => loadConfig({ ...minimal, MLOG_TRUSTED_PROXIES: '10.0.0.0/33' }), 'MLOG_TRUSTED_PROXIES');
+    throwsConfiguration(() => loadConfig({ ...minimal, MLOG_TRUSTED_PROXIES: 'proxy.example' }), 'MLOG_TRUSTED_PROXIES');
+    throwsConfiguration(() => loadConfig({ ...minimal, MLOG_TRUSTED_PROXIES: ',' }), 'MLOG_TRUSTED_PROXIES');
+    throwsConfiguration(() => loadConfig({ ...minimal, MLOG_CLIENT_CERT_HEADER: 'X Client Cert' }), 'MLOG_CLIENT_CERT_HEADER');
   });
 
   test('a bad port names the variable', () => {
