@@ -6,7 +6,8 @@ import { checkConfiguredFiles } from './config/config-files.js';
 import { ConfigurationError } from './errors/mlog-error.js';
 import type { AdminAccounts } from './admins/admin-accounts.js';
 import type { AlertNotifier } from './alerts/alert-notifier-type.js';
-import { isLoopbackHost, listenAdmin, listenPublic } from './http/servers.js';
+import type { RequestListener } from 'node:http';
+import { isLoopbackHost, listenAdmin, listenDevelopment, listenPublic, type Listening } from './http/servers.js';
 import type { ScheduledJob } from './jobs/scheduler.js';
 import { createLogger, type Logger } from './logging/logger.js';
 import { Metrics } from './metrics/metrics.js';
@@ -21,6 +22,8 @@ export interface RunningMLog {
   adminPort: number;
   /** The ports of the syslog listeners that are on (MLOG_SYSLOG_TLS_PORT, MLOG_RELP_PORT, MLOG_SYSLOG_TCP_PORT). */
   syslogPorts: Partial<Record<SyslogDoorKind, number>>;
+  /** The development listener's port (MLOG_DEV_HTTP_PORT with MLOG_DEV_IDENTITY), when it is on. */
+  developmentPort?: number;
   logger: Logger;
   registry: SystemRegistry;
   /** The console's administrator accounts (`npm start` creates the first one). */
@@ -46,7 +49,7 @@ export async function startMLog(config: MLogConfig, options: { logger?: Logger; 
   const { publicApi, adminApi } = config;
   let listeners: { close(graceMs: number): Promise<void> }[] = [];
   try {
-    const publicListener = await listening(PUBLIC_API.host.variable, PUBLIC_API.port.variable, publicApi, listenPublic(mlog.publicApp, {
+    const publicListener = await listening(addressOf(PUBLIC_API.host.variable, publicApi.host, PUBLIC_API.port.variable, publicApi.port), listenPublic(mlog.publicApp, {
       host: publicApi.host,
       port: publicApi.port,
       certPath: publicApi.tlsCertPath,
@@ -57,7 +60,7 @@ export async function startMLog(config: MLogConfig, options: { logger?: Logger; 
     }));
     listeners = [publicListener];
     const adminTls = adminApi.tlsCertPath !== undefined && adminApi.tlsKeyPath !== undefined ? { certPath: adminApi.tlsCertPath, keyPath: adminApi.tlsKeyPath } : undefined;
-    const adminListener = await listening(ADMIN_API.host.variable, ADMIN_API.port.variable, adminApi, listenAdmin(mlog.adminApp, { host: adminApi.host, port: adminApi.port, ...(adminTls === undefined ? {} : { tls: adminTls }) }));
+    const adminListener = await listening(addressOf(ADMIN_API.host.variable, adminApi.host, ADMIN_API.port.variable, adminApi.port), listenAdmin(mlog.adminApp, { host: adminApi.host, port: adminApi.port, ...(adminTls === undefined ? {} : { tls: adminTls }) }));
     listeners = [publicListener, adminListener];
     if (config.proxies.trusted !== undefined) {
       logger.info('calls from the trusted reverse proxies are identified by the client certificate they forward, from the address they add to X-Forwarded-For; no other address may reach this port through them', { trustedProxies: config.proxies.trusted, certificateHeader: config.proxies.certificateHeader });
@@ -68,8 +71,11 @@ export async function startMLog(config: MLogConfig, options: { logger?: Logger; 
     }
     const syslogListeners = await startSyslogListeners(config, mlog.syslog, (listener) => listeners.push(listener));
     const syslogPorts = Object.fromEntries(syslogListeners.map((listener) => [listener.door, listener.port]));
-    logger.info('MLog started', { publicPort: publicListener.port, adminPort: adminListener.port, adminHost: adminApi.host, adminTls: adminTls !== undefined, syslogPorts });
+    const development = await startDevelopmentListener(config, mlog.publicApp, logger);
+    if (development !== undefined) listeners.push(development);
+    logger.info('MLog started', { publicPort: publicListener.port, adminPort: adminListener.port, adminHost: adminApi.host, adminTls: adminTls !== undefined, syslogPorts, ...(development === undefined ? {} : { developmentPort: development.port }) });
     return {
+      ...(development === undefined ? {} : { developmentPort: development.port }),
       publicPort: publicListener.port,
       adminPort: adminListener.port,
       syslogPorts,
@@ -94,7 +100,7 @@ export async function startMLog(config: MLogConfig, options: { logger?: Logger; 
   }
 }
 
-const { publicApi: PUBLIC_API, adminApi: ADMIN_API, syslog: SYSLOG } = CONFIGURATION;
+const { publicApi: PUBLIC_API, adminApi: ADMIN_API, syslog: SYSLOG, development: DEVELOPMENT } = CONFIGURATION;
 const SYSLOG_PORT_VARIABLES: Record<SyslogDoorKind, string> = { tls: SYSLOG.tlsPort.variable, relp: SYSLOG.relpPort.variable, tcp: SYSLOG.tcpPort.variable };
 
 /** Why a listener could not take its address, in words, by the error's code; undefined for another failure. */
@@ -106,18 +112,35 @@ const LISTEN_FAILURES: Record<string, string> = {
   EAI_AGAIN: 'could not be resolved',
 };
 
+/** How a failed listener's message names its address: `MLOG_HOST="0.0.0.0" with MLOG_PORT="8443"`. */
+function addressOf(hostVariable: string, host: string, portVariable: string, port: number): string {
+  return `${hostVariable}="${host}" with ${portVariable}="${port}"`;
+}
+
 /**
  * A listener being started; when it cannot take its address (in use, not this machine's, not allowed),
- * a ConfigurationError whose one line names the variables, so MLog stops like for any wrong value.
+ * a ConfigurationError whose one line names the variables (`named`), so MLog stops like for any wrong value.
  */
-async function listening<T>(hostVariable: string, portVariable: string, address: { host: string; port: number }, started: Promise<T>): Promise<T> {
+async function listening<T>(named: string, started: Promise<T>): Promise<T> {
   try {
     return await started;
   } catch (error) {
     const why = LISTEN_FAILURES[(error as NodeJS.ErrnoException).code ?? ''];
     if (why === undefined) throw error;
-    throw new ConfigurationError(`${hostVariable}="${address.host}" with ${portVariable}="${address.port}": the address ${why}.`);
+    throw new ConfigurationError(`${named}: the address ${why}.`);
   }
+}
+
+/**
+ * The development listener, when MLOG_DEV_HTTP_PORT and MLOG_DEV_IDENTITY are set: plain HTTP on
+ * 127.0.0.1, every call being that IS. Said loudly at start; never on unless configured.
+ */
+async function startDevelopmentListener(config: MLogConfig, app: RequestListener, logger: Logger): Promise<Listening | undefined> {
+  const { identity, httpPort } = config.development;
+  if (identity === undefined || httpPort === undefined) return undefined;
+  const listener = await listening(`${DEVELOPMENT.httpPort.variable}="${httpPort}" on 127.0.0.1`, listenDevelopment(app, { port: httpPort, identity }));
+  logger.warn(`DEVELOPMENT IDENTITY ON: plain HTTP on 127.0.0.1:${listener.port}, where every call is information system "${identity}" without a certificate (MLOG_DEV_IDENTITY). For local development only; never in production.`, { developmentPort: listener.port, developmentIdentity: identity });
+  return listener;
 }
 
 /** The syslog listeners whose ports are set, on MLOG_HOST; TLS ones with the public listener's certificate and client CAs. */
@@ -132,7 +155,7 @@ async function startSyslogListeners(config: MLogConfig, door: SyslogDoor, starte
   const listeners: SyslogListening[] = [];
   for (const [kind, port] of wanted) {
     if (port === undefined) continue;
-    const listener = await listening(PUBLIC_API.host.variable, SYSLOG_PORT_VARIABLES[kind], { host: publicApi.host, port }, listenSyslog(door, kind, { host: publicApi.host, port, ...(kind === 'tcp' ? {} : { tls }) }));
+    const listener = await listening(addressOf(PUBLIC_API.host.variable, publicApi.host, SYSLOG_PORT_VARIABLES[kind], port), listenSyslog(door, kind, { host: publicApi.host, port, ...(kind === 'tcp' ? {} : { tls }) }));
     started(listener);
     listeners.push(listener);
     if (kind === 'tcp') {

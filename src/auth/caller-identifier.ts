@@ -56,11 +56,31 @@ function judgeCaller(found: { known: KnownSystem; certificate: CertificateRecord
   if (peer.chainError !== undefined && !DATE_ERRORS.has(peer.chainError)) {
     throw new AuthenticationError(`The client certificate is not issued by a CA that MLog accepts (${peer.chainError}).`, concerns);
   }
-  if (system.status === 'suspended') {
-    throw new ForbiddenError(`Information system "${system.code}" is suspended; contact the MLog administrators.`, concerns);
-  }
+  refuseSuspended(found.known);
   if (!found.known.isAllowedAddress(peer.sourceAddress)) {
     throw new ForbiddenError(`Information system "${system.code}" may not call MLog from ${normalizeAddress(peer.sourceAddress)}.`, concerns);
   }
   return found.known;
+}
+
+/** 403 for a suspended IS, recorded as that IS. */
+function refuseSuspended(known: KnownSystem): void {
+  const { system } = known;
+  if (system.status === 'suspended') {
+    throw new ForbiddenError(`Information system "${system.code}" is suspended; contact the MLog administrators.`, { system: system.code });
+  }
+}
+
+/**
+ * The IS of MLOG_DEV_IDENTITY, for a call on the development listener (plain HTTP on 127.0.0.1, for
+ * local development only): no certificate and no address to judge, but it must be registered and not
+ * suspended.
+ */
+export async function identifyDevelopmentCaller(registry: SystemRegistry, code: string): Promise<KnownSystem> {
+  const known = await registry.findByCode(code);
+  if (known === undefined) {
+    throw new AuthenticationError(`The development identity "${code}" (MLOG_DEV_IDENTITY) is not a registered information system; register it first (mlog systems add).`);
+  }
+  refuseSuspended(known);
+  return known;
 }

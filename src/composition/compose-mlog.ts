@@ -84,7 +84,7 @@ export async function composeMLog(config: MLogConfig, logger: Logger, metrics: M
   await installShippedDashboards(services, logger);
 
   const { registry, ingest, idempotency, admission, registerBytes, queries, rejections } = services;
-  const publicApp = createPublicApp({ registry, ...proxyTrust(config), ingest, idempotency, admission, registerBytes, queries, logger, metrics, rejections, registerDirect: config.limits.registerDirect === 'on', queryDirect: config.limits.queryDirect === 'on', routes: [personalDataRoutes(services.personalData), ...(services.evidence === undefined ? [] : [evidenceRoutes(services.evidence)])] });
+  const publicApp = createPublicApp({ registry, ...proxyTrust(config), ...(config.development.identity === undefined ? {} : { developmentIdentity: config.development.identity }), ingest, idempotency, admission, registerBytes, queries, logger, metrics, rejections, registerDirect: config.limits.registerDirect === 'on', queryDirect: config.limits.queryDirect === 'on', routes: [personalDataRoutes(services.personalData), ...(services.evidence === undefined ? [] : [evidenceRoutes(services.evidence)])] });
   const secureCookie = config.adminApi.tlsCertPath !== undefined;
   const adminApp = createAdminApp({
     registry,

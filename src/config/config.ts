@@ -121,6 +121,20 @@ export const CONFIGURATION = {
       default: 'X-SSL-Client-Cert',
     }),
   },
+  development: {
+    identity: optional({
+      variable: 'MLOG_DEV_IDENTITY',
+      doc: 'for local development only, with `MLOG_DEV_HTTP_PORT`: the code of the IS that every call on the development listener is, without a certificate: [docs/api.md](docs/api.md#a-development-identity-over-plain-http)',
+      parse: anyText,
+      defaultNote: 'unset: off',
+    }),
+    httpPort: optional({
+      variable: 'MLOG_DEV_HTTP_PORT',
+      doc: 'for local development only, with `MLOG_DEV_IDENTITY`: a plain-HTTP listener on 127.0.0.1 that serves the public API as that IS; a warning at start, and the `MLog-Development-Identity` header on every answer',
+      parse: portNumber,
+      defaultNote: 'unset: off',
+    }),
+  },
   adminApi: {
     host: withDefault({ variable: 'MLOG_ADMIN_HOST', doc: 'address the administration listener binds to', parse: anyText, default: '127.0.0.1' }),
     port: withDefault({ variable: 'MLOG_ADMIN_PORT', doc: 'administration listener port', parse: portNumber, default: '8081' }),
@@ -383,6 +397,9 @@ export function loadConfig(env: Env = process.env): MLogConfig {
   const { elasticsearch: _elasticsearch, ...rest } = CONFIGURATION;
   if ((text(env, 'MLOG_ADMIN_TLS_CERT') === undefined) !== (text(env, 'MLOG_ADMIN_TLS_KEY') === undefined)) {
     throw new ConfigurationError('MLOG_ADMIN_TLS_CERT and MLOG_ADMIN_TLS_KEY must be set together.');
+  }
+  if ((text(env, 'MLOG_DEV_IDENTITY') === undefined) !== (text(env, 'MLOG_DEV_HTTP_PORT') === undefined)) {
+    throw new ConfigurationError('MLOG_DEV_IDENTITY and MLOG_DEV_HTTP_PORT must be set together (or neither: the development listener is off).');
   }
   const oidcSet = ['MLOG_OIDC_ISSUER', 'MLOG_OIDC_CLIENT_ID', 'MLOG_OIDC_CLIENT_SECRET', 'MLOG_OIDC_REDIRECT_URL'].filter((variable) => text(env, variable) !== undefined);
   if (oidcSet.length > 0 && oidcSet.length < 4) {

@@ -2,7 +2,7 @@ import type { X509Certificate } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
-import { identifyCaller, identifyCallerAtOnce, type PeerCredentials } from '../auth/caller-identifier.js';
+import { identifyCaller, identifyCallerAtOnce, identifyDevelopmentCaller, type PeerCredentials } from '../auth/caller-identifier.js';
 import type { AddressMatcher } from '../config/address-list.js';
 import type { KnownSystem, SystemRegistry } from '../systems/system-registry.js';
 import { forwardedClientAddress, readForwardedCertificate, type ForwardedCertificate } from './forwarded-credentials.js';
@@ -49,6 +49,8 @@ export class CallerIdentification {
   constructor(
     readonly registry: SystemRegistry,
     private readonly proxies?: ProxyTrust,
+    /** MLOG_DEV_IDENTITY: the IS every call on the development listener (plain HTTP, the only connections not encrypted) is. */
+    private readonly developmentIdentity?: string,
   ) {}
 
   /** The credentials of a request's caller (see the class). */
@@ -77,6 +79,7 @@ export class CallerIdentification {
    * 401 or 403 of a caller that cannot be identified or may not call.
    */
   caller(request: IncomingMessage, now: Date): KnownSystem | Promise<KnownSystem> {
+    if (this.developmentIdentity !== undefined && (request.socket as TLSSocket).encrypted !== true) return identifyDevelopmentCaller(this.registry, this.developmentIdentity);
     const peer = this.credentials(request);
     return identifyCallerAtOnce(this.registry, peer, now) ?? identifyCaller(this.registry, peer, now);
   }

@@ -28,6 +28,8 @@ export interface PublicAppServices {
   registry: SystemRegistry;
   /** Reverse proxies trusted to end TLS and forward the client certificate (MLOG_TRUSTED_PROXIES); none when unset. */
   proxies?: ProxyTrust;
+  /** MLOG_DEV_IDENTITY: the IS every call on the development listener is (local development only). */
+  developmentIdentity?: string;
   ingest: IngestService;
   /** Registrations that carry an Idempotency-Key. */
   idempotency: IdempotencyService;
@@ -91,7 +93,7 @@ function recordRefusal(rejections: RejectionRecorder, identification: CallerIden
 export function createPublicApp(services: PublicAppServices): RequestListener {
   const app = express();
   const track = requestTracker('public', services.logger, services.metrics);
-  const identification = new CallerIdentification(services.registry, services.proxies);
+  const identification = new CallerIdentification(services.registry, services.proxies, services.developmentIdentity);
   const register = registrar(services.ingest, services.metrics, services.idempotency);
   app.disable('x-powered-by');
   app.set('etag', false);

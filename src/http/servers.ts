@@ -176,6 +176,25 @@ export function listenPublic(
   return listen(server, options.host, options.port);
 }
 
+/** The header every answer of the development listener carries: the IS its calls are. */
+export const DEVELOPMENT_IDENTITY_HEADER = 'MLog-Development-Identity';
+
+/**
+ * The development listener (MLOG_DEV_HTTP_PORT with MLOG_DEV_IDENTITY): the public API over plain
+ * HTTP, on 127.0.0.1 only whatever MLOG_HOST says, every call being the development identity (see
+ * CallerIdentification). Every answer says so in the MLog-Development-Identity header.
+ */
+export function listenDevelopment(app: RequestListener, options: { port: number; identity: string }): Promise<Listening> {
+  const marked: RequestListener = (request, response) => {
+    response.setHeader(DEVELOPMENT_IDENTITY_HEADER, options.identity);
+    app(request, response);
+  };
+  const server = createHttpServer({ maxHeaderSize: MAX_HEADER_BYTES, requireHostHeader: false }, marked);
+  applyTimeouts(server, () => true);
+  routeAllRequests(server, marked);
+  return listen(server, '127.0.0.1', options.port);
+}
+
 /** True for an address only this machine can reach (127.0.0.0/8, ::1, localhost). */
 export function isLoopbackHost(host: string): boolean {
   return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host) || /^::ffff:127\./.test(host);

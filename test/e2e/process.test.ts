@@ -104,6 +104,17 @@ describe('the MLog process', () => {
     }
   });
 
+  test('the development identity is said loudly at start', async () => {
+    const process = startProcess({ MLOG_ELASTICSEARCH_URL: elasticsearchUrl(), ...tls, MLOG_PORT: '0', MLOG_ADMIN_PORT: '0', MLOG_HOST: '127.0.0.1', MLOG_DEV_IDENTITY: 'mpass-dev', MLOG_DEV_HTTP_PORT: '0', MLOG_RETENTION_SCHEDULE: 'off' });
+    await waitFor(() => process.output().includes('MLog started'), 'MLog to start');
+    process.child.kill('SIGTERM');
+    const run = await process.exited;
+    const warning = run.stdout.split('\n').find((line) => line.includes('DEVELOPMENT IDENTITY ON'));
+    assert.ok(warning !== undefined, run.stdout);
+    assert.match(warning, /"level":"warn"/);
+    assert.match(warning, /every call is information system \\"mpass-dev\\" without a certificate/);
+  });
+
   test('SIGTERM stops it cleanly', async () => {
     const process = startProcess({ MLOG_ELASTICSEARCH_URL: elasticsearchUrl(), ...tls, MLOG_PORT: '0', MLOG_ADMIN_PORT: '0', MLOG_HOST: '127.0.0.1' });
     await waitFor(() => process.output().includes('MLog started'), 'MLog to start');

@@ -382,7 +382,8 @@ export class TestMLog extends MLogCaller {
   }
 }
 
-function collect(response: import('node:http').IncomingMessage, resolve: (answer: HttpAnswer) => void, reject: (error: Error) => void): void {
+/** Reads an answer's body and resolves with it (parsed as JSON when it is). */
+export function collect(response: import('node:http').IncomingMessage, resolve: (answer: HttpAnswer) => void, reject: (error: Error) => void): void {
   const chunks: Buffer[] = [];
   response.on('data', (chunk: Buffer) => chunks.push(chunk));
   response.on('error', reject);

@@ -36,6 +36,7 @@ describe('loadConfig', () => {
         tlsHandshakeTimeoutSeconds: 10,
       },
       proxies: { certificateHeader: 'x-ssl-client-cert' },
+      development: {},
       adminApi: { host: '127.0.0.1', port: 8081 },
       console: { sessionIdleSeconds: 1800, sessionMaxSeconds: 43_200, lockoutSeconds: 900 },
       oidc: { roleClaim: 'mlog_role' },
