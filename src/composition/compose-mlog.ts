@@ -96,6 +96,7 @@ export async function composeMLog(config: MLogConfig, logger: Logger, metrics: M
     consoleApi: consoleApi({
       sessions: services.consoleSessions,
       accounts: services.accounts,
+      systems: registry,
       secureCookie,
       oidc: services.oidc !== undefined,
       openRouters: services.oidc === undefined ? [] : [oidcRoutes(services.oidc, secureCookie)],

@@ -27,6 +27,13 @@ const PEOPLE_RECORDS: QueryNode = {
 };
 export const DEFAULT_PAGE_SIZE = 50;
 export const MAX_PAGE_SIZE = 500;
+/**
+ * The longest cursor (`after`) a search takes, in characters. A cursor carries Elasticsearch's
+ * point-in-time id, which grows with the shards in scope (about 150 characters each): a search over
+ * every system of a registrar with hundreds of monthly indices makes one of tens of kilobytes. The
+ * administration listener's 1 MB body limit bounds it anyway.
+ */
+const MAX_CURSOR_CHARACTERS = 512 * 1024;
 export const DEFAULT_SURROUNDING = 5;
 export const MAX_SURROUNDING = 50;
 /** A correlation timeline shows at most this many steps. */
@@ -74,6 +81,17 @@ export interface ExportFile {
 }
 
 type Action = 'search' | 'fields' | 'document' | 'surrounding' | 'correlation' | 'export' | 'audit-trail';
+
+/** What each reading is, in words, for the audit record's event_message: done, and refused. */
+const READING_WORDS: Record<Action, { done: string; refused: string }> = {
+  search: { done: 'searched the record', refused: 'searching the record' },
+  fields: { done: 'listed the fields of the record', refused: 'listing the fields of the record' },
+  document: { done: 'opened a document', refused: 'opening a document' },
+  surrounding: { done: 'read the events around a document', refused: 'reading the events around a document' },
+  correlation: { done: 'followed a correlation across systems', refused: 'following a correlation across systems' },
+  export: { done: 'exported search results', refused: 'exporting search results' },
+  'audit-trail': { done: 'read the audit trail', refused: 'reading the audit trail' },
+};
 
 interface Reading {
   action: Action;
@@ -223,7 +241,7 @@ export class ConsoleSearchService {
     const scope = reading.scope;
     const event: AuditEvent = {
       event_type: ADMIN_QUERY_EVENT_TYPE,
-      event_message: `${actor.username} (${actor.role}) ${outcome.outcome === 'refused' ? 'was refused' : 'made'} a console ${reading.action}`,
+      event_message: `${actor.username} (${actor.role}) ${outcome.outcome === 'refused' ? `was refused ${READING_WORDS[reading.action].refused}` : READING_WORDS[reading.action].done} in the console`,
       user: actor.username,
       admin_role: actor.role,
       action: reading.action,
@@ -273,7 +291,7 @@ export class ConsoleSearchService {
   private async runSearch(actor: ConsoleActor, reading: Reading, input: Record<string, unknown>, query: QueryNode, startedAt: number): Promise<SearchAnswer> {
     const scope = reading.scope!;
     const size = integer(input.size, 'size', DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE);
-    const after = input.after === undefined || input.after === null || input.after === '' ? undefined : text(input.after, 'after', 16_384);
+    const after = input.after === undefined || input.after === null || input.after === '' ? undefined : text(input.after, 'after', MAX_CURSOR_CHARACTERS);
     const histogram = input.histogram === undefined ? after === undefined : input.histogram === true;
     const fields = await this.topFields(scope, input.fields, after === undefined);
     const page = await this.store.search({ scope, query, range: reading.range!, size, ...(after === undefined ? {} : { after }), histogram, fields });

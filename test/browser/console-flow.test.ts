@@ -57,6 +57,7 @@ describe('the console flow in a browser', { skip: existsSync(CHROMIUM) ? false :
   let base: string;
   let mpass: TestSystem;
   let mpay: TestSystem;
+  let quiet: TestSystem;
   let auditor: { username: string; password: string };
   let context: BrowserContext;
   let page: Page;
@@ -95,6 +96,8 @@ describe('the console flow in a browser', { skip: existsSync(CHROMIUM) ? false :
     base = `http://127.0.0.1:${mlog.ports.adminPort}`;
     mpass = await mlog.addSystem({ code: `mpass-${randomBytes(3).toString('hex')}` });
     mpay = await mlog.addSystem({ code: `mpay-${randomBytes(3).toString('hex')}` });
+    // A registered system with no events: the systems picker still offers it.
+    quiet = await mlog.addSystem({ code: `quiet-${randomBytes(3).toString('hex')}` });
     const start = Date.now() - 20 * 60_000;
     const login = await mpass.sign({ event_time: at(start, 0), event_type: 'MPass.Login', user: 'alice', event_correlation: correlation, event_message: 'Login succeeded for alice' });
     assert.equal((await mpass.register(login)).status, 200);
@@ -166,6 +169,101 @@ describe('the console flow in a browser', { skip: existsSync(CHROMIUM) ? false :
     const left = await hitsShown(1);
     assert.equal(await page.locator('[data-test-subj="queryInput"]').inputValue(), '(user:"alice") and not event_type:"MPay.Payment"');
     assert.ok(left[0]!.includes('MPass.Login'), left.join('\n'));
+  });
+
+  test('"Did you mean" replaces the unknown field MLog named at its column, not the first field of the query', async () => {
+    await page.goto(`${base}${discover}&query=${encodeURIComponent('event_type:MPass.Login and usr:alice')}`, { waitUntil: 'networkidle' });
+    const error = page.locator('[data-test-subj="queryError"]');
+    await error.waitFor(WAIT);
+    assert.match(await error.innerText(), /no field "usr"/);
+    await error.locator('[data-test-subj="querySuggestion"]', { hasText: /^user$/ }).click();
+    assert.equal(await page.locator('[data-test-subj="queryInput"]').inputValue(), 'event_type:MPass.Login and user:alice');
+    await page.locator('[data-test-subj="querySubmit"]').click();
+    const rows = await hitsShown(1);
+    assert.ok(rows[0]!.includes('Login succeeded for alice'), rows.join('\n'));
+  });
+
+  test('the systems picker offers every registered system, also one with no events in the hits', async () => {
+    await page.goto(`${base}${discover}`, { waitUntil: 'networkidle' });
+    await hitsShown(7);
+    // Typed, as a person finds one system among hundreds (the list shows only the rows in view).
+    await page.locator('[data-test-subj="scopeSystems"] input').click();
+    await page.locator('[data-test-subj="scopeSystems"] input').fill(quiet.code);
+    const options = page.locator('.euiComboBoxOptionsList [role="option"]');
+    await options.first().waitFor(WAIT);
+    const offered = await options.evaluateAll((items) => items.map((item) => item.textContent ?? ''));
+    // MPass and MPay are chosen already (the combo box lists only what can still be added).
+    assert.ok(offered.some((text) => text.includes(quiet.code) && text.includes(`Test system ${quiet.code}`)), `${quiet.code} is offered with its name: ${offered.join(', ')}`);
+    await page.keyboard.press('Escape');
+  });
+
+  test('switching the scope to rejections shows a rejection\'s own columns and a document without event badges', async () => {
+    const refused = await mpay.register('this is not JSON');
+    assert.equal(refused.status, 400);
+    await page.goto(`${base}${discover}`, { waitUntil: 'networkidle' });
+    await hitsShown(7);
+    await page.locator('[data-test-subj="scopeKind"]').click();
+    await page.getByRole('option', { name: /Rejected submissions/ }).click();
+    await page.waitForURL(/scope=rejections/, WAIT);
+    const headers = async () => (await page.locator('[data-test-subj="hitTable"] thead th').allInnerTexts()).map((text) => text.split('\n')[0]!.trim()).filter((text) => text !== '');
+    assert.deepEqual(await headers(), ['@received', 'is', 'status', 'reason']);
+    assert.equal(new URL(page.url()).searchParams.get('columns'), '@received,is,status,reason');
+    // The rejection is written in the background: search again until it is there.
+    const row = page.locator('[data-test-subj="hitTable"] tbody tr', { hasText: mpay.code });
+    for (let attempt = 0; attempt < 20 && (await row.count()) === 0; attempt++) {
+      await inspectionClient().indices.refresh({ index: 'mlog_rejections-*' }).catch(() => undefined);
+      await page.locator('[data-test-subj="querySubmit"]').click();
+      await page.waitForTimeout(500);
+    }
+    const cells = (await row.first().locator('td .euiTableCellContent').allTextContents()).map((cell) => cell.trim());
+    assert.equal(cells.length, 5, cells.join(' | '));
+    assert.deepEqual(cells.slice(2, 4), [mpay.code, '400'], cells.join(' | '));
+    assert.ok(!cells.slice(1).includes('—'), `no empty column: ${cells.join(' | ')}`);
+    await row.first().locator('[data-test-subj="openDocument"]').click();
+    const flyout = page.locator('[data-test-subj="documentFlyout"]');
+    await flyout.getByText('request_id').waitFor(WAIT);
+    assert.match(await flyout.locator('[data-test-subj="documentTitle"]').innerText(), /^400 · /);
+    assert.equal(await flyout.locator('[data-test-subj="documentScope"]').innerText(), `Rejection · ${mpay.code}`);
+    for (const eventOnly of ['signatureStatus', 'evidenceStatus', 'evidenceTab', 'surroundingTab']) {
+      assert.equal(await flyout.locator(`[data-test-subj="${eventOnly}"]`).count(), 0, `a rejection has no ${eventOnly}`);
+    }
+    await page.keyboard.press('Escape');
+    await flyout.waitFor({ state: 'detached', ...WAIT });
+  });
+
+  test('at 1024 and 1440 px wide the account menu and its sign-out stay on screen', async () => {
+    const own = await browser.newContext({ viewport: { width: 1024, height: 768 } });
+    try {
+      const narrow = await own.newPage();
+      await narrow.goto(`${base}/console/dashboards`, { waitUntil: 'networkidle' });
+      await signIn(narrow, auditor.username, auditor.password);
+      await narrow.locator('[data-test-subj="consoleHeader"]').waitFor(WAIT);
+      await narrow.evaluate(async (purpose) => {
+        const csrf = ((await (await fetch('/console/api/session')).json()) as { csrfToken: string }).csrfToken;
+        await fetch('/console/api/session/purpose', { method: 'PUT', headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': csrf }, body: JSON.stringify(purpose) });
+      }, { legal_basis: purpose.legal_basis, reason: `${purpose.reason}, a reason long enough to fill the header on its own ${'and more '.repeat(10)}` });
+      for (const width of [1440, 1024]) {
+        await narrow.setViewportSize({ width, height: 768 });
+        await narrow.reload({ waitUntil: 'networkidle' });
+        await narrow.locator('[data-test-subj="purpose"]').waitFor(WAIT);
+        const purposeBox = (await narrow.locator('[data-test-subj="purpose"]').boundingBox())!;
+        const menu = narrow.locator('[data-test-subj="userMenuButton"]');
+        const box = (await menu.boundingBox())!;
+        assert.ok(box.x >= purposeBox.x + purposeBox.width && box.x + box.width <= width, `at ${width} px the account menu is on screen, after the purpose: ${JSON.stringify({ box, purposeBox })}`);
+        assert.equal(await narrow.evaluate('document.documentElement.scrollWidth <= window.innerWidth'), true, `at ${width} px the page does not scroll sideways`);
+      }
+      await narrow.locator('[data-test-subj="userMenuButton"]').click();
+      const signOut = narrow.locator('[data-test-subj="signOut"]');
+      await signOut.waitFor(WAIT);
+      const box = (await signOut.boundingBox())!;
+      assert.ok(box.x >= 0 && box.x + box.width <= 1024, `sign-out is on screen: ${JSON.stringify(box)}`);
+      assert.ok(await narrow.locator('[data-test-subj="userMenu"]').getByText(auditor.username).isVisible(), 'the menu names the account');
+      await signOut.click();
+      await narrow.locator('input[name="username"]').waitFor(WAIT);
+      assert.equal(await narrow.locator('[data-test-subj="consoleHeader"]').count(), 0, 'signed out');
+    } finally {
+      await own.close();
+    }
   });
 
   test('a signed document shows "Signature valid", an unsigned one "Unsigned"', async () => {

@@ -66,6 +66,7 @@ describe('the console reading the record through HTTP', () => {
     const record = (await auditOf(auditor.session.username)).find((each) => each.query === `event_correlation:${correlation}`);
     assert.ok(record, 'the search is in mlog_audit');
     assert.equal(record.action, 'search');
+    assert.equal(record.event_message, `${auditor.session.username} (auditor) searched the record in the console`);
     assert.equal(record.admin_role, 'auditor');
     assert.equal(record.purpose_legal_basis, purpose.legal_basis);
     assert.equal(record.purpose_reason, purpose.reason);
@@ -149,6 +150,20 @@ describe('the console reading the record through HTTP', () => {
     assert.ok(trail.json.hits.every((hit: any) => hit.source.user === auditor.session.username && hit.source.purpose_reason === purpose.reason));
   });
 
+  test('GET /systems lists every registered system for the pickers, without a record; a viewer is refused', async () => {
+    const before = (await auditOf(auditor.session.username)).length;
+    const listed = await auditor.get('/systems');
+    assert.equal(listed.status, 200, listed.text);
+    for (const system of [mpass, mpay]) {
+      assert.deepEqual(listed.json.systems.find((each: { code: string }) => each.code === system.code), { code: system.code, name: `Test system ${system.code}`, status: 'active' });
+    }
+    const codes = listed.json.systems.map((each: { code: string }) => each.code);
+    assert.deepEqual(codes, [...codes].sort((a: string, b: string) => a.localeCompare(b)), 'sorted by code');
+    assert.equal((await auditOf(auditor.session.username)).length, before, 'configuration, not a reading of the record');
+    const viewer = await mlog.signedInAs('viewer');
+    assert.equal((await viewer.get('/systems')).status, 403);
+  });
+
   test('a viewer is refused (403) and the attempt is recorded', async () => {
     const viewer = await mlog.signedInAs('viewer');
     await viewer.statePurpose(purpose).catch(() => undefined);
@@ -158,6 +173,7 @@ describe('the console reading the record through HTTP', () => {
     assert.equal(answer.json.hits, undefined);
     const [record] = await auditOf(viewer.session.username);
     assert.equal(record?.outcome, 'refused');
+    assert.equal(record?.event_message, `${viewer.session.username} (viewer) was refused searching the record in the console`);
     assert.equal(record?.admin_role, 'viewer');
   });
 

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -237,7 +238,7 @@ describe('MLOG_WORKERS=2: a primary and two workers', () => {
     assert.equal(mlog.lines({ message: 'MLog stopped', role: 'primary' })[0]?.exitCode, 0);
   });
 
-  test('workers that keep dying stop MLog with exit code 1', async () => {
+  test('a certificate file that cannot be read stops the primary at once, with one line and exit code 2, before any worker starts', async () => {
     const failing = new MLogProcess({
       MLOG_ELASTICSEARCH_URL: elasticsearchUrl(),
       ...tls,
@@ -248,9 +249,31 @@ describe('MLOG_WORKERS=2: a primary and two workers', () => {
       MLOG_RETENTION_SCHEDULE: 'off',
       MLOG_WORKERS: '2',
     });
-    assert.equal(await failing.exited, 1, failing.output);
-    assert.equal(failing.lines({ message: 'worker exited unexpectedly; starting another in 1 s' }).length, 4, failing.output);
-    assert.equal(failing.lines({ message: 'workers keep dying: 5 unexpected exits within 60 s; stopping MLog' }).length, 1, failing.output);
-    assert.equal(failing.lines({ message: 'MLog started' }).length, 0);
+    assert.equal(await failing.exited, 2, failing.output);
+    assert.match(failing.output, /MLog cannot start: MLOG_TLS_CERT=".*no-such-certificate\.pem" cannot be read: there is no such file\./);
+    assert.equal(failing.lines({ role: 'worker' }).length, 0, 'no worker started');
+  });
+
+  test('workers that keep dying stop MLog with exit code 1', async () => {
+    // The administration port is held by another process: every worker fails to listen on it.
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    try {
+      const failing = new MLogProcess({
+        MLOG_ELASTICSEARCH_URL: elasticsearchUrl(),
+        ...tls,
+        MLOG_HOST: '127.0.0.1',
+        MLOG_PORT: '0',
+        MLOG_ADMIN_PORT: String((taken.address() as AddressInfo).port),
+        MLOG_RETENTION_SCHEDULE: 'off',
+        MLOG_WORKERS: '2',
+      });
+      assert.equal(await failing.exited, 1, failing.output);
+      assert.equal(failing.lines({ message: 'worker exited unexpectedly; starting another in 1 s' }).length, 4, failing.output);
+      assert.equal(failing.lines({ message: 'workers keep dying: 5 unexpected exits within 60 s; stopping MLog' }).length, 1, failing.output);
+      assert.equal(failing.lines({ message: 'MLog started' }).length, 0);
+    } finally {
+      await new Promise((resolve) => taken.close(resolve));
+    }
   });
 });

@@ -87,6 +87,13 @@ export interface CorrelationStep {
   gapMs: number | null;
 }
 
+/** A registered information system, as the pickers list it (GET /systems). */
+export interface SystemSummary {
+  code: string;
+  name: string;
+  status: string;
+}
+
 export interface AdminAccount {
   username: string;
   role: Role;
@@ -237,6 +244,8 @@ export const api = {
   exportFile: (request: { scope: Scope; query: string; from: string; to: string; format: 'csv' | 'ndjson'; columns?: string[] }) =>
     send('POST', '/export', request),
   audit: (parameters: { query: string; from: string; to: string; after?: string }) => json<SearchAnswer>('GET', `/audit${query(parameters)}`),
+
+  systems: () => json<{ systems: SystemSummary[] }>('GET', '/systems'),
 
   admins: () => json<{ admins: AdminAccount[] }>('GET', '/admins'),
   addAdmin: (account: { username: string; role: Role; password: string }) => json<void>('POST', '/admins', account),

@@ -9,7 +9,32 @@ export interface DiscoverState {
   columns: string[];
 }
 
-export const DEFAULT_COLUMNS = ['event_time', 'event_type', 'event_message'];
+/** The columns a scope opens with: its time field and the fields its records always have. */
+export const DEFAULT_COLUMNS: Record<Scope['kind'], string[]> = {
+  events: ['event_time', 'event_type', 'event_message'],
+  'personal-data': ['event_time', 'event_type', 'subject', 'user', 'legal_basis'],
+  rejections: ['@received', 'is', 'status', 'reason'],
+  audit: ['event_time', 'event_type', 'user', 'event_message'],
+};
+
+/**
+ * The fields a scope's records are known to have, offered in the field list even when the search
+ * counts no top values for them (a time, a text, an object), so a removed column can be added back.
+ */
+export const KNOWN_FIELDS: Record<Scope['kind'], string[]> = {
+  events: ['event_time', 'event_type', 'event_message', 'event_details', 'event_id', 'event_correlation', 'user', 'subject', 'object'],
+  'personal-data': ['event_time', 'event_type', 'subject', 'user', 'legal_basis', 'object', 'event_correlation'],
+  rejections: ['@received', 'is', 'status', 'reason', 'method', 'path', 'source_address', 'request_id'],
+  audit: ['event_time', 'event_type', 'user', 'event_message', 'action', 'outcome'],
+};
+
+/** What to call a scope where a person reads it (a document's badge, a title). */
+export const SCOPE_LABELS: Record<Scope['kind'], string> = {
+  events: 'Event',
+  'personal-data': 'Personal data',
+  rejections: 'Rejection',
+  audit: 'MLog audit',
+};
 export const DEFAULT_FROM = 'now-24h';
 export const DEFAULT_TO = 'now';
 
@@ -30,12 +55,13 @@ function scopeOf(params: URLSearchParams): Scope {
 
 export function readDiscoverState(params: URLSearchParams): DiscoverState {
   const columns = (params.get('columns') ?? '').split(',').filter((name) => name !== '');
+  const scope = scopeOf(params);
   return {
-    scope: scopeOf(params),
+    scope,
     from: params.get('from') || DEFAULT_FROM,
     to: params.get('to') || DEFAULT_TO,
     query: params.get('query') ?? '',
-    columns: columns.length === 0 ? DEFAULT_COLUMNS : columns,
+    columns: columns.length === 0 ? DEFAULT_COLUMNS[scope.kind] : columns,
   };
 }
 
@@ -60,4 +86,12 @@ export function filterClause(field: string, value: unknown, exclude: boolean): s
 export function addClause(query: string, clause: string): string {
   const trimmed = query.trim();
   return trimmed === '' ? clause : `(${trimmed}) and ${clause}`;
+}
+
+/** Which kind of record an index holds, by MLog's index names (docs/architecture.md). */
+export function recordKindOf(index: string): Scope['kind'] {
+  if (index === 'mlog_audit' || index.startsWith('mlog_audit-')) return 'audit';
+  if (index.startsWith('mlog_rejections-')) return 'rejections';
+  if (index.startsWith('personaldata-')) return 'personal-data';
+  return 'events';
 }

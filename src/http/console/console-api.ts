@@ -10,9 +10,11 @@ import { NotFoundError } from '../../errors/mlog-error.js';
 import { adminAccountRoutes } from './admin-account-routes.js';
 import { loadConsoleSession, requireCsrfToken, requireSignedIn } from './console-session.js';
 import { sessionRoutes } from './session-routes.js';
+import { consoleSystemRoutes, type SystemList } from './system-list-routes.js';
 
 export { clientAddress, currentActor, currentSession, requireAction, requireCsrfToken, requireSignedIn } from './console-session.js';
 export { answerStartedSession, sessionAnswer } from './session-routes.js';
+export { consoleSystemRoutes, type SystemList } from './system-list-routes.js';
 export { clearSessionCookie, readSessionCookie, SESSION_COOKIE, setSessionCookie } from './session-cookie.js';
 
 export interface ConsoleApiOptions {
@@ -24,6 +26,8 @@ export interface ConsoleApiOptions {
   oidc?: boolean;
   /** Routes that need no session (OpenID Connect's login and callback), relative to /console/api. */
   openRouters?: Router[];
+  /** The registered systems (the SystemRegistry): GET /systems lists their codes and names for the console's pickers. */
+  systems: SystemList;
   /** Routes for signed-in people (search, documents, export…), relative to /console/api, behind the session and CSRF checks; each adds requireAction itself. */
   routers?: Router[];
 }
@@ -40,6 +44,7 @@ export function consoleApi(options: ConsoleApiOptions): Router {
   router.use(sessionRoutes(options.sessions, options.secureCookie));
   router.use(requireSignedIn(), requireCsrfToken());
   router.use(adminAccountRoutes(options.accounts));
+  router.use(consoleSystemRoutes(options.systems));
   for (const routes of options.routers ?? []) router.use(routes);
   router.use((request) => {
     throw new NotFoundError(`There is no ${request.method} /console/api${request.path} in the console API.`);

@@ -22,6 +22,7 @@ import {
   EuiSpacer,
   EuiSwitch,
   EuiText,
+  EuiTextColor,
   EuiTitle,
 } from '@elastic/eui';
 import { useState, type FormEvent, type ReactElement, type ReactNode } from 'react';
@@ -29,6 +30,7 @@ import { belongsTo, COMPARATORS, draftOf, errorPath, ruleOf, RULE_TYPES, type Ru
 import { api, ApiError, type AlertRule, type Comparator, type RefusalCause } from '../api';
 import { QueryBar } from './query-bar';
 import { ScopePicker } from './scope-picker';
+import { systemOptions, useRegisteredSystems } from '../systems';
 
 const CAUSES = [
   { id: 'refused', label: 'Refused calls (any answer MLog refused)' },
@@ -42,6 +44,7 @@ const CAUSES = [
  */
 export function AlertRuleFlyout(props: { rule?: AlertRule; knownSystems: string[]; onClose: () => void; onSaved: (rule: AlertRule) => void }) {
   const [draft, setDraft] = useState<RuleDraft>(() => draftOf(props.rule));
+  const registeredSystems = useRegisteredSystems();
   const [error, setError] = useState<ApiError | undefined>();
   const [busy, setBusy] = useState(false);
   const managed = props.rule?.managed;
@@ -102,7 +105,13 @@ export function AlertRuleFlyout(props: { rule?: AlertRule; knownSystems: string[
       data-test-subj="ruleSystem"
       singleSelection={{ asPlainText: true }}
       placeholder={optional ? 'Every system' : 'System code'}
-      options={[...new Set([...props.knownSystems, ...(draft.system === '' ? [] : [draft.system])])].sort().map((code) => ({ label: code }))}
+      options={systemOptions(registeredSystems, [...props.knownSystems, draft.system])}
+      renderOption={(option) => (
+        <span>
+          {option.label}
+          {(option as { name?: string }).name !== undefined && <EuiTextColor color="subdued"> — {(option as { name?: string }).name}</EuiTextColor>}
+        </span>
+      )}
       selectedOptions={draft.system === '' ? [] : [{ label: draft.system }]}
       onChange={(selected) => change({ system: selected[0]?.label ?? '' })}
       onCreateOption={(code) => change({ system: code.trim() })}

@@ -60,13 +60,14 @@ function TopValues({ data, display }: { data: TopValuesData; display: 'bar' | 't
   const rows = data.values.map((entry) => ({ value: displayValue(entry.value), count: entry.count, share: entry.share }));
   if (display === 'table') {
     const columns: EuiBasicTableColumn<(typeof rows)[number]>[] = [
-      { field: 'value', name: 'Value', truncateText: true },
+      { field: 'value', name: 'Value', truncateText: true, render: (value: string) => <span title={value}>{value}</span> },
       { field: 'count', name: 'Count', align: 'right', width: '90px', render: (count: number) => count.toLocaleString() },
       { field: 'share', name: 'Share', align: 'right', width: '80px', render: (share: number) => formatShare(share) },
     ];
     return (
       <>
-        <EuiBasicTable items={rows} columns={columns} tableLayout="auto" compressed data-test-subj="topValuesTable" />
+        {/* A fixed layout keeps Count and Share in view; a long value is cut with "…", whole on hover. */}
+        <EuiBasicTable items={rows} columns={columns} tableLayout="fixed" compressed data-test-subj="topValuesTable" />
         {data.other > 0 && (
           <EuiText size="xs" color="subdued">
             {data.other.toLocaleString()} more in other values
@@ -111,19 +112,37 @@ function Metric({ data }: { data: MetricData }) {
 
 function LatestEvents({ data, columns }: { data: LatestEventsData; columns: string[] }) {
   const tableColumns: EuiBasicTableColumn<Hit>[] = [
-    { name: 'system', width: '120px', render: (hit: Hit) => hit.systemName ?? hit.system ?? '—' },
-    ...columns.map((name): EuiBasicTableColumn<Hit> => ({ name, truncateText: true, render: (hit: Hit) => displayValue(fieldValue(hit.source, name)) })),
+    { name: 'system', width: '120px', truncateText: true, render: (hit: Hit) => <span title={hit.systemName ?? hit.system ?? '—'}>{hit.systemName ?? hit.system ?? '—'}</span> },
+    ...columns.map(
+      (name): EuiBasicTableColumn<Hit> => ({
+        name,
+        truncateText: true,
+        ...(name === 'event_time' || name === '@received' ? { width: '190px' } : {}),
+        render: (hit: Hit) => {
+          const text = displayValue(fieldValue(hit.source, name));
+          return <span title={text}>{text}</span>;
+        },
+      }),
+    ),
   ];
-  return <EuiBasicTable<Hit> items={data.hits} columns={tableColumns} itemId="id" tableLayout="auto" compressed data-test-subj="latestEventsTable" />;
+  return <EuiBasicTable<Hit> items={data.hits} columns={tableColumns} itemId="id" tableLayout="fixed" compressed data-test-subj="latestEventsTable" />;
 }
 
 function SystemHealthTable({ data }: { data: SystemHealthData }) {
   const columns: EuiBasicTableColumn<SystemHealth>[] = [
-    { name: 'System', render: (system: SystemHealth) => (system.name === '' || system.name === system.code ? system.code : `${system.name} (${system.code})`) },
+    {
+      name: 'System',
+      truncateText: true,
+      render: (system: SystemHealth) => {
+        const text = system.name === '' || system.name === system.code ? system.code : `${system.name} (${system.code})`;
+        return <span title={text}>{text}</span>;
+      },
+    },
     { field: 'status', name: 'Status', width: '110px', render: (status: string) => <EuiHealth color={status === 'active' ? 'success' : status === 'suspended' ? 'danger' : 'subdued'}>{status}</EuiHealth> },
     {
       field: 'last_event_received',
       name: 'Last event received',
+      width: '170px',
       render: (at: string | null) => (at === null ? <EuiText size="xs" color="danger">never</EuiText> : new Date(at).toLocaleString()),
     },
     { field: 'events_per_hour', name: 'Events / hour', align: 'right', width: '110px', render: (value: number) => (Math.round(value * 10) / 10).toLocaleString() },
@@ -145,7 +164,11 @@ function SystemHealthTable({ data }: { data: SystemHealthData }) {
         ),
     },
   ];
-  return <EuiBasicTable<SystemHealth> items={data.systems} columns={columns} itemId="code" tableLayout="auto" compressed data-test-subj="systemHealthTable" />;
+  return (
+    <div style={{ overflowX: 'auto', maxWidth: '100%' }}>
+      <EuiBasicTable<SystemHealth> items={data.systems} columns={columns} itemId="code" tableLayout="fixed" compressed data-test-subj="systemHealthTable" style={{ minWidth: 820 }} />
+    </div>
+  );
 }
 
 /** The body of one panel: its chart or table, the API's error for this panel alone, or "No events in this range". */

@@ -18,8 +18,10 @@ import { useEffect, useState, type MouseEvent } from 'react';
 import { api, type DocumentAnswer, type DocumentEvidence, type EvidenceStatus, type Hit, type SignatureStatus } from '../api';
 import { useReading } from '../reading';
 import { hrefOf, navigate } from '../router';
+import { recordKindOf, SCOPE_LABELS } from '../discover-state';
 import { displayValue, fieldValue, flatten } from '../values';
 import { HitTable } from './hit-table';
+import './document-flyout.css';
 
 const SIGNATURE: Record<SignatureStatus, { color: string; text: string }> = {
   valid: { color: 'success', text: 'Signature valid' },
@@ -39,7 +41,18 @@ const EVIDENCE: Record<EvidenceStatus, { color: string; text: string }> = {
 const CORRELATED = ['event_correlation', 'user', 'subject'];
 
 function mono(text: string) {
-  return <code style={{ wordBreak: 'break-all' }}>{text}</code>;
+  return <code style={{ overflowWrap: 'anywhere' }}>{text}</code>;
+}
+
+/** The flyout's title: an event's type, or for a rejection its status and reason. */
+function titleOf(kind: ReturnType<typeof recordKindOf>, source: Record<string, unknown>): string {
+  if (kind === 'rejections') {
+    const status = fieldValue(source, 'status');
+    const reason = fieldValue(source, 'reason');
+    const text = [status, reason].filter((part) => part !== undefined && part !== null && part !== '').map((part) => displayValue(part)).join(' · ');
+    return text === '' ? 'Rejected submission' : text;
+  }
+  return displayValue(fieldValue(source, 'event_type'));
 }
 
 /** The event's @hash, its log position, what its receipt promised, and its inclusion proof checked now. */
@@ -133,23 +146,34 @@ export function DocumentFlyout(props: { hit: Hit; onClose: () => void; onOpen: (
   const signature = answer === undefined ? undefined : SIGNATURE[answer.signature.status];
   const evidence = answer === undefined ? undefined : EVIDENCE[answer.evidence.status];
   const rows = flatten(hit.source).map(([name, value]) => ({ name, value }));
+  // Signatures, the evidence log and neighbours belong to an information system's events; a
+  // rejection or an audit record has none of them (a personal-data projection keeps its neighbours).
+  const kind = recordKindOf(hit.index);
+  const isEvent = kind === 'events';
+  const hasNeighbours = kind === 'events' || kind === 'personal-data';
+  const systemLabel = hit.systemName ?? hit.system ?? (kind === 'rejections' ? displayValue(fieldValue(hit.source, 'is')) : undefined);
+  const badge = kind === 'events' ? (systemLabel ?? hit.index) : systemLabel === undefined || systemLabel === '—' ? SCOPE_LABELS[kind] : `${SCOPE_LABELS[kind]} · ${systemLabel}`;
 
   return (
     <EuiFlyout onClose={props.onClose} size="m" ownFocus data-test-subj="documentFlyout">
       <EuiFlyoutHeader hasBorder>
         <EuiTitle size="s">
-          <h2>{displayValue(fieldValue(hit.source, 'event_type'))}</h2>
+          <h2 style={{ overflowWrap: 'anywhere', display: '-webkit-box', WebkitLineClamp: 3, WebkitBoxOrient: 'vertical', overflow: 'hidden' }} title={titleOf(kind, hit.source)} data-test-subj="documentTitle">
+            {titleOf(kind, hit.source)}
+          </h2>
         </EuiTitle>
         <EuiSpacer size="xs" />
-        <EuiBadge color="hollow">{hit.systemName ?? hit.system ?? hit.index}</EuiBadge>
-        {signature !== undefined && (
+        <EuiBadge color="hollow" title={hit.index} data-test-subj="documentScope">
+          {badge}
+        </EuiBadge>
+        {isEvent && signature !== undefined && (
           <EuiBadge color={signature.color} data-test-subj="signatureStatus">
             {signature.text}
             {answer?.signature.kid !== undefined ? ` · kid ${answer.signature.kid}` : ''}
             {answer?.signature.alg !== undefined ? ` · ${answer.signature.alg}` : ''}
           </EuiBadge>
         )}
-        {evidence !== undefined && (
+        {isEvent && evidence !== undefined && (
           <EuiBadge color={evidence.color} data-test-subj="evidenceStatus">
             {evidence.text}
             {answer?.evidence.position !== undefined ? ` · position ${answer.evidence.position}` : ''}
@@ -170,20 +194,26 @@ export function DocumentFlyout(props: { hit: Hit; onClose: () => void; onOpen: (
             Correlate by {name}
           </EuiButtonEmpty>
         ))}
-        <EuiTabs size="s" bottomBorder={false}>
-          <EuiTab isSelected={tab === 'fields'} onClick={() => setTab('fields')}>
-            Fields
-          </EuiTab>
-          <EuiTab isSelected={tab === 'jws'} onClick={() => setTab('jws')} disabled={answer?.jws === undefined}>
-            JWS
-          </EuiTab>
-          <EuiTab isSelected={tab === 'evidence'} onClick={() => setTab('evidence')} disabled={answer === undefined} data-test-subj="evidenceTab">
-            Evidence
-          </EuiTab>
-          <EuiTab isSelected={tab === 'surrounding'} onClick={() => setTab('surrounding')} data-test-subj="surroundingTab">
-            Surrounding events
-          </EuiTab>
-        </EuiTabs>
+        {hasNeighbours && (
+          <EuiTabs size="s" bottomBorder={false}>
+            <EuiTab isSelected={tab === 'fields'} onClick={() => setTab('fields')}>
+              Fields
+            </EuiTab>
+            {isEvent && (
+              <EuiTab isSelected={tab === 'jws'} onClick={() => setTab('jws')} disabled={answer?.jws === undefined}>
+                JWS
+              </EuiTab>
+            )}
+            {isEvent && (
+              <EuiTab isSelected={tab === 'evidence'} onClick={() => setTab('evidence')} disabled={answer === undefined} data-test-subj="evidenceTab">
+                Evidence
+              </EuiTab>
+            )}
+            <EuiTab isSelected={tab === 'surrounding'} onClick={() => setTab('surrounding')} data-test-subj="surroundingTab">
+              Surrounding events
+            </EuiTab>
+          </EuiTabs>
+        )}
       </EuiFlyoutHeader>
       <EuiFlyoutBody>
         {error !== undefined && <EuiCallOut color="danger" iconType="error" title={error} />}
@@ -194,12 +224,12 @@ export function DocumentFlyout(props: { hit: Hit; onClose: () => void; onOpen: (
             compressed
             columns={[
               { field: 'name', name: 'Field', width: '35%' },
-              { field: 'value', name: 'Value', render: (value: unknown) => <span style={{ wordBreak: 'break-all' }}>{displayValue(value)}</span> },
+              { field: 'value', name: 'Value', render: (value: unknown) => <span style={{ overflowWrap: 'anywhere' }}>{displayValue(value)}</span> },
             ]}
           />
         )}
         {tab === 'jws' && answer?.jws !== undefined && (
-          <EuiCodeBlock language="text" fontSize="s" paddingSize="s" isCopyable overflowHeight={500} whiteSpace="pre-wrap">
+          <EuiCodeBlock className="mlogJws" language="text" fontSize="s" paddingSize="s" isCopyable overflowHeight={500} whiteSpace="pre-wrap" data-test-subj="documentJws">
             {answer.jws}
           </EuiCodeBlock>
         )}

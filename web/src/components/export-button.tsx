@@ -4,6 +4,21 @@ import { api, type Scope } from '../api';
 import { useReading } from '../reading';
 import { useSession } from '../session';
 
+/** The row count the export's last line states ({"mlog_export":{…,"rows":N,…}}), when it can be read. */
+function rowsOfSummary(chunks: Uint8Array[]): number | undefined {
+  const last2 = chunks.slice(-2).map((chunk) => chunk.subarray(Math.max(0, chunk.length - 8192)));
+  const bytes = new Uint8Array(last2.reduce((sum, chunk) => sum + chunk.length, 0));
+  last2.reduce((at, chunk) => (bytes.set(chunk, at), at + chunk.length), 0);
+  const tail = new TextDecoder().decode(bytes).trimEnd();
+  const last = tail.slice(tail.lastIndexOf('\n') + 1).replace(/^# /, '');
+  try {
+    const rows = (JSON.parse(last) as { mlog_export?: { rows?: unknown } }).mlog_export?.rows;
+    return typeof rows === 'number' ? rows : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Streams the whole result of the search as CSV or NDJSON into a download, showing the rows received. */
 export function ExportButton(props: { scope: Scope; query: string; from: string; to: string; columns: string[]; total: number | undefined }) {
   const read = useReading();
@@ -25,7 +40,7 @@ export function ExportButton(props: { scope: Scope; query: string; from: string;
           if (done) break;
           chunks.push(value);
           for (const byte of value) if (byte === 10) lines += 1;
-          setRows(lines);
+          setRows(Math.max(0, lines - (format === 'csv' ? 1 : 0)));
         }
       }
       const blob = new Blob(chunks as BlobPart[], { type: format === 'csv' ? 'text/csv' : 'application/x-ndjson' });
@@ -36,7 +51,10 @@ export function ExportButton(props: { scope: Scope; query: string; from: string;
       link.click();
       link.remove();
       setTimeout(() => URL.revokeObjectURL(link.href), 60_000);
-      notify('Export finished', `${lines} lines written; the last one states the query, scope, time range, row count and SHA-256.`, 'success');
+      // A CSV starts with its header line, and every export ends with its summary line: neither is a row.
+      // The summary states the row count; the lines counted are the fallback (a value may hold a newline).
+      const written = rowsOfSummary(chunks) ?? Math.max(0, lines - (format === 'csv' ? 2 : 1));
+      notify('Export finished', `${written.toLocaleString()} ${written === 1 ? 'row' : 'rows'} written; the last line states the query, scope, time range, row count and SHA-256.`, 'success');
     } catch (error) {
       notify('The export failed', (error as Error).message);
     } finally {

@@ -2,6 +2,29 @@ import { EuiButton, EuiCallOut, EuiCode, EuiFieldText, EuiFlexGroup, EuiFlexItem
 import { useEffect, useState } from 'react';
 import type { ApiError } from '../api';
 
+/** What ends a field name in MLog's query language (src/search/query-language.peggy). */
+const FIELD_NAME = /^[^\s:<>=()"'\\*]+/;
+
+/**
+ * The query with the unknown field that MLog named at `column` (1-based, in `asked`, the query it
+ * refused) replaced by `suggestion`. When the text was edited since, the same field name is replaced
+ * where it stands before a ":" or a comparison, nearest to the column.
+ */
+export function replaceField(text: string, asked: string, column: number, suggestion: string): string {
+  const start = column - 1;
+  const name = FIELD_NAME.exec(asked.slice(start))?.[0];
+  if (name === undefined) return text;
+  if (text === asked) return `${text.slice(0, start)}${suggestion}${text.slice(start + name.length)}`;
+  const escaped = name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const pattern = new RegExp(`(^|[\\s(])${escaped}(?=\\s*[:<>])`, 'g');
+  let best: { at: number; length: number } | undefined;
+  for (const match of text.matchAll(pattern)) {
+    const at = (match.index ?? 0) + match[1]!.length;
+    if (best === undefined || Math.abs(at - start) < Math.abs(best.at - start)) best = { at, length: name.length };
+  }
+  return best === undefined ? text : `${text.slice(0, best.at)}${suggestion}${text.slice(best.at + best.length)}`;
+}
+
 /**
  * The KQL-like query bar; a malformed query is shown with a caret at the column MLog named. In a form
  * (`inForm`) it has no Search button and reports each change through `onChange`.
@@ -59,8 +82,9 @@ export function QueryBar(props: { query: string; error?: ApiError; onSubmit: (qu
                   <span key={name}>
                     {index > 0 && ', '}
                     <EuiLink
+                      data-test-subj="querySuggestion"
                       onClick={() => {
-                        const next = text.replace(/[\w.]+(?=\s*:)/, name);
+                        const next = column === undefined ? text : replaceField(text, props.query, column, name);
                         setText(next);
                         props.onChange?.(next);
                       }}

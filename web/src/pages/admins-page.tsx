@@ -17,11 +17,22 @@ import {
   EuiTitle,
 } from '@elastic/eui';
 import { useCallback, useEffect, useState, type FormEvent } from 'react';
-import { api, type AdminAccount, type Role } from '../api';
+import { api, ApiError, type AdminAccount, type Role } from '../api';
 import { useSession } from '../session';
 
 const ROLES: Role[] = ['viewer', 'auditor', 'administrator'];
 const roleOptions = ROLES.map((role) => ({ value: role, text: role }));
+
+type AddField = 'username' | 'role' | 'password' | 'form';
+
+/** The field of the form MLog's refusal is about: it names the field first ("password" must be…), a taken name answers 409. */
+function fieldOfRefusal(error: unknown): AddField {
+  const message = error instanceof Error ? error.message : '';
+  const named = /^"(username|role|password)"/.exec(message)?.[1] as AddField | undefined;
+  if (named !== undefined) return named;
+  if (error instanceof ApiError && error.status === 409) return 'username';
+  return 'form';
+}
 
 /** The console's accounts: add one, change a role, disable, set a new password. */
 export function AdminsPage() {
@@ -32,6 +43,7 @@ export function AdminsPage() {
   const [role, setRole] = useState<Role>('auditor');
   const [password, setPassword] = useState('');
   const [busy, setBusy] = useState(false);
+  const [addError, setAddError] = useState<{ field: AddField; message: string } | undefined>();
 
   const load = useCallback(() => {
     api.admins().then((answer) => setAdmins(answer.admins), (caught: Error) => setError(caught.message));
@@ -51,6 +63,7 @@ export function AdminsPage() {
   const add = async (event: FormEvent) => {
     event.preventDefault();
     setBusy(true);
+    setAddError(undefined);
     try {
       await api.addAdmin({ username: username.trim(), role, password });
       notify(`${username.trim()} added as ${role}`, undefined, 'success');
@@ -58,7 +71,8 @@ export function AdminsPage() {
       setPassword('');
       load();
     } catch (caught) {
-      notify('The account was not added', (caught as Error).message);
+      // The refusal stands under the field it is about, where the person is looking.
+      setAddError({ field: fieldOfRefusal(caught), message: (caught as Error).message });
     } finally {
       setBusy(false);
     }
@@ -125,24 +139,50 @@ export function AdminsPage() {
           <h3>Add a local account</h3>
         </EuiTitle>
         <EuiSpacer size="s" />
-        <EuiForm component="form" onSubmit={add}>
-          <EuiFlexGroup gutterSize="s" alignItems="flexEnd">
+        <EuiForm
+          component="form"
+          onSubmit={add}
+          isInvalid={addError?.field === 'form'}
+          error={addError?.field === 'form' ? [addError.message] : undefined}
+          invalidCallout={addError?.field === 'form' ? 'above' : 'none'}
+          data-test-subj="addAdminForm"
+        >
+          <EuiFlexGroup gutterSize="s" alignItems="flexStart">
             <EuiFlexItem>
-              <EuiFormRow label="Username">
-                <EuiFieldText value={username} onChange={(event) => setUsername(event.target.value)} autoComplete="off" />
+              <EuiFormRow label="Username" isInvalid={addError?.field === 'username'} error={addError?.field === 'username' ? addError.message : undefined}>
+                <EuiFieldText
+                  value={username}
+                  isInvalid={addError?.field === 'username'}
+                  onChange={(event) => {
+                    setUsername(event.target.value);
+                    if (addError?.field === 'username') setAddError(undefined);
+                  }}
+                  autoComplete="off"
+                  data-test-subj="addAdminUsername"
+                />
               </EuiFormRow>
             </EuiFlexItem>
             <EuiFlexItem grow={false} style={{ width: 160 }}>
-              <EuiFormRow label="Role">
-                <EuiSelect options={roleOptions} value={role} onChange={(event) => setRole(event.target.value as Role)} />
+              <EuiFormRow label="Role" isInvalid={addError?.field === 'role'} error={addError?.field === 'role' ? addError.message : undefined}>
+                <EuiSelect options={roleOptions} value={role} isInvalid={addError?.field === 'role'} onChange={(event) => setRole(event.target.value as Role)} />
               </EuiFormRow>
             </EuiFlexItem>
             <EuiFlexItem>
-              <EuiFormRow label="Password">
-                <EuiFieldPassword type="dual" value={password} onChange={(event) => setPassword(event.target.value)} autoComplete="new-password" />
+              <EuiFormRow label="Password" isInvalid={addError?.field === 'password'} error={addError?.field === 'password' ? addError.message : undefined}>
+                <EuiFieldPassword
+                  type="dual"
+                  value={password}
+                  isInvalid={addError?.field === 'password'}
+                  onChange={(event) => {
+                    setPassword(event.target.value);
+                    if (addError?.field === 'password') setAddError(undefined);
+                  }}
+                  autoComplete="new-password"
+                  data-test-subj="addAdminPassword"
+                />
               </EuiFormRow>
             </EuiFlexItem>
-            <EuiFlexItem grow={false}>
+            <EuiFlexItem grow={false} style={{ paddingTop: 22 }}>
               <EuiButton type="submit" fill isLoading={busy} disabled={username.trim() === '' || password === ''}>
                 Add
               </EuiButton>

@@ -240,7 +240,10 @@ function AlertRulesPage({ params }: { params: URLSearchParams }) {
         </EuiFlexItem>
       </EuiFlexGroup>
       <EuiSpacer size="s" />
+      {/* The fixed columns leave the rule's name room of its own; on a narrow screen the table scrolls sideways in its box. */}
+      <div style={{ overflowX: 'auto', maxWidth: '100%' }}>
       <EuiBasicTable<AlertRule>
+        style={{ minWidth: administrator ? 1200 : 1040 }}
         data-test-subj="rulesTable"
         items={shown}
         itemId="id"
@@ -297,6 +300,7 @@ function AlertRulesPage({ params }: { params: URLSearchParams }) {
           },
         ]}
       />
+      </div>
       {editing !== undefined && (
         <AlertRuleFlyout
           rule={editing === 'new' ? undefined : editing}

@@ -1,5 +1,25 @@
-import { EuiAvatar, EuiBadge, EuiButtonEmpty, EuiHeader, EuiHeaderLink, EuiHeaderLinks, EuiHeaderSection, EuiHeaderSectionItem, EuiIcon, EuiLink, EuiPageTemplate, EuiText, EuiToolTip } from '@elastic/eui';
-import { useEffect, type MouseEvent } from 'react';
+import {
+  EuiAvatar,
+  EuiBadge,
+  EuiButton,
+  EuiButtonEmpty,
+  EuiFlexGroup,
+  EuiFlexItem,
+  EuiHeader,
+  EuiHeaderLink,
+  EuiHeaderLinks,
+  EuiHeaderSection,
+  EuiHeaderSectionItem,
+  EuiHeaderSectionItemButton,
+  EuiIcon,
+  EuiLink,
+  EuiPageTemplate,
+  EuiPopover,
+  EuiSpacer,
+  EuiText,
+  EuiToolTip,
+} from '@elastic/eui';
+import { useEffect, useState, type MouseEvent } from 'react';
 import { hrefOf, navigate, type Location, type View } from '../router';
 import { canRead, useSession } from '../session';
 import { AdminsPage } from './admins-page';
@@ -24,6 +44,44 @@ function link(view: View, label: string, current: View) {
     >
       {label}
     </EuiHeaderLink>
+  );
+}
+
+/** The account's menu: who is signed in, with which role, and the way out; always at the header's right end. */
+function UserMenu(props: { username: string; role: string; onSignOut: () => void }) {
+  const [open, setOpen] = useState(false);
+  return (
+    <EuiPopover
+      isOpen={open}
+      closePopover={() => setOpen(false)}
+      anchorPosition="downRight"
+      panelPaddingSize="m"
+      button={
+        <EuiHeaderSectionItemButton aria-label={`Account of ${props.username}: sign out`} aria-expanded={open} aria-haspopup="true" onClick={() => setOpen(!open)} data-test-subj="userMenuButton">
+          <EuiAvatar name={props.username} size="s" />
+        </EuiHeaderSectionItemButton>
+      }
+    >
+      <div style={{ maxWidth: 280 }} data-test-subj="userMenu">
+        <EuiFlexGroup gutterSize="s" alignItems="center" responsive={false}>
+          <EuiFlexItem grow={false}>
+            <EuiAvatar name={props.username} size="m" />
+          </EuiFlexItem>
+          <EuiFlexItem style={{ minWidth: 0 }}>
+            <EuiText size="s" style={{ overflowWrap: 'anywhere' }}>
+              <strong>{props.username}</strong>
+            </EuiText>
+            <div>
+              <EuiBadge color="hollow">{props.role}</EuiBadge>
+            </div>
+          </EuiFlexItem>
+        </EuiFlexGroup>
+        <EuiSpacer size="m" />
+        <EuiButton size="s" fullWidth iconType="logOut" onClick={props.onSignOut} data-test-subj="signOut">
+          Sign out
+        </EuiButton>
+      </div>
+    </EuiPopover>
   );
 }
 
@@ -75,7 +133,7 @@ export function AppShell({ location }: { location: Location }) {
             </EuiHeaderLinks>
           </EuiHeaderSectionItem>
         </EuiHeaderSection>
-        <EuiHeaderSection side="right">
+        <EuiHeaderSection side="right" style={{ minWidth: 0, flexShrink: 1 }}>
           {reader && (
             <EuiHeaderSectionItem>
               {session.purpose === null ? (
@@ -83,9 +141,10 @@ export function AppShell({ location }: { location: Location }) {
                   No purpose stated
                 </EuiButtonEmpty>
               ) : (
-                <EuiToolTip content={`${session.purpose.legal_basis} — ${session.purpose.reason}`}>
-                  <EuiButtonEmpty size="s" iconType="pencil" color="primary" onClick={() => void askPurpose().catch(() => undefined)} data-test-subj="purpose">
-                    <EuiText size="xs" style={{ maxWidth: 420, overflow: 'hidden', textOverflow: 'ellipsis', whiteSpace: 'nowrap' }}>
+                <EuiToolTip content={`Purpose: ${session.purpose.legal_basis} — ${session.purpose.reason} (click to change)`}>
+                  <EuiButtonEmpty size="s" iconType="pencil" color="primary" onClick={() => void askPurpose().catch(() => undefined)} data-test-subj="purpose" style={{ maxWidth: '100%' }}>
+                    {/* The purpose gives way to the account: at most 420 px, less on a narrow screen. */}
+                    <EuiText size="xs" style={{ maxWidth: 'min(420px, max(96px, calc(100vw - 880px)))', overflow: 'hidden', textOverflow: 'ellipsis', whiteSpace: 'nowrap' }}>
                       Purpose: {session.purpose.legal_basis} — {session.purpose.reason}
                     </EuiText>
                   </EuiButtonEmpty>
@@ -94,14 +153,7 @@ export function AppShell({ location }: { location: Location }) {
             </EuiHeaderSectionItem>
           )}
           <EuiHeaderSectionItem>
-            <EuiBadge color="hollow">{session.role}</EuiBadge>
-          </EuiHeaderSectionItem>
-          <EuiHeaderSectionItem>
-            <EuiAvatar name={session.username} size="s" />
-            &nbsp;
-            <EuiButtonEmpty size="s" color="text" iconType="logOut" onClick={signOut} data-test-subj="signOut">
-              Sign out {session.username}
-            </EuiButtonEmpty>
+            <UserMenu username={session.username} role={session.role} onSignOut={signOut} />
           </EuiHeaderSectionItem>
         </EuiHeaderSection>
       </EuiHeader>

@@ -67,7 +67,15 @@ export function CorrelationPage({ params }: { params: URLSearchParams }) {
         <>
           <EuiText size="s">
             <p>
-              {steps.length} {steps.length === 1 ? 'event' : 'events'} in {systems.length} {systems.length === 1 ? 'system' : 'systems'}: {systems.join(' → ')}
+              {steps.length === 0 ? (
+                <span data-test-subj="correlationNone">
+                  No event has {field} “{value}” in any system.
+                </span>
+              ) : (
+                <>
+                  {steps.length} {steps.length === 1 ? 'event' : 'events'} in {systems.length} {systems.length === 1 ? 'system' : 'systems'}: {systems.join(' → ')}
+                </>
+              )}
             </p>
           </EuiText>
           <EuiSpacer size="s" />

@@ -179,10 +179,17 @@ export function DashboardPage({ id, params }: { id: string; params: URLSearchPar
     setDraft(dashboard);
   };
 
+  /** Out of editing, the address no longer says ?edit=1 (a reload or a shared link then opens the dashboard to view). */
+  const leaveEditAddress = () => {
+    if (params.get('edit') !== '1') return;
+    navigate(dashboardHref(id, { from: params.get('from') ?? undefined, to: params.get('to') ?? undefined }), true);
+  };
+
   const cancel = () => {
     setDraft(undefined);
     setSaveError(undefined);
     setPreviews({});
+    leaveEditAddress();
   };
 
   const save = async () => {
@@ -194,6 +201,7 @@ export function DashboardPage({ id, params }: { id: string; params: URLSearchPar
       setDashboard(saved);
       setDraft(undefined);
       setPreviews({});
+      leaveEditAddress();
       notify(`“${saved.title}” saved`, undefined, 'success');
     } catch (caught) {
       setSaveError(caught instanceof ApiError ? caught : new ApiError(0, (caught as Error).message));

@@ -8,8 +8,9 @@ import { Histogram } from '../components/histogram';
 import { HitTable } from '../components/hit-table';
 import { QueryBar } from '../components/query-bar';
 import { ScopePicker } from '../components/scope-picker';
-import { addClause, discoverParams, filterClause, readDiscoverState, type DiscoverState } from '../discover-state';
+import { addClause, DEFAULT_COLUMNS, discoverParams, filterClause, KNOWN_FIELDS, readDiscoverState, type DiscoverState } from '../discover-state';
 import { useReading } from '../reading';
+import { useSession } from '../session';
 import { hrefOf, navigate } from '../router';
 import { QUICK_RANGES, resolveRange } from '../time-range';
 
@@ -18,6 +19,7 @@ const PAGE_SIZE = 50;
 /** Discover: scope, time, query; the histogram, the field list and the hits, paged by MLog's cursor. */
 export function DiscoverPage({ params }: { params: URLSearchParams }) {
   const read = useReading();
+  const { session } = useSession();
   const state = useMemo(() => readDiscoverState(params), [params]);
   const key = JSON.stringify(state);
   const [answer, setAnswer] = useState<SearchAnswer | undefined>();
@@ -75,6 +77,30 @@ export function DiscoverPage({ params }: { params: URLSearchParams }) {
     }
   };
 
+  // The field list: the fields the search counted values of, and those the scope's records are known to
+  // have (a time, a text, an object), so that a removed column can always be added back.
+  const fields = useMemo(() => {
+    const counted = answer?.fields ?? [];
+    const names = new Set(counted.map((field) => field.name));
+    const extra = [...KNOWN_FIELDS[state.scope.kind], ...state.columns].filter((name) => !names.has(name));
+    return [...counted, ...[...new Set(extra)].map((name) => ({ name, top: [] }))].sort((a, b) => a.name.localeCompare(b.name));
+  }, [answer, state.scope.kind, state.columns]);
+
+  // Say why the table is empty: a search refused or not run is not "nothing matched".
+  const records = state.scope.kind === 'rejections' ? 'rejections' : state.scope.kind === 'personal-data' ? 'personal-data records' : state.scope.kind === 'audit' ? 'audit records' : 'events';
+  const emptyMessage =
+    range === undefined
+      ? 'No search ran: the time range is not valid.'
+      : error !== undefined
+        ? 'No search results: MLog refused the search (see the message above).'
+        : answer === undefined
+          ? busy
+            ? 'Searching…'
+            : session.purpose === null
+              ? 'No search ran: state the purpose of your search first.'
+              : 'No search ran yet.'
+          : `No ${records} match this search.`;
+
   const first = page === undefined ? 0 : page.number * PAGE_SIZE + 1;
   const last = page === undefined ? 0 : page.number * PAGE_SIZE + page.hits.length;
 
@@ -82,7 +108,12 @@ export function DiscoverPage({ params }: { params: URLSearchParams }) {
     <>
       <EuiFlexGroup gutterSize="s" wrap responsive={false} alignItems="center">
         <EuiFlexItem grow={false}>
-          <ScopePicker scope={state.scope} knownSystems={knownSystems} onChange={(scope) => update({ scope })} />
+          <ScopePicker
+            scope={state.scope}
+            knownSystems={knownSystems}
+            // Another kind of record has other fields: its own default columns replace the previous ones.
+            onChange={(scope) => update(scope.kind === state.scope.kind ? { scope } : { scope, columns: DEFAULT_COLUMNS[scope.kind] })}
+          />
         </EuiFlexItem>
         <EuiFlexItem grow={false}>
           <EuiSuperDatePicker
@@ -114,7 +145,7 @@ export function DiscoverPage({ params }: { params: URLSearchParams }) {
       <EuiFlexGroup gutterSize="m" alignItems="flexStart">
         <EuiFlexItem grow={false} style={{ width: 280 }}>
           <FieldList
-            fields={answer?.fields ?? []}
+            fields={fields}
             columns={state.columns}
             onFilter={(field, value, exclude) => update({ query: addClause(state.query, filterClause(field, value, exclude)) })}
             onToggleColumn={(field) =>
@@ -122,7 +153,8 @@ export function DiscoverPage({ params }: { params: URLSearchParams }) {
             }
           />
         </EuiFlexItem>
-        <EuiFlexItem>
+        {/* minWidth 0: a wide table scrolls inside its box instead of widening the page. */}
+        <EuiFlexItem style={{ minWidth: 0 }}>
           <EuiPanel paddingSize="s" hasBorder>
             <EuiText size="s" data-test-subj="hitCount">
               <strong>{answer === undefined ? '—' : answer.total.toLocaleString()}</strong> {answer?.total === 1 ? 'hit' : 'hits'}
@@ -131,7 +163,14 @@ export function DiscoverPage({ params }: { params: URLSearchParams }) {
             {answer?.histogram !== undefined && <Histogram histogram={answer.histogram} onZoom={(from, to) => update({ from, to })} />}
           </EuiPanel>
           <EuiSpacer size="s" />
-          <HitTable hits={page?.hits ?? []} columns={state.columns} onOpen={setOpen} loading={busy} />
+          <HitTable
+            hits={page?.hits ?? []}
+            columns={state.columns}
+            onOpen={setOpen}
+            loading={busy}
+            noItemsMessage={emptyMessage}
+            showSystem={state.scope.kind === 'events' || state.scope.kind === 'personal-data'}
+          />
           <EuiSpacer size="s" />
           <EuiFlexGroup justifyContent="spaceBetween" alignItems="center" responsive={false}>
             <EuiFlexItem grow={false}>
