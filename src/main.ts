@@ -63,7 +63,7 @@ export async function startMLog(config: MLogConfig, options: { logger?: Logger; 
     const adminListener = await listening(addressOf(ADMIN_API.host.variable, adminApi.host, ADMIN_API.port.variable, adminApi.port), listenAdmin(mlog.adminApp, { host: adminApi.host, port: adminApi.port, ...(adminTls === undefined ? {} : { tls: adminTls }) }));
     listeners = [publicListener, adminListener];
     if (config.proxies.trusted !== undefined) {
-      logger.info('calls from the trusted reverse proxies are identified by the client certificate they forward, from the address they add to X-Forwarded-For; no other address may reach this port through them', { trustedProxies: config.proxies.trusted, certificateHeader: config.proxies.certificateHeader });
+      logger.info('calls from the trusted reverse proxies (MLOG_TRUSTED_PROXIES) are identified by the client certificate they forward and come from the address they add to X-Forwarded-For; nothing but those proxies may be able to reach MLog from their addresses', { trustedProxies: config.proxies.trusted, certificateHeader: config.proxies.certificateHeader });
     }
     if (adminApi.token === undefined) logger.warn('MLOG_ADMIN_TOKEN is not set: the administration API refuses every call');
     if (adminTls === undefined && !isLoopbackHost(adminApi.host)) {

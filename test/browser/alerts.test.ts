@@ -132,11 +132,12 @@ describe('the Alerts view in a browser', { skip: existsSync(CHROMIUM) ? false : 
     await queryError.waitFor({ state: 'detached', ...WAIT });
     assert.equal(await save(), 400);
     const windowRow = flyout().locator('[data-test-subj="row-params.window_minutes"]');
-    await windowRow.getByText(/params\.window_minutes must be a whole number from 1 to/).waitFor(WAIT);
+    await windowRow.getByText(/^Must be a whole number from 1 to/).waitFor(WAIT);
+    assert.equal(await windowRow.getByText(/params\.window_minutes/).count(), 0, 'the label says the field; its path is not repeated');
     assert.equal(await flyout().locator('[data-test-subj="ruleError"]').count(), 0, 'the error is at its field, not above the form');
 
     await flyout().locator('[data-test-subj="windowMinutes"]').fill('5');
-    await windowRow.getByText(/params\.window_minutes must be/).waitFor({ state: 'detached', ...WAIT });
+    await windowRow.getByText(/^Must be a whole number/).waitFor({ state: 'detached', ...WAIT });
     await flyout().locator('[data-test-subj="emails"] input').fill('security@example.org');
     await flyout().locator('[data-test-subj="emails"] input').press('Enter');
     await flyout().locator('[data-test-subj="ruleName"]').scrollIntoViewIfNeeded();

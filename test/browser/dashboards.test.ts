@@ -353,6 +353,10 @@ describe('dashboards in a browser', { skip: existsSync(CHROMIUM) ? false : `${CH
     const titles = await admin.locator('[data-test-subj="dashboardPanel"] [data-test-subj="panelTitle"]').allInnerTexts();
     assert.deepEqual(titles, ['Events per system', 'Refused calls by reason', 'Signed vs unsigned', 'PersonalData accesses by legal entity', 'PersonalData accesses by legal basis', 'Top event types']);
     assert.equal(await admin.locator('[data-test-subj="panelError"]').count(), 0);
+    const signed = panel(admin, 'signed-share').locator('[data-test-subj="topValuesChart"]');
+    await signed.waitFor(WAIT);
+    const labels = (JSON.parse((await signed.getAttribute('data-values'))!) as [string, number][]).map(([label]) => label);
+    assert.ok(labels.length > 0 && labels.every((label) => label === 'signed' || label === 'unsigned'), JSON.stringify(labels));
     const types = await tableRows(admin, 'top-event-types');
     assert.ok(types.some((row) => row[0] === 'MPass.Login'), JSON.stringify(types));
     await shoot(admin, 'overview');

@@ -34,3 +34,30 @@ export function flatten(source: Record<string, unknown>, prefix = ''): [string, 
     return value !== null && typeof value === 'object' && !Array.isArray(value) ? flatten(value as Record<string, unknown>, full) : [[full, value] as [string, unknown]];
   });
 }
+
+/**
+ * An instant as the console writes it everywhere: `2026-11-29 10:14:58.795 UTC`, or to the second
+ * (`2026-11-29 10:14:58 UTC`) or minute where the page shows no finer. Text that is not an instant is
+ * given back as it is; null and undefined are "—".
+ */
+export function formatInstant(at: string | number | Date | null | undefined, precision: 'ms' | 's' | 'min' = 'ms'): string {
+  if (at === null || at === undefined) return '—';
+  const date = at instanceof Date ? at : new Date(at);
+  if (Number.isNaN(date.getTime())) return String(at);
+  const iso = date.toISOString(); // 2026-11-29T10:14:58.795Z
+  const end = precision === 'ms' ? 23 : precision === 's' ? 19 : 16;
+  return `${iso.slice(0, 10)} ${iso.slice(11, end)} UTC`;
+}
+
+const REASONS: Record<string, string> = {
+  ECONNREFUSED: 'connection refused',
+  ETIMEDOUT: 'timed out',
+  ENOTFOUND: 'host not found',
+  ECONNRESET: 'connection reset',
+};
+
+/** A delivery failure's recorded reason in words: "ECONNREFUSED" becomes "connection refused (ECONNREFUSED)"; other reasons are kept. */
+export function describeFailure(reason: string): string {
+  const words = REASONS[reason.trim()];
+  return words === undefined ? reason : `${words} (${reason.trim()})`;
+}

@@ -1,13 +1,14 @@
 import { EuiBadge, EuiLink } from '@elastic/eui';
-import moment from 'moment';
 import type { MouseEvent, ReactNode } from 'react';
 import type { AlertRule } from '../api';
 import { hrefOf, navigate } from '../router';
+import { formatInstant } from '../values';
 
 /** The address of a rule's history. */
 export const historyHref = (id: string): string => `${hrefOf('alerts')}/${encodeURIComponent(id)}`;
 
-export const when = (iso: string | null | undefined): string => (iso === null || iso === undefined ? '—' : moment(iso).format('YYYY-MM-DD HH:mm:ss'));
+/** An instant on the alert pages, to the second: `2026-11-29 10:55:00 UTC`. */
+export const when = (iso: string | null | undefined): string => formatInstant(iso, 's');
 
 /** An in-console link that does not reload the page. */
 export function ConsoleLink(props: { href: string; children: ReactNode; subject?: string }) {

@@ -57,12 +57,21 @@ export function AlertRuleFlyout(props: { rule?: AlertRule; knownSystems: string[
   // The paths that have a row of their own, filled as the rows are made; the query's error shows in the query bar.
   const rows: string[] = ['params.query'];
 
+  /**
+   * MLog's error as it reads under the field's label: the path the label already says is dropped and
+   * the first letter capitalised ("params.value must be a whole number…" → "Must be a whole number…").
+   */
+  const atField = (message: string, at: string): string => {
+    const text = message.startsWith(at) && /^[\s:]/.test(message.slice(at.length)) ? message.slice(at.length).replace(/^[\s:]+/, '') : message;
+    return text.charAt(0).toUpperCase() + text.slice(1);
+  };
+
   /** A form row that shows MLog's error when it names `at` (or something under it). */
   const row = (at: string, label: string, child: ReactElement, help?: ReactNode) => {
     rows.push(at);
     const own = belongsTo(path, at);
     return (
-      <EuiFormRow label={label} helpText={help} isInvalid={own} error={own ? error?.message : undefined} fullWidth data-test-subj={`row-${at}`}>
+      <EuiFormRow label={label} helpText={help} isInvalid={own} error={own && error !== undefined ? atField(error.message, at) : undefined} fullWidth data-test-subj={`row-${at}`}>
         {child}
       </EuiFormRow>
     );

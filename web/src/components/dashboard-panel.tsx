@@ -29,7 +29,7 @@ import {
   type TopValuesData,
   type Visualisation,
 } from '../dashboards';
-import { displayValue, fieldValue } from '../values';
+import { displayValue, fieldValue, formatInstant } from '../values';
 
 const timeFormat = (value: number): string => new Date(value).toLocaleString(undefined, { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' });
 
@@ -56,8 +56,16 @@ function CountsOverTime({ data }: { data: CountsOverTimeData }) {
   );
 }
 
-function TopValues({ data, display }: { data: TopValuesData; display: 'bar' | 'table' }) {
-  const rows = data.values.map((entry) => ({ value: displayValue(entry.value), count: entry.count, share: entry.share }));
+/** Words for a bucket's key where the field's own values would read as code: @signed's true / false. */
+export function bucketLabel(field: string, value: unknown): string {
+  if (field === '@signed' && (typeof value === 'boolean' || value === 'true' || value === 'false' || value === 1 || value === 0)) {
+    return value === true || value === 'true' || value === 1 ? 'signed' : 'unsigned';
+  }
+  return displayValue(value);
+}
+
+function TopValues({ data, field, display }: { data: TopValuesData; field: string; display: 'bar' | 'table' }) {
+  const rows = data.values.map((entry) => ({ value: bucketLabel(field, entry.value), count: entry.count, share: entry.share }));
   if (display === 'table') {
     const columns: EuiBasicTableColumn<(typeof rows)[number]>[] = [
       { field: 'value', name: 'Value', truncateText: true, render: (value: string) => <span title={value}>{value}</span> },
@@ -119,7 +127,9 @@ function LatestEvents({ data, columns }: { data: LatestEventsData; columns: stri
         truncateText: true,
         ...(name === 'event_time' || name === '@received' ? { width: '190px' } : {}),
         render: (hit: Hit) => {
-          const text = displayValue(fieldValue(hit.source, name));
+          const value = fieldValue(hit.source, name);
+          // event_time is the event's own text; @received is MLog's instant, written as the console writes instants.
+          const text = name === '@received' && typeof value === 'string' ? formatInstant(value) : displayValue(value);
           return <span title={text}>{text}</span>;
         },
       }),
@@ -142,8 +152,8 @@ function SystemHealthTable({ data }: { data: SystemHealthData }) {
     {
       field: 'last_event_received',
       name: 'Last event received',
-      width: '170px',
-      render: (at: string | null) => (at === null ? <EuiText size="xs" color="danger">never</EuiText> : new Date(at).toLocaleString()),
+      width: '190px',
+      render: (at: string | null) => (at === null ? <EuiText size="xs" color="danger">never</EuiText> : formatInstant(at, 's')),
     },
     { field: 'events_per_hour', name: 'Events / hour', align: 'right', width: '110px', render: (value: number) => (Math.round(value * 10) / 10).toLocaleString() },
     { field: 'refusal_rate', name: 'Refusal rate', align: 'right', width: '100px', render: (rate: number) => formatShare(rate) },
@@ -208,7 +218,7 @@ export function PanelBody({ visualisation, answer, loading, onStatePurpose }: { 
       body = <CountsOverTime data={data as CountsOverTimeData} />;
       break;
     case 'top-values':
-      body = <TopValues data={data as TopValuesData} display={visualisation.display} />;
+      body = <TopValues data={data as TopValuesData} field={visualisation.field} display={visualisation.display} />;
       break;
     case 'metric':
       body = <Metric data={data as MetricData} />;

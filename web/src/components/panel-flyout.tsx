@@ -23,6 +23,7 @@ import { useEffect, useMemo, useRef, useState } from 'react';
 import { api, ApiError, type Scope } from '../api';
 import { defaultVisualisation, ROW_HEIGHT, VISUALISATION_LABELS, type Panel, type PanelAnswer, type Visualisation, type VisualisationKind } from '../dashboards';
 import { useSession } from '../session';
+import { formatInstant } from '../values';
 import { PanelBody } from './dashboard-panel';
 import { QueryBar } from './query-bar';
 import { ScopePicker } from './scope-picker';
@@ -77,6 +78,13 @@ export function panelProblem(panel: Panel): string | undefined {
   return undefined;
 }
 
+/** An API error about the panel without its internal path: "panel.query: x" becomes "Query: x", or "X" where the query bar already says it is the query. */
+export function readableError(message: string, atQuery: boolean): string {
+  let text = message.replace(/^panel\./, '');
+  if (atQuery) text = text.replace(/^query:\s*/, '');
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
 /** Adds or edits one panel: title, scope, query, visualisation and its options, with a live preview over the dashboard's range. */
 export function PanelFlyout(props: { panel: Panel; isNew: boolean; range: { from: string; to: string } | undefined; knownSystems: string[]; onApply: (panel: Panel) => void; onClose: () => void }) {
   const { askPurpose } = useSession();
@@ -111,7 +119,9 @@ export function PanelFlyout(props: { panel: Panel; isNew: boolean; range: { from
       setQueryError(undefined);
     } catch (caught) {
       if (mine !== sequence.current) return;
-      const error = caught instanceof ApiError ? caught : new ApiError(0, (caught as Error).message);
+      const thrown = caught instanceof ApiError ? caught : new ApiError(0, (caught as Error).message);
+      // The form is the panel: "panel.query: …" reads as "Query: …", and under the query bar, whose label says Query, as "…".
+      const error = new ApiError(thrown.status, readableError(thrown.message, thrown.column !== undefined), thrown.column, thrown.suggestions, thrown.retryAfter);
       setPreview({ id: target.id, error: { status: error.status, message: error.message, column: error.column } });
       setQueryError(error.column !== undefined ? error : undefined);
     } finally {
@@ -264,7 +274,7 @@ export function PanelFlyout(props: { panel: Panel; isNew: boolean; range: { from
           </EuiFlexItem>
           <EuiFlexItem grow={false}>
             <EuiText size="xs" color="subdued">
-              {props.range === undefined ? 'The dashboard’s time range is not valid.' : `${new Date(props.range.from).toLocaleString()} – ${new Date(props.range.to).toLocaleString()}`}
+              {props.range === undefined ? 'The dashboard’s time range is not valid.' : `${formatInstant(props.range.from, 's')} – ${formatInstant(props.range.to, 's')}`}
             </EuiText>
           </EuiFlexItem>
         </EuiFlexGroup>
@@ -273,6 +283,11 @@ export function PanelFlyout(props: { panel: Panel; isNew: boolean; range: { from
           {problem !== undefined ? (
             <EuiText size="s" color="subdued">
               {problem}
+            </EuiText>
+          ) : queryError !== undefined ? (
+            // The query's error is shown once, at the query bar.
+            <EuiText size="s" color="subdued" data-test-subj="previewBlocked">
+              No preview until the query can be read.
             </EuiText>
           ) : (
             <PanelBody visualisation={previewed.visualisation} answer={preview} loading={previewing} />
@@ -295,7 +310,7 @@ export function PanelFlyout(props: { panel: Panel; isNew: boolean; range: { from
             </EuiButtonEmpty>
           </EuiFlexItem>
           <EuiFlexItem grow={false}>
-            <EuiButton fill disabled={problem !== undefined} onClick={() => props.onApply({ ...previewed, title: previewed.title.trim() })} data-test-subj="panelApply">
+            <EuiButton fill disabled={problem !== undefined || (preview?.error !== undefined && preview.error.status !== 428)} onClick={() => props.onApply({ ...previewed, title: previewed.title.trim() })} data-test-subj="panelApply">
               {props.isNew ? 'Add the panel' : 'Apply'}
             </EuiButton>
           </EuiFlexItem>

@@ -20,6 +20,7 @@ import { AlertRuleFlyout } from '../components/alert-rule-flyout';
 import { DocumentFlyout } from '../components/document-flyout';
 import { hrefOf, navigate } from '../router';
 import { useSession } from '../session';
+import { describeFailure } from '../values';
 import { ConsoleLink, RuleState, when } from '../components/alert-parts';
 
 const PAGE_SIZE = 50;
@@ -186,7 +187,7 @@ export function AlertHistoryPage({ id }: { id: string }) {
         loading={busy}
         noItemsMessage={page === undefined ? 'Loading the history…' : 'Nothing has happened yet: the rule has not fired.'}
         columns={[
-          { name: 'Time', width: '190px', render: (entry: AlertHistoryEntry) => when(entry.time) },
+          { name: 'Time', width: '210px', render: (entry: AlertHistoryEntry) => <span style={{ whiteSpace: 'nowrap' }}>{when(entry.time)}</span> },
           {
             name: 'What',
             width: '170px',
@@ -204,8 +205,8 @@ export function AlertHistoryPage({ id }: { id: string }) {
               <div>
                 {entry.channel ?? '—'}
                 {entry.error !== undefined && (
-                  <EuiText size="xs" color="danger">
-                    {entry.error}
+                  <EuiText size="xs" color="danger" data-test-subj="deliveryError">
+                    {describeFailure(entry.error)}
                   </EuiText>
                 )}
               </div>

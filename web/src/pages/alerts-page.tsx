@@ -276,8 +276,8 @@ function AlertRulesPage({ params }: { params: URLSearchParams }) {
           { name: 'Type', width: '100px', render: (rule: AlertRule) => RULE_TYPES.find((known) => known.value === rule.type)?.text ?? rule.type },
           { name: 'Schedule', width: '150px', render: (rule: AlertRule) => <EuiCode style={{ whiteSpace: 'nowrap' }}>{rule.schedule}</EuiCode> },
           { name: 'State', width: '100px', render: (rule: AlertRule) => <RuleState rule={rule} /> },
-          { name: 'Muted until', width: '170px', render: (rule: AlertRule) => <span style={{ whiteSpace: 'nowrap' }}>{isMuted(rule) ? when(rule.muted_until) : '—'}</span> },
-          { name: 'Last fired', width: '170px', render: (rule: AlertRule) => <span style={{ whiteSpace: 'nowrap' }}>{when(rule.state?.last_fired_at)}</span> },
+          { name: 'Muted until', width: '190px', render: (rule: AlertRule) => <span style={{ whiteSpace: 'nowrap' }}>{isMuted(rule) ? when(rule.muted_until) : '—'}</span> },
+          { name: 'Last fired', width: '190px', render: (rule: AlertRule) => <span style={{ whiteSpace: 'nowrap' }}>{when(rule.state?.last_fired_at)}</span> },
           {
             name: '',
             width: administrator ? '250px' : '90px',

@@ -28,6 +28,7 @@ import { copyTitle, definitionOf, emptyDashboard, type DashboardSummary } from '
 import { saveResponse } from '../download';
 import { dashboardHref, navigate } from '../router';
 import { useSession } from '../session';
+import { formatInstant } from '../values';
 
 /** The page for a view the role does not allow. */
 export function NotAllowedPage() {
@@ -228,7 +229,7 @@ export function DashboardsPage() {
       width: '200px',
       render: (dashboard: DashboardSummary) => (
         <EuiText size="xs">
-          {new Date(dashboard.updated_at).toLocaleString()}
+          {formatInstant(dashboard.updated_at, 's')}
           <br />
           <span style={{ opacity: 0.7 }}>by {dashboard.updated_by}</span>
         </EuiText>
