@@ -1,6 +1,5 @@
 import { CONFIGURATION, type MLogConfig } from '../config/config.js';
-import { loadDeclared } from '../config/settings.js';
-import { parseAddressList } from '../config/address-list.js';
+import { addressMatcher, loadDeclared } from '../config/settings.js';
 import { readCertificates } from '../config/config-files.js';
 import { ConfigurationError } from '../errors/mlog-error.js';
 import { createAdminApp } from '../http/admin-app.js';
@@ -227,7 +226,5 @@ export async function withCommandLineServices<T>(settings: CommandLineSettings, 
 function proxyTrust(config: MLogConfig): { proxies?: ProxyTrust } {
   const { trusted, certificateHeader } = config.proxies;
   if (trusted === undefined) return {};
-  const parsed = parseAddressList(trusted);
-  if ('invalid' in parsed) throw new ConfigurationError(`MLOG_TRUSTED_PROXIES contains "${parsed.invalid}", which is not an IP address or CIDR range.`);
-  return { proxies: { isTrusted: parsed.matches, certificateHeader, issuers: readCertificates('MLOG_TLS_CLIENT_CA', config.publicApi.tlsClientCaPath) } };
+  return { proxies: { isTrusted: addressMatcher(trusted, CONFIGURATION.proxies.trusted.variable), certificateHeader, issuers: readCertificates('MLOG_TLS_CLIENT_CA', config.publicApi.tlsClientCaPath) } };
 }

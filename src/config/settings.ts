@@ -1,6 +1,6 @@
 import cron from 'node-cron';
 import { ConfigurationError } from '../errors/mlog-error.js';
-import { parseAddressList } from './address-list.js';
+import { parseAddressList, type AddressMatcher } from './address-list.js';
 
 /** Reads the text of a variable that is set (trimmed, never empty) into its value; throws a ConfigurationError naming `variable`. */
 export type Parser<T> = (raw: string, variable: string) => T;
@@ -151,11 +151,17 @@ export const cronOrOff: Parser<string | undefined> = (raw, variable) => {
   return raw;
 };
 
+/** The matcher of a variable's list of IPs and CIDR ranges; a ConfigurationError naming the variable and the first entry that is neither. */
+export function addressMatcher(entries: readonly string[], variable: string): AddressMatcher {
+  const parsed = parseAddressList(entries);
+  if ('invalid' in parsed) throw new ConfigurationError(`${variable} contains "${parsed.invalid}", which is not an IP address or CIDR range (for example 10.1.2.3 or 10.1.0.0/16).`);
+  return parsed.matches;
+}
+
 /** A comma-separated list of IPs and CIDR ranges (10.0.0.5, 10.1.0.0/16, 2001:db8::/32). */
 export const addressList: Parser<string[]> = (raw, variable) => {
   const entries = raw.split(',').map((entry) => entry.trim()).filter((entry) => entry !== '');
-  const parsed = parseAddressList(entries);
-  if ('invalid' in parsed) throw new ConfigurationError(`${variable} contains "${parsed.invalid}", which is not an IP address or CIDR range (for example 10.1.2.3 or 10.1.0.0/16).`);
+  addressMatcher(entries, variable);
   if (entries.length === 0) throw new ConfigurationError(`${variable}="${raw}" names no address; give IPs or CIDR ranges separated by commas.`);
   return entries;
 };
